@@ -1,0 +1,117 @@
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "app/commands.hpp"
+#include "app/progress_bar.hpp"
+#include "config/analyze_config.hpp"
+#include "events/event_json.hpp"
+#include "pipeline/file_analyzer.hpp"
+
+namespace vsp::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+void print_summary(const pipeline::AnalyzeResult& r) {
+  fmt::print("{}: {} frames ({} analysed) in {:.1f} s, {:.1f} fps, model {}\n", r.camera, r.frames, r.frames_analysed,
+             r.wall_s, r.wall_s > 0 ? static_cast<double>(r.frames) / r.wall_s : 0.0, r.model);
+  if (!r.lines.empty()) {
+    fmt::print("\n{:<20} {:>6} {:>6}   by class\n", "line", "in", "out");
+    for (const auto& [name, t] : r.lines) {
+      std::string by;
+      for (const auto& [cls, io] : t.by_class) by += fmt::format("{} {}/{}  ", cls, io.first, io.second);
+      fmt::print("{:<20} {:>6} {:>6}   {}\n", name, t.in, t.out, by);
+    }
+  }
+  if (!r.zones.empty()) {
+    fmt::print("\n{:<20} {:>8} {:>8} {:>8} {:>8}\n", "zone", "entries", "exits", "max occ", "mean occ");
+    for (const auto& [name, t] : r.zones)
+      fmt::print("{:<20} {:>8} {:>8} {:>8} {:>8.2f}\n", name, t.entries, t.exits, t.max_occupancy, t.mean_occupancy());
+  }
+  if (!r.tracks_by_class.empty()) {
+    std::string s;
+    for (const auto& [cls, n] : r.tracks_by_class) s += fmt::format("{} {}  ", cls, n);
+    fmt::print("\ntracks by class: {}\n", s);
+  }
+}
+}  // namespace
+
+int cmd_analyze(const AnalyzeArgs& a) {
+  config::AnalyzeConfig cfg = config::default_analyze_config();
+  if (a.config) {
+    auto parsed = config::load_analyze_config(*a.config);
+    if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
+      for (const auto& e : *errs) fmt::print(stderr, "{}\n", e.to_string());
+      fmt::print(stderr, "vsp analyze: {} error(s) in the config; nothing analysed\n", errs->size());
+      return 1;
+    }
+    cfg = std::get<config::AnalyzeConfig>(parsed);
+  }
+  if (a.model) cfg.camera.detector.model = *a.model;
+  std::error_code ec;
+  if (!fs::exists(a.video, ec)) {
+    fmt::print(stderr, "vsp analyze: {}: no such file\n", a.video);
+    return 1;
+  }
+  fs::create_directories(a.out_dir, ec);
+  if (ec) {
+    fmt::print(stderr, "vsp analyze: {}: cannot create the output folder: {}\n", a.out_dir, ec.message());
+    return 1;
+  }
+  const std::string events_path = (fs::path(a.out_dir) / "events.jsonl").string();
+  auto writer = events::JsonLinesWriter::open(events_path);
+  if (!writer) {
+    fmt::print(stderr, "vsp analyze: {}\n", writer.error().message);
+    return 1;
+  }
+  ProgressBar bar(fs::path(a.video).filename().string());
+  pipeline::AnalyzeOptions opts;
+  opts.video_path = a.video;
+  opts.camera = cfg.camera;
+  opts.annotate_path = a.annotate;
+  opts.on_progress = [&](const pipeline::Progress& p) { bar.update(p.frames_done, p.frames_total, p.fps, p.elapsed_s); };
+  auto result = pipeline::run_analyze(opts, **writer);
+  bar.finish();
+  if (!result) {
+    fmt::print(stderr, "vsp analyze: {}\n", result.error().message);
+    return 1;
+  }
+  const std::string summary_path = (fs::path(a.out_dir) / "summary.json").string();
+  std::ofstream(summary_path) << pipeline::summary_json(*result);
+  if (!a.quiet) {
+    print_summary(*result);
+    fmt::print("\nwrote {} and {}\n", events_path, summary_path);
+  }
+  if (result->damage) {
+    fmt::print(stderr, "vsp analyze: input damaged: {}; results cover the {} frames before the damage\n", *result->damage,
+               result->frames);
+    return 3;
+  }
+  if (result->frames == 0) {
+    fmt::print(stderr, "vsp analyze: {}: no frame could be decoded\n", a.video);
+    return 1;
+  }
+  return 0;
+}
+
+int cmd_config_check(const std::string& file) {
+  auto parsed = config::load_analyze_config(file);
+  if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
+    for (const auto& e : *errs) fmt::print(stderr, "{}\n", e.to_string());
+    fmt::print(stderr, "{}: {} error(s)\n", file, errs->size());
+    return 1;
+  }
+  const auto& cfg = std::get<config::AnalyzeConfig>(parsed);
+  fmt::print("{}: ok (model {}, {} line(s), {} zone(s))\n", file, cfg.camera.detector.model, cfg.camera.rules.lines.size(),
+             cfg.camera.rules.zones.size());
+  return 0;
+}
+
+int cmd_config_reference() {
+  fmt::print("{}", config::reference_markdown());
+  return 0;
+}
+
+}  // namespace vsp::app

@@ -1,0 +1,36 @@
+#pragma once
+/// The `vsp` subcommands. Each returns the process exit code:
+/// 0 ok, 1 error (nothing written), 2 usage, 3 partial results (input damaged; outputs written).
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vsp::app {
+
+struct AnalyzeArgs {
+  std::string video;
+  std::optional<std::string> config;
+  std::string out_dir = "vsp-out";
+  std::optional<std::string> annotate;
+  std::optional<std::string> model;  ///< overrides detector.model
+  bool quiet = false;
+};
+int cmd_analyze(const AnalyzeArgs& a);
+
+int cmd_config_check(const std::string& file);
+int cmd_config_reference();
+
+struct TrackArgs {
+  std::string dets, seqinfo, out;
+};
+int cmd_track(const TrackArgs& a);
+
+struct EvalMotArgs {
+  std::string benchmark = "mot17";
+  std::string gt_dir, res_dir;
+  std::optional<std::string> json;
+  std::vector<std::string> seqs;  ///< empty = every sequence in gt_dir
+};
+int cmd_eval_mot(const EvalMotArgs& a);
+
+}  // namespace vsp::app

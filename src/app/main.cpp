@@ -1,0 +1,51 @@
+// vsp: the command-line entry point. Parses arguments and dispatches; nothing else.
+#include <CLI/CLI.hpp>
+
+#include "app/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"VSP - video stream processing: detection, tracking, counting and events"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "vsp 0.1.0");
+
+  vsp::app::AnalyzeArgs an;
+  auto* analyze = app.add_subcommand("analyze", "run the pipeline over a video file");
+  analyze->add_option("video", an.video, "video file (any container/codec FFmpeg reads)")->required();
+  analyze->add_option("-c,--config", an.config, "YAML config (detector, tracker, rules)");
+  analyze->add_option("-o,--out", an.out_dir, "output folder for events.jsonl and summary.json")->capture_default_str();
+  analyze->add_option("--annotate", an.annotate, "write an annotated MP4 here");
+  analyze->add_option("--model", an.model, "override detector.model");
+  analyze->add_flag("-q,--quiet", an.quiet, "no summary table");
+
+  std::string config_file;
+  auto* config = app.add_subcommand("config", "configuration tools");
+  config->require_subcommand(1);
+  auto* check = config->add_subcommand("check", "validate a config and print every error");
+  check->add_option("file", config_file, "config file")->required();
+  auto* reference = config->add_subcommand("reference", "print the reference of every option (Markdown)");
+
+  vsp::app::TrackArgs tr;
+  auto* track = app.add_subcommand("track", "run the tracker on MOTChallenge detections");
+  track->add_option("--dets", tr.dets, "detections, frame,-1,x,y,w,h,score,...")->required();
+  track->add_option("--seqinfo", tr.seqinfo, "seqinfo.ini of the sequence")->required();
+  track->add_option("--out", tr.out, "MOTChallenge results file to write")->required();
+
+  vsp::app::EvalMotArgs ev;
+  auto* eval = app.add_subcommand("eval", "evaluation tools");
+  eval->require_subcommand(1);
+  auto* mot = eval->add_subcommand("mot", "HOTA, CLEAR and Identity metrics in MOTChallenge layout");
+  mot->add_option("--benchmark", ev.benchmark, "mot15 or mot17")->check(CLI::IsMember({"mot15", "mot17"}))->capture_default_str();
+  mot->add_option("--gt-dir", ev.gt_dir, "GT/<SEQ>/gt/gt.txt and GT/<SEQ>/seqinfo.ini")->required();
+  mot->add_option("--res-dir", ev.res_dir, "RES/<SEQ>.txt")->required();
+  mot->add_option("--json", ev.json, "also write the scores as JSON here");
+  mot->add_option("--seq", ev.seqs, "only these sequences");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (analyze->parsed()) return vsp::app::cmd_analyze(an);
+  if (check->parsed()) return vsp::app::cmd_config_check(config_file);
+  if (reference->parsed()) return vsp::app::cmd_config_reference();
+  if (track->parsed()) return vsp::app::cmd_track(tr);
+  if (mot->parsed()) return vsp::app::cmd_eval_mot(ev);
+  return 2;
+}

@@ -1,0 +1,226 @@
+#include "detect/detector.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <opencv2/core.hpp>
+#include <opencv2/dnn.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "detect/nms.hpp"
+
+namespace vsp::detect {
+
+using core::make_error;
+
+struct PreparedInput::Impl {
+  cv::Mat blob;
+  float scale_x = 1, scale_y = 1;  ///< network px -> image px
+  int image_w = 0, image_h = 0;
+};
+PreparedInput::PreparedInput() : impl_(std::make_unique<Impl>()) {}
+PreparedInput::~PreparedInput() = default;
+PreparedInput::PreparedInput(PreparedInput&&) noexcept = default;
+PreparedInput& PreparedInput::operator=(PreparedInput&&) noexcept = default;
+
+struct Detector::Net {
+  cv::dnn::Net net;
+  std::vector<cv::String> out_names;
+};
+
+namespace {
+
+// ---- Output decoding, one function per model family (layouts in models/MANIFEST.md) ----------
+
+/// YOLOX: [1, N, 5 + C] rows over strides 8/16/32, columns tx ty tw th obj p0..pC-1 (sigmoided).
+void decode_yolox(const cv::Mat& out, int input_size, int num_classes, float thr, core::Detections& dets) {
+  const float* row = out.ptr<float>();
+  const int cols = 5 + num_classes;
+  for (int stride : {8, 16, 32}) {
+    const int g = input_size / stride;
+    for (int gy = 0; gy < g; ++gy) {
+      for (int gx = 0; gx < g; ++gx, row += cols) {
+        const float obj = row[4];
+        if (obj < thr) continue;
+        int best = 0;
+        for (int c = 1; c < num_classes; ++c)
+          if (row[5 + c] > row[5 + best]) best = c;
+        const float score = obj * row[5 + best];
+        if (score < thr) continue;
+        const float cx = (row[0] + gx) * stride, cy = (row[1] + gy) * stride;
+        const float w = std::exp(row[2]) * stride, h = std::exp(row[3]) * stride;
+        dets.push_back({{cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2}, score, best});
+      }
+    }
+  }
+}
+
+/// NanoDet / PicoDet (GFL head): per stride a [1, N, C] score tensor and a [1, N, 32] box
+/// distribution (4 sides x 8 bins). `centre_offset` is (s-1)/2 px for NanoDet, 0.5 cells for PicoDet.
+void decode_gfl(const std::vector<cv::Mat>& outs, int input_size, bool picodet, float thr, core::Detections& dets) {
+  const std::vector<int> strides = picodet ? std::vector<int>{8, 16, 32, 64} : std::vector<int>{8, 16, 32};
+  for (int stride : strides) {
+    const int g = (input_size + stride - 1) / stride;
+    const int n = g * g;
+    const cv::Mat* cls = nullptr;
+    const cv::Mat* reg = nullptr;
+    for (const auto& o : outs) {
+      if (o.dims != 3 || o.size[1] != n) continue;
+      if (o.size[2] == 32) reg = &o;
+      else cls = &o;
+    }
+    if (!cls || !reg) continue;
+    const int nc = cls->size[2];
+    for (int i = 0; i < n; ++i) {
+      const float* s = cls->ptr<float>() + static_cast<size_t>(i) * nc;
+      const int best = static_cast<int>(std::max_element(s, s + nc) - s);
+      if (s[best] < thr) continue;
+      const int gx = i % g, gy = i / g;
+      const float cx = picodet ? (gx + 0.5f) * stride : gx * stride + (stride - 1) / 2.0f;
+      const float cy = picodet ? (gy + 0.5f) * stride : gy * stride + (stride - 1) / 2.0f;
+      const float* r = reg->ptr<float>() + static_cast<size_t>(i) * 32;
+      float dist[4];
+      for (int side = 0; side < 4; ++side) {
+        const float* b = r + side * 8;
+        const float m = *std::max_element(b, b + 8);
+        float sum = 0, acc = 0;
+        for (int k = 0; k < 8; ++k) {
+          const float e = std::exp(b[k] - m);
+          sum += e;
+          acc += e * k;
+        }
+        dist[side] = acc / sum * stride;
+      }
+      dets.push_back({{cx - dist[0], cy - dist[1], cx + dist[2], cy + dist[3]}, s[best], best});
+    }
+  }
+}
+
+core::Status check_output_shapes(const ModelSpec& spec, const std::vector<cv::Mat>& outs, const std::string& path) {
+  auto bad = [&](const std::string& what) {
+    return make_error("model_shape_mismatch", fmt::format("{}: model '{}' has unexpected outputs: {}", path, spec.name, what));
+  };
+  if (spec.family == ModelFamily::yolox) {
+    const int g8 = spec.input_size / 8, g16 = spec.input_size / 16, g32 = spec.input_size / 32;
+    const int rows = g8 * g8 + g16 * g16 + g32 * g32;
+    if (outs.size() != 1 || outs[0].dims != 3 || outs[0].size[1] != rows || outs[0].size[2] != 5 + spec.num_classes)
+      return bad(fmt::format("expected one [1,{},{}] tensor", rows, 5 + spec.num_classes));
+    return core::Ok{};
+  }
+  const size_t expected = spec.family == ModelFamily::picodet ? 8 : 6;
+  if (outs.size() != expected) return bad(fmt::format("expected {} tensors, got {}", expected, outs.size()));
+  for (const auto& o : outs)
+    if (o.dims != 3 || (o.size[2] != 32 && o.size[2] != spec.num_classes))
+      return bad("expected [1,N,32] box and [1,N,80] score tensors");
+  return core::Ok{};
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<Detector>> Detector::create(const DetectorOptions& options) {
+  auto spec = find_model(options.model);
+  if (!spec)
+    return make_error("unknown_model",
+                      fmt::format("unknown model '{}'; known models: {}", options.model, known_model_names()), "detector.model");
+  auto path = locate_verified(*spec);
+  if (!path) return path.error();
+  std::unique_ptr<Detector> d(new Detector());
+  d->spec_ = *spec;
+  d->options_ = options;
+  d->score_threshold_ = options.score_threshold.value_or(spec->default_score_threshold);
+  d->nms_iou_ = options.nms_iou.value_or(spec->default_nms_iou);
+  d->net_ = std::make_unique<Net>();
+  if (options.threads > 0) cv::setNumThreads(options.threads);
+  try {
+    d->net_->net = cv::dnn::readNetFromONNX(path->string());
+    d->net_->net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+    d->net_->net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+    d->net_->out_names = d->net_->net.getUnconnectedOutLayersNames();
+    // Warm-up on a blank frame doubles as the shape check.
+    const int s = spec->input_size;
+    d->net_->net.setInput(cv::Mat(std::vector<int>{1, 3, s, s}, CV_32F, cv::Scalar(0)));
+    std::vector<cv::Mat> outs;
+    d->net_->net.forward(outs, d->net_->out_names);
+    if (auto st = check_output_shapes(*spec, outs, path->string()); !st) return st.error();
+  } catch (const cv::Exception& e) {
+    return make_error("model_load_failed", fmt::format("{}: cannot load model '{}': {}", path->string(), spec->name, e.what()));
+  }
+  return d;
+}
+
+Detector::~Detector() = default;
+
+PreparedInput Detector::prepare(const core::Image& image) const {
+  PreparedInput in;
+  auto& p = in.impl();
+  p.image_w = image.width;
+  p.image_h = image.height;
+  const int s = spec_.input_size;
+  const cv::Mat frame(image.height, image.width, CV_8UC3, const_cast<std::uint8_t*>(image.bgr.data()));
+  if (spec_.family == ModelFamily::picodet) {
+    // Paddle trains PicoDet on a plain stretch resize.
+    cv::Mat resized;
+    cv::resize(frame, resized, cv::Size(s, s), 0, 0, cv::INTER_LINEAR);
+    p.scale_x = static_cast<float>(image.width) / s;
+    p.scale_y = static_cast<float>(image.height) / s;
+    resized.convertTo(resized, CV_32FC3);
+    cv::subtract(resized, cv::Scalar(103.53, 116.28, 123.675), resized);
+    cv::multiply(resized, cv::Scalar(1 / 57.375, 1 / 57.12, 1 / 58.395), resized);
+    p.blob = cv::dnn::blobFromImage(resized);
+    return in;
+  }
+  // Letterbox top-left, pad 114: r = min(S/w, S/h).
+  const float r = std::min(static_cast<float>(s) / image.width, static_cast<float>(s) / image.height);
+  const int nw = static_cast<int>(std::round(image.width * r)), nh = static_cast<int>(std::round(image.height * r));
+  cv::Mat canvas(s, s, CV_8UC3, cv::Scalar(114, 114, 114));
+  cv::resize(frame, canvas(cv::Rect(0, 0, nw, nh)), cv::Size(nw, nh), 0, 0, cv::INTER_LINEAR);
+  p.scale_x = p.scale_y = 1.0f / r;
+  if (spec_.family == ModelFamily::yolox) {
+    p.blob = cv::dnn::blobFromImage(canvas);  // BGR, raw 0..255
+  } else {
+    cv::Mat f;
+    canvas.convertTo(f, CV_32FC3);
+    cv::subtract(f, cv::Scalar(103.53, 116.28, 123.675), f);
+    cv::multiply(f, cv::Scalar(1 / 57.375, 1 / 57.12, 1 / 58.395), f);
+    p.blob = cv::dnn::blobFromImage(f);
+  }
+  return in;
+}
+
+void Detector::forward_only(const PreparedInput& input) {
+  net_->net.setInput(input.impl().blob);
+  std::vector<cv::Mat> outs;
+  net_->net.forward(outs, net_->out_names);
+}
+
+core::Detections Detector::infer(const PreparedInput& input) {
+  const auto& p = input.impl();
+  net_->net.setInput(p.blob);
+  std::vector<cv::Mat> outs;
+  net_->net.forward(outs, net_->out_names);
+
+  core::Detections raw;
+  if (spec_.family == ModelFamily::yolox)
+    decode_yolox(outs[0], spec_.input_size, spec_.num_classes, score_threshold_, raw);
+  else
+    decode_gfl(outs, spec_.input_size, spec_.family == ModelFamily::picodet, score_threshold_, raw);
+
+  // Map to image pixels, clip to the frame.
+  const float w = static_cast<float>(p.image_w), h = static_cast<float>(p.image_h);
+  for (auto& d : raw) {
+    d.box_px.x1 = std::clamp(d.box_px.x1 * p.scale_x, 0.f, w);
+    d.box_px.x2 = std::clamp(d.box_px.x2 * p.scale_x, 0.f, w);
+    d.box_px.y1 = std::clamp(d.box_px.y1 * p.scale_y, 0.f, h);
+    d.box_px.y2 = std::clamp(d.box_px.y2 * p.scale_y, 0.f, h);
+  }
+  std::erase_if(raw, [](const core::Detection& d) { return d.box_px.area() < 4.f; });
+  auto kept = suppress_cross_class(nms_per_class(std::move(raw), nms_iou_), options_.cross_class_iou);
+  if (!options_.classes.empty())
+    std::erase_if(kept, [&](const core::Detection& d) {
+      return std::find(options_.classes.begin(), options_.classes.end(), d.class_id) == options_.classes.end();
+    });
+  return kept;
+}
+
+}  // namespace vsp::detect

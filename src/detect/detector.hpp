@@ -1,0 +1,63 @@
+#pragma once
+/// Object detection through OpenCV DNN. Two steps so a pipeline can overlap them:
+/// `prepare` (letterbox/resize + normalise, thread-safe) and `infer` (forward + decode + NMS).
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/types.hpp"
+#include "detect/model_registry.hpp"
+
+namespace vsp::detect {
+
+struct DetectorOptions {
+  std::string model = "yolox_nano";
+  std::optional<float> score_threshold;   ///< default: the model's own
+  std::optional<float> nms_iou;           ///< default: the model's own
+  float cross_class_iou = 0.7f;           ///< one box per object across labels
+  std::vector<int> classes;               ///< COCO ids to keep; empty = all
+  int threads = 0;                        ///< OpenCV threads for inference; 0 = OpenCV's default
+};
+
+/// A network input made from one image; opaque outside `detect`.
+class PreparedInput {
+ public:
+  PreparedInput();
+  ~PreparedInput();
+  PreparedInput(PreparedInput&&) noexcept;
+  PreparedInput& operator=(PreparedInput&&) noexcept;
+  struct Impl;
+  Impl& impl() const { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+class Detector {
+ public:
+  /// Loads and verifies the model (sha256, output shapes); the error names the file.
+  static core::Result<std::unique_ptr<Detector>> create(const DetectorOptions& options);
+  ~Detector();
+
+  const ModelSpec& spec() const { return spec_; }
+  /// Builds the network input for `image`. Safe to call from another thread than `infer`.
+  PreparedInput prepare(const core::Image& image) const;
+  /// Runs the network and returns detections in the image's pixels, filtered and suppressed.
+  core::Detections infer(const PreparedInput& input);
+  /// `prepare` + `infer`.
+  core::Detections detect(const core::Image& image) { return infer(prepare(image)); }
+  /// forward() alone on an already prepared input (for benchmarks).
+  void forward_only(const PreparedInput& input);
+
+ private:
+  Detector() = default;
+  struct Net;
+  std::unique_ptr<Net> net_;
+  ModelSpec spec_;
+  DetectorOptions options_;
+  float score_threshold_ = 0.3f;
+  float nms_iou_ = 0.45f;
+};
+
+}  // namespace vsp::detect

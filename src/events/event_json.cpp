@@ -1,0 +1,83 @@
+#include "events/event_json.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace vsp::events {
+
+using nlohmann::json;
+
+std::string to_json_line(const Event& e) {
+  json j;
+  j["schema_version"] = e.schema_version;
+  j["id"] = e.id;
+  j["site"] = e.site;
+  j["node"] = e.node;
+  j["camera"] = e.camera;
+  j["type"] = e.type;
+  j["ts_utc"] = format_rfc3339_ms(e.ts_utc_ms);
+  j["pts_s"] = std::round(e.pts_s * 1000) / 1000;
+  j["track_id"] = e.track_id;
+  j["class"] = e.class_name;
+  j["rule"] = e.rule;
+  if (!e.direction.empty()) j["direction"] = e.direction;
+  if (e.dwell_s) j["dwell_s"] = std::round(*e.dwell_s * 1000) / 1000;
+  if (e.count) j["count"] = *e.count;
+  json attrs = json::object();
+  for (const auto& [k, v] : e.attributes) std::visit([&](const auto& x) { attrs[k] = x; }, v);
+  j["attributes"] = attrs;
+  return j.dump();
+}
+
+core::Result<Event> from_json_line(const std::string& line) {
+  try {
+    const json j = json::parse(line);
+    Event e;
+    e.schema_version = j.at("schema_version").get<int>();
+    e.id = j.at("id").get<std::string>();
+    e.site = j.value("site", "");
+    e.node = j.value("node", "");
+    e.camera = j.value("camera", "");
+    e.type = j.at("type").get<std::string>();
+    auto ts = parse_rfc3339_ms(j.at("ts_utc").get<std::string>());
+    if (!ts) return core::make_error("bad_event", "ts_utc is not RFC 3339", "ts_utc");
+    e.ts_utc_ms = *ts;
+    e.pts_s = j.value("pts_s", 0.0);
+    e.track_id = j.value("track_id", 0);
+    e.class_name = j.value("class", "");
+    e.rule = j.value("rule", "");
+    e.direction = j.value("direction", "");
+    if (j.contains("dwell_s")) e.dwell_s = j["dwell_s"].get<double>();
+    if (j.contains("count")) e.count = j["count"].get<int>();
+    if (j.contains("attributes"))
+      for (const auto& [k, v] : j["attributes"].items()) {
+        if (v.is_string()) e.attributes[k] = v.get<std::string>();
+        else if (v.is_boolean()) e.attributes[k] = v.get<bool>();
+        else if (v.is_number_integer()) e.attributes[k] = v.get<std::int64_t>();
+        else if (v.is_number()) e.attributes[k] = v.get<double>();
+      }
+    return e;
+  } catch (const std::exception& ex) {
+    return core::make_error("bad_event", fmt::format("malformed event: {}", ex.what()));
+  }
+}
+
+core::Result<std::unique_ptr<JsonLinesWriter>> JsonLinesWriter::open(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) return core::make_error("write_failed", fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+  return std::unique_ptr<JsonLinesWriter>(new JsonLinesWriter(f));
+}
+
+JsonLinesWriter::~JsonLinesWriter() { std::fclose(f_); }
+
+void JsonLinesWriter::write(const Event& event) {
+  const std::string line = to_json_line(event);
+  std::fwrite(line.data(), 1, line.size(), f_);
+  std::fputc('\n', f_);
+  std::fflush(f_);
+}
+
+void JsonLinesWriter::flush() { std::fflush(f_); }
+
+}  // namespace vsp::events

@@ -1,0 +1,136 @@
+#include "ingest/source.hpp"
+
+extern "C" {
+#include <libavformat/avformat.h>
+#include <libavutil/dict.h>
+}
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <fmt/format.h>
+
+namespace vsp::ingest {
+
+using core::make_error;
+
+std::string av_error_string(int errnum) {
+  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
+  av_strerror(errnum, buf, sizeof buf);
+  return buf;
+}
+
+/// The interrupt callback's state: a deadline for the current blocking call, and a stop flag.
+struct Source::Deadline {
+  std::atomic<std::int64_t> until_ns{0};
+  std::atomic<bool> stop{false};
+  static std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  void arm(double seconds) { until_ns = now_ns() + static_cast<std::int64_t>(seconds * 1e9); }
+  static int callback(void* opaque) {
+    auto* d = static_cast<Deadline*>(opaque);
+    return d->stop.load() || now_ns() > d->until_ns.load() ? 1 : 0;
+  }
+};
+
+namespace {
+std::optional<std::int64_t> parse_creation_time(const AVDictionary* metadata) {
+  const AVDictionaryEntry* e = av_dict_get(metadata, "creation_time", nullptr, 0);
+  if (!e || !e->value) return std::nullopt;
+  std::tm tm{};
+  int ms = 0;
+  // "2017-09-26T16:57:49.000000Z"
+  if (std::sscanf(e->value, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                  &tm.tm_sec) != 6)
+    return std::nullopt;
+  if (const char* dot = std::strchr(e->value, '.')) ms = std::atoi(std::string(dot + 1, 3).c_str());
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  const std::time_t t = timegm(&tm);
+  return static_cast<std::int64_t>(t) * 1000 + ms;
+}
+}  // namespace
+
+core::Result<std::unique_ptr<Source>> Source::open(const SourceOptions& options) {
+  std::unique_ptr<Source> s(new Source());
+  s->options_ = options;
+  s->deadline_ = std::make_unique<Deadline>();
+  s->fmt_ = avformat_alloc_context();
+  s->fmt_->interrupt_callback.callback = &Deadline::callback;
+  s->fmt_->interrupt_callback.opaque = s->deadline_.get();
+
+  AVDictionary* opts = nullptr;
+  const bool is_rtsp = options.url.rfind("rtsp://", 0) == 0 || options.url.rfind("rtsps://", 0) == 0;
+  if (is_rtsp) {
+    av_dict_set(&opts, "rtsp_transport", options.rtsp_tcp ? "tcp" : "udp", 0);
+    av_dict_set(&opts, "timeout", fmt::format("{}", static_cast<long>(options.read_timeout_s * 1e6)).c_str(), 0);
+  } else if (options.url.rfind("http", 0) == 0) {
+    av_dict_set(&opts, "rw_timeout", fmt::format("{}", static_cast<long>(options.read_timeout_s * 1e6)).c_str(), 0);
+  }
+  s->deadline_->arm(options.open_timeout_s);
+  int rc = avformat_open_input(&s->fmt_, options.url.c_str(), nullptr, &opts);
+  av_dict_free(&opts);
+  if (rc < 0) {
+    // avformat_open_input frees the context on failure.
+    s->fmt_ = nullptr;
+    const std::string code = rc == AVERROR(ENOENT) ? "file_not_found" : "open_failed";
+    return make_error(code, fmt::format("{}: cannot open: {}", options.url, av_error_string(rc)));
+  }
+  rc = avformat_find_stream_info(s->fmt_, nullptr);
+  if (rc < 0)
+    return make_error("not_a_video", fmt::format("{}: cannot read stream info: {}", options.url, av_error_string(rc)));
+  rc = av_find_best_stream(s->fmt_, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+  if (rc < 0) return make_error("not_a_video", fmt::format("{}: no video stream in this input", options.url));
+  s->stream_index_ = rc;
+  const AVStream* st = s->fmt_->streams[rc];
+  if (st->codecpar->width <= 0 || st->codecpar->height <= 0)
+    return make_error("not_a_video", fmt::format("{}: video stream has no frame size", options.url));
+
+  StreamInfo& info = s->info_;
+  info.url = options.url;
+  info.container = s->fmt_->iformat ? s->fmt_->iformat->name : "";
+  info.codec = avcodec_get_name(st->codecpar->codec_id);
+  info.width = st->codecpar->width;
+  info.height = st->codecpar->height;
+  if (st->avg_frame_rate.num > 0 && st->avg_frame_rate.den > 0) info.fps = av_q2d(st->avg_frame_rate);
+  if (s->fmt_->duration > 0) info.duration_s = static_cast<double>(s->fmt_->duration) / AV_TIME_BASE;
+  info.frame_count = st->nb_frames;
+  info.creation_time_unix_ms = parse_creation_time(st->metadata);
+  if (!info.creation_time_unix_ms) info.creation_time_unix_ms = parse_creation_time(s->fmt_->metadata);
+  return s;
+}
+
+Source::~Source() {
+  if (fmt_) avformat_close_input(&fmt_);
+}
+
+void Source::interrupt() { deadline_->stop = true; }
+
+core::Result<std::optional<Packet>> Source::read() {
+  std::shared_ptr<AVPacket> pkt(av_packet_alloc(), [](AVPacket* p) { av_packet_free(&p); });
+  for (;;) {
+    deadline_->arm(options_.read_timeout_s);
+    const int rc = av_read_frame(fmt_, pkt.get());
+    if (rc == AVERROR_EOF) return std::optional<Packet>{};
+    if (rc < 0) {
+      if (deadline_->stop) return make_error("interrupted", fmt::format("{}: read interrupted", options_.url));
+      if (avio_feof(fmt_->pb) && rc != AVERROR_EXIT) return std::optional<Packet>{};
+      return make_error("read_failed", fmt::format("{}: read failed: {}", options_.url, av_error_string(rc)));
+    }
+    if (pkt->stream_index != stream_index_) {
+      av_packet_unref(pkt.get());
+      continue;
+    }
+    const AVStream* st = fmt_->streams[stream_index_];
+    const std::int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+    const std::int64_t start = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
+    const double pts_s = ts == AV_NOPTS_VALUE ? 0.0 : static_cast<double>(ts - start) * av_q2d(st->time_base);
+    return std::optional<Packet>{Packet(pkt, pts_s, (pkt->flags & AV_PKT_FLAG_KEY) != 0)};
+  }
+}
+
+}  // namespace vsp::ingest

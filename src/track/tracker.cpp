@@ -1,0 +1,214 @@
+#include "track/tracker.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/assignment.hpp"
+#include "core/geometry.hpp"
+
+namespace vsp::track {
+
+using core::Detection;
+using core::TrackState;
+
+namespace {
+
+core::BoxXyxy expand(const core::BoxXyxy& b, double fraction) {
+  const float dx = static_cast<float>(b.width() * fraction / 2), dy = static_cast<float>(b.height() * fraction / 2);
+  return {b.x1 - dx, b.y1 - dy, b.x2 + dx, b.y2 + dy};
+}
+
+/// Pairs (track index, detection index) of a minimum-cost assignment with cost <= max_cost.
+struct Matching {
+  std::vector<std::pair<int, int>> pairs;
+  std::vector<int> unmatched_tracks, unmatched_dets;
+};
+
+template <class CostFn>
+Matching associate(const std::vector<int>& tracks, const std::vector<int>& dets, float max_cost, CostFn cost_fn) {
+  Matching m;
+  if (tracks.empty() || dets.empty()) {
+    m.unmatched_tracks = tracks;
+    m.unmatched_dets = dets;
+    return m;
+  }
+  core::CostMatrix cm{static_cast<int>(tracks.size()), static_cast<int>(dets.size()), {}};
+  cm.cost.resize(tracks.size() * dets.size());
+  for (size_t i = 0; i < tracks.size(); ++i)
+    for (size_t j = 0; j < dets.size(); ++j) {
+      const double c = cost_fn(tracks[i], dets[j]);
+      // Forbidden pairs get a flat cost above the gate so they never displace a valid pair.
+      cm.at(static_cast<int>(i), static_cast<int>(j)) = c > max_cost ? max_cost + 1.0 : c;
+    }
+  const auto assign = core::solve_assignment(cm);
+  std::vector<char> det_used(dets.size(), 0);
+  for (size_t i = 0; i < tracks.size(); ++i) {
+    const int j = assign[i];
+    if (j >= 0 && cm.at(static_cast<int>(i), j) <= max_cost) {
+      m.pairs.emplace_back(tracks[i], dets[static_cast<size_t>(j)]);
+      det_used[static_cast<size_t>(j)] = 1;
+    } else {
+      m.unmatched_tracks.push_back(tracks[i]);
+    }
+  }
+  for (size_t j = 0; j < dets.size(); ++j)
+    if (!det_used[j]) m.unmatched_dets.push_back(dets[j]);
+  return m;
+}
+
+}  // namespace
+
+Tracker::Tracker(TrackerOptions options) : options_(options) {}
+
+void Tracker::apply_match(Item& t, const Detection& d, std::int64_t frame) {
+  const std::int64_t gap = frame - t.last_obs_frame;
+  if (options_.observation_reupdate && gap > 1 && t.hits > 0) {
+    // ---- ORU: replay the filter from the last observation along a straight virtual path ------
+    t.kf = t.kf_at_last_obs;
+    for (std::int64_t k = 1; k < gap; ++k) {
+      const float a = static_cast<float>(k) / static_cast<float>(gap);
+      const core::BoxXyxy v{t.last_obs.x1 + a * (d.box_px.x1 - t.last_obs.x1), t.last_obs.y1 + a * (d.box_px.y1 - t.last_obs.y1),
+                            t.last_obs.x2 + a * (d.box_px.x2 - t.last_obs.x2), t.last_obs.y2 + a * (d.box_px.y2 - t.last_obs.y2)};
+      kf_.predict(t.kf);
+      kf_.update(t.kf, v);
+    }
+    kf_.predict(t.kf);
+  }
+  kf_.update(t.kf, d.box_px);
+  t.kf_at_last_obs = t.kf;
+  t.last_obs = d.box_px;
+  t.last_obs_frame = frame;
+  t.score = d.score;
+  ++t.hits;
+  t.streak = t.state == TrackState::tentative ? t.streak + 1 : t.streak;
+  auto vote = std::find_if(t.class_votes.begin(), t.class_votes.end(), [&](auto& v) { return v.first == d.class_id; });
+  if (vote == t.class_votes.end())
+    t.class_votes.emplace_back(d.class_id, d.score);
+  else
+    vote->second += d.score;
+  if (t.state == TrackState::lost) t.state = TrackState::confirmed;
+  if (t.state == TrackState::tentative && (t.streak >= options_.min_hits || first_update_)) {
+    t.state = TrackState::confirmed;
+    t.id = next_id_++;
+  }
+}
+
+core::Tracks Tracker::update(const core::Detections& detections, core::Timestamp ts) {
+  frame_ = frame_ < 0 ? 0 : frame_ + 1;
+  (void)ts;
+  const std::int64_t frame = frame_;
+  const int lost_buffer_frames = std::max(1, static_cast<int>(std::lround(options_.lost_buffer_s * options_.frame_rate)));
+
+  // ---- 1. Predict every live track -----------------------------------------------------------
+  for (auto& t : items_) {
+    if (t.state == TrackState::lost) {
+      t.kf.mean[4] *= options_.velocity_damping;
+      t.kf.mean[5] *= options_.velocity_damping;
+      t.kf.mean[6] = 0;
+      t.kf.mean[7] = 0;
+    }
+    kf_.predict(t.kf);
+  }
+  std::vector<core::BoxXyxy> pred(items_.size());
+  for (size_t i = 0; i < items_.size(); ++i) pred[i] = KalmanBoxFilter::box(items_[i].kf);
+
+  std::vector<int> high, low;
+  for (int j = 0; j < static_cast<int>(detections.size()); ++j) {
+    const float s = detections[static_cast<size_t>(j)].score;
+    if (s >= options_.high_score) high.push_back(j);
+    else if (s >= options_.low_score) low.push_back(j);
+  }
+  std::vector<int> pool, tentative;
+  for (int i = 0; i < static_cast<int>(items_.size()); ++i)
+    (items_[static_cast<size_t>(i)].state == TrackState::tentative ? tentative : pool).push_back(i);
+
+  auto unseen = [&](int i) { return frame - items_[static_cast<size_t>(i)].last_obs_frame; };
+  auto det = [&](int j) -> const Detection& { return detections[static_cast<size_t>(j)]; };
+
+  // ---- 2. First association: high detections vs confirmed + lost tracks --------------------
+  auto m1 = associate(pool, high, options_.match_max_cost, [&](int i, int j) {
+    const double grow = std::min(options_.lost_expand_max, options_.lost_expand_per_frame * static_cast<double>(unseen(i) - 1));
+    const core::BoxXyxy tb = grow > 0 ? expand(pred[static_cast<size_t>(i)], grow) : pred[static_cast<size_t>(i)];
+    const core::BoxXyxy db = grow > 0 ? expand(det(j).box_px, grow) : det(j).box_px;
+    const double o = core::iou(tb, db);
+    return 1.0 - (options_.fuse_score ? o * det(j).score : o);
+  });
+  for (auto [i, j] : m1.pairs) apply_match(items_[static_cast<size_t>(i)], det(j), frame);
+
+  // ---- 3. Second association: low detections vs tracks that were tracked last frame ---------
+  std::vector<int> recent, stale;
+  for (int i : m1.unmatched_tracks) (unseen(i) == 1 ? recent : stale).push_back(i);
+  auto m2 = associate(recent, low, options_.low_match_max_cost,
+                      [&](int i, int j) { return 1.0 - core::iou(pred[static_cast<size_t>(i)], det(j).box_px); });
+  for (auto [i, j] : m2.pairs) apply_match(items_[static_cast<size_t>(i)], det(j), frame);
+
+  // ---- 4. OCR: leftover high detections vs the last observed box of unmatched tracks --------
+  std::vector<int> leftover_tracks = stale;
+  leftover_tracks.insert(leftover_tracks.end(), m2.unmatched_tracks.begin(), m2.unmatched_tracks.end());
+  auto m3 = associate(leftover_tracks, m1.unmatched_dets, options_.recovery_max_cost,
+                      [&](int i, int j) { return 1.0 - core::iou(items_[static_cast<size_t>(i)].last_obs, det(j).box_px); });
+  for (auto [i, j] : m3.pairs) apply_match(items_[static_cast<size_t>(i)], det(j), frame);
+
+  // ---- 5. Tentative tracks vs what is left ----------------------------------------------------
+  auto m4 = associate(tentative, m3.unmatched_dets, options_.tentative_max_cost, [&](int i, int j) {
+    const double o = core::iou(pred[static_cast<size_t>(i)], det(j).box_px);
+    return 1.0 - (options_.fuse_score ? o * det(j).score : o);
+  });
+  for (auto [i, j] : m4.pairs) apply_match(items_[static_cast<size_t>(i)], det(j), frame);
+
+  // ---- 6. Lifecycle: lose, remove, start ------------------------------------------------------
+  for (int i : m3.unmatched_tracks) {
+    auto& t = items_[static_cast<size_t>(i)];
+    t.state = TrackState::lost;
+  }
+  for (int i : m4.unmatched_tracks) items_[static_cast<size_t>(i)].state = TrackState::removed;
+  for (auto& t : items_)
+    if (t.state == TrackState::lost && frame - t.last_obs_frame > lost_buffer_frames) t.state = TrackState::removed;
+  std::erase_if(items_, [](const Item& t) { return t.state == TrackState::removed; });
+
+  for (int j : m4.unmatched_dets) {
+    if (det(j).score < options_.new_track_score) continue;
+    Item t;
+    t.key = next_key_++;
+    t.kf = kf_.initiate(det(j).box_px);
+    t.last_obs_frame = frame;
+    t.kf_at_last_obs = t.kf;
+    t.last_obs = det(j).box_px;
+    t.score = det(j).score;
+    t.hits = 1;
+    t.streak = 1;
+    t.class_votes.emplace_back(det(j).class_id, det(j).score);
+    if (first_update_ || options_.min_hits <= 1) {
+      t.state = TrackState::confirmed;
+      t.id = next_id_++;
+    }
+    items_.push_back(std::move(t));
+  }
+  first_update_ = false;
+
+  core::Tracks out;
+  out.reserve(items_.size());
+  for (const auto& t : items_) out.push_back(report(t, frame));
+  return out;
+}
+
+core::Track Tracker::report(const Item& t, std::int64_t frame) const {
+  core::Track r;
+  r.id = t.id;
+  r.box_px = KalmanBoxFilter::box(t.kf);
+  r.score = t.score;
+  r.state = t.state;
+  r.hits = t.hits;
+  r.frames_since_update = static_cast<int>(frame - t.last_obs_frame);
+  r.vx_px_s = t.kf.mean[4] * options_.frame_rate;
+  r.vy_px_s = t.kf.mean[5] * options_.frame_rate;
+  float best = -1;
+  for (auto [cls, w] : t.class_votes)
+    if (w > best) {
+      best = w;
+      r.class_id = cls;
+    }
+  return r;
+}
+
+}  // namespace vsp::track

@@ -1,0 +1,75 @@
+#pragma once
+/// Multi-object tracker of the ByteTrack family, with OC-SORT's observation-centric ideas:
+///
+///   detections ─┬─ high score ─► 1st association (confirmed + lost tracks, IoU; lost tracks use
+///               │                 boxes expanded with the time they have been unseen)
+///               │                 └─► re-found lost track: re-update along a virtual path (ORU)
+///               ├─ low score  ─► 2nd association (still-tracked tracks only)
+///               └─ leftovers  ─► 3rd association against each track's last *observed* box (OCR),
+///                                 then tentative tracks, then new tentative tracks
+///
+/// Tracks are tentative until `min_hits` matches in a row, lost when unmatched, removed after
+/// `lost_buffer_s`. Ids are given at confirmation, so ids reported are dense and never reused.
+#include <cstdint>
+#include <vector>
+
+#include "core/types.hpp"
+#include "track/kalman_box_filter.hpp"
+
+namespace vsp::track {
+
+struct TrackerOptions {
+  double frame_rate = 30;          ///< frames per second of the update calls
+  float high_score = 0.5f;         ///< detections at or above take part in the 1st association
+  float low_score = 0.1f;          ///< detections below are ignored
+  float new_track_score = 0.6f;    ///< a leftover detection at or above starts a track
+  float match_max_cost = 0.8f;     ///< 1st association: max (1 - IoU x score)
+  float low_match_max_cost = 0.5f; ///< 2nd association: max (1 - IoU)
+  float recovery_max_cost = 0.5f;  ///< 3rd association (last observation): max (1 - IoU)
+  float tentative_max_cost = 0.7f; ///< tentative tracks: max (1 - IoU x score)
+  int min_hits = 2;                ///< consecutive matches to confirm
+  double lost_buffer_s = 1.0;      ///< how long an unseen track may come back
+  double lost_expand_per_frame = 0.03;  ///< box growth of unseen tracks for matching, per frame
+  double lost_expand_max = 0.6;
+  bool fuse_score = true;          ///< weigh IoU by detection score in the 1st association
+  bool observation_reupdate = true;///< ORU on re-found tracks
+  double velocity_damping = 0.9;   ///< velocity decay per unseen frame (stops runaway predictions)
+};
+
+class Tracker {
+ public:
+  explicit Tracker(TrackerOptions options = {});
+
+  /// Advances one frame. Returns every live track: matched ones (`frames_since_update == 0`),
+  /// tentative or confirmed, and lost ones with their predicted box.
+  core::Tracks update(const core::Detections& detections, core::Timestamp ts);
+  const TrackerOptions& options() const { return options_; }
+
+ private:
+  struct Item {
+    int key = 0;  ///< internal identity
+    int id = 0;   ///< public id, 0 until confirmed
+    KalmanBoxFilter::State kf;
+    KalmanBoxFilter::State kf_at_last_obs;
+    core::BoxXyxy last_obs;
+    core::TrackState state = core::TrackState::tentative;
+    int hits = 0;
+    int streak = 0;
+    std::int64_t last_obs_frame = 0;
+    float score = 0;
+    std::vector<std::pair<int, float>> class_votes;
+  };
+
+  void apply_match(Item& t, const core::Detection& d, std::int64_t frame);
+  core::Track report(const Item& t, std::int64_t frame) const;
+
+  TrackerOptions options_;
+  KalmanBoxFilter kf_;
+  std::vector<Item> items_;
+  int next_key_ = 1;
+  int next_id_ = 1;
+  std::int64_t frame_ = -1;
+  bool first_update_ = true;
+};
+
+}  // namespace vsp::track
