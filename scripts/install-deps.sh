@@ -6,7 +6,7 @@ PKGS=(
   build-essential cmake pkg-config git ca-certificates
   libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
   libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
-  libsqlite3-dev libgtest-dev libssl-dev
+  libsqlite3-dev libgtest-dev libssl-dev clang-format
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -29,10 +29,10 @@ class LineCounter {
   const LineTotals& totals() const { return totals_; }
   const LineOptions& options() const { return options_; }
 
- /// Per-track memory of which side the anchor is on.
+  /// Per-track memory of which side the anchor is on.
   struct TrackSide {
-    int side = 0;                 ///< stable side: -1, +1, 0 = not yet known
-    core::Point last_on_side;     ///< last anchor on the stable side
+    int side = 0;              ///< stable side: -1, +1, 0 = not yet known
+    core::Point last_on_side;  ///< last anchor on the stable side
     int pending_side = 0;
     int pending_frames = 0;
     bool pending_cuts_segment = false;

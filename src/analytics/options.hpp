@@ -13,20 +13,20 @@ enum class Anchor { bottom_center, center };
 
 struct LineOptions {
   std::string name;
-  core::Point p1, p2;            ///< normalised; `in` = from left of p1->p2 to right (on screen)
-  std::vector<int> classes;      ///< COCO ids; empty = every class
+  core::Point p1, p2;        ///< normalised; `in` = from left of p1->p2 to right (on screen)
+  std::vector<int> classes;  ///< COCO ids; empty = every class
   Anchor anchor = Anchor::bottom_center;
-  int min_frames = 2;            ///< analysed frames on the new side before a crossing counts
-  double min_distance = 0.01;    ///< dead band either side of the line, fraction of the frame diagonal
+  int min_frames = 2;          ///< analysed frames on the new side before a crossing counts
+  double min_distance = 0.01;  ///< dead band either side of the line, fraction of the frame diagonal
 };
 
 struct ZoneOptions {
   std::string name;
-  core::Polygon polygon;         ///< normalised
+  core::Polygon polygon;  ///< normalised
   std::vector<int> classes;
   Anchor anchor = Anchor::bottom_center;
-  int enter_frames = 3;          ///< analysed frames inside before an entry counts
-  int exit_frames = 3;           ///< analysed frames outside (or unseen) before an exit counts
+  int enter_frames = 3;                     ///< analysed frames inside before an entry counts
+  int exit_frames = 3;                      ///< analysed frames outside (or unseen) before an exit counts
   std::optional<double> dwell_threshold_s;  ///< emit zone_dwell once per stay beyond this
   std::optional<int> max_occupancy;         ///< emit zone_overcrowded above this
   double overcrowded_cooldown_s = 60;

@@ -37,7 +37,7 @@ class ZoneMonitor {
  private:
   struct Stay {
     bool inside = false;
-    int streak = 0;        ///< consecutive observations disagreeing with `inside`
+    int streak = 0;  ///< consecutive observations disagreeing with `inside`
     core::Timestamp entered, last_seen_inside;
     bool dwell_reported = false;
     std::string cls;

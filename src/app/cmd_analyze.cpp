@@ -71,7 +71,9 @@ int cmd_analyze(const AnalyzeArgs& a) {
   opts.video_path = a.video;
   opts.camera = cfg.camera;
   opts.annotate_path = a.annotate;
-  opts.on_progress = [&](const pipeline::Progress& p) { bar.update(p.frames_done, p.frames_total, p.fps, p.elapsed_s); };
+  opts.on_progress = [&](const pipeline::Progress& p) {
+    bar.update(p.frames_done, p.frames_total, p.fps, p.elapsed_s);
+  };
   auto result = pipeline::run_analyze(opts, **writer);
   bar.finish();
   if (!result) {
@@ -85,8 +87,8 @@ int cmd_analyze(const AnalyzeArgs& a) {
     fmt::print("\nwrote {} and {}\n", events_path, summary_path);
   }
   if (result->damage) {
-    fmt::print(stderr, "vsp analyze: input damaged: {}; results cover the {} frames before the damage\n", *result->damage,
-               result->frames);
+    fmt::print(stderr, "vsp analyze: input damaged: {}; results cover the {} frames before the damage\n",
+               *result->damage, result->frames);
     return 3;
   }
   if (result->frames == 0) {
@@ -104,8 +106,8 @@ int cmd_config_check(const std::string& file) {
     return 1;
   }
   const auto& cfg = std::get<config::AnalyzeConfig>(parsed);
-  fmt::print("{}: ok (model {}, {} line(s), {} zone(s))\n", file, cfg.camera.detector.model, cfg.camera.rules.lines.size(),
-             cfg.camera.rules.zones.size());
+  fmt::print("{}: ok (model {}, {} line(s), {} zone(s))\n", file, cfg.camera.detector.model,
+             cfg.camera.rules.lines.size(), cfg.camera.rules.zones.size());
   return 0;
 }
 

@@ -50,8 +50,8 @@ int cmd_eval_mot(const EvalMotArgs& a) {
   }
   std::vector<eval::MotCounts> counts;
   nlohmann::ordered_json j;
-  const std::vector<std::string> cols = {"HOTA", "DetA", "AssA", "LocA", "MOTA", "MOTP", "IDF1", "IDP", "IDR",
-                                         "IDSW", "Frag", "MT", "PT", "ML"};
+  const std::vector<std::string> cols = {"HOTA", "DetA", "AssA", "LocA", "MOTA", "MOTP", "IDF1",
+                                         "IDP",  "IDR",  "IDSW", "Frag", "MT",   "PT",   "ML"};
   auto row = [&](const std::string& name, const eval::MotScores& s) {
     std::string line = fmt::format("{:<18}", name);
     for (const auto& c : cols) line += fmt::format(" {:>7.2f}", s.at(c));

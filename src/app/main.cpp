@@ -34,7 +34,9 @@ int main(int argc, char** argv) {
   auto* eval = app.add_subcommand("eval", "evaluation tools");
   eval->require_subcommand(1);
   auto* mot = eval->add_subcommand("mot", "HOTA, CLEAR and Identity metrics in MOTChallenge layout");
-  mot->add_option("--benchmark", ev.benchmark, "mot15 or mot17")->check(CLI::IsMember({"mot15", "mot17"}))->capture_default_str();
+  mot->add_option("--benchmark", ev.benchmark, "mot15 or mot17")
+      ->check(CLI::IsMember({"mot15", "mot17"}))
+      ->capture_default_str();
   mot->add_option("--gt-dir", ev.gt_dir, "GT/<SEQ>/gt/gt.txt and GT/<SEQ>/seqinfo.ini")->required();
   mot->add_option("--res-dir", ev.res_dir, "RES/<SEQ>.txt")->required();
   mot->add_option("--json", ev.json, "also write the scores as JSON here");

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -40,22 +41,23 @@ struct Section {
 
 const std::vector<Section>& sections() {
   static const std::vector<Section> s = {
-      {"", {{"detector", "map", "", "", "", "object detector settings"},
-            {"tracker", "map", "", "", "", "multi-object tracker settings"},
-            {"rules", "map", "", "", "", "counting lines and zones"},
-            {"detect_fps", "number", "every frame", "1/s", "> 0", "override of detector.detect_fps for this camera"}}},
+      {"",
+       {{"detector", "map", "", "", "", "object detector settings"},
+        {"tracker", "map", "", "", "", "multi-object tracker settings"},
+        {"rules", "map", "", "", "", "counting lines and zones"},
+        {"detect_fps", "number", "every frame", "1/s", "> 0", "override of detector.detect_fps for this camera"}}},
       {"detector",
-       {{"model", "enum", "yolox_nano", "", "yolox_nano, nanodet_m_320, nanodet_m_416, picodet_s_320, picodet_s_416, person_lwpd",
-         "detection model"},
+       {{"model", "enum", "yolox_nano", "",
+         "yolox_nano, nanodet_m_320, nanodet_m_416, picodet_s_320, picodet_s_416, person_lwpd", "detection model"},
         {"classes", "list of COCO names", "all", "", "COCO-80 names", "classes to keep"},
         {"detect_fps", "number", "every frame", "1/s", "> 0", "how often the detector runs"},
         {"score_threshold", "number", "model's own", "", "0..1", "minimum detection score"},
         {"nms_iou", "number", "model's own", "", "0..1", "NMS IoU threshold within a class"},
         {"threads", "integer", "0 (OpenCV default)", "", ">= 0", "inference threads"}}},
       {"tracker",
-       {{"high_score", "number", "0.5", "", "0..1", "detections at or above join the first association"},
+       {{"high_score", "number", "0.3", "", "0..1", "detections at or above join the first association"},
         {"low_score", "number", "0.1", "", "0..1", "detections below are ignored"},
-        {"new_track_score", "number", "0.6", "", "0..1", "score needed to start a track"},
+        {"new_track_score", "number", "0.35", "", "0..1", "score needed to start a track"},
         {"lost_buffer_s", "number", "1.0", "s", "> 0", "how long an unseen track may come back"},
         {"min_hits", "integer", "2", "frames", "1..30", "matches in a row to confirm a track"}}},
       {"rules", {{"lines", "list", "[]", "", "", "counting lines"}, {"zones", "list", "[]", "", "", "polygon zones"}}},
@@ -116,7 +118,8 @@ class Reader {
     return true;
   }
 
-  std::optional<double> number(const YAML::Node& n, const std::string& path, double lo, double hi, bool lo_open = false) {
+  std::optional<double> number(const YAML::Node& n, const std::string& path, double lo, double hi,
+                               bool lo_open = false) {
     double v = 0;
     try {
       v = n.as<double>();
@@ -156,7 +159,9 @@ class Reader {
 
   std::optional<core::Point> point(const YAML::Node& n, const std::string& path) {
     if (!n.IsSequence() || n.size() != 2) {
-      error(n, path, fmt::format("expected 2 numbers in 0..1, got {}", n.IsSequence() ? std::to_string(n.size()) + " values" : "'" + scalar(n) + "'"));
+      error(n, path,
+            fmt::format("expected 2 numbers in 0..1, got {}",
+                        n.IsSequence() ? std::to_string(n.size()) + " values" : "'" + scalar(n) + "'"));
       return std::nullopt;
     }
     auto x = number(n[0], path + "[0]", 0, 1), y = number(n[1], path + "[1]", 0, 1);
@@ -174,8 +179,10 @@ class Reader {
       const std::string p = fmt::format("{}[{}]", path, i);
       auto s = string(n[i], p);
       if (!s) continue;
-      if (auto id = core::coco_id(*s)) out.push_back(*id);
-      else error(n[i], p, fmt::format("unknown class '{}' (expected a COCO-80 name such as person, car, bus)", *s));
+      if (auto id = core::coco_id(*s))
+        out.push_back(*id);
+      else
+        error(n[i], p, fmt::format("unknown class '{}' (expected a COCO-80 name such as person, car, bus)", *s));
     }
     return out;
   }
@@ -205,14 +212,18 @@ void parse_detector(Reader& r, const YAML::Node& n, const std::string& path, Cam
   if (!r.check_map(n, path, "detector")) return;
   if (n["model"]) {
     if (auto m = r.string(n["model"], path + ".model")) {
-      if (detect::find_model(*m)) cam.detector.model = *m;
-      else r.error(n["model"], path + ".model", fmt::format("unknown model '{}' (expected one of: {})", *m, detect::known_model_names()));
+      if (detect::find_model(*m))
+        cam.detector.model = *m;
+      else
+        r.error(n["model"], path + ".model",
+                fmt::format("unknown model '{}' (expected one of: {})", *m, detect::known_model_names()));
     }
   }
   if (n["classes"]) cam.detector.classes = r.classes(n["classes"], path + ".classes");
   if (n["detect_fps"]) cam.detect_fps = r.number(n["detect_fps"], path + ".detect_fps", 0, 1000, true);
   if (n["score_threshold"])
-    if (auto v = r.number(n["score_threshold"], path + ".score_threshold", 0, 1)) cam.detector.score_threshold = static_cast<float>(*v);
+    if (auto v = r.number(n["score_threshold"], path + ".score_threshold", 0, 1))
+      cam.detector.score_threshold = static_cast<float>(*v);
   if (n["nms_iou"])
     if (auto v = r.number(n["nms_iou"], path + ".nms_iou", 0, 1)) cam.detector.nms_iou = static_cast<float>(*v);
   if (n["threads"])
@@ -288,8 +299,10 @@ void parse_rules(Reader& r, const YAML::Node& n, const std::string& path, analyt
         bool all_ok = true;
         for (size_t k = 0; k < zn["polygon"].size(); ++k) {
           auto pt = r.point(zn["polygon"][k], fmt::format("{}.polygon[{}]", p, k));
-          if (pt) zo.polygon.push_back(*pt);
-          else all_ok = false;
+          if (pt)
+            zo.polygon.push_back(*pt);
+          else
+            all_ok = false;
         }
         if (all_ok && std::abs(core::polygon_area(zo.polygon)) < 1e-6)
           r.error(zn["polygon"], p + ".polygon", "polygon has no area");
@@ -303,10 +316,12 @@ void parse_rules(Reader& r, const YAML::Node& n, const std::string& path, analyt
         if (auto v = r.integer(zn["enter_frames"], p + ".enter_frames", 1, 100)) zo.enter_frames = *v;
       if (zn["exit_frames"])
         if (auto v = r.integer(zn["exit_frames"], p + ".exit_frames", 1, 100)) zo.exit_frames = *v;
-      if (zn["dwell_threshold_s"]) zo.dwell_threshold_s = r.number(zn["dwell_threshold_s"], p + ".dwell_threshold_s", 0, 1e7, true);
+      if (zn["dwell_threshold_s"])
+        zo.dwell_threshold_s = r.number(zn["dwell_threshold_s"], p + ".dwell_threshold_s", 0, 1e7, true);
       if (zn["max_occupancy"]) zo.max_occupancy = r.integer(zn["max_occupancy"], p + ".max_occupancy", 0, 1000000);
       if (zn["overcrowded_cooldown_s"])
-        if (auto v = r.number(zn["overcrowded_cooldown_s"], p + ".overcrowded_cooldown_s", 0, 1e7)) zo.overcrowded_cooldown_s = *v;
+        if (auto v = r.number(zn["overcrowded_cooldown_s"], p + ".overcrowded_cooldown_s", 0, 1e7))
+          zo.overcrowded_cooldown_s = *v;
       rules.zones.push_back(zo);
     }
   }
@@ -333,7 +348,10 @@ std::variant<AnalyzeConfig, ConfigErrors> parse_analyze_config(const std::string
   if (root["detect_fps"]) cfg.camera.detect_fps = r.number(root["detect_fps"], "detect_fps", 0, 1000, true);
   if (root["tracker"]) parse_tracker(r, root["tracker"], "tracker", cfg.camera.tracker);
   if (root["rules"]) parse_rules(r, root["rules"], "rules", cfg.camera.rules);
-  if (!errors.empty()) return errors;
+  if (!errors.empty()) {
+    std::stable_sort(errors.begin(), errors.end(), [](const auto& a, const auto& b) { return a.line < b.line; });
+    return errors;
+  }
   return cfg;
 }
 
@@ -346,13 +364,16 @@ std::variant<AnalyzeConfig, ConfigErrors> load_analyze_config(const std::string&
 }
 
 std::string reference_markdown() {
-  std::string md = "# Configuration reference\n\nGenerated by `vsp config reference` from the declarations the parser "
-                   "uses. Coordinates are normalised 0..1 of width/height, origin top-left, y down.\n";
+  std::string md =
+      "# Configuration reference\n\nGenerated by `vsp config reference` from the declarations the parser "
+      "uses. Coordinates are normalised 0..1 of width/height, origin top-left, y down.\n";
   for (const auto& s : sections()) {
-    md += fmt::format("\n## `{}`\n\n| key | type | default | unit | bounds | description |\n|---|---|---|---|---|---|\n",
-                      *s.path ? s.path : "(top level)");
+    md +=
+        fmt::format("\n## `{}`\n\n| key | type | default | unit | bounds | description |\n|---|---|---|---|---|---|\n",
+                    *s.path ? s.path : "(top level)");
     for (const auto& f : s.fields)
-      md += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", f.key, f.type, f.default_value, f.unit, f.bounds, f.description);
+      md += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", f.key, f.type, f.default_value, f.unit, f.bounds,
+                        f.description);
   }
   return md;
 }

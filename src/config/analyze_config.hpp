@@ -2,8 +2,8 @@
 /// YAML configuration → typed options. One schema for `vsp analyze` (camera fields at the top
 /// level) and, later, `vsp serve` (the same fields on each camera).
 #include <optional>
-#include <variant>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "analytics/options.hpp"
@@ -16,9 +16,9 @@ namespace vsp::config {
 /// One problem in a config file, located like a compiler diagnostic.
 struct ConfigError {
   std::string file;
-  int line = 0;        ///< 1-based; 0 when unknown
-  std::string path;    ///< e.g. "rules.lines[0].p2"
-  std::string message; ///< e.g. "expected 2 numbers in 0..1, got 3"
+  int line = 0;         ///< 1-based; 0 when unknown
+  std::string path;     ///< e.g. "rules.lines[0].p2"
+  std::string message;  ///< e.g. "expected 2 numbers in 0..1, got 3"
   std::string to_string() const;
 };
 
@@ -45,7 +45,8 @@ using ConfigErrors = std::vector<ConfigError>;
 
 /// Parses an analyze config file. On failure returns all errors.
 std::variant<AnalyzeConfig, ConfigErrors> load_analyze_config(const std::string& path);
-std::variant<AnalyzeConfig, ConfigErrors> parse_analyze_config(const std::string& yaml_text, const std::string& file_name);
+std::variant<AnalyzeConfig, ConfigErrors> parse_analyze_config(const std::string& yaml_text,
+                                                               const std::string& file_name);
 
 /// The default config: yolox_nano on every frame, no rules.
 AnalyzeConfig default_analyze_config();

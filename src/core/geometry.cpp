@@ -10,8 +10,8 @@ double cross(Point a, Point b, Point p) { return (b.x - a.x) * (p.y - a.y) - (b.
 namespace {
 int sign(double v) { return (v > 1e-12) - (v < -1e-12); }
 bool on_segment(Point a, Point b, Point p) {
-  return std::min(a.x, b.x) - 1e-12 <= p.x && p.x <= std::max(a.x, b.x) + 1e-12 &&
-         std::min(a.y, b.y) - 1e-12 <= p.y && p.y <= std::max(a.y, b.y) + 1e-12;
+  return std::min(a.x, b.x) - 1e-12 <= p.x && p.x <= std::max(a.x, b.x) + 1e-12 && std::min(a.y, b.y) - 1e-12 <= p.y &&
+         p.y <= std::max(a.y, b.y) + 1e-12;
 }
 }  // namespace
 

@@ -29,9 +29,9 @@ void log_line(LogLevel level, std::string_view logger, std::string_view message)
 }
 
 bool RateLimit::allow() {
-  const long long now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::steady_clock::now().time_since_epoch())
-                            .count();
+  const long long now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count();
   long long last = last_ms_.load();
   if (now - last >= interval_ms_ && last_ms_.compare_exchange_strong(last, now)) {
     suppressed_ = 0;

@@ -29,13 +29,21 @@ class Logger {
     log_line(level, name_, fmt::format(f, std::forward<A>(a)...));
   }
   template <class... A>
-  void debug(fmt::format_string<A...> f, A&&... a) const { log(LogLevel::debug, f, std::forward<A>(a)...); }
+  void debug(fmt::format_string<A...> f, A&&... a) const {
+    log(LogLevel::debug, f, std::forward<A>(a)...);
+  }
   template <class... A>
-  void info(fmt::format_string<A...> f, A&&... a) const { log(LogLevel::info, f, std::forward<A>(a)...); }
+  void info(fmt::format_string<A...> f, A&&... a) const {
+    log(LogLevel::info, f, std::forward<A>(a)...);
+  }
   template <class... A>
-  void warn(fmt::format_string<A...> f, A&&... a) const { log(LogLevel::warn, f, std::forward<A>(a)...); }
+  void warn(fmt::format_string<A...> f, A&&... a) const {
+    log(LogLevel::warn, f, std::forward<A>(a)...);
+  }
   template <class... A>
-  void error(fmt::format_string<A...> f, A&&... a) const { log(LogLevel::error, f, std::forward<A>(a)...); }
+  void error(fmt::format_string<A...> f, A&&... a) const {
+    log(LogLevel::error, f, std::forward<A>(a)...);
+  }
   const std::string& name() const { return name_; }
 
  private:

@@ -44,13 +44,13 @@ enum class TrackState { tentative, confirmed, lost, removed };
 
 /// A tracked object as the tracker reports it after an update.
 struct Track {
-  int id = 0;                ///< unique within one tracker, never reused
-  BoxXyxy box_px;            ///< filtered box in this frame
-  float score = 0;           ///< score of the last matched detection
-  int class_id = 0;          ///< class voted over the track's whole life
+  int id = 0;        ///< unique within one tracker, never reused
+  BoxXyxy box_px;    ///< filtered box in this frame
+  float score = 0;   ///< score of the last matched detection
+  int class_id = 0;  ///< class voted over the track's whole life
   TrackState state = TrackState::tentative;
-  int hits = 0;              ///< matched detections so far
-  int frames_since_update = 0;  ///< 0 when matched in this frame
+  int hits = 0;                     ///< matched detections so far
+  int frames_since_update = 0;      ///< 0 when matched in this frame
   double vx_px_s = 0, vy_px_s = 0;  ///< centre velocity estimate
   bool confirmed() const { return state == TrackState::confirmed; }
 };

@@ -32,8 +32,8 @@ core::Result<std::unique_ptr<Decoder>> Decoder::create(const ingest::Source& sou
   const AVStream* st = source.av_format()->streams[source.stream_index()];
   const AVCodec* codec = avcodec_find_decoder(st->codecpar->codec_id);
   if (!codec)
-    return make_error("unsupported_codec",
-                      fmt::format("{}: no decoder for codec {}", source.info().url, avcodec_get_name(st->codecpar->codec_id)));
+    return make_error("unsupported_codec", fmt::format("{}: no decoder for codec {}", source.info().url,
+                                                       avcodec_get_name(st->codecpar->codec_id)));
   std::unique_ptr<Decoder> d(new Decoder());
   d->impl_ = std::make_unique<Impl>();
   Impl& im = *d->impl_;
@@ -44,13 +44,15 @@ core::Result<std::unique_ptr<Decoder>> Decoder::create(const ingest::Source& sou
   im.ctx->thread_count = options.threads;
   im.ctx->pkt_timebase = st->time_base;
   const int rc = avcodec_open2(im.ctx, codec, nullptr);
-  if (rc < 0) return make_error("decoder_failed", fmt::format("{}: cannot open decoder: {}", im.url, ingest::av_error_string(rc)));
+  if (rc < 0)
+    return make_error("decoder_failed",
+                      fmt::format("{}: cannot open decoder: {}", im.url, ingest::av_error_string(rc)));
   im.frame = av_frame_alloc();
   im.time_base = st->time_base;
   im.start_pts = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
   const int w = st->codecpar->width, h = st->codecpar->height;
   im.out_w = options.out_width > 0 ? options.out_width : w;
-  im.out_h = options.out_height > 0 ? options.out_height
+  im.out_h = options.out_height > 0  ? options.out_height
              : options.out_width > 0 ? (options.out_width * h / w + 1) / 2 * 2
                                      : h;
   return d;

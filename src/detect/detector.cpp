@@ -66,12 +66,15 @@ void decode_gfl(const std::vector<cv::Mat>& outs, int input_size, bool picodet, 
     const cv::Mat* cls = nullptr;
     const cv::Mat* reg = nullptr;
     for (const auto& o : outs) {
-      if (o.dims != 3 || o.size[1] != n) continue;
-      if (o.size[2] == 32) reg = &o;
-      else cls = &o;
+      const int rows = o.dims == 3 ? o.size[1] : o.size[0];
+      if (rows != n) continue;
+      if (o.size[o.dims - 1] == 32)
+        reg = &o;
+      else
+        cls = &o;
     }
     if (!cls || !reg) continue;
-    const int nc = cls->size[2];
+    const int nc = cls->size[cls->dims - 1];
     for (int i = 0; i < n; ++i) {
       const float* s = cls->ptr<float>() + static_cast<size_t>(i) * nc;
       const int best = static_cast<int>(std::max_element(s, s + nc) - s);
@@ -99,7 +102,8 @@ void decode_gfl(const std::vector<cv::Mat>& outs, int input_size, bool picodet, 
 
 core::Status check_output_shapes(const ModelSpec& spec, const std::vector<cv::Mat>& outs, const std::string& path) {
   auto bad = [&](const std::string& what) {
-    return make_error("model_shape_mismatch", fmt::format("{}: model '{}' has unexpected outputs: {}", path, spec.name, what));
+    return make_error("model_shape_mismatch",
+                      fmt::format("{}: model '{}' has unexpected outputs: {}", path, spec.name, what));
   };
   if (spec.family == ModelFamily::yolox) {
     const int g8 = spec.input_size / 8, g16 = spec.input_size / 16, g32 = spec.input_size / 32;
@@ -110,9 +114,12 @@ core::Status check_output_shapes(const ModelSpec& spec, const std::vector<cv::Ma
   }
   const size_t expected = spec.family == ModelFamily::picodet ? 8 : 6;
   if (outs.size() != expected) return bad(fmt::format("expected {} tensors, got {}", expected, outs.size()));
-  for (const auto& o : outs)
-    if (o.dims != 3 || (o.size[2] != 32 && o.size[2] != spec.num_classes))
-      return bad("expected [1,N,32] box and [1,N,80] score tensors");
+  for (const auto& o : outs) {
+    const int cols = o.size[o.dims - 1];
+    if (o.dims < 2 || (cols != 32 && cols != spec.num_classes))
+      return bad(fmt::format("expected [1,N,32] box and [1,N,80] score tensors, got one with {} dims and {} columns",
+                             o.dims, cols));
+  }
   return core::Ok{};
 }
 
@@ -122,7 +129,8 @@ core::Result<std::unique_ptr<Detector>> Detector::create(const DetectorOptions& 
   auto spec = find_model(options.model);
   if (!spec)
     return make_error("unknown_model",
-                      fmt::format("unknown model '{}'; known models: {}", options.model, known_model_names()), "detector.model");
+                      fmt::format("unknown model '{}'; known models: {}", options.model, known_model_names()),
+                      "detector.model");
   auto path = locate_verified(*spec);
   if (!path) return path.error();
   std::unique_ptr<Detector> d(new Detector());
@@ -144,7 +152,8 @@ core::Result<std::unique_ptr<Detector>> Detector::create(const DetectorOptions& 
     d->net_->net.forward(outs, d->net_->out_names);
     if (auto st = check_output_shapes(*spec, outs, path->string()); !st) return st.error();
   } catch (const cv::Exception& e) {
-    return make_error("model_load_failed", fmt::format("{}: cannot load model '{}': {}", path->string(), spec->name, e.what()));
+    return make_error("model_load_failed",
+                      fmt::format("{}: cannot load model '{}': {}", path->string(), spec->name, e.what()));
   }
   return d;
 }

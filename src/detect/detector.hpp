@@ -13,11 +13,11 @@ namespace vsp::detect {
 
 struct DetectorOptions {
   std::string model = "yolox_nano";
-  std::optional<float> score_threshold;   ///< default: the model's own
-  std::optional<float> nms_iou;           ///< default: the model's own
-  float cross_class_iou = 0.7f;           ///< one box per object across labels
-  std::vector<int> classes;               ///< COCO ids to keep; empty = all
-  int threads = 0;                        ///< OpenCV threads for inference; 0 = OpenCV's default
+  std::optional<float> score_threshold;  ///< default: the model's own
+  std::optional<float> nms_iou;          ///< default: the model's own
+  float cross_class_iou = 0.7f;          ///< one box per object across labels
+  std::vector<int> classes;              ///< COCO ids to keep; empty = all
+  int threads = 0;                       ///< OpenCV threads for inference; 0 = OpenCV's default
 };
 
 /// A network input made from one image; opaque outside `detect`.

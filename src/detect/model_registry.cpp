@@ -53,11 +53,13 @@ fs::path models_dir() {
   if (const char* env = std::getenv("VSP_MODELS_DIR"); env && *env) return env;
   std::error_code ec;
   if (fs::is_directory("../shared/models", ec)) return fs::absolute("../shared/models", ec);
-  // Walk up from the executable: build/src/app/vsp -> <repo>/../shared/models.
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  for (fs::path dir = exe.parent_path(); !ec && dir.has_relative_path(); dir = dir.parent_path()) {
-    if (fs::is_directory(dir / "../shared/models", ec)) return fs::weakly_canonical(dir / "../shared/models", ec);
-    if (fs::is_directory(dir / "shared/models", ec)) return dir / "shared/models";
+  // Walk up from the executable: <repo>/build/src/app/vsp -> <repo>/../shared/models.
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "../shared/models";
+  for (fs::path dir = exe.parent_path(); dir != dir.root_path(); dir = dir.parent_path()) {
+    std::error_code e1, e2;
+    if (fs::is_directory(dir / "../shared/models", e1)) return fs::weakly_canonical(dir / "../shared/models", e1);
+    if (fs::is_directory(dir / "shared/models", e2)) return dir / "shared/models";
   }
   return "../shared/models";
 }
@@ -85,9 +87,10 @@ core::Result<fs::path> locate_verified(const ModelSpec& spec) {
   const fs::path path = models_dir() / spec.relative_path;
   std::error_code ec;
   if (!fs::is_regular_file(path, ec))
-    return make_error("model_not_found",
-                      fmt::format("{}: model '{}' not found (set VSP_MODELS_DIR to the folder holding {}; upstream: {})",
-                                  path.string(), spec.name, spec.relative_path, spec.upstream));
+    return make_error(
+        "model_not_found",
+        fmt::format("{}: model '{}' not found (set VSP_MODELS_DIR to the folder holding {}; upstream: {})",
+                    path.string(), spec.name, spec.relative_path, spec.upstream));
   auto sha = sha256_file(path);
   if (!sha) return sha.error();
   if (*sha != spec.sha256)

@@ -17,11 +17,11 @@ struct ModelSpec {
   std::string relative_path;  ///< under the models directory
   std::string sha256;         ///< of the file as shipped in ../shared/models
   ModelFamily family = ModelFamily::yolox;
-  int input_size = 416;       ///< square network input, pixels
-  int num_classes = 80;       ///< 80 = COCO; 1 = person only
+  int input_size = 416;  ///< square network input, pixels
+  int num_classes = 80;  ///< 80 = COCO; 1 = person only
   float default_score_threshold = 0.3f;
   float default_nms_iou = 0.45f;
-  std::string upstream;       ///< where a user elsewhere downloads it
+  std::string upstream;  ///< where a user elsewhere downloads it
 };
 
 const std::vector<ModelSpec>& known_models();

@@ -78,7 +78,8 @@ void hota(const SequenceData& d, const std::vector<std::vector<double>>& sims, M
       for (size_t j = 0; j < nt; ++j) {
         const double denom = col_sum[j] + row_sum[i] - s[i * nt + j];
         if (denom > kEps)
-          potential[static_cast<size_t>(f.gt_ids[i]) * T + static_cast<size_t>(f.tracker_ids[j])] += s[i * nt + j] / denom;
+          potential[static_cast<size_t>(f.gt_ids[i]) * T + static_cast<size_t>(f.tracker_ids[j])] +=
+              s[i * nt + j] / denom;
       }
     for (int g : f.gt_ids) gt_count[static_cast<size_t>(g)] += 1;
     for (int k : f.tracker_ids) tr_count[static_cast<size_t>(k)] += 1;
@@ -87,7 +88,8 @@ void hota(const SequenceData& d, const std::vector<std::vector<double>>& sims, M
   for (int g = 0; g < G; ++g)
     for (int k = 0; k < T; ++k) {
       const size_t idx = static_cast<size_t>(g) * T + k;
-      global[idx] = potential[idx] / (gt_count[static_cast<size_t>(g)] + tr_count[static_cast<size_t>(k)] - potential[idx]);
+      global[idx] =
+          potential[idx] / (gt_count[static_cast<size_t>(g)] + tr_count[static_cast<size_t>(k)] - potential[idx]);
     }
   // Step 2: per-frame matching maximising alignment x similarity; count at every alpha.
   std::vector<std::vector<double>> matches(MotCounts::kAlphas, std::vector<double>(potential.size(), 0.0));
@@ -106,7 +108,8 @@ void hota(const SequenceData& d, const std::vector<std::vector<double>>& sims, M
     std::vector<double> score(ng * nt);
     for (size_t i = 0; i < ng; ++i)
       for (size_t j = 0; j < nt; ++j)
-        score[i * nt + j] = global[static_cast<size_t>(f.gt_ids[i]) * T + static_cast<size_t>(f.tracker_ids[j])] * s[i * nt + j];
+        score[i * nt + j] =
+            global[static_cast<size_t>(f.gt_ids[i]) * T + static_cast<size_t>(f.tracker_ids[j])] * s[i * nt + j];
     const auto pairs = max_assign(score, static_cast<int>(ng), static_cast<int>(nt));
     for (int a = 0; a < MotCounts::kAlphas; ++a) {
       int n = 0;
@@ -140,8 +143,8 @@ void hota(const SequenceData& d, const std::vector<std::vector<double>>& sims, M
     c.ass_a[static_cast<size_t>(a)] = ass_a / tp;
     c.ass_re[static_cast<size_t>(a)] = ass_re / tp;
     c.ass_pr[static_cast<size_t>(a)] = ass_pr / tp;
-    c.loc_a[static_cast<size_t>(a)] = std::max(1e-10, c.loc_a[static_cast<size_t>(a)]) /
-                                       std::max(1e-10, c.hota_tp[static_cast<size_t>(a)]);
+    c.loc_a[static_cast<size_t>(a)] =
+        std::max(1e-10, c.loc_a[static_cast<size_t>(a)]) / std::max(1e-10, c.hota_tp[static_cast<size_t>(a)]);
   }
 }
 
@@ -182,7 +185,9 @@ void clear(const SequenceData& d, const std::vector<std::vector<double>>& sims, 
         score[i * nt + j] = sim < 0.5 - kEps ? 0.0 : 1000.0 * same + sim;
       }
     auto pairs = max_assign(score, static_cast<int>(ng), static_cast<int>(nt));
-    std::erase_if(pairs, [&](auto p) { return score[static_cast<size_t>(p.first) * nt + static_cast<size_t>(p.second)] <= kEps; });
+    std::erase_if(pairs, [&](auto p) {
+      return score[static_cast<size_t>(p.first) * nt + static_cast<size_t>(p.second)] <= kEps;
+    });
     std::vector<char> was_tracked(static_cast<size_t>(G));
     for (int g = 0; g < G; ++g) was_tracked[static_cast<size_t>(g)] = prev_step[static_cast<size_t>(g)] >= 0;
     for (auto [i, j] : pairs) {
@@ -199,7 +204,8 @@ void clear(const SequenceData& d, const std::vector<std::vector<double>>& sims, 
       c.motp_sum += s[static_cast<size_t>(i) * nt + static_cast<size_t>(j)];
     }
     for (int g = 0; g < G; ++g)
-      if (!was_tracked[static_cast<size_t>(g)] && prev_step[static_cast<size_t>(g)] >= 0) gt_frag[static_cast<size_t>(g)] += 1;
+      if (!was_tracked[static_cast<size_t>(g)] && prev_step[static_cast<size_t>(g)] >= 0)
+        gt_frag[static_cast<size_t>(g)] += 1;
     const double n = static_cast<double>(pairs.size());
     c.clr_tp += n;
     c.clr_fn += static_cast<double>(ng) - n;
@@ -209,8 +215,10 @@ void clear(const SequenceData& d, const std::vector<std::vector<double>>& sims, 
     const double cnt = gt_id_count[static_cast<size_t>(g)];
     if (cnt > 0) {
       const double ratio = gt_matched[static_cast<size_t>(g)] / cnt;
-      if (ratio > 0.8) c.mt += 1;
-      else if (ratio >= 0.2) c.pt += 1;
+      if (ratio > 0.8)
+        c.mt += 1;
+      else if (ratio >= 0.2)
+        c.pt += 1;
     }
     if (gt_frag[static_cast<size_t>(g)] > 0) c.frag += gt_frag[static_cast<size_t>(g)] - 1;
   }
@@ -441,11 +449,13 @@ core::Result<std::vector<MotBox>> read_mot_file(const std::string& path, bool is
     int k = 0;
     while (k < 10 && ss >> v[k]) ++k;
     if (k < 6)
-      return core::make_error("bad_mot_file", fmt::format("{}:{}: expected at least 6 comma-separated numbers", path, line_no));
+      return core::make_error("bad_mot_file",
+                              fmt::format("{}:{}: expected at least 6 comma-separated numbers", path, line_no));
     MotBox b;
     b.frame = static_cast<int>(v[0]);
     b.id = static_cast<int>(v[1]);
-    b.box = {static_cast<float>(v[2]), static_cast<float>(v[3]), static_cast<float>(v[2] + v[4]), static_cast<float>(v[3] + v[5])};
+    b.box = {static_cast<float>(v[2]), static_cast<float>(v[3]), static_cast<float>(v[2] + v[4]),
+             static_cast<float>(v[3] + v[5])};
     b.conf = k > 6 ? static_cast<float>(v[6]) : 1.f;
     b.cls = k > 7 ? static_cast<int>(v[7]) : -1;
     b.visibility = k > 8 ? static_cast<float>(v[8]) : 1.f;
@@ -465,16 +475,22 @@ core::Result<SeqInfo> read_seqinfo(const std::string& path) {
     if (eq == std::string::npos) continue;
     const std::string key = line.substr(0, eq), val = line.substr(eq + 1);
     try {
-      if (key == "name") s.name = val;
-      else if (key == "seqLength") s.length = std::stoi(val);
-      else if (key == "frameRate") s.frame_rate = std::stod(val);
-      else if (key == "imWidth") s.width = std::stoi(val);
-      else if (key == "imHeight") s.height = std::stoi(val);
+      if (key == "name")
+        s.name = val;
+      else if (key == "seqLength")
+        s.length = std::stoi(val);
+      else if (key == "frameRate")
+        s.frame_rate = std::stod(val);
+      else if (key == "imWidth")
+        s.width = std::stoi(val);
+      else if (key == "imHeight")
+        s.height = std::stoi(val);
     } catch (const std::exception&) {
       return core::make_error("bad_seqinfo", fmt::format("{}: bad value for {}: '{}'", path, key, val), key);
     }
   }
-  if (s.length <= 0) return core::make_error("bad_seqinfo", fmt::format("{}: missing or invalid seqLength", path), "seqLength");
+  if (s.length <= 0)
+    return core::make_error("bad_seqinfo", fmt::format("{}: missing or invalid seqLength", path), "seqLength");
   return s;
 }
 

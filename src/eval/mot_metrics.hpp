@@ -17,8 +17,8 @@ struct MotBox {
   int frame = 0;  ///< from 1
   int id = 0;
   core::BoxXyxy box;
-  float conf = 1;       ///< gt: "considered" flag; tracker: score
-  int cls = 1;          ///< gt class (MOT17); -1 when absent
+  float conf = 1;  ///< gt: "considered" flag; tracker: score
+  int cls = 1;     ///< gt class (MOT17); -1 when absent
   float visibility = 1;
 };
 

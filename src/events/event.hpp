@@ -16,7 +16,7 @@ using AttributeValue = std::variant<std::string, double, std::int64_t, bool>;
 /// type-specific fields; the pipeline sets `id`, `site`, `node`, `camera` and `ts_utc_ms`.
 struct Event {
   int schema_version = kSchemaVersion;
-  std::string id;              ///< UUIDv7, time-ordered and globally unique
+  std::string id;  ///< UUIDv7, time-ordered and globally unique
   std::string site = "local";
   std::string node = "local";
   std::string camera;
@@ -26,9 +26,9 @@ struct Event {
   int track_id = 0;            ///< 0 when the event is not about one track
   std::string class_name;      ///< COCO class ("class" on the wire)
   std::string rule;
-  std::string direction;         ///< line_crossing: "in" | "out"
-  std::optional<double> dwell_s; ///< zone_exit, zone_dwell
-  std::optional<int> count;      ///< zone_overcrowded: occupancy that fired it
+  std::string direction;          ///< line_crossing: "in" | "out"
+  std::optional<double> dwell_s;  ///< zone_exit, zone_dwell
+  std::optional<int> count;       ///< zone_overcrowded: occupancy that fired it
   std::map<std::string, AttributeValue> attributes;
 };
 

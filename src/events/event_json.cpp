@@ -52,10 +52,14 @@ core::Result<Event> from_json_line(const std::string& line) {
     if (j.contains("count")) e.count = j["count"].get<int>();
     if (j.contains("attributes"))
       for (const auto& [k, v] : j["attributes"].items()) {
-        if (v.is_string()) e.attributes[k] = v.get<std::string>();
-        else if (v.is_boolean()) e.attributes[k] = v.get<bool>();
-        else if (v.is_number_integer()) e.attributes[k] = v.get<std::int64_t>();
-        else if (v.is_number()) e.attributes[k] = v.get<double>();
+        if (v.is_string())
+          e.attributes[k] = v.get<std::string>();
+        else if (v.is_boolean())
+          e.attributes[k] = v.get<bool>();
+        else if (v.is_number_integer())
+          e.attributes[k] = v.get<std::int64_t>();
+        else if (v.is_number())
+          e.attributes[k] = v.get<double>();
       }
     return e;
   } catch (const std::exception& ex) {

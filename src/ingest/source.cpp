@@ -5,11 +5,15 @@ extern "C" {
 #include <libavutil/dict.h>
 }
 
+#include <fmt/format.h>
 #include <atomic>
 #include <chrono>
 #include <cstring>
 #include <ctime>
-#include <fmt/format.h>
+
+#include <cstdarg>
+
+#include "core/log.hpp"
 
 namespace vsp::ingest {
 
@@ -26,8 +30,7 @@ struct Source::Deadline {
   std::atomic<std::int64_t> until_ns{0};
   std::atomic<bool> stop{false};
   static std::int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
   }
   void arm(double seconds) { until_ns = now_ns() + static_cast<std::int64_t>(seconds * 1e9); }
@@ -55,7 +58,27 @@ std::optional<std::int64_t> parse_creation_time(const AVDictionary* metadata) {
 }
 }  // namespace
 
+namespace {
+/// FFmpeg's own messages go to our logger (libraries never print), warnings and worse only.
+void ffmpeg_log(void* avcl, int level, const char* fmt, va_list vl) {
+  if (level > AV_LOG_WARNING) return;
+  static const core::Logger log("ffmpeg");
+  static core::RateLimit limit(std::chrono::seconds(2));
+  char line[1024];
+  int print_prefix = 1;
+  av_log_format_line(avcl, level, fmt, vl, line, sizeof line, &print_prefix);
+  std::string msg(line);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r')) msg.pop_back();
+  if (limit.allow()) log.log(level <= AV_LOG_ERROR ? core::LogLevel::error : core::LogLevel::warn, "{}", msg);
+}
+}  // namespace
+
 core::Result<std::unique_ptr<Source>> Source::open(const SourceOptions& options) {
+  static const bool log_installed = [] {
+    av_log_set_callback(&ffmpeg_log);
+    return true;
+  }();
+  (void)log_installed;
   std::unique_ptr<Source> s(new Source());
   s->options_ = options;
   s->deadline_ = std::make_unique<Deadline>();
@@ -77,9 +100,15 @@ core::Result<std::unique_ptr<Source>> Source::open(const SourceOptions& options)
   if (rc < 0) {
     // avformat_open_input frees the context on failure.
     s->fmt_ = nullptr;
+    if (rc == AVERROR_INVALIDDATA)
+      return make_error("not_a_video",
+                        fmt::format("{}: not a video FFmpeg can read ({})", options.url, av_error_string(rc)));
     const std::string code = rc == AVERROR(ENOENT) ? "file_not_found" : "open_failed";
     return make_error(code, fmt::format("{}: cannot open: {}", options.url, av_error_string(rc)));
   }
+  // FFmpeg renders any text file as "ANSI art" video through its tty demuxer; that is not a camera.
+  if (s->fmt_->iformat && std::string_view(s->fmt_->iformat->name) == "tty")
+    return make_error("not_a_video", fmt::format("{}: not a video (looks like a text file)", options.url));
   rc = avformat_find_stream_info(s->fmt_, nullptr);
   if (rc < 0)
     return make_error("not_a_video", fmt::format("{}: cannot read stream info: {}", options.url, av_error_string(rc)));
@@ -118,7 +147,6 @@ core::Result<std::optional<Packet>> Source::read() {
     if (rc == AVERROR_EOF) return std::optional<Packet>{};
     if (rc < 0) {
       if (deadline_->stop) return make_error("interrupted", fmt::format("{}: read interrupted", options_.url));
-      if (avio_feof(fmt_->pb) && rc != AVERROR_EXIT) return std::optional<Packet>{};
       return make_error("read_failed", fmt::format("{}: read failed: {}", options_.url, av_error_string(rc)));
     }
     if (pkt->stream_index != stream_index_) {

@@ -16,12 +16,12 @@ namespace vsp::ingest {
 /// Who sets it: `Source::open`. Units are in the names.
 struct StreamInfo {
   std::string url;
-  std::string container;      ///< e.g. "mov,mp4,m4a,3gp,3g2,mj2"
-  std::string codec;          ///< e.g. "h264"
+  std::string container;  ///< e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+  std::string codec;      ///< e.g. "h264"
   int width = 0;
   int height = 0;
-  double fps = 0;             ///< average frame rate, 0 when unknown (live streams)
-  double duration_s = 0;      ///< 0 when unknown
+  double fps = 0;                ///< average frame rate, 0 when unknown (live streams)
+  double duration_s = 0;         ///< 0 when unknown
   std::int64_t frame_count = 0;  ///< from the container, 0 when unknown
   /// Container `creation_time` in ms since the Unix epoch, when it has one.
   std::optional<std::int64_t> creation_time_unix_ms;
@@ -29,9 +29,9 @@ struct StreamInfo {
 
 struct SourceOptions {
   std::string url;
-  double open_timeout_s = 10;   ///< whole open + stream probing
-  double read_timeout_s = 5;    ///< one packet read; a stalled peer fails after this
-  bool rtsp_tcp = true;         ///< RTSP transport: interleaved TCP (default) or UDP
+  double open_timeout_s = 10;  ///< whole open + stream probing
+  double read_timeout_s = 5;   ///< one packet read; a stalled peer fails after this
+  bool rtsp_tcp = true;        ///< RTSP transport: interleaved TCP (default) or UDP
 };
 
 /// One compressed packet of the video stream; cheap to copy (shared ownership).

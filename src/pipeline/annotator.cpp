@@ -35,7 +35,7 @@ Annotator::~Annotator() {
 
 namespace {
 cv::Scalar color_for(int id) {
-  static const cv::Scalar palette[] = {{66, 135, 245}, {245, 130, 48}, {60, 180, 75}, {230, 25, 75},
+  static const cv::Scalar palette[] = {{66, 135, 245}, {245, 130, 48}, {60, 180, 75},  {230, 25, 75},
                                        {145, 30, 180}, {70, 240, 240}, {240, 50, 230}, {210, 245, 60}};
   return palette[static_cast<size_t>(id) % 8];
 }

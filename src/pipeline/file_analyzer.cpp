@@ -165,6 +165,12 @@ core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::E
   result.duration_s = result.frames > 0 ? last_ts.pts_s + (info.fps > 0 ? 1.0 / info.fps : 0.0) : 0.0;
   result.damage = reader_end.damage;
   result.corrupt_packets = reader_end.corrupt_packets;
+  if (!result.damage && result.corrupt_packets > 0)
+    result.damage = fmt::format("{}: {} corrupt packet(s) skipped; {} of the {} frames decoded", options.video_path,
+                                result.corrupt_packets, result.frames, info.frame_count);
+  else if (!result.damage && info.frame_count > 0 && result.frames < info.frame_count * 98 / 100)
+    result.damage = fmt::format("{}: stream ends early: {} of the {} frames the container announces (truncated file?)",
+                                options.video_path, result.frames, info.frame_count);
   for (const auto& l : lines) result.lines.emplace_back(l.options().name, l.totals());
   for (const auto& z : zones) result.zones.emplace_back(z.options().name, z.totals());
   for (const auto& [id, cls] : confirmed_class) ++result.tracks_by_class[std::string(core::coco_name(cls))];

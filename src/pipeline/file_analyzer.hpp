@@ -28,15 +28,15 @@ struct Progress {
 struct AnalyzeOptions {
   std::string video_path;
   config::CameraConfig camera;
-  std::optional<std::string> annotate_path;  ///< write an annotated MP4 here
+  std::optional<std::string> annotate_path;          ///< write an annotated MP4 here
   std::function<void(const Progress&)> on_progress;  ///< called from the main thread
 };
 
 struct AnalyzeResult {
-  std::string camera;           ///< the file's stem
-  long frames = 0;              ///< decoded frames
-  long frames_analysed = 0;     ///< frames the detector ran on
-  double duration_s = 0;        ///< stream time covered
+  std::string camera;        ///< the file's stem
+  long frames = 0;           ///< decoded frames
+  long frames_analysed = 0;  ///< frames the detector ran on
+  double duration_s = 0;     ///< stream time covered
   double wall_s = 0;
   int width = 0, height = 0;
   double fps = 0;

@@ -67,8 +67,9 @@ void Tracker::apply_match(Item& t, const Detection& d, std::int64_t frame) {
     t.kf = t.kf_at_last_obs;
     for (std::int64_t k = 1; k < gap; ++k) {
       const float a = static_cast<float>(k) / static_cast<float>(gap);
-      const core::BoxXyxy v{t.last_obs.x1 + a * (d.box_px.x1 - t.last_obs.x1), t.last_obs.y1 + a * (d.box_px.y1 - t.last_obs.y1),
-                            t.last_obs.x2 + a * (d.box_px.x2 - t.last_obs.x2), t.last_obs.y2 + a * (d.box_px.y2 - t.last_obs.y2)};
+      const core::BoxXyxy v{
+          t.last_obs.x1 + a * (d.box_px.x1 - t.last_obs.x1), t.last_obs.y1 + a * (d.box_px.y1 - t.last_obs.y1),
+          t.last_obs.x2 + a * (d.box_px.x2 - t.last_obs.x2), t.last_obs.y2 + a * (d.box_px.y2 - t.last_obs.y2)};
       kf_.predict(t.kf);
       kf_.update(t.kf, v);
     }
@@ -97,7 +98,8 @@ core::Tracks Tracker::update(const core::Detections& detections, core::Timestamp
   frame_ = frame_ < 0 ? 0 : frame_ + 1;
   (void)ts;
   const std::int64_t frame = frame_;
-  const int lost_buffer_frames = std::max(1, static_cast<int>(std::lround(options_.lost_buffer_s * options_.frame_rate)));
+  const int lost_buffer_frames =
+      std::max(1, static_cast<int>(std::lround(options_.lost_buffer_s * options_.frame_rate)));
 
   // ---- 1. Predict every live track -----------------------------------------------------------
   for (auto& t : items_) {
@@ -115,8 +117,10 @@ core::Tracks Tracker::update(const core::Detections& detections, core::Timestamp
   std::vector<int> high, low;
   for (int j = 0; j < static_cast<int>(detections.size()); ++j) {
     const float s = detections[static_cast<size_t>(j)].score;
-    if (s >= options_.high_score) high.push_back(j);
-    else if (s >= options_.low_score) low.push_back(j);
+    if (s >= options_.high_score)
+      high.push_back(j);
+    else if (s >= options_.low_score)
+      low.push_back(j);
   }
   std::vector<int> pool, tentative;
   for (int i = 0; i < static_cast<int>(items_.size()); ++i)
@@ -127,7 +131,8 @@ core::Tracks Tracker::update(const core::Detections& detections, core::Timestamp
 
   // ---- 2. First association: high detections vs confirmed + lost tracks --------------------
   auto m1 = associate(pool, high, options_.match_max_cost, [&](int i, int j) {
-    const double grow = std::min(options_.lost_expand_max, options_.lost_expand_per_frame * static_cast<double>(unseen(i) - 1));
+    const double grow =
+        std::min(options_.lost_expand_max, options_.lost_expand_per_frame * static_cast<double>(unseen(i) - 1));
     const core::BoxXyxy tb = grow > 0 ? expand(pred[static_cast<size_t>(i)], grow) : pred[static_cast<size_t>(i)];
     const core::BoxXyxy db = grow > 0 ? expand(det(j).box_px, grow) : det(j).box_px;
     const double o = core::iou(tb, db);
@@ -145,8 +150,9 @@ core::Tracks Tracker::update(const core::Detections& detections, core::Timestamp
   // ---- 4. OCR: leftover high detections vs the last observed box of unmatched tracks --------
   std::vector<int> leftover_tracks = stale;
   leftover_tracks.insert(leftover_tracks.end(), m2.unmatched_tracks.begin(), m2.unmatched_tracks.end());
-  auto m3 = associate(leftover_tracks, m1.unmatched_dets, options_.recovery_max_cost,
-                      [&](int i, int j) { return 1.0 - core::iou(items_[static_cast<size_t>(i)].last_obs, det(j).box_px); });
+  auto m3 = associate(leftover_tracks, m1.unmatched_dets, options_.recovery_max_cost, [&](int i, int j) {
+    return 1.0 - core::iou(items_[static_cast<size_t>(i)].last_obs, det(j).box_px);
+  });
   for (auto [i, j] : m3.pairs) apply_match(items_[static_cast<size_t>(i)], det(j), frame);
 
   // ---- 5. Tentative tracks vs what is left ----------------------------------------------------

@@ -19,21 +19,24 @@
 namespace vsp::track {
 
 struct TrackerOptions {
-  double frame_rate = 30;          ///< frames per second of the update calls
-  float high_score = 0.5f;         ///< detections at or above take part in the 1st association
-  float low_score = 0.1f;          ///< detections below are ignored
-  float new_track_score = 0.6f;    ///< a leftover detection at or above starts a track
-  float match_max_cost = 0.8f;     ///< 1st association: max (1 - IoU x score)
-  float low_match_max_cost = 0.5f; ///< 2nd association: max (1 - IoU)
-  float recovery_max_cost = 0.5f;  ///< 3rd association (last observation): max (1 - IoU)
-  float tentative_max_cost = 0.7f; ///< tentative tracks: max (1 - IoU x score)
-  int min_hits = 2;                ///< consecutive matches to confirm
-  double lost_buffer_s = 1.0;      ///< how long an unseen track may come back
+  double frame_rate = 30;               ///< frames per second of the update calls
+  float high_score = 0.3f;              ///< detections at or above take part in the 1st association
+  float low_score = 0.1f;               ///< detections below are ignored
+  float new_track_score = 0.35f;        ///< a leftover detection at or above starts a track
+  float match_max_cost = 0.8f;          ///< 1st association: max (1 - IoU x score)
+  float low_match_max_cost = 0.5f;      ///< 2nd association: max (1 - IoU)
+  float recovery_max_cost = 0.5f;       ///< 3rd association (last observation): max (1 - IoU)
+  float tentative_max_cost = 0.7f;      ///< tentative tracks: max (1 - IoU x score)
+  int min_hits = 2;                     ///< consecutive matches to confirm
+  double lost_buffer_s = 1.0;           ///< how long an unseen track may come back
   double lost_expand_per_frame = 0.03;  ///< box growth of unseen tracks for matching, per frame
   double lost_expand_max = 0.6;
-  bool fuse_score = true;          ///< weigh IoU by detection score in the 1st association
-  bool observation_reupdate = true;///< ORU on re-found tracks
-  double velocity_damping = 0.9;   ///< velocity decay per unseen frame (stops runaway predictions)
+  bool fuse_score = true;            ///< weigh IoU by detection score in the 1st association
+  bool observation_reupdate = true;  ///< ORU on re-found tracks
+  double velocity_damping = 0.8;     ///< velocity decay per unseen frame (stops runaway predictions)
+  /// Consumers that output boxes (e.g. `vsp track`) also show a lost track at its predicted box
+  /// for this long: a missed detection is far likelier than an object vanishing. 0 = never.
+  double report_predicted_s = 0.2;
 };
 
 class Tracker {
