@@ -100,6 +100,20 @@ void decode_gfl(const std::vector<cv::Mat>& outs, int input_size, bool picodet, 
   }
 }
 
+/// NCHW blob of a BGR image with NanoDet/PicoDet normalisation: (pixel - mean) / std per channel.
+cv::Mat normalised_blob(const cv::Mat& bgr) {
+  static const double kStd[3] = {57.375, 57.12, 58.395};
+  cv::Mat blob = cv::dnn::blobFromImage(bgr, 1.0, cv::Size(), cv::Scalar(103.53, 116.28, 123.675), false, false, CV_32F);
+  const size_t plane = static_cast<size_t>(bgr.rows) * static_cast<size_t>(bgr.cols);
+  auto* data = blob.ptr<float>();
+  for (int c = 0; c < 3; ++c) {
+    const float k = static_cast<float>(1.0 / kStd[c]);
+    float* p = data + static_cast<size_t>(c) * plane;
+    for (size_t i = 0; i < plane; ++i) p[i] *= k;
+  }
+  return blob;
+}
+
 core::Status check_output_shapes(const ModelSpec& spec, const std::vector<cv::Mat>& outs, const std::string& path) {
   auto bad = [&](const std::string& what) {
     return make_error("model_shape_mismatch",
@@ -173,10 +187,7 @@ PreparedInput Detector::prepare(const core::Image& image) const {
     cv::resize(frame, resized, cv::Size(s, s), 0, 0, cv::INTER_LINEAR);
     p.scale_x = static_cast<float>(image.width) / s;
     p.scale_y = static_cast<float>(image.height) / s;
-    resized.convertTo(resized, CV_32FC3);
-    cv::subtract(resized, cv::Scalar(103.53, 116.28, 123.675), resized);
-    cv::multiply(resized, cv::Scalar(1 / 57.375, 1 / 57.12, 1 / 58.395), resized);
-    p.blob = cv::dnn::blobFromImage(resized);
+    p.blob = normalised_blob(resized);
     return in;
   }
   // Letterbox top-left, pad 114: r = min(S/w, S/h).
@@ -188,11 +199,7 @@ PreparedInput Detector::prepare(const core::Image& image) const {
   if (spec_.family == ModelFamily::yolox) {
     p.blob = cv::dnn::blobFromImage(canvas);  // BGR, raw 0..255
   } else {
-    cv::Mat f;
-    canvas.convertTo(f, CV_32FC3);
-    cv::subtract(f, cv::Scalar(103.53, 116.28, 123.675), f);
-    cv::multiply(f, cv::Scalar(1 / 57.375, 1 / 57.12, 1 / 58.395), f);
-    p.blob = cv::dnn::blobFromImage(f);
+    p.blob = normalised_blob(canvas);
   }
   return in;
 }
