@@ -103,7 +103,8 @@ void decode_gfl(const std::vector<cv::Mat>& outs, int input_size, bool picodet, 
 /// NCHW blob of a BGR image with NanoDet/PicoDet normalisation: (pixel - mean) / std per channel.
 cv::Mat normalised_blob(const cv::Mat& bgr) {
   static const double kStd[3] = {57.375, 57.12, 58.395};
-  cv::Mat blob = cv::dnn::blobFromImage(bgr, 1.0, cv::Size(), cv::Scalar(103.53, 116.28, 123.675), false, false, CV_32F);
+  cv::Mat blob =
+      cv::dnn::blobFromImage(bgr, 1.0, cv::Size(), cv::Scalar(103.53, 116.28, 123.675), false, false, CV_32F);
   const size_t plane = static_cast<size_t>(bgr.rows) * static_cast<size_t>(bgr.cols);
   auto* data = blob.ptr<float>();
   for (int c = 0; c < 3; ++c) {
