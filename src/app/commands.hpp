@@ -18,6 +18,7 @@ struct AnalyzeArgs {
 int cmd_analyze(const AnalyzeArgs& a);
 
 int cmd_config_check(const std::string& file);
+int cmd_serve(const std::string& config_path);
 int cmd_config_reference();
 
 struct TrackArgs {

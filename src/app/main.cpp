@@ -17,6 +17,10 @@ int main(int argc, char** argv) {
   analyze->add_option("--model", an.model, "override detector.model");
   analyze->add_flag("-q,--quiet", an.quiet, "no summary table");
 
+  std::string serve_config;
+  auto* serve = app.add_subcommand("serve", "run the live node: cameras, recording, analysis, API");
+  serve->add_option("config", serve_config, "serve config (YAML)")->required();
+
   std::string config_file;
   auto* config = app.add_subcommand("config", "configuration tools");
   config->require_subcommand(1);
@@ -45,6 +49,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (analyze->parsed()) return vsp::app::cmd_analyze(an);
+  if (serve->parsed()) return vsp::app::cmd_serve(serve_config);
   if (check->parsed()) return vsp::app::cmd_config_check(config_file);
   if (reference->parsed()) return vsp::app::cmd_config_reference();
   if (track->parsed()) return vsp::app::cmd_track(tr);

@@ -1,4 +1,5 @@
 #include "config/analyze_config.hpp"
+#include "config/serve_config.hpp"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -79,6 +80,39 @@ const std::vector<Section>& sections() {
         {"dwell_threshold_s", "number", "none", "s", "> 0", "emit zone_dwell when a stay exceeds this"},
         {"max_occupancy", "integer", "none", "objects", ">= 0", "emit zone_overcrowded above this"},
         {"overcrowded_cooldown_s", "number", "60", "s", ">= 0", "minimum time between overcrowding events"}}},
+      {"serve",
+       {{"site", "string", "local", "", "", "site name carried by every event"},
+        {"node", "string", "local", "", "", "node name carried by every event"},
+        {"detector", "map", "", "", "", "default detector for every camera"},
+        {"tracker", "map", "", "", "", "default tracker settings for every camera"},
+        {"detect_fps", "number", "every frame", "1/s", "> 0", "default detect_fps for every camera"},
+        {"cameras", "list", "(required)", "", ">= 1", "the cameras"},
+        {"storage", "map", "", "", "", "recordings, database, retention"},
+        {"api", "map", "", "", "", "HTTP API"}}},
+      {"cameras[]",
+       {{"name", "string", "(required)", "", "[A-Za-z0-9_-]+, unique", "camera name in events, API and paths"},
+        {"record_url", "string", "(required)", "", "rtsp://, rtsps://, http(s):// or a file", "stream recorded as is"},
+        {"detect_url", "string", "record_url", "", "", "stream analysed (e.g. a sub-stream)"},
+        {"rtsp_transport", "enum", "tcp", "", "tcp, udp", "RTSP transport"},
+        {"record", "boolean", "true", "", "", "write recording segments"},
+        {"detect_width", "integer", "640", "px", "64..3840", "analysis frames are scaled to this width"},
+        {"detect_fps", "number", "every frame", "1/s", "> 0", "analysed frames per second"},
+        {"detector", "map", "top-level detector", "", "", "detector settings (override)"},
+        {"tracker", "map", "top-level tracker", "", "", "tracker settings (override)"},
+        {"rules", "map", "", "", "", "lines and zones, as in vsp analyze"},
+        {"motion", "map", "", "", "", "motion gating"}}},
+      {"motion",
+       {{"enabled", "boolean", "true", "", "", "run the detector only on motion (and moving tracks)"},
+        {"min_changed_fraction", "number", "0.002", "", "0..1", "share of changed pixels that counts as motion"},
+        {"max_interval_s", "number", "1", "s", "> 0", "run the detector at least this often"}}},
+      {"storage",
+       {{"path", "string", "vsp-data", "", "", "folder for recordings/, exports/ and vsp.db"},
+        {"segment_s", "number", "4", "s", "1..60", "recording segment length"},
+        {"retention", "map", "", "", "", "retention limits"}}},
+      {"storage.retention",
+       {{"max_age_days", "number", "none", "days", "> 0", "delete recordings older than this"},
+        {"max_disk_gb", "number", "none", "GB", "> 0", "delete the oldest recordings above this"}}},
+      {"api", {{"listen", "string", "127.0.0.1:8080", "", "loopback HOST:PORT", "HTTP API address"}}},
   };
   return s;
 }
@@ -185,6 +219,15 @@ class Reader {
         error(n[i], p, fmt::format("unknown class '{}' (expected a COCO-80 name such as person, car, bus)", *s));
     }
     return out;
+  }
+
+  std::optional<bool> boolean(const YAML::Node& n, const std::string& path) {
+    try {
+      return n.as<bool>();
+    } catch (const YAML::Exception&) {
+      error(n, path, fmt::format("expected true or false, got '{}'", scalar(n)));
+      return std::nullopt;
+    }
   }
 
   std::optional<analytics::Anchor> anchor(const YAML::Node& n, const std::string& path) {
@@ -361,6 +404,151 @@ std::variant<AnalyzeConfig, ConfigErrors> load_analyze_config(const std::string&
   std::stringstream ss;
   ss << in.rdbuf();
   return parse_analyze_config(ss.str(), path);
+}
+
+namespace {
+
+bool valid_camera_name(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+  return true;
+}
+
+void parse_camera_fields(Reader& r, const YAML::Node& n, const std::string& p, CameraConfig& cam) {
+  if (n["detector"]) parse_detector(r, n["detector"], Reader::join(p, "detector"), cam);
+  if (n["detect_fps"]) cam.detect_fps = r.number(n["detect_fps"], Reader::join(p, "detect_fps"), 0, 1000, true);
+  if (n["tracker"]) parse_tracker(r, n["tracker"], Reader::join(p, "tracker"), cam.tracker);
+  if (n["rules"] && !p.empty()) parse_rules(r, n["rules"], Reader::join(p, "rules"), cam.rules);
+}
+
+}  // namespace
+
+bool looks_like_serve_config(const std::string& text) {
+  try {
+    const YAML::Node root = YAML::Load(text);
+    return root.IsMap() && root["cameras"];
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+}
+
+std::variant<ServeConfig, ConfigErrors> parse_serve_config(const std::string& text, const std::string& file) {
+  ConfigErrors errors;
+  ServeConfig cfg;
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    errors.push_back({file, e.mark.line + 1, "", "YAML syntax error: " + e.msg});
+    return errors;
+  }
+  Reader r(file, errors);
+  if (!r.check_map(root, "", "serve")) return errors;
+  if (root["site"])
+    if (auto v = r.string(root["site"], "site")) cfg.site = *v;
+  if (root["node"])
+    if (auto v = r.string(root["node"], "node")) cfg.node = *v;
+  CameraConfig defaults;
+  parse_camera_fields(r, root, "", defaults);
+  if (root["rules"]) r.error(root["rules"], "rules", "rules belong to a camera (cameras[...].rules)");
+  const auto cams = root["cameras"];
+  if (!cams)
+    r.error(root, "cameras", "missing required key 'cameras'");
+  else if (!cams.IsSequence() || cams.size() == 0)
+    r.error(cams, "cameras", "expected a non-empty list of cameras");
+  std::set<std::string> names;
+  for (size_t i = 0; cams && cams.IsSequence() && i < cams.size(); ++i) {
+    const auto c = cams[i];
+    std::string p = fmt::format("cameras[{}]", i);
+    if (!r.check_map(c, p, "cameras[]")) continue;
+    CameraEntry e;
+    e.camera = defaults;
+    if (!c["name"]) {
+      r.error(c, p, "missing required key 'name'");
+    } else if (auto name = r.string(c["name"], p + ".name")) {
+      if (!valid_camera_name(*name))
+        r.error(c["name"], p + ".name", fmt::format("'{}' is not a valid name (letters, digits, '_' and '-')", *name));
+      else if (!names.insert(*name).second)
+        r.error(c["name"], p + ".name", fmt::format("duplicate camera name '{}'", *name));
+      e.name = *name;
+      p = fmt::format("cameras[{}]", *name);
+    }
+    if (!c["record_url"])
+      r.error(c, p, "missing required key 'record_url'");
+    else if (auto u = r.string(c["record_url"], p + ".record_url"))
+      e.record_url = *u;
+    e.detect_url = e.record_url;
+    if (c["detect_url"])
+      if (auto u = r.string(c["detect_url"], p + ".detect_url")) e.detect_url = *u;
+    if (c["rtsp_transport"]) {
+      const std::string t = Reader::scalar(c["rtsp_transport"]);
+      if (t == "tcp" || t == "udp")
+        e.rtsp_tcp = t == "tcp";
+      else
+        r.error(c["rtsp_transport"], p + ".rtsp_transport", fmt::format("expected tcp or udp, got '{}'", t));
+    }
+    if (c["record"])
+      if (auto v = r.boolean(c["record"], p + ".record")) e.record = *v;
+    if (c["detect_width"])
+      if (auto v = r.integer(c["detect_width"], p + ".detect_width", 64, 3840)) e.detect_width = *v;
+    if (const auto m = c["motion"]; m && r.check_map(m, p + ".motion", "motion")) {
+      if (m["enabled"])
+        if (auto v = r.boolean(m["enabled"], p + ".motion.enabled")) e.motion.enabled = *v;
+      if (m["min_changed_fraction"])
+        if (auto v = r.number(m["min_changed_fraction"], p + ".motion.min_changed_fraction", 0, 1))
+          e.motion.min_changed_fraction = *v;
+      if (m["max_interval_s"])
+        if (auto v = r.number(m["max_interval_s"], p + ".motion.max_interval_s", 0, 3600, true))
+          e.max_detect_interval_s = *v;
+    }
+    parse_camera_fields(r, c, p, e.camera);
+    cfg.cameras.push_back(std::move(e));
+  }
+  if (const auto st = root["storage"]; st && r.check_map(st, "storage", "storage")) {
+    if (st["path"])
+      if (auto v = r.string(st["path"], "storage.path")) cfg.storage_path = *v;
+    if (st["segment_s"])
+      if (auto v = r.number(st["segment_s"], "storage.segment_s", 1, 60)) cfg.segment_s = *v;
+    if (const auto ret = st["retention"]; ret && r.check_map(ret, "storage.retention", "storage.retention")) {
+      if (ret["max_age_days"])
+        cfg.max_age_days = r.number(ret["max_age_days"], "storage.retention.max_age_days", 0, 1e5, true);
+      if (ret["max_disk_gb"])
+        cfg.max_disk_gb = r.number(ret["max_disk_gb"], "storage.retention.max_disk_gb", 0, 1e9, true);
+    }
+  }
+  if (const auto api = root["api"]; api && r.check_map(api, "api", "api")) {
+    if (api["listen"])
+      if (auto v = r.string(api["listen"], "api.listen")) {
+        const auto colon = v->rfind(':');
+        const std::string host = colon == std::string::npos ? "" : v->substr(0, colon);
+        int port = 0;
+        try {
+          port = colon == std::string::npos ? 0 : std::stoi(v->substr(colon + 1));
+        } catch (const std::exception&) {
+        }
+        if (port <= 0 || port > 65535)
+          r.error(api["listen"], "api.listen", fmt::format("expected HOST:PORT, got '{}'", *v));
+        else if (host != "127.0.0.1" && host != "localhost" && host != "::1")
+          r.error(api["listen"], "api.listen",
+                  fmt::format("'{}' is not loopback: until authentication lands the API binds loopback only", host));
+        else
+          cfg.listen = *v;
+      }
+  }
+  if (!errors.empty()) {
+    std::stable_sort(errors.begin(), errors.end(), [](const auto& a, const auto& b) { return a.line < b.line; });
+    return errors;
+  }
+  return cfg;
+}
+
+std::variant<ServeConfig, ConfigErrors> load_serve_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return ConfigErrors{{path, 0, "", "cannot read the config file"}};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_serve_config(ss.str(), path);
 }
 
 std::string reference_markdown() {

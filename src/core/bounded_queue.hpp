@@ -1,5 +1,6 @@
 #pragma once
 /// A bounded multi-producer multi-consumer queue with an explicit overflow policy.
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -31,6 +32,32 @@ class BoundedQueue {
     q_.push_back(std::move(item));
     not_empty_.notify_one();
     return true;
+  }
+
+  /// Never waits: false when the queue is full or closed (the caller decides what to drop).
+  bool try_push(T item) {
+    std::lock_guard lock(m_);
+    if (closed_ || q_.size() >= capacity_) return false;
+    q_.push_back(std::move(item));
+    not_empty_.notify_one();
+    return true;
+  }
+
+  /// Waits up to `timeout` for an item; empty when none came (or closed and drained).
+  template <class Rep, class Period>
+  std::optional<T> pop_for(std::chrono::duration<Rep, Period> timeout) {
+    std::unique_lock lock(m_);
+    not_empty_.wait_for(lock, timeout, [&] { return closed_ || !q_.empty(); });
+    if (q_.empty()) return std::nullopt;
+    T item = std::move(q_.front());
+    q_.pop_front();
+    not_full_.notify_one();
+    return item;
+  }
+
+  std::size_t size() const {
+    std::lock_guard lock(m_);
+    return q_.size();
   }
 
   /// Waits for an item; empty optional once the queue is closed and drained.

@@ -72,25 +72,38 @@ core::Status Decoder::send(const ingest::Packet& packet) {
 
 void Decoder::flush() { avcodec_send_packet(impl_->ctx, nullptr); }
 
-std::optional<core::Image> Decoder::receive() {
+std::optional<double> Decoder::peek() {
   Impl& im = *impl_;
-  const int rc = avcodec_receive_frame(im.ctx, im.frame);
-  if (rc < 0) return std::nullopt;
+  if (avcodec_receive_frame(im.ctx, im.frame) < 0) return std::nullopt;
+  const std::int64_t pts =
+      im.frame->best_effort_timestamp != AV_NOPTS_VALUE ? im.frame->best_effort_timestamp : im.frame->pts;
+  return pts == AV_NOPTS_VALUE ? 0.0 : static_cast<double>(pts - im.start_pts) * av_q2d(im.time_base);
+}
+
+core::Image Decoder::take(bool convert) {
+  Impl& im = *impl_;
   const AVFrame* f = im.frame;
-  im.sws = sws_getCachedContext(im.sws, f->width, f->height, static_cast<AVPixelFormat>(f->format), im.out_w, im.out_h,
-                                AV_PIX_FMT_BGR24, SWS_BILINEAR, nullptr, nullptr, nullptr);
   core::Image img;
-  img.width = im.out_w;
-  img.height = im.out_h;
-  img.bgr.resize(static_cast<size_t>(im.out_w) * im.out_h * 3);
-  uint8_t* dst[4] = {img.bgr.data(), nullptr, nullptr, nullptr};
-  int dst_stride[4] = {im.out_w * 3, 0, 0, 0};
-  sws_scale(im.sws, f->data, f->linesize, 0, f->height, dst, dst_stride);
   const std::int64_t pts = f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
   img.ts.frame = im.frames_out++;
   img.ts.pts_s = pts == AV_NOPTS_VALUE ? 0.0 : static_cast<double>(pts - im.start_pts) * av_q2d(im.time_base);
+  if (convert) {
+    im.sws = sws_getCachedContext(im.sws, f->width, f->height, static_cast<AVPixelFormat>(f->format), im.out_w,
+                                  im.out_h, AV_PIX_FMT_BGR24, SWS_BILINEAR, nullptr, nullptr, nullptr);
+    img.width = im.out_w;
+    img.height = im.out_h;
+    img.bgr.resize(static_cast<size_t>(im.out_w) * im.out_h * 3);
+    uint8_t* dst[4] = {img.bgr.data(), nullptr, nullptr, nullptr};
+    int dst_stride[4] = {im.out_w * 3, 0, 0, 0};
+    sws_scale(im.sws, f->data, f->linesize, 0, f->height, dst, dst_stride);
+  }
   av_frame_unref(im.frame);
   return img;
+}
+
+std::optional<core::Image> Decoder::receive(bool convert) {
+  if (!peek()) return std::nullopt;
+  return take(convert);
 }
 
 }  // namespace vsp::decode

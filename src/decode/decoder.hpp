@@ -27,7 +27,16 @@ class Decoder {
   /// Feed one packet. A corrupt packet is reported and skipped; the decoder stays usable.
   core::Status send(const ingest::Packet& packet);
   /// Next decoded frame, if one is ready. `ts.frame` counts frames in decode order from 0.
-  std::optional<core::Image> receive();
+  /// With `convert` false the image has its timestamp only (no pixels): frames that analysis
+  /// skips cost no scaling.
+  std::optional<core::Image> receive(bool convert = true);
+  /// Like `receive`, converting pixels only when `want(pts_s)` says so.
+  template <class Want>
+  std::optional<core::Image> receive_if(Want&& want) {
+    auto ts = peek();
+    if (!ts) return std::nullopt;
+    return take(want(*ts));
+  }
   /// Signal end of input; `receive` then drains the remaining frames.
   void flush();
   /// Packets rejected as corrupt so far.
@@ -35,6 +44,8 @@ class Decoder {
 
  private:
   Decoder() = default;
+  std::optional<double> peek();    ///< fetch the next frame; its pts
+  core::Image take(bool convert);  ///< hand out the fetched frame
   struct Impl;
   std::unique_ptr<Impl> impl_;
   long corrupt_packets_ = 0;

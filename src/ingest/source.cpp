@@ -29,6 +29,7 @@ std::string av_error_string(int errnum) {
 struct Source::Deadline {
   std::atomic<std::int64_t> until_ns{0};
   std::atomic<bool> stop{false};
+  const std::atomic<bool>* owner_stop = nullptr;
   static std::int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
@@ -36,7 +37,8 @@ struct Source::Deadline {
   void arm(double seconds) { until_ns = now_ns() + static_cast<std::int64_t>(seconds * 1e9); }
   static int callback(void* opaque) {
     auto* d = static_cast<Deadline*>(opaque);
-    return d->stop.load() || now_ns() > d->until_ns.load() ? 1 : 0;
+    const bool owner = d->owner_stop && d->owner_stop->load();
+    return d->stop.load() || owner || now_ns() > d->until_ns.load() ? 1 : 0;
   }
 };
 
@@ -82,6 +84,7 @@ core::Result<std::unique_ptr<Source>> Source::open(const SourceOptions& options)
   std::unique_ptr<Source> s(new Source());
   s->options_ = options;
   s->deadline_ = std::make_unique<Deadline>();
+  s->deadline_->owner_stop = options.stop;
   s->fmt_ = avformat_alloc_context();
   s->fmt_->interrupt_callback.callback = &Deadline::callback;
   s->fmt_->interrupt_callback.opaque = s->deadline_.get();

@@ -1,6 +1,7 @@
 #pragma once
 /// Demuxing sources (files, RTSP, HTTP) through libavformat. FFmpeg types stay behind opaque
 /// pointers: only `decode` and `record` reach them, through av_access.hpp.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -32,6 +33,8 @@ struct SourceOptions {
   double open_timeout_s = 10;  ///< whole open + stream probing
   double read_timeout_s = 5;   ///< one packet read; a stalled peer fails after this
   bool rtsp_tcp = true;        ///< RTSP transport: interleaved TCP (default) or UDP
+  /// Optional stop flag of the owner: set, it aborts a blocking open or read at once.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 /// One compressed packet of the video stream; cheap to copy (shared ownership).

@@ -1,0 +1,354 @@
+#include "pipeline/camera_worker.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <random>
+
+#include "analytics/line_counter.hpp"
+#include "analytics/zone_monitor.hpp"
+#include "core/log.hpp"
+#include "detect/motion_gate.hpp"
+#include "events/event.hpp"
+#include "ingest/backoff.hpp"
+#include "record/segmenter.hpp"
+#include "track/tracker.hpp"
+
+namespace vsp::pipeline {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool is_file_url(const std::string& url) { return url.find("://") == std::string::npos || url.rfind("file:", 0) == 0; }
+}  // namespace
+
+const char* to_string(CameraState s) {
+  switch (s) {
+    case CameraState::connecting:
+      return "connecting";
+    case CameraState::streaming:
+      return "streaming";
+    case CameraState::reconnecting:
+      return "reconnecting";
+    case CameraState::failed:
+      return "failed";
+    case CameraState::stopped:
+      return "stopped";
+  }
+  return "unknown";
+}
+
+CameraWorker::CameraWorker(config::CameraEntry config, std::string detector_key, NodeContext ctx)
+    : config_(std::move(config)), detector_key_(std::move(detector_key)), ctx_(std::move(ctx)) {}
+
+CameraWorker::~CameraWorker() { stop(); }
+
+void CameraWorker::start() {
+  threads_.emplace_back([this] { ingest_loop(Role::record); });
+  if (config_.detect_url != config_.record_url) threads_.emplace_back([this] { ingest_loop(Role::detect); });
+  threads_.emplace_back([this] { analysis_loop(); });
+}
+
+void CameraWorker::stop() {
+  if (stop_.exchange(true)) return;
+  {
+    std::lock_guard lock(sources_m_);
+    for (auto* s : open_sources_) s->interrupt();
+  }
+  stop_cv_.notify_all();
+  queue_.close();
+  frame_cv_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  set_state(CameraState::stopped);
+}
+
+bool CameraWorker::sleep_for(double seconds) {
+  std::unique_lock lock(stop_m_);
+  return !stop_cv_.wait_for(lock, std::chrono::duration<double>(seconds), [&] { return stop_.load(); });
+}
+
+void CameraWorker::set_state(CameraState s, const std::string& error) {
+  std::lock_guard lock(status_m_);
+  state_ = s;
+  if (!error.empty()) last_error_ = error;
+}
+
+// ---- Ingest: connect, read, record, feed analysis; reconnect with backoff --------------------
+void CameraWorker::ingest_loop(Role role) {
+  const core::Logger log(fmt::format("ingest[{}]", config_.name));
+  core::RateLimit record_err_log(std::chrono::seconds(10));
+  const std::string url = role == Role::record ? config_.record_url : config_.detect_url;
+  const bool feeds_analysis = role == Role::detect || config_.detect_url == config_.record_url;
+  const bool records = role == Role::record && config_.record;
+  const bool file = is_file_url(url);
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_real_distribution<double> u01(0, 1);
+  int attempt = 0;
+  while (!stop_) {
+    if (role == Role::record) set_state(attempt == 0 ? CameraState::connecting : CameraState::reconnecting);
+    auto src = ingest::Source::open({url, 10, 5, config_.rtsp_tcp, &stop_});
+    if (!src) {
+      ++attempt;
+      const double delay = ingest::backoff_delay_s(attempt, {}, u01(rng));
+      if (role == Role::record || feeds_analysis)
+        set_state(src.error().code == "file_not_found" || src.error().code == "not_a_video" ? CameraState::failed
+                                                                                            : CameraState::reconnecting,
+                  src.error().message);
+      log.warn("{} (retry {} in {:.1f} s)", src.error().message, attempt, delay);
+      if (!sleep_for(delay)) break;
+      continue;
+    }
+    ingest::Source& source = **src;
+    {
+      std::lock_guard lock(sources_m_);
+      open_sources_.push_back(&source);
+    }
+    if (stop_) source.interrupt();
+    std::unique_ptr<record::Segmenter> seg;
+    if (records)
+      seg = std::make_unique<record::Segmenter>(
+          record::SegmenterOptions{ctx_.storage_root, config_.name, ctx_.segment_s}, source);
+    if (feeds_analysis) {
+      decode::DecoderOptions dopt;
+      dopt.out_width = std::min(config_.detect_width, source.info().width);
+      auto dec = decode::Decoder::create(source, dopt);
+      if (dec)
+        queue_.push(StreamStart{std::shared_ptr<decode::Decoder>(std::move(dec.value())), source.info().fps});
+      else
+        set_state(CameraState::failed, dec.error().message);
+    }
+    if (role == Role::record) set_state(CameraState::streaming);
+    log.info("streaming {} ({}x{} {})", url, source.info().width, source.info().height, source.info().codec);
+    const auto t0 = Clock::now();
+    double first_pts = -1;
+    bool dropping = false;
+    bool got_packets = false;
+    std::string end_reason;
+    while (!stop_) {
+      auto pkt = source.read();
+      if (!pkt) {
+        end_reason = pkt.error().message;
+        break;
+      }
+      if (!*pkt) {
+        end_reason = file ? "" : fmt::format("{}: stream ended", url);
+        break;
+      }
+      const ingest::Packet& p = **pkt;
+      got_packets = true;
+      if (file) {  // a file plays at its own pace, as a camera would
+        if (first_pts < 0) first_pts = p.pts_s();
+        const auto due = t0 + std::chrono::duration<double>(p.pts_s() - first_pts);
+        std::unique_lock lock(stop_m_);
+        stop_cv_.wait_until(lock, due, [&] { return stop_.load(); });
+      }
+      if (role == Role::record) ++packets_in_;
+      if (seg) {
+        auto w = seg->write(p, now_ms());
+        if (!w) {
+          ++record_errors_;
+          if (record_err_log.allow()) log.error("{}", w.error().message);
+          set_state(CameraState::streaming, w.error().message);
+        } else {
+          if (w->closed) {
+            (void)ctx_.store->segment_closed(*w->closed);
+            ++segments_;
+          }
+          if (w->opened) (void)ctx_.store->segment_opened(*w->opened);
+          ++packets_recorded_;
+        }
+      }
+      if (feeds_analysis) {
+        if (dropping && !p.keyframe()) {
+          ++packets_dropped_;
+        } else if (!queue_.try_push(p)) {
+          dropping = true;  // analysis is behind: skip to the next keyframe so decoding stays valid
+          ++packets_dropped_;
+        } else {
+          dropping = false;
+        }
+      }
+    }
+    if (seg)
+      if (auto closed = seg->close()) {
+        (void)ctx_.store->segment_closed(*closed);
+        ++segments_;
+      }
+    {
+      std::lock_guard lock(sources_m_);
+      std::erase(open_sources_, &source);
+    }
+    if (stop_) break;
+    if (file && end_reason.empty()) {  // loop the file
+      attempt = 0;
+      continue;
+    }
+    attempt = got_packets ? 1 : attempt + 1;
+    ++reconnects_;
+    const double delay = ingest::backoff_delay_s(attempt, {}, u01(rng));
+    if (role == Role::record || feeds_analysis) set_state(CameraState::reconnecting, end_reason);
+    log.warn("{} (reconnecting in {:.1f} s)", end_reason, delay);
+    if (!sleep_for(delay)) break;
+  }
+}
+
+// ---- Analysis: sample, gate, detect, track, rules, events -----------------------------------
+void CameraWorker::analysis_loop() {
+  const core::Logger log(fmt::format("analysis[{}]", config_.name));
+  core::RateLimit corrupt_log(std::chrono::seconds(10));
+  std::shared_ptr<decode::Decoder> dec;
+  const double period_s = config_.camera.detect_fps ? 1.0 / *config_.camera.detect_fps : 0.0;
+  double next_due = -1e18, last_pts = -1e18, last_detect_pts = -1e18;
+  std::unique_ptr<track::Tracker> tracker;
+  std::vector<analytics::LineCounter> lines;
+  std::vector<analytics::ZoneMonitor> zones;
+  detect::MotionGate gate(config_.motion);
+  core::Tracks tracks;
+  int frame_w = 0, frame_h = 0;
+  while (!stop_) {
+    auto item = queue_.pop_for(std::chrono::milliseconds(200));
+    if (!item) continue;
+    if (auto* start = std::get_if<StreamStart>(&*item)) {
+      dec = start->decoder;
+      next_due = -1e18;
+      last_pts = -1e18;
+      if (!tracker) {
+        track::TrackerOptions to;
+        to.frame_rate = config_.camera.detect_fps.value_or(start->fps > 0 ? start->fps : 10);
+        const auto& t = config_.camera.tracker;
+        if (t.high_score) to.high_score = *t.high_score;
+        if (t.low_score) to.low_score = *t.low_score;
+        if (t.new_track_score) to.new_track_score = *t.new_track_score;
+        if (t.lost_buffer_s) to.lost_buffer_s = *t.lost_buffer_s;
+        if (t.min_hits) to.min_hits = *t.min_hits;
+        tracker = std::make_unique<track::Tracker>(to);
+      }
+      continue;
+    }
+    if (!dec) continue;
+    if (auto st = dec->send(std::get<ingest::Packet>(*item)); !st) {
+      ++corrupt_;
+      if (corrupt_log.allow()) log.warn("{}", st.error().message);
+    }
+    for (;;) {
+      auto img = dec->receive_if([&](double pts) {
+        if (pts < last_pts) next_due = -1e18;  // a new stream or a loop: timestamps restart
+        last_pts = pts;
+        return pts + 1e-6 >= next_due;
+      });
+      if (!img) break;
+      ++frames_decoded_;
+      if (img->bgr.empty()) continue;
+      next_due = std::max(next_due + period_s, img->ts.pts_s + period_s * 0.5);
+      ++frames_analysed_;
+      if (frame_w != img->width || frame_h != img->height) {  // rules in this frame's pixels
+        frame_w = img->width;
+        frame_h = img->height;
+        width_ = frame_w;
+        height_ = frame_h;
+        lines.clear();
+        zones.clear();
+        for (const auto& l : config_.camera.rules.lines) lines.emplace_back(l, frame_w, frame_h);
+        for (const auto& z : config_.camera.rules.zones) zones.emplace_back(z, frame_w, frame_h);
+      }
+      // Motion gating: run the detector on motion, while tracks move, and at least every
+      // max_detect_interval_s.
+      const double changed = gate.update(*img);
+      bool tracks_moving = false;
+      for (const auto& t : tracks)
+        if (t.confirmed() && std::hypot(t.vx_px_s, t.vy_px_s) > 0.02 * frame_w) tracks_moving = true;
+      const bool run = gate.moving(changed) || tracks_moving ||
+                       img->ts.pts_s - last_detect_pts >= config_.max_detect_interval_s ||
+                       img->ts.pts_s < last_detect_pts;
+      if (run) {
+        last_detect_pts = img->ts.pts_s;
+        ++frames_detected_;
+        const auto dets = ctx_.detectors->detect(detector_key_, *img);
+        tracks = tracker->update(dets, img->ts);
+        const std::int64_t wall_now = now_ms();
+        auto emit = [&](std::vector<events::Event> evs) {
+          for (auto& e : evs) {
+            e.site = ctx_.site;
+            e.node = ctx_.node;
+            e.camera = config_.name;
+            e.ts_utc_ms = wall_now - static_cast<std::int64_t>((img->ts.pts_s - e.pts_s) * 1000);
+            e.id = events::make_uuid_v7(e.ts_utc_ms);
+            ctx_.store->write(e);
+            ++events_;
+          }
+        };
+        for (auto& l : lines) emit(l.update(tracks, img->ts));
+        for (auto& z : zones) emit(z.update(tracks, img->ts));
+      }
+      {
+        std::lock_guard lock(frame_m_);
+        last_overlay_ = make_overlay_state(tracks, lines, zones);
+        last_frame_ = std::move(*img);
+        ++frame_seq_;
+      }
+      frame_cv_.notify_all();
+    }
+  }
+}
+
+CameraStatus CameraWorker::status() {
+  CameraStatus s;
+  s.name = config_.name;
+  {
+    std::lock_guard lock(status_m_);
+    s.state = to_string(state_);
+    s.last_error = last_error_;
+    const auto now = Clock::now();
+    const double dt = std::chrono::duration<double>(now - rate_t_).count();
+    if (dt >= 1.0) {
+      fps_in_ = static_cast<double>(packets_in_ - rate_in_) / dt;
+      fps_an_ = static_cast<double>(frames_analysed_ - rate_an_) / dt;
+      rate_in_ = packets_in_;
+      rate_an_ = frames_analysed_;
+      rate_t_ = now;
+    }
+    s.fps_in = fps_in_;
+    s.fps_analysed = fps_an_;
+  }
+  s.packets_in = packets_in_;
+  s.packets_recorded = packets_recorded_;
+  s.packets_dropped = packets_dropped_;
+  s.frames_decoded = frames_decoded_;
+  s.frames_analysed = frames_analysed_;
+  s.frames_detected = frames_detected_;
+  s.reconnects = reconnects_;
+  s.segments = segments_;
+  s.events = events_;
+  s.corrupt_packets = corrupt_;
+  s.record_errors = record_errors_;
+  s.width = width_;
+  s.height = height_;
+  return s;
+}
+
+std::optional<std::string> CameraWorker::snapshot_jpeg() {
+  core::Image frame;
+  OverlayState overlay;
+  {
+    std::lock_guard lock(frame_m_);
+    if (!last_frame_) return std::nullopt;
+    frame = *last_frame_;
+    overlay = last_overlay_;
+  }
+  draw_overlays(frame, overlay);
+  return encode_jpeg(frame);
+}
+
+std::uint64_t CameraWorker::wait_frame(std::uint64_t seq, int timeout_ms) {
+  std::unique_lock lock(frame_m_);
+  frame_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return frame_seq_ > seq || stop_.load(); });
+  return frame_seq_;
+}
+
+}  // namespace vsp::pipeline

@@ -1,0 +1,110 @@
+#pragma once
+/// One camera of a live node: ingest (per stream role, with reconnect), recording, and analysis.
+///
+///   record ingest ─┬─► Segmenter ─► segments + index      (never waits for analysis)
+///                  └─► [packets, bounded; on overflow drop until the next keyframe]
+///   detect ingest ───► (when detect_url differs)            │
+///                                                           ▼
+///   analysis: decode (pixels only at detect_fps) ─► motion gate ─► detector pool ─► tracker
+///             ─► rules ─► store (event + outbox) ; latest frame + overlays for snapshots
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <variant>
+
+#include "config/serve_config.hpp"
+#include "core/bounded_queue.hpp"
+#include "decode/decoder.hpp"
+#include "ingest/source.hpp"
+#include "pipeline/detector_pool.hpp"
+#include "pipeline/overlay.hpp"
+#include "store/store.hpp"
+
+namespace vsp::pipeline {
+
+enum class CameraState { connecting, streaming, reconnecting, failed, stopped };
+const char* to_string(CameraState s);
+
+/// Counters and state of one camera, as the API and /metrics show them.
+struct CameraStatus {
+  std::string name;
+  std::string state;
+  std::string last_error;
+  double fps_in = 0;        ///< record-stream packets per second (video frames)
+  double fps_analysed = 0;  ///< frames per second through motion gating and tracking
+  long packets_in = 0, packets_recorded = 0, packets_dropped = 0;
+  long frames_decoded = 0, frames_analysed = 0, frames_detected = 0;
+  long reconnects = 0, segments = 0, events = 0, corrupt_packets = 0, record_errors = 0;
+  int width = 0, height = 0;
+};
+
+struct NodeContext {
+  store::Store* store = nullptr;
+  DetectorPool* detectors = nullptr;
+  std::string storage_root;
+  double segment_s = 4;
+  std::string site, node;
+};
+
+class CameraWorker {
+ public:
+  CameraWorker(config::CameraEntry config, std::string detector_key, NodeContext ctx);
+  ~CameraWorker();
+  void start();
+  /// Stops ingest and analysis, closes the open segment. Returns within a few seconds.
+  void stop();
+  const std::string& name() const { return config_.name; }
+  CameraStatus status();
+  /// JPEG of the latest analysed frame with overlays; nullopt before the first one.
+  std::optional<std::string> snapshot_jpeg();
+  /// Waits up to `timeout_ms` for a frame newer than `seq`; returns the new sequence number.
+  std::uint64_t wait_frame(std::uint64_t seq, int timeout_ms);
+
+ private:
+  struct StreamStart {
+    std::shared_ptr<decode::Decoder> decoder;
+    double fps = 0;
+  };
+  using Item = std::variant<ingest::Packet, StreamStart>;
+  enum class Role { record, detect };
+
+  void ingest_loop(Role role);
+  void analysis_loop();
+  void set_state(CameraState s, const std::string& error = {});
+  bool sleep_for(double seconds);  ///< false when stopping
+
+  config::CameraEntry config_;
+  std::string detector_key_;
+  NodeContext ctx_;
+  core::BoundedQueue<Item> queue_{256, core::OverflowPolicy::block};
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+  std::mutex sources_m_;
+  std::vector<ingest::Source*> open_sources_;
+  std::mutex stop_m_;
+  std::condition_variable stop_cv_;
+
+  mutable std::mutex status_m_;
+  CameraState state_ = CameraState::connecting;
+  std::string last_error_;
+  std::atomic<long> packets_in_{0}, packets_recorded_{0}, packets_dropped_{0}, frames_decoded_{0}, frames_analysed_{0},
+      frames_detected_{0}, reconnects_{0}, segments_{0}, events_{0}, corrupt_{0}, record_errors_{0};
+  std::atomic<int> width_{0}, height_{0};
+  // Rates, computed from counter deltas between status() calls.
+  std::chrono::steady_clock::time_point rate_t_ = std::chrono::steady_clock::now();
+  long rate_in_ = 0, rate_an_ = 0;
+  double fps_in_ = 0, fps_an_ = 0;
+
+  std::mutex frame_m_;
+  std::condition_variable frame_cv_;
+  std::optional<core::Image> last_frame_;
+  OverlayState last_overlay_;
+  std::uint64_t frame_seq_ = 0;
+};
+
+}  // namespace vsp::pipeline

@@ -1,0 +1,37 @@
+#include "pipeline/detector_pool.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+namespace vsp::pipeline {
+
+core::Result<std::string> DetectorPool::add(const detect::DetectorOptions& o) {
+  std::string key = fmt::format("{}|{}|{}|{}", o.model, o.score_threshold.value_or(-1), o.nms_iou.value_or(-1),
+                                fmt::join(o.classes, ","));
+  std::lock_guard lock(m_);
+  if (entries_.count(key)) return key;
+  auto d = detect::Detector::create(o);
+  if (!d) return d.error();
+  auto e = std::make_unique<Entry>();
+  e->detector = std::move(d.value());
+  entries_[key] = std::move(e);
+  return key;
+}
+
+core::Detections DetectorPool::detect(const std::string& key, const core::Image& image) {
+  Entry* e = nullptr;
+  {
+    std::lock_guard lock(m_);
+    e = entries_.at(key).get();
+  }
+  auto input = e->detector->prepare(image);  // outside the lock: overlaps another camera's forward()
+  std::lock_guard lock(e->m);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto dets = e->detector->infer(input);
+  inference_us_ += std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+  ++inferences_;
+  return dets;
+}
+
+}  // namespace vsp::pipeline

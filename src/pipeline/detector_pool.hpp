@@ -1,0 +1,34 @@
+#pragma once
+/// One detector per distinct detector configuration, shared by every camera that uses it.
+/// Calls are serialised per detector (OpenCV already spreads one forward() over the cores).
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/result.hpp"
+#include "detect/detector.hpp"
+
+namespace vsp::pipeline {
+
+class DetectorPool {
+ public:
+  /// Loads (once) the detector for these options; errors name the model file.
+  core::Result<std::string> add(const detect::DetectorOptions& options);
+  core::Detections detect(const std::string& key, const core::Image& image);
+  long inferences() const { return inferences_.load(); }
+  double inference_seconds() const { return static_cast<double>(inference_us_.load()) / 1e6; }
+
+ private:
+  struct Entry {
+    std::mutex m;
+    std::unique_ptr<detect::Detector> detector;
+  };
+  std::mutex m_;
+  std::map<std::string, std::unique_ptr<Entry>> entries_;
+  std::atomic<long> inferences_{0};
+  std::atomic<long long> inference_us_{0};
+};
+
+}  // namespace vsp::pipeline

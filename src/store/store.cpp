@@ -1,0 +1,280 @@
+#include "store/store.hpp"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include "core/log.hpp"
+#include "events/event_json.hpp"
+
+namespace vsp::store {
+
+using core::make_error;
+
+namespace {
+
+const core::Logger kLog("store");
+
+// ---- Migrations: append only; each runs once, in order, inside a transaction ------------------
+const char* const kMigrations[] = {
+    // 1: events, outbox, counts, segments, exports
+    R"(CREATE TABLE events(id TEXT PRIMARY KEY, camera TEXT NOT NULL, type TEXT NOT NULL, rule TEXT NOT NULL,
+                           ts_ms INTEGER NOT NULL, json TEXT NOT NULL);
+       CREATE INDEX events_ts ON events(ts_ms, id);
+       CREATE INDEX events_camera_ts ON events(camera, ts_ms);
+       CREATE TABLE outbox(event_id TEXT PRIMARY KEY REFERENCES events(id), created_ms INTEGER NOT NULL);
+       CREATE TABLE counts(camera TEXT NOT NULL, rule TEXT NOT NULL, minute_ms INTEGER NOT NULL, key TEXT NOT NULL,
+                           n INTEGER NOT NULL, PRIMARY KEY(camera, rule, minute_ms, key));
+       CREATE TABLE segments(id INTEGER PRIMARY KEY, camera TEXT NOT NULL, path TEXT NOT NULL UNIQUE,
+                             start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL DEFAULT 0,
+                             bytes INTEGER NOT NULL DEFAULT 0, complete INTEGER NOT NULL DEFAULT 0);
+       CREATE INDEX segments_camera_start ON segments(camera, start_ms);
+       CREATE TABLE exports(id INTEGER PRIMARY KEY, camera TEXT NOT NULL, start_ms INTEGER NOT NULL,
+                            end_ms INTEGER NOT NULL, path TEXT NOT NULL, created_ms INTEGER NOT NULL);)",
+};
+
+/// Prepared statement with RAII and typed binds.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) {
+      kLog.error("prepare failed: {}: {}", sqlite3_errmsg(db), sql);
+      s_ = nullptr;
+    }
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt& bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& bind_opt(int i, const std::optional<std::string>& v) {
+    if (v)
+      bind(i, *v);
+    else
+      sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  Stmt& bind_opt(int i, const std::optional<std::int64_t>& v) {
+    if (v)
+      bind(i, *v);
+    else
+      sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  bool step() { return s_ && sqlite3_step(s_) == SQLITE_ROW; }
+  int run() { return s_ ? sqlite3_step(s_) : SQLITE_ERROR; }
+  std::int64_t i64(int c) { return sqlite3_column_int64(s_, c); }
+  std::string text(int c) {
+    const auto* p = sqlite3_column_text(s_, c);
+    return p ? reinterpret_cast<const char*>(p) : "";
+  }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+};
+
+bool exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    kLog.error("sql failed: {}", err ? err : "?");
+    sqlite3_free(err);
+    return false;
+  }
+  return true;
+}
+
+std::string count_key(const events::Event& e) {
+  if (e.type == "line_crossing") return e.direction;
+  if (e.type == "zone_enter") return "enter";
+  if (e.type == "zone_exit") return "exit";
+  return e.type;
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return make_error("store_open_failed", fmt::format("{}: cannot open the database: {}", path, msg));
+  }
+  std::unique_ptr<Store> s(new Store(db));
+  sqlite3_busy_timeout(db, 5000);
+  exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)");
+  const int have = s->schema_version();
+  const int want = static_cast<int>(std::size(kMigrations));
+  if (have > want)
+    return make_error("store_too_new",
+                      fmt::format("{}: database schema {} is newer than this vsp ({}): upgrade vsp", path, have, want));
+  for (int v = have + 1; v <= want; ++v) {
+    if (!exec(db, "BEGIN") || !exec(db, kMigrations[v - 1]) ||
+        !exec(db, fmt::format("INSERT INTO schema_migrations VALUES({}, strftime('%s','now')*1000)", v).c_str()) ||
+        !exec(db, "COMMIT")) {
+      exec(db, "ROLLBACK");
+      return make_error("store_migration_failed",
+                        fmt::format("{}: migration {} failed: {}", path, v, sqlite3_errmsg(db)));
+    }
+  }
+  return s;
+}
+
+Store::~Store() { sqlite3_close(db_); }
+
+int Store::schema_version() {
+  Stmt q(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  return q.step() ? static_cast<int>(q.i64(0)) : 0;
+}
+
+void Store::write(const events::Event& e) {
+  std::lock_guard lock(m_);
+  exec(db_, "BEGIN");
+  Stmt ins(db_, "INSERT OR IGNORE INTO events(id, camera, type, rule, ts_ms, json) VALUES(?,?,?,?,?,?)");
+  ins.bind(1, e.id)
+      .bind(2, e.camera)
+      .bind(3, e.type)
+      .bind(4, e.rule)
+      .bind(5, e.ts_utc_ms)
+      .bind(6, events::to_json_line(e));
+  const bool ok = ins.run() == SQLITE_DONE;
+  if (ok && sqlite3_changes(db_) == 1) {
+    Stmt ob(db_, "INSERT INTO outbox(event_id, created_ms) VALUES(?, ?)");
+    ob.bind(1, e.id).bind(2, e.ts_utc_ms).run();
+    Stmt c(db_,
+           "INSERT INTO counts(camera, rule, minute_ms, key, n) VALUES(?,?,?,?,1) "
+           "ON CONFLICT(camera, rule, minute_ms, key) DO UPDATE SET n = n + 1");
+    c.bind(1, e.camera).bind(2, e.rule).bind(3, e.ts_utc_ms / 60'000 * 60'000).bind(4, count_key(e)).run();
+  }
+  if (!ok || !exec(db_, "COMMIT")) {
+    kLog.error("event {} not stored: {}", e.id, sqlite3_errmsg(db_));
+    exec(db_, "ROLLBACK");
+  }
+}
+
+core::Result<EventPage> Store::events(const EventQuery& q) {
+  std::lock_guard lock(m_);
+  std::int64_t cur_ts = INT64_MIN;
+  std::string cur_id;
+  if (q.cursor) {
+    const auto sep = q.cursor->find('_');
+    try {
+      if (sep == std::string::npos) throw std::invalid_argument("no separator");
+      cur_ts = std::stoll(q.cursor->substr(0, sep));
+      cur_id = q.cursor->substr(sep + 1);
+    } catch (const std::exception&) {
+      return make_error("bad_cursor", "cursor is not one this server returned", "cursor");
+    }
+  }
+  Stmt s(db_,
+         "SELECT json, ts_ms, id FROM events WHERE (?1 IS NULL OR camera = ?1) AND (?2 IS NULL OR type = ?2) "
+         "AND (?3 IS NULL OR rule = ?3) AND (?4 IS NULL OR ts_ms >= ?4) AND (?5 IS NULL OR ts_ms < ?5) "
+         "AND (ts_ms > ?6 OR (ts_ms = ?6 AND id > ?7)) ORDER BY ts_ms, id LIMIT ?8");
+  s.bind_opt(1, q.camera).bind_opt(2, q.type).bind_opt(3, q.rule).bind_opt(4, q.since_ms).bind_opt(5, q.until_ms);
+  s.bind(6, cur_ts).bind(7, cur_id).bind(8, static_cast<std::int64_t>(q.limit) + 1);
+  EventPage page;
+  std::int64_t last_ts = 0;
+  std::string last_id;
+  while (s.step()) {
+    if (static_cast<int>(page.events_json.size()) == q.limit) {
+      page.next_cursor = fmt::format("{}_{}", last_ts, last_id);
+      break;
+    }
+    page.events_json.push_back(s.text(0));
+    last_ts = s.i64(1);
+    last_id = s.text(2);
+  }
+  return page;
+}
+
+core::Result<std::vector<CountPoint>> Store::counts(const CountQuery& q) {
+  std::lock_guard lock(m_);
+  Stmt s(db_,
+         "SELECT camera, rule, key, (minute_ms / ?1) * ?1 AS b, SUM(n) FROM counts WHERE (?2 IS NULL OR camera = ?2) "
+         "AND (?3 IS NULL OR rule = ?3) AND minute_ms >= ?4 AND minute_ms < ?5 GROUP BY camera, rule, key, b "
+         "ORDER BY camera, rule, b, key");
+  s.bind(1, q.bucket_ms).bind_opt(2, q.camera).bind_opt(3, q.rule).bind(4, q.since_ms).bind(5, q.until_ms);
+  std::vector<CountPoint> out;
+  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.i64(3), s.i64(4)});
+  return out;
+}
+
+std::int64_t Store::outbox_size() {
+  std::lock_guard lock(m_);
+  Stmt s(db_, "SELECT COUNT(*) FROM outbox");
+  return s.step() ? s.i64(0) : 0;
+}
+
+core::Result<std::int64_t> Store::segment_opened(const record::SegmentFile& f) {
+  std::lock_guard lock(m_);
+  Stmt s(db_, "INSERT INTO segments(camera, path, start_ms) VALUES(?,?,?)");
+  s.bind(1, f.camera).bind(2, f.path).bind(3, f.start_ms);
+  if (s.run() != SQLITE_DONE) return make_error("store_write_failed", sqlite3_errmsg(db_));
+  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
+}
+
+core::Status Store::segment_closed(const record::SegmentFile& f) {
+  std::lock_guard lock(m_);
+  Stmt s(db_, "UPDATE segments SET end_ms = ?, bytes = ?, complete = 1 WHERE path = ?");
+  s.bind(1, f.end_ms).bind(2, f.bytes).bind(3, f.path);
+  if (s.run() != SQLITE_DONE) return make_error("store_write_failed", sqlite3_errmsg(db_));
+  return core::Ok{};
+}
+
+std::vector<SegmentRow> Store::segments(const std::optional<std::string>& camera, std::int64_t since_ms,
+                                        std::int64_t until_ms, bool complete_only) {
+  std::lock_guard lock(m_);
+  Stmt s(db_,
+         "SELECT id, camera, path, start_ms, end_ms, bytes, complete FROM segments WHERE (?1 IS NULL OR camera = ?1) "
+         "AND (end_ms > ?2 OR complete = 0) AND start_ms < ?3 AND (?4 = 0 OR complete = 1) ORDER BY camera, start_ms");
+  s.bind_opt(1, camera).bind(2, since_ms).bind(3, until_ms).bind(4, static_cast<std::int64_t>(complete_only));
+  std::vector<SegmentRow> out;
+  while (s.step()) {
+    SegmentRow r;
+    r.id = s.i64(0);
+    r.file = {s.text(1), s.text(2), s.i64(3), s.i64(4), s.i64(5)};
+    r.complete = s.i64(6) != 0;
+    out.push_back(r);
+  }
+  return out;
+}
+
+std::vector<SegmentRow> Store::incomplete_segments() {
+  auto all = segments(std::nullopt, INT64_MIN, INT64_MAX, false);
+  std::erase_if(all, [](const SegmentRow& r) { return r.complete; });
+  return all;
+}
+
+void Store::delete_segments(const std::vector<std::int64_t>& ids) {
+  std::lock_guard lock(m_);
+  exec(db_, "BEGIN");
+  for (auto id : ids) Stmt(db_, "DELETE FROM segments WHERE id = ?").bind(1, id).run();
+  exec(db_, "COMMIT");
+}
+
+std::int64_t Store::recordings_bytes() {
+  std::lock_guard lock(m_);
+  Stmt s(db_, "SELECT COALESCE(SUM(bytes), 0) FROM segments");
+  return s.step() ? s.i64(0) : 0;
+}
+
+void Store::add_export(const std::string& camera, std::int64_t start_ms, std::int64_t end_ms, const std::string& path,
+                       std::int64_t now_ms) {
+  std::lock_guard lock(m_);
+  Stmt s(db_, "INSERT INTO exports(camera, start_ms, end_ms, path, created_ms) VALUES(?,?,?,?,?)");
+  s.bind(1, camera).bind(2, start_ms).bind(3, end_ms).bind(4, path).bind(5, now_ms).run();
+}
+
+std::vector<record::KeepRange> Store::keep_ranges() {
+  std::lock_guard lock(m_);
+  Stmt s(db_, "SELECT camera, start_ms, end_ms FROM exports");
+  std::vector<record::KeepRange> out;
+  while (s.step()) out.push_back({s.text(0), s.i64(1), s.i64(2)});
+  return out;
+}
+
+}  // namespace vsp::store
