@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "config/analyze_config.hpp"
+#include "config/serve_config.hpp"
 
 using namespace vsp;
 
@@ -81,4 +82,58 @@ TEST(Config, empty_file_is_the_default_config) {
   auto r = config::parse_analyze_config("", "t.yml");
   ASSERT_TRUE(std::holds_alternative<config::AnalyzeConfig>(r));
   EXPECT_EQ(std::get<config::AnalyzeConfig>(r).camera.detector.model, "yolox_nano");
+}
+
+TEST(ServeConfig, cameras_inherit_the_top_level_detector_and_override_it) {
+  auto r = config::parse_serve_config(R"(
+detector: {model: nanodet_m_320, classes: [person]}
+cameras:
+  - name: gate
+    record_url: rtsp://10.0.0.5/main
+    detect_url: rtsp://10.0.0.5/sub
+    detect_fps: 5
+    rules:
+      lines: [{name: mid, p1: [0, 0.5], p2: [1, 0.5]}]
+  - name: door
+    record_url: /videos/door.mp4
+    detector: {model: yolox_nano}
+storage: {path: /tmp/x, retention: {max_age_days: 7, max_disk_gb: 100}}
+api: {listen: 127.0.0.1:8080}
+)",
+                                      "s.yml");
+  ASSERT_TRUE(std::holds_alternative<config::ServeConfig>(r));
+  const auto& c = std::get<config::ServeConfig>(r);
+  ASSERT_EQ(c.cameras.size(), 2u);
+  EXPECT_EQ(c.cameras[0].camera.detector.model, "nanodet_m_320");
+  EXPECT_EQ(c.cameras[0].detect_url, "rtsp://10.0.0.5/sub");
+  EXPECT_EQ(c.cameras[0].camera.rules.lines.size(), 1u);
+  EXPECT_EQ(c.cameras[1].camera.detector.model, "yolox_nano");
+  EXPECT_EQ(c.cameras[1].camera.detector.classes, std::vector<int>{0});  // inherited
+  EXPECT_EQ(c.cameras[1].detect_url, "/videos/door.mp4");
+  EXPECT_DOUBLE_EQ(*c.max_disk_gb, 100);
+}
+
+TEST(ServeConfig, errors_are_addressed_by_camera_name) {
+  auto r = config::parse_serve_config(R"(cameras:
+  - name: gate
+    record_url: rtsp://x
+    rules:
+      lines: [{name: a, p1: [0, 0.5], p2: [1, 0.5, 2]}]
+  - name: gate
+    record_url: rtsp://y
+)",
+                                      "s.yml");
+  ASSERT_TRUE(std::holds_alternative<config::ConfigErrors>(r));
+  const auto& e = std::get<config::ConfigErrors>(r);
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0].path, "cameras[gate].rules.lines[0].p2");
+  EXPECT_EQ(e[1].to_string(), "s.yml:6: cameras[1].name: duplicate camera name 'gate'");
+}
+
+TEST(ServeConfig, api_binds_loopback_only_and_cameras_are_required) {
+  EXPECT_TRUE(std::holds_alternative<config::ConfigErrors>(
+      config::parse_serve_config("cameras: [{name: a, record_url: x}]\napi: {listen: 0.0.0.0:8080}\n", "s.yml")));
+  EXPECT_TRUE(std::holds_alternative<config::ConfigErrors>(config::parse_serve_config("cameras: []\n", "s.yml")));
+  EXPECT_TRUE(config::looks_like_serve_config("cameras: []\n"));
+  EXPECT_FALSE(config::looks_like_serve_config("rules: {}\n"));
 }
