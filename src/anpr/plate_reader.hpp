@@ -1,0 +1,75 @@
+#pragma once
+/// Licence-plate reading on CPU with PP-OCRv4: the text detector localises plate-like text in a
+/// vehicle crop (any country), the recogniser reads it with decoding restricted to the plate
+/// alphabet, and several crops of each plate are voted character by character; the region's
+/// grammar validates and ranks the reads.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "anpr/plate_grammar.hpp"
+#include "core/result.hpp"
+#include "core/types.hpp"
+
+namespace vsp::anpr {
+
+/// One plate read from one image.
+struct PlateRead {
+  std::string text;
+  float confidence = 0;       ///< mean per-character probability after voting, 0..1
+  core::BoxXyxy box_px;       ///< plate box in the image
+  bool valid = false;         ///< fits the region's grammar
+  bool known_layout = false;  ///< fits one of the region's national layouts
+  float char_height_px = 0;   ///< height of the text line (plate characters are the tallest text)
+  std::vector<std::pair<std::string, float>> candidates;  ///< other readings, best first
+  std::vector<float> char_confidence;
+};
+
+struct PlateReaderOptions {
+  Region region = Region::any;
+  int min_plate_px = 40;        ///< plates narrower than this are not read
+  float min_text_score = 0.5f;  ///< DB box score
+};
+
+class PlateReader {
+ public:
+  /// Loads (and verifies) the PP-OCRv4 detector and recognisers.
+  static core::Result<std::unique_ptr<PlateReader>> create(const PlateReaderOptions& options);
+  ~PlateReader();
+  /// Reads plates inside `roi` of `image` (a vehicle box, or the whole image), best first.
+  std::vector<PlateRead> read(const core::Image& image, const core::BoxXyxy& roi);
+  const PlateReaderOptions& options() const { return options_; }
+
+ private:
+  PlateReader() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  PlateReaderOptions options_;
+};
+
+/// Orders reads best first: national layout, then generic validity, then confidence weighted
+/// by text height.
+void rank_reads(std::vector<PlateRead>& reads);
+
+/// Vehicle colour and type (Intel vehicle-attributes-recognition-barrier-0039).
+struct VehicleAttributes {
+  std::string color;  ///< white, gray, yellow, red, green, blue, black
+  float color_confidence = 0;
+  std::string type;  ///< car, van, truck, bus
+  float type_confidence = 0;
+};
+
+class VehicleClassifier {
+ public:
+  static core::Result<std::unique_ptr<VehicleClassifier>> create();
+  ~VehicleClassifier();
+  VehicleAttributes classify(const core::Image& image, const core::BoxXyxy& vehicle_box);
+
+ private:
+  VehicleClassifier() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vsp::anpr
