@@ -73,6 +73,7 @@ int cmd_analyze(const AnalyzeArgs& a) {
   opts.video_path = a.video;
   opts.camera = cfg.camera;
   opts.annotate_path = a.annotate;
+  opts.snapshot_dir = (fs::path(a.out_dir) / "snapshots").string();
   opts.on_progress = [&](const pipeline::Progress& p) {
     bar.update(p.frames_done, p.frames_total, p.fps, p.elapsed_s);
   };

@@ -19,6 +19,13 @@ int cmd_analyze(const AnalyzeArgs& a);
 
 int cmd_config_check(const std::string& file);
 int cmd_serve(const std::string& config_path);
+
+struct PlatesArgs {
+  std::string region = "auto";
+  std::vector<std::string> inputs;  ///< images or folders
+  std::optional<std::string> json;
+};
+int cmd_plates(const PlatesArgs& a);
 int cmd_config_reference();
 
 struct TrackArgs {

@@ -21,6 +21,14 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "run the live node: cameras, recording, analysis, API");
   serve->add_option("config", serve_config, "serve config (YAML)")->required();
 
+  vsp::app::PlatesArgs pl;
+  auto* plates = app.add_subcommand("plates", "read licence plates in still photos");
+  plates->add_option("inputs", pl.inputs, "images or folders of images")->required();
+  plates->add_option("--region", pl.region, "plate grammar: us, eu, br, ru or auto")
+      ->check(CLI::IsMember({"us", "eu", "br", "ru", "auto"}))
+      ->capture_default_str();
+  plates->add_option("--json", pl.json, "also write the results as JSON here");
+
   std::string config_file;
   auto* config = app.add_subcommand("config", "configuration tools");
   config->require_subcommand(1);
@@ -49,6 +57,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (analyze->parsed()) return vsp::app::cmd_analyze(an);
+  if (plates->parsed()) return vsp::app::cmd_plates(pl);
   if (serve->parsed()) return vsp::app::cmd_serve(serve_config);
   if (check->parsed()) return vsp::app::cmd_config_check(config_file);
   if (reference->parsed()) return vsp::app::cmd_config_reference();

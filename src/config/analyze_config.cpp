@@ -46,6 +46,7 @@ const std::vector<Section>& sections() {
        {{"detector", "map", "", "", "", "object detector settings"},
         {"tracker", "map", "", "", "", "multi-object tracker settings"},
         {"rules", "map", "", "", "", "counting lines and zones"},
+        {"anpr", "map", "off", "", "", "licence-plate reading for vehicle tracks"},
         {"detect_fps", "number", "every frame", "1/s", "> 0", "override of detector.detect_fps for this camera"}}},
       {"detector",
        {{"model", "enum", "yolox_nano", "",
@@ -61,6 +62,13 @@ const std::vector<Section>& sections() {
         {"new_track_score", "number", "0.35", "", "0..1", "score needed to start a track"},
         {"lost_buffer_s", "number", "1.0", "s", "> 0", "how long an unseen track may come back"},
         {"min_hits", "integer", "2", "frames", "1..30", "matches in a row to confirm a track"}}},
+      {"anpr",
+       {{"region", "enum", "auto", "", "us, eu, br, ru, auto", "plate grammar used for voting and validation"},
+        {"min_plate_px", "integer", "40", "px", "8..1000", "plates narrower than this are not read"},
+        {"min_vehicle_px", "integer", "120", "px", "16..4000", "vehicle boxes narrower than this are not searched"},
+        {"reads_per_s", "number", "2", "1/s", "> 0", "plate reads per track and second"},
+        {"max_reads", "integer", "8", "", "1..100", "plate reads per track at most"},
+        {"min_confidence", "number", "0.6", "", "0..1", "consensus below this is a candidate, not a fact"}}},
       {"rules", {{"lines", "list", "[]", "", "", "counting lines"}, {"zones", "list", "[]", "", "", "polygon zones"}}},
       {"rules.lines[]",
        {{"name", "string", "(required)", "", "unique", "rule name in events and summary"},
@@ -88,7 +96,8 @@ const std::vector<Section>& sections() {
         {"detect_fps", "number", "every frame", "1/s", "> 0", "default detect_fps for every camera"},
         {"cameras", "list", "(required)", "", ">= 1", "the cameras"},
         {"storage", "map", "", "", "", "recordings, database, retention"},
-        {"api", "map", "", "", "", "HTTP API"}}},
+        {"api", "map", "", "", "", "HTTP API"},
+        {"anpr", "map", "off", "", "", "default plate reading for every camera"}}},
       {"cameras[]",
        {{"name", "string", "(required)", "", "[A-Za-z0-9_-]+, unique", "camera name in events, API and paths"},
         {"record_url", "string", "(required)", "", "rtsp://, rtsps://, http(s):// or a file", "stream recorded as is"},
@@ -100,6 +109,7 @@ const std::vector<Section>& sections() {
         {"detector", "map", "top-level detector", "", "", "detector settings (override)"},
         {"tracker", "map", "top-level tracker", "", "", "tracker settings (override)"},
         {"rules", "map", "", "", "", "lines and zones, as in vsp analyze"},
+        {"anpr", "map", "off", "", "", "licence-plate reading, as in vsp analyze"},
         {"motion", "map", "", "", "", "motion gating"}}},
       {"motion",
        {{"enabled", "boolean", "true", "", "", "run the detector only on motion (and moving tracks)"},
@@ -286,6 +296,30 @@ void parse_tracker(Reader& r, const YAML::Node& n, const std::string& path, Trac
   if (n["min_hits"]) t.min_hits = r.integer(n["min_hits"], path + ".min_hits", 1, 30);
 }
 
+void parse_anpr(Reader& r, const YAML::Node& n, const std::string& path, std::optional<anpr::AnprOptions>& out) {
+  if (!r.check_map(n, path, "anpr")) return;
+  anpr::AnprOptions a;
+  if (n["region"]) {
+    const std::string s = Reader::scalar(n["region"]);
+    if (auto reg = anpr::parse_region(s))
+      a.region = *reg;
+    else
+      r.error(n["region"], path + ".region", fmt::format("expected us, eu, br, ru or auto, got '{}'", s));
+  }
+  if (n["min_plate_px"])
+    if (auto v = r.integer(n["min_plate_px"], path + ".min_plate_px", 8, 1000)) a.min_plate_px = *v;
+  if (n["min_vehicle_px"])
+    if (auto v = r.integer(n["min_vehicle_px"], path + ".min_vehicle_px", 16, 4000)) a.min_vehicle_px = *v;
+  if (n["reads_per_s"])
+    if (auto v = r.number(n["reads_per_s"], path + ".reads_per_s", 0, 100, true)) a.reads_per_s = *v;
+  if (n["max_reads"])
+    if (auto v = r.integer(n["max_reads"], path + ".max_reads", 1, 100)) a.max_reads = *v;
+  if (n["min_confidence"])
+    if (auto v = r.number(n["min_confidence"], path + ".min_confidence", 0, 1))
+      a.min_confidence = static_cast<float>(*v);
+  out = a;
+}
+
 void parse_rules(Reader& r, const YAML::Node& n, const std::string& path, analytics::RulesOptions& rules) {
   if (!r.check_map(n, path, "rules")) return;
   std::set<std::string> names;
@@ -391,6 +425,7 @@ std::variant<AnalyzeConfig, ConfigErrors> parse_analyze_config(const std::string
   if (root["detect_fps"]) cfg.camera.detect_fps = r.number(root["detect_fps"], "detect_fps", 0, 1000, true);
   if (root["tracker"]) parse_tracker(r, root["tracker"], "tracker", cfg.camera.tracker);
   if (root["rules"]) parse_rules(r, root["rules"], "rules", cfg.camera.rules);
+  if (root["anpr"]) parse_anpr(r, root["anpr"], "anpr", cfg.camera.anpr);
   if (!errors.empty()) {
     std::stable_sort(errors.begin(), errors.end(), [](const auto& a, const auto& b) { return a.line < b.line; });
     return errors;
@@ -420,6 +455,7 @@ void parse_camera_fields(Reader& r, const YAML::Node& n, const std::string& p, C
   if (n["detect_fps"]) cam.detect_fps = r.number(n["detect_fps"], Reader::join(p, "detect_fps"), 0, 1000, true);
   if (n["tracker"]) parse_tracker(r, n["tracker"], Reader::join(p, "tracker"), cam.tracker);
   if (n["rules"] && !p.empty()) parse_rules(r, n["rules"], Reader::join(p, "rules"), cam.rules);
+  if (n["anpr"]) parse_anpr(r, n["anpr"], Reader::join(p, "anpr"), cam.anpr);
 }
 
 }  // namespace

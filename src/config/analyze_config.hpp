@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "analytics/options.hpp"
+#include "anpr/options.hpp"
 #include "core/result.hpp"
 #include "detect/detector.hpp"
 #include "track/tracker.hpp"
@@ -34,6 +35,7 @@ struct CameraConfig {
   std::optional<double> detect_fps;  ///< absent = every frame
   TrackerSection tracker;
   analytics::RulesOptions rules;
+  std::optional<anpr::AnprOptions> anpr;  ///< plate reading, when the camera has `anpr:`
 };
 
 struct AnalyzeConfig {

@@ -1,10 +1,12 @@
 #pragma once
 /// The event: the only contract between node and center (fields in shared CONTRACTS.md).
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace vsp::events {
 
@@ -29,6 +31,14 @@ struct Event {
   std::string direction;          ///< line_crossing: "in" | "out"
   std::optional<double> dwell_s;  ///< zone_exit, zone_dwell
   std::optional<int> count;       ///< zone_overcrowded: occupancy that fired it
+  // plate_read
+  std::string text;  ///< the plate, grammar-corrected
+  std::optional<double> confidence;
+  std::vector<std::pair<std::string, double>> candidates;  ///< other reads, best first
+  std::string region;
+  std::optional<std::array<double, 4>> plate_box;  ///< [x, y, w, h] px in the frame
+  std::string vehicle_color;
+  std::string snapshot_ref;  ///< path of the snapshot crop, relative to the output/storage root
   std::map<std::string, AttributeValue> attributes;
 };
 

@@ -24,6 +24,17 @@ std::string to_json_line(const Event& e) {
   if (!e.direction.empty()) j["direction"] = e.direction;
   if (e.dwell_s) j["dwell_s"] = std::round(*e.dwell_s * 1000) / 1000;
   if (e.count) j["count"] = *e.count;
+  if (e.type == "plate_read") {
+    j["text"] = e.text;
+    j["confidence"] = std::round(e.confidence.value_or(0) * 1000) / 1000;
+    json cands = json::array();
+    for (const auto& [t, c] : e.candidates) cands.push_back({{"text", t}, {"confidence", std::round(c * 1000) / 1000}});
+    j["candidates"] = cands;
+    j["region"] = e.region;
+    if (e.plate_box) j["plate_box"] = *e.plate_box;
+    j["vehicle_color"] = e.vehicle_color;
+  }
+  if (!e.snapshot_ref.empty()) j["snapshot_ref"] = e.snapshot_ref;
   json attrs = json::object();
   for (const auto& [k, v] : e.attributes) std::visit([&](const auto& x) { attrs[k] = x; }, v);
   j["attributes"] = attrs;
@@ -50,6 +61,14 @@ core::Result<Event> from_json_line(const std::string& line) {
     e.direction = j.value("direction", "");
     if (j.contains("dwell_s")) e.dwell_s = j["dwell_s"].get<double>();
     if (j.contains("count")) e.count = j["count"].get<int>();
+    e.text = j.value("text", "");
+    if (j.contains("confidence")) e.confidence = j["confidence"].get<double>();
+    if (j.contains("candidates"))
+      for (const auto& c : j["candidates"]) e.candidates.emplace_back(c.value("text", ""), c.value("confidence", 0.0));
+    e.region = j.value("region", "");
+    if (j.contains("plate_box")) e.plate_box = j["plate_box"].get<std::array<double, 4>>();
+    e.vehicle_color = j.value("vehicle_color", "");
+    e.snapshot_ref = j.value("snapshot_ref", "");
     if (j.contains("attributes"))
       for (const auto& [k, v] : j["attributes"].items()) {
         if (v.is_string())

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <filesystem>
 #include <random>
 
 #include "analytics/line_counter.hpp"
@@ -11,6 +12,7 @@
 #include "detect/motion_gate.hpp"
 #include "events/event.hpp"
 #include "ingest/backoff.hpp"
+#include "pipeline/plate_stage.hpp"
 #include "record/segmenter.hpp"
 #include "track/tracker.hpp"
 
@@ -209,6 +211,16 @@ void CameraWorker::analysis_loop() {
   std::vector<analytics::LineCounter> lines;
   std::vector<analytics::ZoneMonitor> zones;
   detect::MotionGate gate(config_.motion);
+  std::unique_ptr<PlateStage> plates;
+  if (config_.camera.anpr) {
+    auto ps = PlateStage::create(*config_.camera.anpr,
+                                 (std::filesystem::path(ctx_.storage_root) / "snapshots" / config_.name).string(),
+                                 fmt::format("snapshots/{}/", config_.name));
+    if (ps)
+      plates = std::move(ps.value());
+    else
+      set_state(CameraState::failed, ps.error().message);
+  }
   core::Tracks tracks;
   int frame_w = 0, frame_h = 0;
   while (!stop_) {
@@ -285,6 +297,7 @@ void CameraWorker::analysis_loop() {
         };
         for (auto& l : lines) emit(l.update(tracks, img->ts));
         for (auto& z : zones) emit(z.update(tracks, img->ts));
+        if (plates) emit(plates->update(*img, tracks, img->ts));
       }
       {
         std::lock_guard lock(frame_m_);

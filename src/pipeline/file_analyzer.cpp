@@ -15,6 +15,7 @@
 #include "detect/detector.hpp"
 #include "ingest/source.hpp"
 #include "pipeline/annotator.hpp"
+#include "pipeline/plate_stage.hpp"
 #include "track/tracker.hpp"
 
 namespace vsp::pipeline {
@@ -75,6 +76,13 @@ core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::E
     auto a = Annotator::open(*options.annotate_path, info.width, info.height, info.fps);
     if (!a) return a.error();
     annotator = std::move(a.value());
+  }
+
+  std::unique_ptr<PlateStage> plates;
+  if (options.camera.anpr) {
+    auto ps = PlateStage::create(*options.camera.anpr, options.snapshot_dir, "snapshots/");
+    if (!ps) return ps.error();
+    plates = std::move(ps.value());
   }
 
   const double analysed_fps = options.camera.detect_fps.value_or(info.fps > 0 ? info.fps : 25);
@@ -146,6 +154,7 @@ core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::E
         if (t.confirmed()) confirmed_class[t.id] = t.class_id;
       for (auto& l : lines) emit_events(l.update(tracks, w->image.ts));
       for (auto& z : zones) emit_events(z.update(tracks, w->image.ts));
+      if (plates) emit_events(plates->update(w->image, tracks, w->image.ts));
     }
     if (annotator) annotator->write(w->image, tracks, lines, zones);
     if (options.on_progress && (result.frames % 10 == 0)) {
@@ -159,6 +168,11 @@ core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::E
   }
   reader.join();
   for (auto& z : zones) emit_events(z.finish(last_ts));
+  if (plates) {
+    emit_events(plates->finish());
+    result.vehicles_by_class_color = plates->vehicles_by_class_color();
+    result.plates_reported = plates->plates_reported();
+  }
   sink.flush();
 
   result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -201,6 +215,10 @@ std::string summary_json(const AnalyzeResult& r) {
   if (r.damage) j["damage"] = *r.damage;
   j["corrupt_packets"] = r.corrupt_packets;
   j["tracks_by_class"] = r.tracks_by_class;
+  if (!r.vehicles_by_class_color.empty() || r.plates_reported > 0) {
+    j["vehicles_by_class_color"] = r.vehicles_by_class_color;
+    j["plates_read"] = r.plates_reported;
+  }
   j["lines"] = nlohmann::ordered_json::object();
   for (const auto& [name, t] : r.lines) {
     nlohmann::ordered_json l;

@@ -30,6 +30,7 @@ struct AnalyzeOptions {
   config::CameraConfig camera;
   std::optional<std::string> annotate_path;          ///< write an annotated MP4 here
   std::function<void(const Progress&)> on_progress;  ///< called from the main thread
+  std::string snapshot_dir;                          ///< plate snapshot crops go here (anpr); empty = none
 };
 
 struct AnalyzeResult {
@@ -46,7 +47,9 @@ struct AnalyzeResult {
   std::optional<std::string> damage;  ///< set when the input ended in an error; results cover up to it
   std::vector<std::pair<std::string, analytics::LineTotals>> lines;
   std::vector<std::pair<std::string, analytics::ZoneTotals>> zones;
-  std::map<std::string, long> tracks_by_class;  ///< confirmed tracks per voted class
+  std::map<std::string, long> tracks_by_class;                                 ///< confirmed tracks per voted class
+  std::map<std::string, std::map<std::string, long>> vehicles_by_class_color;  ///< anpr only
+  long plates_reported = 0;
 };
 
 core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::EventSink& sink);

@@ -50,5 +50,11 @@ expect analyze_bad_config 1 "error\(s\) in the config; nothing analysed" -- "$VS
 expect wrong_model_file 1 "yolox_nano_416.onnx: sha256 [0-9a-f]+ does not match" -- env VSP_MODELS_DIR="$T/models" "$VSP" analyze "$CAR" -o "$T/o7"
 expect missing_model 1 "model 'yolox_nano' not found" -- env VSP_MODELS_DIR="$T/empty" "$VSP" analyze "$CAR" -o "$T/o8"
 expect unknown_model 1 "unknown model 'yolo9000'" -- "$VSP" analyze "$CAR" --model yolo9000 -o "$T/o9"
+echo "not an image" > "$T/fake.jpg"
+expect plates_unreadable 1 "fake.jpg +error: .*not an image" -- "$VSP" plates "$T/fake.jpg"
+expect plates_missing 1 "error: .*nope.jpg" -- "$VSP" plates "$T/nope.jpg"
+expect plates_bad_region 105 "region" -- "$VSP" plates --region mars "$T/fake.jpg"
+expect plates_json 0 "AYO9034" -- "$VSP" plates --region br "$DATA/plates_openalpr_endtoend/br/AYO9034.jpg" --json "$T/plates.json"
+grep -q '"text": "AYO9034"' "$T/plates.json" || { echo "FAIL plates_json: JSON lacks the plate"; fail=1; }
 expect good_config 0 "ok" -- "$VSP" config check "$(dirname "$0")/../../examples/car-detection.yml"
 exit $fail

@@ -1,0 +1,92 @@
+#include <gtest/gtest.h>
+
+#include "anpr/plate_grammar.hpp"
+#include "anpr/plate_voter.hpp"
+
+using namespace vsp::anpr;
+
+namespace {
+PlateVote read(const char* text, float conf, bool valid = true) { return {text, conf, {}, valid}; }
+PlateVoter voter(Region r = Region::br) {
+  PlateVoterOptions o;
+  o.region = r;
+  return PlateVoter(o);
+}
+}  // namespace
+
+TEST(PlateGrammar, brazil_layout_fixes_letter_digit_lookalikes_by_position) {
+  const auto m = apply_grammar("0LC47Z8", Region::br);  // O read as 0, 2 read as Z
+  EXPECT_TRUE(m.known_layout);
+  EXPECT_EQ(m.text, "OLC4728");
+  EXPECT_EQ(m.corrections, 2);
+  EXPECT_FALSE(apply_grammar("OLC47", Region::br).valid);
+  EXPECT_TRUE(apply_grammar("ABC1D23", Region::br).known_layout);  // Mercosur
+}
+
+TEST(PlateGrammar, us_needs_a_digit_and_a_plausible_length) {
+  EXPECT_TRUE(apply_grammar("6HP995", Region::us).valid);
+  EXPECT_FALSE(apply_grammar("TEXAS", Region::us).valid);
+  EXPECT_FALSE(apply_grammar("PRIVATE", Region::us).valid);
+  EXPECT_FALSE(apply_grammar("1234567890", Region::us).valid);
+}
+
+TEST(PlateGrammar, europe_prefers_national_layouts) {
+  const auto m = apply_grammar("RK896A0", Region::eu);  // SK LL999LL: the last 0 is an O
+  EXPECT_TRUE(m.known_layout);
+  EXPECT_EQ(m.text, "RK896AO");
+}
+
+TEST(PlateVoter, flicker_between_two_reads_settles_on_the_majority) {
+  auto v = voter();
+  for (int i = 0; i < 5; ++i) v.add(read(i % 3 == 2 ? "OLC4723" : "OLC4728", 0.9f));
+  const auto c = v.consensus();
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->text, "OLC4728");
+  EXPECT_TRUE(c->reported);
+  ASSERT_FALSE(c->candidates.empty());
+  EXPECT_EQ(c->candidates[0].first, "OLC4723");
+}
+
+TEST(PlateVoter, one_bad_frame_does_not_change_the_plate) {
+  auto v = voter();
+  v.add(read("JGZ3298", 0.92f));
+  v.add(read("JGZ3298", 0.9f));
+  v.add(read("J6Z32", 0.4f, false));  // blurred frame, too short
+  v.add(read("JGZ3298", 0.88f));
+  const auto c = v.consensus();
+  EXPECT_EQ(c->text, "JGZ3298");
+  EXPECT_EQ(c->reads, 3);
+  EXPECT_TRUE(c->reported);
+}
+
+TEST(PlateVoter, a_badge_read_as_a_plate_stays_a_candidate) {
+  auto v = voter(Region::us);
+  v.add(read("TOYOTA", 0.95f, false));  // no digit: fails the grammar
+  v.add(read("TOYOTA", 0.95f, false));
+  const auto c = v.consensus();
+  ASSERT_TRUE(c.has_value());
+  EXPECT_FALSE(c->valid);
+  EXPECT_FALSE(c->reported);
+  // Once the real plate is read, it wins even against more badge reads.
+  v.add(read("6HP995", 0.8f));
+  v.add(read("6HP995", 0.85f));
+  const auto c2 = v.consensus();
+  EXPECT_EQ(c2->text, "6HP995");
+  EXPECT_TRUE(c2->reported);
+}
+
+TEST(PlateVoter, two_vehicles_with_similar_plates_keep_their_own_reads) {
+  auto a = voter(), b = voter();
+  for (int i = 0; i < 3; ++i) {
+    a.add(read("OUM7311", 0.9f));
+    b.add(read("OUN7311", 0.9f));
+  }
+  EXPECT_EQ(a.consensus()->text, "OUM7311");
+  EXPECT_EQ(b.consensus()->text, "OUN7311");
+}
+
+TEST(PlateVoter, a_single_read_is_a_candidate_not_a_fact) {
+  auto v = voter();
+  v.add(read("OLC4728", 0.95f));
+  EXPECT_FALSE(v.consensus()->reported);
+}
