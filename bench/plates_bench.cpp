@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cctype>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -71,9 +71,10 @@ int main(int argc, char** argv) {
     }
     std::sort(ms.begin(), ms.end());
     std::sort(det_ms.begin(), det_ms.end());
-    fmt::print("{}: top-1 {}/{} = {:.1f} %, median {:.0f} ms per photo (of which the vehicle detector alone: {:.0f} ms)\n",
-               reg, ok, n, 100.0 * ok / std::max(1, n), ms.empty() ? 0.0 : ms[ms.size() / 2],
-               det_ms.empty() ? 0.0 : det_ms[det_ms.size() / 2]);
+    fmt::print(
+        "{}: top-1 {}/{} = {:.1f} %, median {:.0f} ms per photo (of which the vehicle detector alone: {:.0f} ms)\n",
+        reg, ok, n, 100.0 * ok / std::max(1, n), ms.empty() ? 0.0 : ms[ms.size() / 2],
+        det_ms.empty() ? 0.0 : det_ms[det_ms.size() / 2]);
     total += n;
     total_ok += ok;
   }

@@ -80,7 +80,10 @@ std::vector<events::Event> PlateStage::update(const core::Image& frame, const co
       tp.best_plate_box = best.box_px;
       tp.best_crop_jpeg = crop_jpeg(frame, best.box_px);
     }
-    if (auto c = tp.voter.consensus(); c && c->reported && c->reads >= 3) tp.reads = options_.max_reads;  // settled
+    if (auto c = tp.voter.consensus(); c && c->reported && c->reads >= 3) {
+      tp.reads = options_.max_reads;  // settled: stop reading, report now
+      if (auto e = make_event(t.id, tp)) out.push_back(std::move(*e));
+    }
   }
   for (auto it = tracks_.begin(); it != tracks_.end();) {
     if (alive.count(it->first)) {
@@ -107,9 +110,19 @@ std::optional<events::Event> PlateStage::finish_track(int id, TrackPlates& tp) {
   for (const auto& [c, w] : tp.color_votes)
     if (w > best) best = w, color = c;
   if (!color.empty()) ++by_class_color_[tp.class_name][color];
+  return make_event(id, tp);
+}
+
+std::optional<events::Event> PlateStage::make_event(int id, TrackPlates& tp) {
+  if (tp.emitted) return std::nullopt;
   const auto c = tp.voter.consensus();
   if (!c || !c->reported) return std::nullopt;  // reads that never became a confident plate stay out
+  tp.emitted = true;
   ++reported_;
+  std::string color;
+  float best = -1;
+  for (const auto& [col, w] : tp.color_votes)
+    if (w > best) best = w, color = col;
   events::Event e;
   e.type = "plate_read";
   e.track_id = id;

@@ -2,7 +2,8 @@
 /// Plate reading for a camera's vehicle tracks: reads a track's plate a few times while it is
 /// large enough, votes the reads per track (anpr::PlateVoter), votes the vehicle's colour, and
 /// emits one `plate_read` event per track whose consensus is confident and fits the grammar —
-/// when the track ends. Shared by `vsp analyze` and `vsp serve`.
+/// as soon as the consensus settles (a parked car is reported too), else when the track ends.
+/// Shared by `vsp analyze` and `vsp serve`.
 #include <map>
 #include <memory>
 #include <optional>
@@ -41,8 +42,10 @@ class PlateStage {
     float best_conf = -1;
     std::string best_crop_jpeg;
     double first_pts = 0;
+    bool emitted = false;
   };
   std::optional<events::Event> finish_track(int id, TrackPlates& t);
+  std::optional<events::Event> make_event(int id, TrackPlates& t);
 
   anpr::AnprOptions options_;
   std::unique_ptr<anpr::PlateReader> reader_;

@@ -30,8 +30,12 @@ count_events() { curl -s "$API/api/events?camera=$1&type=$2&limit=1000" | jq '.e
 has_events() { [ "$(count_events "$1" "$2")" -ge 1 ]; }
 status_of() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 
+# A parked car made from a real plate photo, for plate reading through the node.
+ffmpeg -nostdin -loglevel error -y -loop 1 -i "$DATA/plates_openalpr_endtoend/br/AYO9034.jpg" -t 20 -r 10 \
+  -vf scale=1280:720,format=yuv420p -c:v libx264 -preset veryfast -g 20 "$T/parked.mp4"
 start_rtsp() {
   "$RTSP" "$RPORT" car="$DATA/videos_traffic/car-detection.mp4" people="$DATA/videos_people/one-by-one-person-detection.mp4" \
+    parked="$T/parked.mp4" \
     >"$T/rtsp.log" 2>&1 &
   RTSP_PID=$!
   sleep 1
@@ -60,6 +64,11 @@ cameras:
     record_url: rtsp://127.0.0.1:$RPORT/people
     detect_fps: 5
     detector: {classes: [person]}
+  - name: gate
+    record_url: rtsp://127.0.0.1:$RPORT/parked
+    detect_fps: 5
+    detector: {classes: [car, bus, truck, motorcycle]}
+    anpr: {region: br}
   - {name: refused, record_url: "rtsp://127.0.0.1:1/none"}
   - {name: garbage, record_url: "rtsp://127.0.0.1:$GPORT/x"}
   - {name: hang, record_url: "rtsp://127.0.0.1:$HPORT/x"}
@@ -85,7 +94,9 @@ check "garbage camera is not streaming" bash -c "! [ \"\$(curl -s $API/api/camer
 check "line crossing event arrives through the API" wait_for 40 has_events car line_crossing
 ev=$(curl -s "$API/api/events?camera=car&type=line_crossing&limit=1" | jq -c '.events[0]')
 check "event has the contract's fields" jq -e '.type=="line_crossing" and .rule=="mid" and (.direction=="in" or .direction=="out") and .track_id>0 and (.ts_utc|test("Z$")) and (.class|length>0)' <<<"$ev" >/dev/null
-sleep 5
+check "plate read through the node: AYO9034" wait_for 40 bash -c "curl -s '$API/api/events?camera=gate&type=plate_read' | jq -e '[.events[] | select(.text==\"AYO9034\" and .region==\"br\" and (.snapshot_ref|length>0))] | length >= 1' >/dev/null"
+check "plate snapshot crop stored" bash -c "ls $T/data/snapshots/gate/*.jpg >/dev/null"
+sleep 2
 hang_state=$(state hang)
 check "hanging camera is not streaming ($hang_state) and others still are" bash -c "[ '$hang_state' != streaming ] && [ \"\$(curl -s $API/api/cameras | jq '[.cameras[] | select(.fps_in > 0)] | length')\" -ge 2 ]"
 
