@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "api/index_page.hpp"
+#include "core/clock.hpp"
 #include "events/event.hpp"
 
 namespace vsp::api {
@@ -24,11 +25,6 @@ struct HttpError {
   int status;
   std::string code, message, path;
 };
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 void send(mg_connection* c, int status, const std::string& type, const std::string& body) {
   const char* reason = status == 200   ? "OK"
@@ -211,7 +207,7 @@ int HttpServer::handle(mg_connection* conn) {
       err = HttpError{400, "bad_parameter", fmt::format("bucket: expected 1m, 15m, 1h or 1d, got '{}'", bucket),
                       "bucket"};
     cq.bucket_ms = buckets.count(bucket) ? buckets.at(bucket) : 60'000;
-    cq.until_ms = q.time("until", err).value_or(now_ms() + 60'000);
+    cq.until_ms = q.time("until", err).value_or(core::wall_clock_ms() + 60'000);
     cq.since_ms = q.time("since", err).value_or(cq.until_ms - 24 * 3'600'000LL);
     if (!err && cq.since_ms > cq.until_ms) err = HttpError{400, "bad_range", "since is after until", "since"};
     if (err) return send_error(conn, *err);

@@ -408,6 +408,17 @@ void parse_rules(Reader& r, const YAML::Node& n, const std::string& path, analyt
 
 AnalyzeConfig default_analyze_config() { return AnalyzeConfig{}; }
 
+track::TrackerOptions make_tracker_options(const TrackerSection& s, double frame_rate) {
+  track::TrackerOptions o;
+  o.frame_rate = frame_rate;
+  if (s.high_score) o.high_score = *s.high_score;
+  if (s.low_score) o.low_score = *s.low_score;
+  if (s.new_track_score) o.new_track_score = *s.new_track_score;
+  if (s.lost_buffer_s) o.lost_buffer_s = *s.lost_buffer_s;
+  if (s.min_hits) o.min_hits = *s.min_hits;
+  return o;
+}
+
 std::variant<AnalyzeConfig, ConfigErrors> parse_analyze_config(const std::string& text, const std::string& file) {
   ConfigErrors errors;
   AnalyzeConfig cfg;

@@ -50,6 +50,9 @@ std::variant<AnalyzeConfig, ConfigErrors> load_analyze_config(const std::string&
 std::variant<AnalyzeConfig, ConfigErrors> parse_analyze_config(const std::string& yaml_text,
                                                                const std::string& file_name);
 
+/// Tracker options for a camera analysed at `frame_rate` updates per second.
+track::TrackerOptions make_tracker_options(const TrackerSection& section, double frame_rate);
+
 /// The default config: yolox_nano on every frame, no rules.
 AnalyzeConfig default_analyze_config();
 

@@ -8,6 +8,7 @@
 
 #include "analytics/line_counter.hpp"
 #include "analytics/zone_monitor.hpp"
+#include "core/clock.hpp"
 #include "core/log.hpp"
 #include "detect/motion_gate.hpp"
 #include "events/event.hpp"
@@ -20,11 +21,6 @@ namespace vsp::pipeline {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool is_file_url(const std::string& url) { return url.find("://") == std::string::npos || url.rfind("file:", 0) == 0; }
 }  // namespace
@@ -152,7 +148,7 @@ void CameraWorker::ingest_loop(Role role) {
       }
       if (role == Role::record) ++packets_in_;
       if (seg) {
-        auto w = seg->write(p, now_ms());
+        auto w = seg->write(p, core::wall_clock_ms());
         if (!w) {
           ++record_errors_;
           if (record_err_log.allow()) log.error("{}", w.error().message);
@@ -231,15 +227,8 @@ void CameraWorker::analysis_loop() {
       next_due = -1e18;
       last_pts = -1e18;
       if (!tracker) {
-        track::TrackerOptions to;
-        to.frame_rate = config_.camera.detect_fps.value_or(start->fps > 0 ? start->fps : 10);
-        const auto& t = config_.camera.tracker;
-        if (t.high_score) to.high_score = *t.high_score;
-        if (t.low_score) to.low_score = *t.low_score;
-        if (t.new_track_score) to.new_track_score = *t.new_track_score;
-        if (t.lost_buffer_s) to.lost_buffer_s = *t.lost_buffer_s;
-        if (t.min_hits) to.min_hits = *t.min_hits;
-        tracker = std::make_unique<track::Tracker>(to);
+        tracker = std::make_unique<track::Tracker>(config::make_tracker_options(
+            config_.camera.tracker, config_.camera.detect_fps.value_or(start->fps > 0 ? start->fps : 10)));
       }
       continue;
     }
@@ -283,7 +272,7 @@ void CameraWorker::analysis_loop() {
         ++frames_detected_;
         const auto dets = ctx_.detectors->detect(detector_key_, *img);
         tracks = tracker->update(dets, img->ts);
-        const std::int64_t wall_now = now_ms();
+        const std::int64_t wall_now = core::wall_clock_ms();
         auto emit = [&](std::vector<events::Event> evs) {
           for (auto& e : evs) {
             e.site = ctx_.site;

@@ -34,17 +34,6 @@ struct ReaderEnd {
   long corrupt_packets = 0;
 };
 
-track::TrackerOptions tracker_options(const config::TrackerSection& s, double frame_rate) {
-  track::TrackerOptions o;
-  o.frame_rate = frame_rate;
-  if (s.high_score) o.high_score = *s.high_score;
-  if (s.low_score) o.low_score = *s.low_score;
-  if (s.new_track_score) o.new_track_score = *s.new_track_score;
-  if (s.lost_buffer_s) o.lost_buffer_s = *s.lost_buffer_s;
-  if (s.min_hits) o.min_hits = *s.min_hits;
-  return o;
-}
-
 std::int64_t file_mtime_ms(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return 0;
@@ -86,7 +75,7 @@ core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::E
   }
 
   const double analysed_fps = options.camera.detect_fps.value_or(info.fps > 0 ? info.fps : 25);
-  track::Tracker tracker(tracker_options(options.camera.tracker, analysed_fps));
+  track::Tracker tracker(config::make_tracker_options(options.camera.tracker, analysed_fps));
   std::vector<analytics::LineCounter> lines;
   for (const auto& l : options.camera.rules.lines) lines.emplace_back(l, info.width, info.height);
   std::vector<analytics::ZoneMonitor> zones;

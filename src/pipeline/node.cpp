@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 
+#include "core/clock.hpp"
 #include "core/log.hpp"
 #include "record/retention.hpp"
 #include "record/segmenter.hpp"
@@ -16,10 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 const core::Logger kLog("node");
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 }  // namespace
 
 core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& config) {
@@ -111,7 +108,8 @@ void Node::apply_retention() {
     refs.push_back({r.id, r.file.camera, r.file.start_ms, r.file.end_ms, r.file.bytes});
     paths[r.id] = r.file.path;
   }
-  const auto del = record::plan_retention(refs, store_->keep_ranges(), store_->recordings_bytes(), limits, now_ms());
+  const auto del =
+      record::plan_retention(refs, store_->keep_ranges(), store_->recordings_bytes(), limits, core::wall_clock_ms());
   if (del.empty()) return;
   // Index first, then files: a crash in between leaves orphan files, never rows without files.
   store_->delete_segments(del);
@@ -133,7 +131,7 @@ core::Result<std::string> Node::export_clip(const std::string& camera, std::int6
   const std::string path = (fs::path(config_.storage_path) / rel).string();
   if (!fs::exists(path)) {
     if (auto st = record::export_clip(config_.storage_path, files, start_ms, end_ms, path); !st) return st.error();
-    store_->add_export(camera, start_ms, end_ms, rel, now_ms());
+    store_->add_export(camera, start_ms, end_ms, rel, core::wall_clock_ms());
   }
   return path;
 }
