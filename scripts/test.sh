@@ -9,7 +9,8 @@ echo "== Release build and all tests"
 ./scripts/build.sh build
 (cd build && ctest --output-on-failure)
 echo "== Sanitizer build (ASan + UBSan) and unit tests"
-./scripts/build.sh build-asan -DVSP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+cmake -S . -B build-asan -DVSP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-asan -j"$(nproc)" --target vsp_unit_tests
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -L unit --output-on-failure)
 echo "== Formatting (clang-format)"
 ./scripts/check-format.sh

@@ -71,6 +71,8 @@ void ffmpeg_log(void* avcl, int level, const char* fmt, va_list vl) {
   av_log_format_line(avcl, level, fmt, vl, line, sizeof line, &print_prefix);
   std::string msg(line);
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r')) msg.pop_back();
+  // JPEG's full-range YUV is handled correctly by swscale; its per-frame notice is noise.
+  if (msg.find("deprecated pixel format") != std::string::npos) return;
   if (limit.allow()) log.log(level <= AV_LOG_ERROR ? core::LogLevel::error : core::LogLevel::warn, "{}", msg);
 }
 }  // namespace
@@ -132,6 +134,12 @@ core::Result<std::unique_ptr<Source>> Source::open(const SourceOptions& options)
   if (s->fmt_->duration > 0) info.duration_s = static_cast<double>(s->fmt_->duration) / AV_TIME_BASE;
   info.frame_count = st->nb_frames;
   info.creation_time_unix_ms = parse_creation_time(st->metadata);
+  // Streams without timestamps (HTTP MJPEG) get arrival times: FFmpeg would otherwise invent a
+  // 25 fps clock, and sampling at detect_fps and segment lengths would be wrong.
+  const std::string fmt_name = info.container;
+  s->arrival_clock_ =
+      fmt_name == "mpjpeg" || fmt_name == "mjpeg" || fmt_name == "image2pipe" || fmt_name == "jpeg_pipe";
+  s->opened_at_ = std::chrono::steady_clock::now();
   if (!info.creation_time_unix_ms) info.creation_time_unix_ms = parse_creation_time(s->fmt_->metadata);
   return s;
 }
@@ -157,6 +165,11 @@ core::Result<std::optional<Packet>> Source::read() {
       continue;
     }
     const AVStream* st = fmt_->streams[stream_index_];
+    if (arrival_clock_) {
+      const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - opened_at_).count();
+      pkt->pts = pkt->dts = static_cast<std::int64_t>(t / av_q2d(st->time_base));
+      pkt->flags |= AV_PKT_FLAG_KEY;  // every JPEG is a keyframe
+    }
     const std::int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
     const std::int64_t start = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
     const double pts_s = ts == AV_NOPTS_VALUE ? 0.0 : static_cast<double>(ts - start) * av_q2d(st->time_base);

@@ -2,6 +2,7 @@
 /// Demuxing sources (files, RTSP, HTTP) through libavformat. FFmpeg types stay behind opaque
 /// pointers: only `decode` and `record` reach them, through av_access.hpp.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -81,6 +82,8 @@ class Source {
   SourceOptions options_;
   struct Deadline;
   std::unique_ptr<Deadline> deadline_;
+  bool arrival_clock_ = false;  ///< stamp packets with arrival time (streams without timestamps)
+  std::chrono::steady_clock::time_point opened_at_;
 };
 
 /// FFmpeg's message for an error code.

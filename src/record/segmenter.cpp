@@ -118,15 +118,20 @@ core::Result<Segmenter::WriteResult> Segmenter::write(const ingest::Packet& pack
     s.camera = im.options.camera;
     s.start_ms = *im.anchor_ms + ts_ms;
     const std::string base = segment_rel_path(im.options.camera, wall_ms);
-    s.path = base + ".ts";
-    for (int k = 1; fs::exists(fs::path(im.options.root) / s.path); ++k) s.path = fmt::format("{}-{}.ts", base, k);
+    // MPEG-TS for the codecs it carries; Matroska (also readable when cut) for the rest, e.g. MJPEG.
+    const AVCodecID id = im.par->codec_id;
+    const bool ts_ok = id == AV_CODEC_ID_H264 || id == AV_CODEC_ID_HEVC || id == AV_CODEC_ID_MPEG2VIDEO ||
+                       id == AV_CODEC_ID_MPEG4 || id == AV_CODEC_ID_MPEG1VIDEO;
+    const char* ext = ts_ok ? "ts" : "mkv";
+    s.path = fmt::format("{}.{}", base, ext);
+    for (int k = 1; fs::exists(fs::path(im.options.root) / s.path); ++k) s.path = fmt::format("{}-{}.{}", base, k, ext);
     const fs::path full = fs::path(im.options.root) / s.path;
     std::error_code ec;
     fs::create_directories(full.parent_path(), ec);
     if (ec)
       return make_error("write_failed",
                         fmt::format("{}: cannot create folder: {}", full.parent_path().string(), ec.message()));
-    if (auto st = im.out.open(full.string(), "mpegts", im.par, im.in_tb); !st) {
+    if (auto st = im.out.open(full.string(), ts_ok ? "mpegts" : "matroska", im.par, im.in_tb); !st) {
       im.out.close();
       return st.error();
     }
