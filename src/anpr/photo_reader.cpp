@@ -79,6 +79,7 @@ PhotoResult PhotoReader::read(const core::Image& image, const std::string& name)
     return res;
   }
   const auto dets = detector_->detect(image);
+  const bool layouts_known = !layouts(plates_->options().region).empty();
   std::vector<PlateRead> all;
   for (const auto& d : dets) {
     PhotoVehicle v{d.box_px, std::string(core::coco_name(d.class_id)), d.score, {}};
@@ -89,14 +90,15 @@ PhotoResult PhotoReader::read(const core::Image& image, const std::string& name)
     auto reads = plates_->read(image, {d.box_px.x1 - gx, d.box_px.y1 - gy, d.box_px.x2 + gx, d.box_px.y2 + gy});
     all.insert(all.end(), reads.begin(), reads.end());
     // Plates sit in the lower part of a vehicle: a second look at the lower 60 % doubles the
-    // text detector's resolution there (it sees every crop at 320 px).
+    // text detector's resolution there (it sees every crop at 320 px). Skipping it when the
+    // first look already found a plate saves 20-35 % of the time but costs 1.5 points (US) and
+    // 5 points (BR) of top-1 on the development photos, so both looks always run.
     if (d.box_px.width() > 400) {
       const float y0 = d.box_px.y1 + d.box_px.height() * 0.4f;
       auto low = plates_->read(image, {d.box_px.x1 - gx, y0, d.box_px.x2 + gx, d.box_px.y2 + gy});
       all.insert(all.end(), low.begin(), low.end());
     }
   }
-  const bool layouts_known = !layouts(plates_->options().region).empty();
   const bool found_valid = std::any_of(
       all.begin(), all.end(), [&](const PlateRead& p) { return p.known_layout || (!layouts_known && p.valid); });
   if (!found_valid) {

@@ -318,8 +318,13 @@ std::vector<PlateRead> PlateReader::read(const core::Image& image, const core::B
     // Several crops of the same plate (tight, wider, taller) read and voted: one bad crop
     // boundary does not decide the result.
     std::vector<TextGuess> guesses;
+    bool first = true;
     for (auto [gx, gy] : {std::pair{0.f, 0.f}, std::pair{0.06f, 0.1f}, std::pair{-0.04f, 0.f}, std::pair{0.f, 0.2f}}) {
       auto g = recognise(impl_->rec160, impl_->rec320, impl_->alphabet_index, crop_rotated(crop, rr, gx, gy));
+      // No plate has fewer than 4 characters: text that reads shorter on the first crop is not
+      // worth three more reads.
+      if (first && g.text.size() < 4) break;
+      first = false;
       if (g.text.size() >= 3) guesses.push_back(std::move(g));
     }
     if (guesses.empty()) continue;
