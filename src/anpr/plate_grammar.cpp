@@ -91,9 +91,18 @@ bool generic_ok(const std::string& t, Region r) {
 }
 }  // namespace
 
-GrammarMatch apply_grammar(const std::string& text, Region r) {
+GrammarMatch apply_grammar(const std::string& input, Region r) {
+  std::string text = input;
+  int normalised = 0;
+  if (r == Region::us) {
+    // Most US states leave I and O out of standard-issue serials because they look like 1 and 0:
+    // a read I or O is almost always the digit.
+    for (char& c : text)
+      if (c == 'O' || c == 'I') c = c == 'O' ? '0' : '1', ++normalised;
+  }
   GrammarMatch best;
   best.text = text;
+  best.corrections = normalised;
   int best_cost = 3;  // at most two look-alike swaps
   for (const auto& layout : layouts(r)) {
     if (layout.size() != text.size()) continue;

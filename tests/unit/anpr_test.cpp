@@ -28,6 +28,7 @@ TEST(PlateGrammar, us_needs_a_digit_and_a_plausible_length) {
   EXPECT_FALSE(apply_grammar("TEXAS", Region::us).valid);
   EXPECT_FALSE(apply_grammar("PRIVATE", Region::us).valid);
   EXPECT_FALSE(apply_grammar("1234567890", Region::us).valid);
+  EXPECT_EQ(apply_grammar("MLOC2S", Region::us).text, "ML0C2S");  // no I or O on standard issue
 }
 
 TEST(PlateGrammar, europe_prefers_national_layouts) {
