@@ -127,7 +127,8 @@ GrammarMatch apply_grammar(const std::string& input, Region r) {
       best = {out, true, true, cost};
     }
   }
-  if (!best.known_layout) best.valid = generic_ok(text, r);
+  // The generic rule looks at the read as it came: I/O -> 1/0 must not turn a word into a plate.
+  if (!best.known_layout) best.valid = generic_ok(input, r) && generic_ok(text, r);
   return best;
 }
 

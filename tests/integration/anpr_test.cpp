@@ -56,7 +56,7 @@ double top1_percent(const std::string& region) {
 }  // namespace
 
 // Floors = what we reach minus half a point; OpenALPR 2.3 on the same photos: 56.9 / 71.4 / 28.6.
-TEST(PlateAccuracy, us_photos) { EXPECT_GE(top1_percent("us"), 66.4); }
+TEST(PlateAccuracy, us_photos) { EXPECT_GE(top1_percent("us"), 67.2); }
 TEST(PlateAccuracy, eu_photos) { EXPECT_GE(top1_percent("eu"), 90.9); }
 TEST(PlateAccuracy, br_photos) { EXPECT_GE(top1_percent("br"), 99.5); }
 
