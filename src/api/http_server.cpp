@@ -56,6 +56,12 @@ class Query {
     buf.resize(static_cast<size_t>(n));
     return buf;
   }
+  /// A parameter that is absent or empty counts as not given.
+  std::optional<std::string> opt(const char* name) const {
+    auto v = str(name);
+    if (v && v->empty()) v.reset();
+    return v;
+  }
   std::optional<std::int64_t> time(const char* name, std::optional<HttpError>& err) const {
     auto s = str(name);
     if (!s || s->empty()) return std::nullopt;
@@ -169,18 +175,14 @@ int HttpServer::handle(mg_connection* conn) {
   }
   if (uri == "/api/events") {
     store::EventQuery eq;
-    eq.camera = q.str("camera");
-    if (eq.camera && eq.camera->empty()) eq.camera.reset();
+    eq.camera = q.opt("camera");
     if (eq.camera) require_camera(*eq.camera);
-    eq.type = q.str("type");
-    if (eq.type && eq.type->empty()) eq.type.reset();
-    eq.rule = q.str("rule");
-    if (eq.rule && eq.rule->empty()) eq.rule.reset();
+    eq.type = q.opt("type");
+    eq.rule = q.opt("rule");
     eq.since_ms = q.time("since", err);
     eq.until_ms = q.time("until", err);
     eq.limit = q.integer("limit", 1, 1000, err).value_or(100);
-    eq.cursor = q.str("cursor");
-    if (eq.cursor && eq.cursor->empty()) eq.cursor.reset();
+    eq.cursor = q.opt("cursor");
     if (!err && eq.since_ms && eq.until_ms && *eq.since_ms > *eq.until_ms)
       err = HttpError{400, "bad_range", "since is after until", "since"};
     if (err) return send_error(conn, *err);
@@ -195,11 +197,9 @@ int HttpServer::handle(mg_connection* conn) {
   }
   if (uri == "/api/counts") {
     store::CountQuery cq;
-    cq.camera = q.str("camera");
-    if (cq.camera && cq.camera->empty()) cq.camera.reset();
+    cq.camera = q.opt("camera");
     if (cq.camera) require_camera(*cq.camera);
-    cq.rule = q.str("rule");
-    if (cq.rule && cq.rule->empty()) cq.rule.reset();
+    cq.rule = q.opt("rule");
     const std::string bucket = q.str("bucket").value_or("1m");
     const std::map<std::string, std::int64_t> buckets = {
         {"1m", 60'000}, {"15m", 900'000}, {"1h", 3'600'000}, {"1d", 86'400'000}};
@@ -230,8 +230,7 @@ int HttpServer::handle(mg_connection* conn) {
     return 200;
   }
   if (uri == "/api/recordings") {
-    auto camera = q.str("camera");
-    if (camera && camera->empty()) camera.reset();
+    const auto camera = q.opt("camera");
     if (camera) require_camera(*camera);
     const auto until = q.time("until", err).value_or(INT64_MAX);
     const auto since = q.time("since", err).value_or(INT64_MIN);
