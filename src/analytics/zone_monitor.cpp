@@ -52,11 +52,7 @@ std::vector<events::Event> ZoneMonitor::update(const core::Tracks& tracks, core:
     } else if (s.inside && s.streak >= options_.exit_frames) {
       s.inside = false;
       s.streak = 0;
-      ++totals_.exits;
-      ++totals_.by_class[cls].exits;
-      auto e = make("zone_exit", t.id, s, s.last_seen_inside);
-      e.dwell_s = s.last_seen_inside.pts_s - s.entered.pts_s;
-      out.push_back(std::move(e));
+      out.push_back(end_stay(t.id, s));
     }
     if (s.inside && options_.dwell_threshold_s && !s.dwell_reported &&
         ts.pts_s - s.entered.pts_s >= *options_.dwell_threshold_s) {
@@ -72,13 +68,7 @@ std::vector<events::Event> ZoneMonitor::update(const core::Tracks& tracks, core:
       ++it;
       continue;
     }
-    if (it->second.inside) {
-      ++totals_.exits;
-      ++totals_.by_class[it->second.cls].exits;
-      auto e = make("zone_exit", it->first, it->second, it->second.last_seen_inside);
-      e.dwell_s = it->second.last_seen_inside.pts_s - it->second.entered.pts_s;
-      out.push_back(std::move(e));
-    }
+    if (it->second.inside) out.push_back(end_stay(it->first, it->second));
     it = stays_.erase(it);
   }
   // Occupancy now.
@@ -120,9 +110,23 @@ std::vector<events::Event> ZoneMonitor::update(const core::Tracks& tracks, core:
   return out;
 }
 
-std::vector<events::Event> ZoneMonitor::finish(core::Timestamp ts) {
-  (void)ts;
-  return update({}, ts);
+events::Event ZoneMonitor::end_stay(int track_id, const Stay& s) {
+  ++totals_.exits;
+  ++totals_.by_class[s.cls].exits;
+  auto e = make("zone_exit", track_id, s, s.last_seen_inside);
+  e.dwell_s = s.last_seen_inside.pts_s - s.entered.pts_s;
+  return e;
+}
+
+std::vector<events::Event> ZoneMonitor::finish() {
+  // End of stream: every open stay ends where it was last seen inside. Not an analysed frame,
+  // so occupancy statistics are left alone.
+  std::vector<events::Event> out;
+  for (const auto& [id, s] : stays_)
+    if (s.inside) out.push_back(end_stay(id, s));
+  stays_.clear();
+  occupancy_.clear();
+  return out;
 }
 
 }  // namespace vsp::analytics

@@ -28,7 +28,7 @@ class ZoneMonitor {
   ZoneMonitor(ZoneOptions options, int frame_width, int frame_height);
   std::vector<events::Event> update(const core::Tracks& tracks, core::Timestamp ts);
   /// Ends every stay (end of stream): emits the pending exits.
-  std::vector<events::Event> finish(core::Timestamp ts);
+  std::vector<events::Event> finish();
   const ZoneTotals& totals() const { return totals_; }
   const ZoneOptions& options() const { return options_; }
   /// Objects inside now, by class.
@@ -43,6 +43,7 @@ class ZoneMonitor {
     std::string cls;
   };
   events::Event make(const char* type, int track_id, const Stay& s, core::Timestamp ts) const;
+  events::Event end_stay(int track_id, const Stay& s);  ///< counts the exit, returns its event
   ZoneOptions options_;
   core::Polygon poly_px_;
   std::map<int, Stay> stays_;

@@ -42,7 +42,7 @@ core::Result<std::unique_ptr<PhotoReader>> PhotoReader::create(const PlateReader
   std::unique_ptr<PhotoReader> r(new PhotoReader());
   detect::DetectorOptions d;
   d.model = detector_model;
-  d.classes = {2, 3, 5, 7};  // car, motorcycle, bus, truck
+  d.classes.assign(std::begin(core::kVehicleClasses), std::end(core::kVehicleClasses));
   d.score_threshold = 0.3f;
   auto det = detect::Detector::create(d);
   if (!det) return det.error();

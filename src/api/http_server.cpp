@@ -5,7 +5,6 @@
 
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -90,6 +89,11 @@ class Query {
  private:
   std::string qs_;
 };
+
+/// since <= until, when both are given; the first error wins.
+void check_order(std::optional<std::int64_t> since, std::optional<std::int64_t> until, std::optional<HttpError>& err) {
+  if (!err && since && until && *since > *until) err = HttpError{400, "bad_range", "since is after until", "since"};
+}
 
 json camera_json(const pipeline::CameraStatus& c) {
   return {{"name", c.name},
@@ -183,8 +187,7 @@ int HttpServer::handle(mg_connection* conn) {
     eq.until_ms = q.time("until", err);
     eq.limit = q.integer("limit", 1, 1000, err).value_or(100);
     eq.cursor = q.opt("cursor");
-    if (!err && eq.since_ms && eq.until_ms && *eq.since_ms > *eq.until_ms)
-      err = HttpError{400, "bad_range", "since is after until", "since"};
+    check_order(eq.since_ms, eq.until_ms, err);
     if (err) return send_error(conn, *err);
     auto page = node_.store().events(eq);
     if (!page) return send_error(conn, {400, page.error().code, page.error().message, page.error().path});
@@ -209,7 +212,7 @@ int HttpServer::handle(mg_connection* conn) {
     cq.bucket_ms = buckets.count(bucket) ? buckets.at(bucket) : 60'000;
     cq.until_ms = q.time("until", err).value_or(core::wall_clock_ms() + 60'000);
     cq.since_ms = q.time("since", err).value_or(cq.until_ms - 24 * 3'600'000LL);
-    if (!err && cq.since_ms > cq.until_ms) err = HttpError{400, "bad_range", "since is after until", "since"};
+    check_order(cq.since_ms, cq.until_ms, err);
     if (err) return send_error(conn, *err);
     auto pts = node_.store().counts(cq);
     if (!pts) return send_error(conn, {500, pts.error().code, pts.error().message, ""});
@@ -234,7 +237,7 @@ int HttpServer::handle(mg_connection* conn) {
     if (camera) require_camera(*camera);
     const auto until = q.time("until", err).value_or(INT64_MAX);
     const auto since = q.time("since", err).value_or(INT64_MIN);
-    if (!err && since > until) err = HttpError{400, "bad_range", "since is after until", "since"};
+    check_order(since, until, err);
     if (err) return send_error(conn, *err);
     json recs = json::array();
     for (const auto& r : node_.store().segments(camera, since, until, true))
@@ -262,9 +265,7 @@ int HttpServer::handle(mg_connection* conn) {
     if (err) return send_error(conn, *err);
     auto path = node_.export_clip(*camera, *start, *end);
     if (!path) return send_error(conn, {404, path.error().code, path.error().message, path.error().path});
-    std::ifstream in(*path, std::ios::binary);
-    const std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    send(conn, 200, "video/mp4", body);
+    mg_send_file(conn, path->c_str());  // streamed from disk; clips can be hundreds of MB
     return 200;
   }
   const std::string prefix = "/api/cameras/";

@@ -19,6 +19,10 @@ namespace vsp::ingest {
 
 using core::make_error;
 
+bool is_network_url(const std::string& url) {
+  return url.find("://") != std::string::npos && url.rfind("file:", 0) != 0;
+}
+
 std::string av_error_string(int errnum) {
   char buf[AV_ERROR_MAX_STRING_SIZE] = {};
   av_strerror(errnum, buf, sizeof buf);
@@ -105,6 +109,9 @@ core::Result<std::unique_ptr<Source>> Source::open(const SourceOptions& options)
   if (rc < 0) {
     // avformat_open_input frees the context on failure.
     s->fmt_ = nullptr;
+    if (rc == AVERROR_INVALIDDATA && is_network_url(options.url))
+      return make_error("bad_stream", fmt::format("{}: the peer did not answer with a valid stream ({})", options.url,
+                                                  av_error_string(rc)));
     if (rc == AVERROR_INVALIDDATA)
       return make_error("not_a_video",
                         fmt::format("{}: not a video FFmpeg can read ({})", options.url, av_error_string(rc)));

@@ -86,6 +86,9 @@ class Source {
   std::chrono::steady_clock::time_point opened_at_;
 };
 
+/// True for URLs that reach a peer (rtsp://, http://, ...); false for files and file: URLs.
+bool is_network_url(const std::string& url);
+
 /// FFmpeg's message for an error code.
 std::string av_error_string(int errnum);
 

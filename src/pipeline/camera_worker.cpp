@@ -13,6 +13,7 @@
 #include "detect/motion_gate.hpp"
 #include "events/event.hpp"
 #include "ingest/backoff.hpp"
+#include "pipeline/frame_sampler.hpp"
 #include "pipeline/plate_stage.hpp"
 #include "record/segmenter.hpp"
 #include "track/tracker.hpp"
@@ -22,7 +23,6 @@ namespace vsp::pipeline {
 namespace {
 using Clock = std::chrono::steady_clock;
 
-bool is_file_url(const std::string& url) { return url.find("://") == std::string::npos || url.rfind("file:", 0) == 0; }
 }  // namespace
 
 const char* to_string(CameraState s) {
@@ -84,7 +84,7 @@ void CameraWorker::ingest_loop(Role role) {
   const std::string url = role == Role::record ? config_.record_url : config_.detect_url;
   const bool feeds_analysis = role == Role::detect || config_.detect_url == config_.record_url;
   const bool records = role == Role::record && config_.record;
-  const bool file = is_file_url(url);
+  const bool file = !ingest::is_network_url(url);
   std::mt19937 rng(std::random_device{}());
   std::uniform_real_distribution<double> u01(0, 1);
   int attempt = 0;
@@ -201,8 +201,8 @@ void CameraWorker::analysis_loop() {
   const core::Logger log(fmt::format("analysis[{}]", config_.name));
   core::RateLimit corrupt_log(std::chrono::seconds(10));
   std::shared_ptr<decode::Decoder> dec;
-  const double period_s = config_.camera.detect_fps ? 1.0 / *config_.camera.detect_fps : 0.0;
-  double next_due = -1e18, last_pts = -1e18, last_detect_pts = -1e18;
+  FrameSampler sampler(config_.camera.detect_fps);
+  double last_detect_pts = -1e18;
   std::unique_ptr<track::Tracker> tracker;
   std::vector<analytics::LineCounter> lines;
   std::vector<analytics::ZoneMonitor> zones;
@@ -224,8 +224,7 @@ void CameraWorker::analysis_loop() {
     if (!item) continue;
     if (auto* start = std::get_if<StreamStart>(&*item)) {
       dec = start->decoder;
-      next_due = -1e18;
-      last_pts = -1e18;
+      sampler.reset();
       if (!tracker) {
         tracker = std::make_unique<track::Tracker>(config::make_tracker_options(
             config_.camera.tracker, config_.camera.detect_fps.value_or(start->fps > 0 ? start->fps : 10)));
@@ -238,15 +237,10 @@ void CameraWorker::analysis_loop() {
       if (corrupt_log.allow()) log.warn("{}", st.error().message);
     }
     for (;;) {
-      auto img = dec->receive_if([&](double pts) {
-        if (pts < last_pts) next_due = -1e18;  // a new stream or a loop: timestamps restart
-        last_pts = pts;
-        return pts + 1e-6 >= next_due;
-      });
+      auto img = dec->receive_if([&](double pts) { return sampler.take(pts); });
       if (!img) break;
       ++frames_decoded_;
       if (img->bgr.empty()) continue;
-      next_due = std::max(next_due + period_s, img->ts.pts_s + period_s * 0.5);
       ++frames_analysed_;
       if (frame_w != img->width || frame_h != img->height) {  // rules in this frame's pixels
         frame_w = img->width;

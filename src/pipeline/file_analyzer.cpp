@@ -15,6 +15,7 @@
 #include "detect/detector.hpp"
 #include "ingest/source.hpp"
 #include "pipeline/annotator.hpp"
+#include "pipeline/frame_sampler.hpp"
 #include "pipeline/plate_stage.hpp"
 #include "track/tracker.hpp"
 
@@ -87,15 +88,10 @@ core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::E
   const detect::Detector& det_const = **detector;
   std::thread reader([&] {
     core::RateLimit corrupt_log(std::chrono::seconds(5));
-    double next_due_s = -1;
-    const double period_s = options.camera.detect_fps ? 1.0 / *options.camera.detect_fps : 0.0;
+    FrameSampler sampler(options.camera.detect_fps);
     auto emit = [&](core::Image img) {
       Work w;
-      if (next_due_s < 0 || img.ts.pts_s + 1e-6 >= next_due_s) {
-        w.prepared = det_const.prepare(img);
-        next_due_s = next_due_s < 0 ? img.ts.pts_s + period_s : next_due_s + period_s;
-        if (next_due_s < img.ts.pts_s) next_due_s = img.ts.pts_s + period_s;  // after a gap
-      }
+      if (sampler.take(img.ts.pts_s)) w.prepared = det_const.prepare(img);
       w.image = std::move(img);
       return queue.push(std::move(w));
     };
@@ -156,7 +152,7 @@ core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::E
     }
   }
   reader.join();
-  for (auto& z : zones) emit_events(z.finish(last_ts));
+  for (auto& z : zones) emit_events(z.finish());
   if (plates) {
     emit_events(plates->finish());
     result.vehicles_by_class_color = plates->vehicles_by_class_color();

@@ -12,7 +12,6 @@
 namespace vsp::pipeline {
 
 namespace {
-bool is_vehicle(int class_id) { return class_id == 2 || class_id == 3 || class_id == 5 || class_id == 7; }
 
 std::string crop_jpeg(const core::Image& frame, const core::BoxXyxy& b) {
   const cv::Mat img(frame.height, frame.width, CV_8UC3, const_cast<std::uint8_t*>(frame.bgr.data()));
@@ -52,7 +51,7 @@ std::vector<events::Event> PlateStage::update(const core::Image& frame, const co
   for (const auto& t : tracks) {
     if (t.id == 0) continue;
     alive[t.id] = true;
-    if (!t.confirmed() || t.frames_since_update != 0 || !is_vehicle(t.class_id)) continue;
+    if (!t.confirmed() || t.frames_since_update != 0 || !core::is_vehicle_class(t.class_id)) continue;
     if (t.box_px.width() < static_cast<float>(options_.min_vehicle_px)) continue;
     auto it = tracks_.find(t.id);
     if (it == tracks_.end()) {
@@ -104,12 +103,16 @@ std::vector<events::Event> PlateStage::finish() {
   return out;
 }
 
-std::optional<events::Event> PlateStage::finish_track(int id, TrackPlates& tp) {
+std::string PlateStage::voted_color(const TrackPlates& tp) {
   std::string color;
   float best = -1;
   for (const auto& [c, w] : tp.color_votes)
     if (w > best) best = w, color = c;
-  if (!color.empty()) ++by_class_color_[tp.class_name][color];
+  return color;
+}
+
+std::optional<events::Event> PlateStage::finish_track(int id, TrackPlates& tp) {
+  if (const auto color = voted_color(tp); !color.empty()) ++by_class_color_[tp.class_name][color];
   return make_event(id, tp);
 }
 
@@ -119,10 +122,7 @@ std::optional<events::Event> PlateStage::make_event(int id, TrackPlates& tp) {
   if (!c || !c->reported) return std::nullopt;  // reads that never became a confident plate stay out
   tp.emitted = true;
   ++reported_;
-  std::string color;
-  float best = -1;
-  for (const auto& [col, w] : tp.color_votes)
-    if (w > best) best = w, color = col;
+  const std::string color = voted_color(tp);
   events::Event e;
   e.type = "plate_read";
   e.track_id = id;

@@ -46,6 +46,7 @@ class PlateStage {
   };
   std::optional<events::Event> finish_track(int id, TrackPlates& t);
   std::optional<events::Event> make_event(int id, TrackPlates& t);
+  static std::string voted_color(const TrackPlates& t);
 
   anpr::AnprOptions options_;
   std::unique_ptr<anpr::PlateReader> reader_;

@@ -175,7 +175,6 @@ core::Tracks Tracker::update(const core::Detections& detections, core::Timestamp
   for (int j : m4.unmatched_dets) {
     if (det(j).score < options_.new_track_score) continue;
     Item t;
-    t.key = next_key_++;
     t.kf = kf_.initiate(det(j).box_px);
     t.last_obs_frame = frame;
     t.kf_at_last_obs = t.kf;

@@ -50,8 +50,7 @@ class Tracker {
 
  private:
   struct Item {
-    int key = 0;  ///< internal identity
-    int id = 0;   ///< public id, 0 until confirmed
+    int id = 0;  ///< public id, 0 until confirmed
     KalmanBoxFilter::State kf;
     KalmanBoxFilter::State kf_at_last_obs;
     core::BoxXyxy last_obs;
@@ -69,7 +68,6 @@ class Tracker {
   TrackerOptions options_;
   KalmanBoxFilter kf_;
   std::vector<Item> items_;
-  int next_key_ = 1;
   int next_id_ = 1;
   std::int64_t frame_ = -1;
   bool first_update_ = true;

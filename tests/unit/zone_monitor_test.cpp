@@ -71,3 +71,14 @@ TEST(ZoneMonitor, dwell_and_overcrowding_fire_once_with_hysteresis) {
   EXPECT_EQ(crowd, 1);  // not every frame
   EXPECT_EQ(z.totals().max_occupancy, 2);
 }
+
+TEST(ZoneMonitor, end_of_stream_closes_stays_without_skewing_mean_occupancy) {
+  analytics::ZoneMonitor z(square(), 100, 100);
+  for (int f = 0; f < 4; ++f) z.update({at(1, 50, 50)}, {f, f * 1.0});
+  const double mean_before = z.totals().mean_occupancy();
+  const auto evs = z.finish();
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(evs[0].type, "zone_exit");
+  EXPECT_DOUBLE_EQ(z.totals().mean_occupancy(), mean_before);
+  EXPECT_EQ(z.totals().exits, 1);
+}
