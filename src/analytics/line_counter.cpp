@@ -13,6 +13,11 @@ core::Point anchor_point(const core::BoxXyxy& box, Anchor anchor) {
 }
 
 LineCounter::LineCounter(LineOptions options, int frame_width, int frame_height) : options_(std::move(options)) {
+  restart(frame_width, frame_height);
+}
+
+void LineCounter::restart(int frame_width, int frame_height) {
+  tracks_.clear();
   p1_px_ = {options_.p1.x * frame_width, options_.p1.y * frame_height};
   p2_px_ = {options_.p2.x * frame_width, options_.p2.y * frame_height};
   dead_band_px_ = options_.min_distance * std::hypot(frame_width, frame_height);

@@ -28,6 +28,9 @@ class LineCounter {
   std::vector<events::Event> update(const core::Tracks& tracks, core::Timestamp ts);
   const LineTotals& totals() const { return totals_; }
   const LineOptions& options() const { return options_; }
+  /// A new stream: forgets every track's side (totals stay) and places the line in frames of
+  /// this size.
+  void restart(int frame_width, int frame_height);
 
   /// Per-track memory of which side the anchor is on.
   struct TrackSide {

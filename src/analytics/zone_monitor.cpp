@@ -11,6 +11,14 @@ ZoneMonitor::ZoneMonitor(ZoneOptions options, int frame_width, int frame_height)
   for (const auto& p : options_.polygon) poly_px_.push_back({p.x * frame_width, p.y * frame_height});
 }
 
+std::vector<events::Event> ZoneMonitor::restart(int frame_width, int frame_height) {
+  auto out = finish();
+  poly_px_.clear();
+  for (const auto& p : options_.polygon) poly_px_.push_back({p.x * frame_width, p.y * frame_height});
+  overcrowded_ = false;
+  return out;
+}
+
 events::Event ZoneMonitor::make(const char* type, int track_id, const Stay& s, core::Timestamp ts) const {
   events::Event e;
   e.type = type;

@@ -29,6 +29,9 @@ class ZoneMonitor {
   std::vector<events::Event> update(const core::Tracks& tracks, core::Timestamp ts);
   /// Ends every stay (end of stream): emits the pending exits.
   std::vector<events::Event> finish();
+  /// A new stream: ends every stay (returns the exits, as `finish`) and places the zone in frames
+  /// of this size. Totals stay.
+  std::vector<events::Event> restart(int frame_width, int frame_height);
   const ZoneTotals& totals() const { return totals_; }
   const ZoneOptions& options() const { return options_; }
   /// Objects inside now, by class.

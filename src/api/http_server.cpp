@@ -109,6 +109,7 @@ json camera_json(const pipeline::CameraStatus& c) {
           {"frames_decoded", c.frames_decoded},
           {"frames_analysed", c.frames_analysed},
           {"frames_detected", c.frames_detected},
+          {"restarts", c.restarts},
           {"reconnects", c.reconnects},
           {"segments", c.segments},
           {"events", c.events},

@@ -50,7 +50,8 @@ struct Track {
   int class_id = 0;  ///< class voted over the track's whole life
   TrackState state = TrackState::tentative;
   int hits = 0;                     ///< matched detections so far
-  int frames_since_update = 0;      ///< 0 when matched in this frame
+  int frames_since_update = 0;      ///< tracker calls since it was last matched; 0 = matched now
+  double seconds_since_update = 0;  ///< stream time since it was last matched
   double vx_px_s = 0, vy_px_s = 0;  ///< centre velocity estimate
   bool confirmed() const { return state == TrackState::confirmed; }
 };

@@ -1,3 +1,7 @@
+// GCC 12 at -O2 reports moves of std::variant<Packet, StreamStart> out of the queue as reads of
+// uninitialised shared_ptr members (a false positive of its -Wuninitialized on variant storage).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 #include "pipeline/camera_worker.hpp"
 
 #include <fmt/format.h>
@@ -6,17 +10,13 @@
 #include <filesystem>
 #include <random>
 
-#include "analytics/line_counter.hpp"
-#include "analytics/zone_monitor.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
-#include "detect/motion_gate.hpp"
 #include "events/event.hpp"
 #include "ingest/backoff.hpp"
+#include "pipeline/camera_analysis.hpp"
 #include "pipeline/frame_sampler.hpp"
-#include "pipeline/plate_stage.hpp"
 #include "record/segmenter.hpp"
-#include "track/tracker.hpp"
 
 namespace vsp::pipeline {
 
@@ -88,6 +88,7 @@ void CameraWorker::ingest_loop(Role role) {
   std::mt19937 rng(std::random_device{}());
   std::uniform_real_distribution<double> u01(0, 1);
   int attempt = 0;
+  int connections = 0;
   while (!stop_) {
     if (role == Role::record) set_state(attempt == 0 ? CameraState::connecting : CameraState::reconnecting);
     auto src = ingest::Source::open({url, 10, 5, config_.rtsp_tcp, &stop_});
@@ -117,11 +118,17 @@ void CameraWorker::ingest_loop(Role role) {
       dopt.out_width = std::min(config_.detect_width, source.info().width);
       auto dec = decode::Decoder::create(source, dopt);
       if (dec)
-        queue_.push(StreamStart{std::shared_ptr<decode::Decoder>(std::move(dec.value())), source.info().fps});
+        queue_.push(StreamStart{std::shared_ptr<decode::Decoder>(std::move(dec.value())), source.info().fps,
+                                core::wall_clock_ms(), connections > 0});
       else
         set_state(CameraState::failed, dec.error().message);
     }
-    if (role == Role::record) set_state(CameraState::streaming);
+    if (role == Role::record) {
+      set_state(CameraState::streaming);
+      width_ = source.info().width;  // the recorded stream's size (analysis may scale it down)
+      height_ = source.info().height;
+    }
+    ++connections;
     log.info("streaming {} ({}x{} {})", url, source.info().width, source.info().height, source.info().codec);
     const auto t0 = Clock::now();
     double first_pts = -1;
@@ -196,42 +203,50 @@ void CameraWorker::ingest_loop(Role role) {
   }
 }
 
-// ---- Analysis: sample, gate, detect, track, rules, events -----------------------------------
+// ---- Analysis: a thin driver of the per-camera core (decode at detect_fps, detect on demand) ----
 void CameraWorker::analysis_loop() {
   const core::Logger log(fmt::format("analysis[{}]", config_.name));
   core::RateLimit corrupt_log(std::chrono::seconds(10));
   std::shared_ptr<decode::Decoder> dec;
   FrameSampler sampler(config_.camera.detect_fps);
-  double last_detect_pts = -1e18;
-  std::unique_ptr<track::Tracker> tracker;
-  std::vector<analytics::LineCounter> lines;
-  std::vector<analytics::ZoneMonitor> zones;
-  detect::MotionGate gate(config_.motion);
-  std::unique_ptr<PlateStage> plates;
-  if (config_.camera.anpr) {
-    auto ps = PlateStage::create(*config_.camera.anpr,
-                                 (std::filesystem::path(ctx_.storage_root) / "snapshots" / config_.name).string(),
-                                 fmt::format("snapshots/{}/", config_.name));
-    if (ps)
-      plates = std::move(ps.value());
-    else
-      set_state(CameraState::failed, ps.error().message);
-  }
-  core::Tracks tracks;
-  int frame_w = 0, frame_h = 0;
+  std::unique_ptr<CameraAnalysis> core;
+  // A new connection whose first frame starts the core's stream.
+  bool pending = false, pending_reconnect = false;
+  std::int64_t pending_wall_ms = 0;
+  auto make_core = [&](double stream_fps) -> std::unique_ptr<CameraAnalysis> {
+    CameraAnalysisOptions o;
+    o.camera = config_.name;
+    o.site = ctx_.site;
+    o.node = ctx_.node;
+    o.config = config_.camera;
+    o.motion_gating = true;
+    o.motion = config_.motion;
+    o.max_detect_interval_s = config_.max_detect_interval_s;
+    o.nominal_fps = config_.camera.detect_fps.value_or(stream_fps > 0 ? stream_fps : kFallbackFps);
+    o.snapshot_dir = (std::filesystem::path(ctx_.storage_root) / "snapshots" / config_.name).string();
+    o.snapshot_prefix = fmt::format("snapshots/{}/", config_.name);
+    auto c = CameraAnalysis::create(o, *ctx_.store);
+    if (c) return std::move(c.value());
+    // Plate reading could not start: say so, and keep counting without it.
+    set_state(CameraState::failed, c.error().message);
+    log.error("{} (analysis continues without plate reading)", c.error().message);
+    o.config.anpr.reset();
+    auto plain = CameraAnalysis::create(o, *ctx_.store);
+    return plain ? std::move(plain.value()) : nullptr;
+  };
   while (!stop_) {
     auto item = queue_.pop_for(std::chrono::milliseconds(200));
     if (!item) continue;
     if (auto* start = std::get_if<StreamStart>(&*item)) {
       dec = start->decoder;
       sampler.reset();
-      if (!tracker) {
-        tracker = std::make_unique<track::Tracker>(config::make_tracker_options(
-            config_.camera.tracker, config_.camera.detect_fps.value_or(start->fps > 0 ? start->fps : 10)));
-      }
+      if (!core) core = make_core(start->fps);
+      pending = true;
+      pending_reconnect = start->reconnect;
+      pending_wall_ms = start->opened_wall_ms;
       continue;
     }
-    if (!dec) continue;
+    if (!dec || !core) continue;
     if (auto st = dec->send(std::get<ingest::Packet>(*item)); !st) {
       ++corrupt_;
       if (corrupt_log.allow()) log.warn("{}", st.error().message);
@@ -241,55 +256,31 @@ void CameraWorker::analysis_loop() {
       if (!img) break;
       ++frames_decoded_;
       if (img->bgr.empty()) continue;
+      if (pending) {  // ts_utc = connection's wall clock + (pts - first pts): stream time, one anchor
+        const auto epoch = pending_wall_ms - static_cast<std::int64_t>(std::llround(img->ts.pts_s * 1000));
+        core->start_stream(img->width, img->height, epoch, pending_reconnect ? "new connection" : "first connection");
+        pending = false;
+      }
       ++frames_analysed_;
-      if (frame_w != img->width || frame_h != img->height) {  // rules in this frame's pixels
-        frame_w = img->width;
-        frame_h = img->height;
-        width_ = frame_w;
-        height_ = frame_h;
-        lines.clear();
-        zones.clear();
-        for (const auto& l : config_.camera.rules.lines) lines.emplace_back(l, frame_w, frame_h);
-        for (const auto& z : config_.camera.rules.zones) zones.emplace_back(z, frame_w, frame_h);
-      }
-      // Motion gating: run the detector on motion, while tracks move, and at least every
-      // max_detect_interval_s.
-      const double changed = gate.update(*img);
-      bool tracks_moving = false;
-      for (const auto& t : tracks)
-        if (t.confirmed() && std::hypot(t.vx_px_s, t.vy_px_s) > 0.02 * frame_w) tracks_moving = true;
-      const bool run = gate.moving(changed) || tracks_moving ||
-                       img->ts.pts_s - last_detect_pts >= config_.max_detect_interval_s ||
-                       img->ts.pts_s < last_detect_pts;
-      if (run) {
-        last_detect_pts = img->ts.pts_s;
+      if (core->offer(*img)) {
         ++frames_detected_;
-        const auto dets = ctx_.detectors->detect(detector_key_, *img);
-        tracks = tracker->update(dets, img->ts);
-        const std::int64_t wall_now = core::wall_clock_ms();
-        auto emit = [&](std::vector<events::Event> evs) {
-          for (auto& e : evs) {
-            e.site = ctx_.site;
-            e.node = ctx_.node;
-            e.camera = config_.name;
-            e.ts_utc_ms = wall_now - static_cast<std::int64_t>((img->ts.pts_s - e.pts_s) * 1000);
-            e.id = events::make_uuid_v7(e.ts_utc_ms);
-            ctx_.store->write(e);
-            ++events_;
-          }
-        };
-        for (auto& l : lines) emit(l.update(tracks, img->ts));
-        for (auto& z : zones) emit(z.update(tracks, img->ts));
-        if (plates) emit(plates->update(*img, tracks, img->ts));
+        core->update(ctx_.detectors->detect(detector_key_, *img), img->ts, &*img);
       }
+      events_ = core->stats().events;
+      restarts_ = core->stats().restarts;
       {
         std::lock_guard lock(frame_m_);
-        last_overlay_ = make_overlay_state(tracks, lines, zones);
+        last_overlay_ = make_overlay_state(core->tracks(), core->lines(), core->zones());
         last_frame_ = std::move(*img);
         ++frame_seq_;
       }
       frame_cv_.notify_all();
     }
+  }
+  // Stop: every pending event (open stays, plate consensus, held for ordering) is stored.
+  if (core) {
+    core->finish();
+    events_ = core->stats().events;
   }
 }
 
@@ -318,6 +309,7 @@ CameraStatus CameraWorker::status() {
   s.frames_decoded = frames_decoded_;
   s.frames_analysed = frames_analysed_;
   s.frames_detected = frames_detected_;
+  s.restarts = restarts_;
   s.reconnects = reconnects_;
   s.segments = segments_;
   s.events = events_;

@@ -38,7 +38,10 @@ struct CameraStatus {
   double fps_in = 0;        ///< record-stream packets per second (video frames)
   double fps_analysed = 0;  ///< frames per second through motion gating and tracking
   long packets_in = 0, packets_recorded = 0, packets_dropped = 0;
-  long frames_decoded = 0, frames_analysed = 0, frames_detected = 0;
+  long frames_decoded = 0;   ///< frames decoded to pixels (those taken at detect_fps)
+  long frames_analysed = 0;  ///< frames through motion gating and tracking (the analysis core)
+  long frames_detected = 0;  ///< frames the detector ran on
+  long restarts = 0;         ///< stream restarts that ended open stays and tracks
   long reconnects = 0, segments = 0, events = 0, corrupt_packets = 0, record_errors = 0;
   int width = 0, height = 0;
 };
@@ -69,6 +72,8 @@ class CameraWorker {
   struct StreamStart {
     std::shared_ptr<decode::Decoder> decoder;
     double fps = 0;
+    std::int64_t opened_wall_ms = 0;  ///< wall clock when the connection opened (anchors ts_utc)
+    bool reconnect = false;           ///< not the first connection of this worker
   };
   using Item = std::variant<ingest::Packet, StreamStart>;
   enum class Role { record, detect };
@@ -93,7 +98,7 @@ class CameraWorker {
   CameraState state_ = CameraState::connecting;
   std::string last_error_;
   std::atomic<long> packets_in_{0}, packets_recorded_{0}, packets_dropped_{0}, frames_decoded_{0}, frames_analysed_{0},
-      frames_detected_{0}, reconnects_{0}, segments_{0}, events_{0}, corrupt_{0}, record_errors_{0};
+      frames_detected_{0}, restarts_{0}, reconnects_{0}, segments_{0}, events_{0}, corrupt_{0}, record_errors_{0};
   std::atomic<int> width_{0}, height_{0};
   // Rates, computed from counter deltas between status() calls.
   std::chrono::steady_clock::time_point rate_t_ = std::chrono::steady_clock::now();

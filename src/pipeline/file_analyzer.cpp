@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -13,15 +16,18 @@
 #include "core/log.hpp"
 #include "decode/decoder.hpp"
 #include "detect/detector.hpp"
+#include "eval/mot_metrics.hpp"
 #include "ingest/source.hpp"
 #include "pipeline/annotator.hpp"
+#include "pipeline/camera_analysis.hpp"
 #include "pipeline/frame_sampler.hpp"
 #include "pipeline/plate_stage.hpp"
-#include "track/tracker.hpp"
 
 namespace vsp::pipeline {
 
 namespace {
+
+double co_fps(const eval::SeqInfo& info) { return info.frame_rate > 0 ? info.frame_rate : kFallbackFps; }
 
 /// One decoded frame on its way from the reader thread to the analysis thread.
 struct Work {
@@ -41,10 +47,72 @@ std::int64_t file_mtime_ms(const std::string& path) {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
 }
 
+/// Writes the tracks the rules saw as MOTChallenge results (`frame,id,x,y,w,h,score,-1,-1,-1`,
+/// frames from 1): confirmed tracks matched in the frame, and lost ones for `report_predicted_s`
+/// (as `vsp track` does).
+class TracksWriter {
+ public:
+  static core::Result<std::unique_ptr<TracksWriter>> open(const std::string& path, int predicted_calls) {
+    std::unique_ptr<TracksWriter> w(new TracksWriter());
+    w->f_ = std::fopen(path.c_str(), "w");
+    if (!w->f_) return core::Error{"io_error", fmt::format("{}: cannot write: {}", path, std::strerror(errno)), path};
+    w->predicted_calls_ = predicted_calls;
+    return w;
+  }
+  ~TracksWriter() {
+    if (f_) std::fclose(f_);
+  }
+  void write(core::Timestamp ts, const core::Tracks& tracks) {
+    for (const auto& t : tracks) {
+      if (t.id == 0 || t.frames_since_update > predicted_calls_) continue;
+      fmt::print(f_, "{},{},{:.2f},{:.2f},{:.2f},{:.2f},{:.4f},-1,-1,-1\n", ts.frame + 1, t.id, t.box_px.x1,
+                 t.box_px.y1, t.box_px.width(), t.box_px.height(), t.score);
+    }
+  }
+
+ private:
+  TracksWriter() = default;
+  std::FILE* f_ = nullptr;
+  int predicted_calls_ = 0;
+};
+
+core::Result<std::unique_ptr<TracksWriter>> open_tracks_writer(const std::optional<std::string>& path,
+                                                               CameraAnalysisOptions& core_options) {
+  if (!path) return std::unique_ptr<TracksWriter>{};
+  const auto topt = config::make_tracker_options(core_options.config.tracker, core_options.nominal_fps);
+  auto w = TracksWriter::open(*path, static_cast<int>(std::lround(topt.report_predicted_s * core_options.nominal_fps)));
+  if (!w) return w.error();
+  TracksWriter* raw = w->get();
+  core_options.on_tracks = [raw](core::Timestamp ts, const core::Tracks& tracks) { raw->write(ts, tracks); };
+  return w;
+}
+
+/// The core's totals into the result (shared by video and replay).
+void collect(const CameraAnalysis& core, AnalyzeResult& result) {
+  result.frames_analysed = core.stats().frames_detected;
+  result.events = core.stats().events;
+  for (const auto& l : core.lines()) result.lines.emplace_back(l.options().name, l.totals());
+  for (const auto& z : core.zones()) result.zones.emplace_back(z.options().name, z.totals());
+  for (const auto& [id, cls] : core.confirmed_classes()) ++result.tracks_by_class[std::string(core::coco_name(cls))];
+  if (const auto* plates = core.plates()) {
+    result.vehicles_by_class_color = plates->vehicles_by_class_color();
+    result.plates_reported = plates->plates_reported();
+  }
+}
+
+void report_progress(const std::function<void(const Progress&)>& cb, long done, long total, double elapsed_s) {
+  if (!cb) return;
+  Progress p;
+  p.frames_done = done;
+  p.frames_total = total;
+  p.elapsed_s = elapsed_s;
+  p.fps = elapsed_s > 0 ? static_cast<double>(done) / elapsed_s : 0;
+  cb(p);
+}
+
 }  // namespace
 
 core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::EventSink& sink) {
-  const core::Logger log("analyze");
   auto source = ingest::Source::open({options.video_path});
   if (!source) return source.error();
   const auto info = (*source)->info();
@@ -68,25 +136,28 @@ core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::E
     annotator = std::move(a.value());
   }
 
-  std::unique_ptr<PlateStage> plates;
-  if (options.camera.anpr) {
-    auto ps = PlateStage::create(*options.camera.anpr, options.snapshot_dir, "snapshots/");
-    if (!ps) return ps.error();
-    plates = std::move(ps.value());
-  }
-
-  const double analysed_fps = options.camera.detect_fps.value_or(info.fps > 0 ? info.fps : 25);
-  track::Tracker tracker(config::make_tracker_options(options.camera.tracker, analysed_fps));
-  std::vector<analytics::LineCounter> lines;
-  for (const auto& l : options.camera.rules.lines) lines.emplace_back(l, info.width, info.height);
-  std::vector<analytics::ZoneMonitor> zones;
-  for (const auto& z : options.camera.rules.zones) zones.emplace_back(z, info.width, info.height);
+  CameraAnalysisOptions co;
+  co.camera = result.camera;
+  co.config = options.camera;
+  co.motion_gating = options.motion_gating;
+  co.motion = options.motion;
+  co.max_detect_interval_s = options.max_detect_interval_s;
+  co.nominal_fps = options.camera.detect_fps.value_or(info.fps > 0 ? info.fps : kFallbackFps);
+  co.snapshot_dir = options.snapshot_dir;
+  co.snapshot_prefix = "snapshots/";
+  auto tracks_writer = open_tracks_writer(options.tracks_out, co);
+  if (!tracks_writer) return tracks_writer.error();
+  auto core = CameraAnalysis::create(std::move(co), sink);
+  if (!core) return core.error();
+  CameraAnalysis& analysis = **core;
+  analysis.start_stream(info.width, info.height, epoch_ms, "file opened");
 
   // ---- Reader thread: demux, decode, sample, prepare ------------------------------------------
   core::BoundedQueue<Work> queue(4, core::OverflowPolicy::block);
   ReaderEnd reader_end;
   const detect::Detector& det_const = **detector;
   std::thread reader([&] {
+    const core::Logger log("analyze");
     core::RateLimit corrupt_log(std::chrono::seconds(5));
     FrameSampler sampler(options.camera.detect_fps);
     auto emit = [&](core::Image img) {
@@ -114,53 +185,24 @@ core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::E
     queue.close();
   });
 
-  // ---- Analysis: infer, track, rules, events ---------------------------------------------------
+  // ---- Main thread: gate, infer, hand the detections to the core -------------------------------
   const auto t0 = std::chrono::steady_clock::now();
-  core::Tracks tracks;
-  std::map<int, int> confirmed_class;  // track id -> voted class at its last report
-  auto emit_events = [&](std::vector<events::Event> evs) {
-    for (auto& e : evs) {
-      e.camera = result.camera;
-      e.ts_utc_ms = epoch_ms + static_cast<std::int64_t>(std::llround(e.pts_s * 1000));
-      e.id = events::make_uuid_v7(e.ts_utc_ms);
-      sink.write(e);
-      ++result.events;
-    }
-  };
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   core::Timestamp last_ts;
   while (auto w = queue.pop()) {
     last_ts = w->image.ts;
     ++result.frames;
     if (w->prepared) {
-      ++result.frames_analysed;
-      const auto dets = (*detector)->infer(*w->prepared);
-      tracks = tracker.update(dets, w->image.ts);
-      for (const auto& t : tracks)
-        if (t.confirmed()) confirmed_class[t.id] = t.class_id;
-      for (auto& l : lines) emit_events(l.update(tracks, w->image.ts));
-      for (auto& z : zones) emit_events(z.update(tracks, w->image.ts));
-      if (plates) emit_events(plates->update(w->image, tracks, w->image.ts));
+      ++result.frames_sampled;
+      if (analysis.offer(w->image)) analysis.update((*detector)->infer(*w->prepared), w->image.ts, &w->image);
     }
-    if (annotator) annotator->write(w->image, tracks, lines, zones);
-    if (options.on_progress && (result.frames % 10 == 0)) {
-      Progress p;
-      p.frames_done = result.frames;
-      p.frames_total = info.frame_count;
-      p.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      p.fps = p.elapsed_s > 0 ? static_cast<double>(result.frames) / p.elapsed_s : 0;
-      options.on_progress(p);
-    }
+    if (annotator) annotator->write(w->image, analysis.tracks(), analysis.lines(), analysis.zones());
+    if (result.frames % 10 == 0) report_progress(options.on_progress, result.frames, info.frame_count, elapsed());
   }
   reader.join();
-  for (auto& z : zones) emit_events(z.finish());
-  if (plates) {
-    emit_events(plates->finish());
-    result.vehicles_by_class_color = plates->vehicles_by_class_color();
-    result.plates_reported = plates->plates_reported();
-  }
-  sink.flush();
+  analysis.finish();
 
-  result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  result.wall_s = elapsed();
   result.duration_s = result.frames > 0 ? last_ts.pts_s + (info.fps > 0 ? 1.0 / info.fps : 0.0) : 0.0;
   result.damage = reader_end.damage;
   result.corrupt_packets = reader_end.corrupt_packets;
@@ -170,17 +212,57 @@ core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::E
   else if (!result.damage && info.frame_count > 0 && result.frames < info.frame_count * 98 / 100)
     result.damage = fmt::format("{}: stream ends early: {} of the {} frames the container announces (truncated file?)",
                                 options.video_path, result.frames, info.frame_count);
-  for (const auto& l : lines) result.lines.emplace_back(l.options().name, l.totals());
-  for (const auto& z : zones) result.zones.emplace_back(z.options().name, z.totals());
-  for (const auto& [id, cls] : confirmed_class) ++result.tracks_by_class[std::string(core::coco_name(cls))];
-  if (options.on_progress) {
-    Progress p;
-    p.frames_done = result.frames;
-    p.frames_total = result.frames;
-    p.elapsed_s = result.wall_s;
-    p.fps = result.wall_s > 0 ? static_cast<double>(result.frames) / result.wall_s : 0;
-    options.on_progress(p);
+  collect(analysis, result);
+  report_progress(options.on_progress, result.frames, result.frames, result.wall_s);
+  return result;
+}
+
+core::Result<AnalyzeResult> run_replay(const ReplayOptions& options, events::EventSink& sink) {
+  auto info = eval::read_seqinfo(options.seqinfo_path);
+  if (!info) return info.error();
+  auto dets = eval::read_mot_file(options.detections_path, false);
+  if (!dets) return dets.error();
+
+  AnalyzeResult result;
+  result.camera = info->name.empty() ? std::filesystem::path(options.detections_path).stem().string() : info->name;
+  result.width = info->width;
+  result.height = info->height;
+  result.fps = info->frame_rate;
+  result.model = "replay:" + std::filesystem::path(options.detections_path).filename().string();
+
+  CameraAnalysisOptions co;
+  co.camera = result.camera;
+  co.config = options.camera;
+  co.nominal_fps = co_fps(*info);
+  auto tracks_writer = open_tracks_writer(options.tracks_out, co);
+  if (!tracks_writer) return tracks_writer.error();
+  auto core = CameraAnalysis::create(std::move(co), sink);
+  if (!core) return core.error();
+  CameraAnalysis& analysis = **core;
+  analysis.start_stream(info->width, info->height, file_mtime_ms(options.detections_path), "replay opened");
+
+  // Detections per frame; rows outside 1..length are ignored, as the MOT tools do.
+  std::vector<core::Detections> per_frame(static_cast<size_t>(std::max(0, info->length)));
+  for (const auto& d : *dets)
+    if (d.frame >= 1 && d.frame <= info->length)
+      per_frame[static_cast<size_t>(d.frame - 1)].push_back({d.box, d.conf, options.class_id});
+  // detect_fps samples the sequence as it samples a video.
+  FrameSampler sampler(options.camera.detect_fps);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  for (int f = 0; f < info->length; ++f) {
+    const core::Timestamp ts{f, f / co_fps(*info)};
+    ++result.frames;
+    if (!sampler.take(ts.pts_s)) continue;
+    ++result.frames_sampled;
+    if (analysis.offer(ts)) analysis.update(per_frame[static_cast<size_t>(f)], ts, nullptr);
+    if (f % 100 == 0) report_progress(options.on_progress, f, info->length, elapsed());
   }
+  analysis.finish();
+  result.wall_s = elapsed();
+  result.duration_s = info->length / co_fps(*info);
+  collect(analysis, result);
+  report_progress(options.on_progress, result.frames, result.frames, result.wall_s);
   return result;
 }
 
@@ -188,6 +270,7 @@ std::string summary_json(const AnalyzeResult& r) {
   nlohmann::ordered_json j;
   j["camera"] = r.camera;
   j["frames"] = r.frames;
+  j["frames_sampled"] = r.frames_sampled;
   j["frames_analysed"] = r.frames_analysed;
   j["duration_s"] = std::round(r.duration_s * 1000) / 1000;
   j["width"] = r.width;

@@ -1,8 +1,9 @@
 #pragma once
-/// `vsp analyze`: the per-camera pipeline over a file, with stream timestamps.
+/// `vsp analyze`: a thin driver of the per-camera analysis core (CameraAnalysis) over a file with
+/// stream timestamps, and over MOTChallenge detections with no video (replay).
 ///
 ///   reader thread: demux ─► decode ─► sample at detect_fps ─► detector.prepare ─┐ (bounded queue,
-///   main thread:   detector.infer ─► tracker ─► rules ─► EventSink / annotator ◄┘  lossless)
+///   main thread:   core.offer (gate) ─► detector.infer ─► core.update ─► sink ◄──┘  lossless)
 ///
 /// Decode and pre-processing overlap inference; tracking and rules cost next to nothing.
 #include <functional>
@@ -14,6 +15,7 @@
 #include "analytics/zone_monitor.hpp"
 #include "config/analyze_config.hpp"
 #include "core/result.hpp"
+#include "detect/motion_gate.hpp"
 #include "events/event.hpp"
 
 namespace vsp::pipeline {
@@ -31,11 +33,27 @@ struct AnalyzeOptions {
   std::optional<std::string> annotate_path;          ///< write an annotated MP4 here
   std::function<void(const Progress&)> on_progress;  ///< called from the main thread
   std::string snapshot_dir;                          ///< plate snapshot crops go here (anpr); empty = none
+  std::optional<std::string> tracks_out;             ///< MOTChallenge results of the tracks the rules saw
+  bool motion_gating = false;                        ///< gate the detector as `vsp serve` does
+  detect::MotionOptions motion;
+  double max_detect_interval_s = 1.0;
+};
+
+/// Replay: MOTChallenge detections (`frame,-1,x,y,w,h,score,...`, frames from 1) through the same
+/// core, no video, no model. Frame size and rate come from the sequence's seqinfo.ini.
+struct ReplayOptions {
+  std::string detections_path;
+  std::string seqinfo_path;
+  int class_id = 0;  ///< every detection is of this class (COCO id; person by default)
+  config::CameraConfig camera;
+  std::optional<std::string> tracks_out;
+  std::function<void(const Progress&)> on_progress;
 };
 
 struct AnalyzeResult {
   std::string camera;        ///< the file's stem
-  long frames = 0;           ///< decoded frames
+  long frames = 0;           ///< decoded frames (replay: frames of the sequence)
+  long frames_sampled = 0;   ///< frames taken at detect_fps and offered to the motion gate
   long frames_analysed = 0;  ///< frames the detector ran on
   double duration_s = 0;     ///< stream time covered
   double wall_s = 0;
@@ -53,6 +71,7 @@ struct AnalyzeResult {
 };
 
 core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::EventSink& sink);
+core::Result<AnalyzeResult> run_replay(const ReplayOptions& options, events::EventSink& sink);
 
 /// summary.json text (schema in CONTRACTS.md).
 std::string summary_json(const AnalyzeResult& r);

@@ -47,19 +47,21 @@ KalmanBoxFilter::State KalmanBoxFilter::initiate(const core::BoxXyxy& b) const {
   return s;
 }
 
-void KalmanBoxFilter::predict(State& s) const {
+void KalmanBoxFilter::predict(State& s, double dt) const {
+  if (dt <= 0) return;
   const double w = s.mean[2], h = s.mean[3];
   const double p = noise_.position, v = noise_.velocity;
-  // mean = F mean, F = [I I; 0 I]
-  for (int i = 0; i < 4; ++i) s.mean[static_cast<size_t>(i)] += s.mean[static_cast<size_t>(i + 4)];
+  // mean = F mean, F = [I dt*I; 0 I]
+  for (int i = 0; i < 4; ++i) s.mean[static_cast<size_t>(i)] += dt * s.mean[static_cast<size_t>(i + 4)];
   // cov = F cov F^T: rows then columns.
   Mat8 c = s.cov;
   for (int i = 0; i < 4; ++i)
-    for (int k = 0; k < 8; ++k) at(c, i, k) += at(c, i + 4, k);
+    for (int k = 0; k < 8; ++k) at(c, i, k) += dt * at(c, i + 4, k);
   for (int k = 0; k < 8; ++k)
-    for (int i = 0; i < 4; ++i) at(c, k, i) += at(c, k, i + 4);
+    for (int i = 0; i < 4; ++i) at(c, k, i) += dt * at(c, k, i + 4);
+  // Process noise: a random walk, so its variance grows linearly with the elapsed time.
   const double q[8] = {p * w, p * h, p * w, p * h, v * w, v * h, v * w, v * h};
-  for (int i = 0; i < 8; ++i) at(c, i, i) += q[i] * q[i];
+  for (int i = 0; i < 8; ++i) at(c, i, i) += q[i] * q[i] * dt;
   s.cov = c;
   if (s.mean[2] < 1) s.mean[2] = 1;
   if (s.mean[3] < 1) s.mean[3] = 1;

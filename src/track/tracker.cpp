@@ -60,25 +60,35 @@ Matching associate(const std::vector<int>& tracks, const std::vector<int>& dets,
 
 Tracker::Tracker(TrackerOptions options) : options_(options) {}
 
-void Tracker::apply_match(Item& t, const Detection& d, std::int64_t frame) {
-  const std::int64_t gap = frame - t.last_obs_frame;
+void Tracker::reset() {
+  items_.clear();
+  call_ = -1;
+  last_pts_s_ = 0;
+  first_update_ = true;
+}
+
+void Tracker::apply_match(Item& t, const Detection& d, std::int64_t call, double pts_s) {
+  const std::int64_t gap = call - t.last_obs_call;
   if (options_.observation_reupdate && gap > 1 && t.hits > 0) {
     // ---- ORU: replay the filter from the last observation along a straight virtual path ------
+    // One virtual observation per missed call, spaced evenly over the time that passed.
+    const double step = std::max(0.0, pts_s - t.last_obs_pts_s) * options_.frame_rate / static_cast<double>(gap);
     t.kf = t.kf_at_last_obs;
     for (std::int64_t k = 1; k < gap; ++k) {
       const float a = static_cast<float>(k) / static_cast<float>(gap);
       const core::BoxXyxy v{
           t.last_obs.x1 + a * (d.box_px.x1 - t.last_obs.x1), t.last_obs.y1 + a * (d.box_px.y1 - t.last_obs.y1),
           t.last_obs.x2 + a * (d.box_px.x2 - t.last_obs.x2), t.last_obs.y2 + a * (d.box_px.y2 - t.last_obs.y2)};
-      kf_.predict(t.kf);
+      kf_.predict(t.kf, step);
       kf_.update(t.kf, v);
     }
-    kf_.predict(t.kf);
+    kf_.predict(t.kf, step);
   }
   kf_.update(t.kf, d.box_px);
   t.kf_at_last_obs = t.kf;
   t.last_obs = d.box_px;
-  t.last_obs_frame = frame;
+  t.last_obs_call = call;
+  t.last_obs_pts_s = pts_s;
   t.score = d.score;
   ++t.hits;
   t.streak = t.state == TrackState::tentative ? t.streak + 1 : t.streak;
@@ -95,21 +105,26 @@ void Tracker::apply_match(Item& t, const Detection& d, std::int64_t frame) {
 }
 
 core::Tracks Tracker::update(const core::Detections& detections, core::Timestamp ts) {
-  frame_ = frame_ < 0 ? 0 : frame_ + 1;
-  (void)ts;
-  const std::int64_t frame = frame_;
+  if (!first_update_ && ts.pts_s < last_pts_s_ - 1e-9) reset();  // time went backwards: start over
+  // Elapsed time in nominal frame periods; the first call counts as one period.
+  const double dt = first_update_ ? 1.0 : (ts.pts_s - last_pts_s_) * options_.frame_rate;
+  last_pts_s_ = ts.pts_s;
+  call_ = call_ < 0 ? 0 : call_ + 1;
+  const std::int64_t call = call_;
+  const double pts = ts.pts_s;
   const int lost_buffer_frames =
       std::max(1, static_cast<int>(std::lround(options_.lost_buffer_s * options_.frame_rate)));
 
-  // ---- 1. Predict every live track -----------------------------------------------------------
+  // ---- 1. Predict every live track by the time since the last call ---------------------------
   for (auto& t : items_) {
     if (t.state == TrackState::lost) {
-      t.kf.mean[4] *= options_.velocity_damping;
-      t.kf.mean[5] *= options_.velocity_damping;
+      const double decay = std::pow(options_.velocity_damping, dt);
+      t.kf.mean[4] *= decay;
+      t.kf.mean[5] *= decay;
       t.kf.mean[6] = 0;
       t.kf.mean[7] = 0;
     }
-    kf_.predict(t.kf);
+    kf_.predict(t.kf, dt);
   }
   std::vector<core::BoxXyxy> pred(items_.size());
   for (size_t i = 0; i < items_.size(); ++i) pred[i] = KalmanBoxFilter::box(items_[i].kf);
@@ -126,26 +141,29 @@ core::Tracks Tracker::update(const core::Detections& detections, core::Timestamp
   for (int i = 0; i < static_cast<int>(items_.size()); ++i)
     (items_[static_cast<size_t>(i)].state == TrackState::tentative ? tentative : pool).push_back(i);
 
-  auto unseen = [&](int i) { return frame - items_[static_cast<size_t>(i)].last_obs_frame; };
+  // Time unseen, in nominal frame periods.
+  auto unseen_frames = [&](int i) {
+    return (pts - items_[static_cast<size_t>(i)].last_obs_pts_s) * options_.frame_rate;
+  };
   auto det = [&](int j) -> const Detection& { return detections[static_cast<size_t>(j)]; };
 
   // ---- 2. First association: high detections vs confirmed + lost tracks --------------------
   auto m1 = associate(pool, high, options_.match_max_cost, [&](int i, int j) {
-    const double grow =
-        std::min(options_.lost_expand_max, options_.lost_expand_per_frame * static_cast<double>(unseen(i) - 1));
-    const core::BoxXyxy tb = grow > 0 ? expand(pred[static_cast<size_t>(i)], grow) : pred[static_cast<size_t>(i)];
-    const core::BoxXyxy db = grow > 0 ? expand(det(j).box_px, grow) : det(j).box_px;
+    const double grow = std::min(options_.lost_expand_max, options_.lost_expand_per_frame * (unseen_frames(i) - 1));
+    const core::BoxXyxy tb = grow > 1e-9 ? expand(pred[static_cast<size_t>(i)], grow) : pred[static_cast<size_t>(i)];
+    const core::BoxXyxy db = grow > 1e-9 ? expand(det(j).box_px, grow) : det(j).box_px;
     const double o = core::iou(tb, db);
     return 1.0 - (options_.fuse_score ? o * det(j).score : o);
   });
-  for (auto [i, j] : m1.pairs) apply_match(items_[static_cast<size_t>(i)], det(j), frame);
+  for (auto [i, j] : m1.pairs) apply_match(items_[static_cast<size_t>(i)], det(j), call, pts);
 
-  // ---- 3. Second association: low detections vs tracks that were tracked last frame ---------
+  // ---- 3. Second association: low detections vs tracks matched in the previous call ----------
   std::vector<int> recent, stale;
-  for (int i : m1.unmatched_tracks) (unseen(i) == 1 ? recent : stale).push_back(i);
+  for (int i : m1.unmatched_tracks)
+    (items_[static_cast<size_t>(i)].last_obs_call == call - 1 ? recent : stale).push_back(i);
   auto m2 = associate(recent, low, options_.low_match_max_cost,
                       [&](int i, int j) { return 1.0 - core::iou(pred[static_cast<size_t>(i)], det(j).box_px); });
-  for (auto [i, j] : m2.pairs) apply_match(items_[static_cast<size_t>(i)], det(j), frame);
+  for (auto [i, j] : m2.pairs) apply_match(items_[static_cast<size_t>(i)], det(j), call, pts);
 
   // ---- 4. OCR: leftover high detections vs the last observed box of unmatched tracks --------
   std::vector<int> leftover_tracks = stale;
@@ -153,30 +171,30 @@ core::Tracks Tracker::update(const core::Detections& detections, core::Timestamp
   auto m3 = associate(leftover_tracks, m1.unmatched_dets, options_.recovery_max_cost, [&](int i, int j) {
     return 1.0 - core::iou(items_[static_cast<size_t>(i)].last_obs, det(j).box_px);
   });
-  for (auto [i, j] : m3.pairs) apply_match(items_[static_cast<size_t>(i)], det(j), frame);
+  for (auto [i, j] : m3.pairs) apply_match(items_[static_cast<size_t>(i)], det(j), call, pts);
 
   // ---- 5. Tentative tracks vs what is left ----------------------------------------------------
   auto m4 = associate(tentative, m3.unmatched_dets, options_.tentative_max_cost, [&](int i, int j) {
     const double o = core::iou(pred[static_cast<size_t>(i)], det(j).box_px);
     return 1.0 - (options_.fuse_score ? o * det(j).score : o);
   });
-  for (auto [i, j] : m4.pairs) apply_match(items_[static_cast<size_t>(i)], det(j), frame);
+  for (auto [i, j] : m4.pairs) apply_match(items_[static_cast<size_t>(i)], det(j), call, pts);
 
-  // ---- 6. Lifecycle: lose, remove, start ------------------------------------------------------
-  for (int i : m3.unmatched_tracks) {
-    auto& t = items_[static_cast<size_t>(i)];
-    t.state = TrackState::lost;
-  }
+  // ---- 6. Lifecycle: lose, remove (by time unseen), start ------------------------------------
+  for (int i : m3.unmatched_tracks) items_[static_cast<size_t>(i)].state = TrackState::lost;
   for (int i : m4.unmatched_tracks) items_[static_cast<size_t>(i)].state = TrackState::removed;
-  for (auto& t : items_)
-    if (t.state == TrackState::lost && frame - t.last_obs_frame > lost_buffer_frames) t.state = TrackState::removed;
+  for (int i = 0; i < static_cast<int>(items_.size()); ++i) {
+    auto& t = items_[static_cast<size_t>(i)];
+    if (t.state == TrackState::lost && unseen_frames(i) > lost_buffer_frames + 1e-6) t.state = TrackState::removed;
+  }
   std::erase_if(items_, [](const Item& t) { return t.state == TrackState::removed; });
 
   for (int j : m4.unmatched_dets) {
     if (det(j).score < options_.new_track_score) continue;
     Item t;
     t.kf = kf_.initiate(det(j).box_px);
-    t.last_obs_frame = frame;
+    t.last_obs_call = call;
+    t.last_obs_pts_s = pts;
     t.kf_at_last_obs = t.kf;
     t.last_obs = det(j).box_px;
     t.score = det(j).score;
@@ -193,18 +211,19 @@ core::Tracks Tracker::update(const core::Detections& detections, core::Timestamp
 
   core::Tracks out;
   out.reserve(items_.size());
-  for (const auto& t : items_) out.push_back(report(t, frame));
+  for (const auto& t : items_) out.push_back(report(t, call, pts));
   return out;
 }
 
-core::Track Tracker::report(const Item& t, std::int64_t frame) const {
+core::Track Tracker::report(const Item& t, std::int64_t call, double pts_s) const {
   core::Track r;
   r.id = t.id;
   r.box_px = KalmanBoxFilter::box(t.kf);
   r.score = t.score;
   r.state = t.state;
   r.hits = t.hits;
-  r.frames_since_update = static_cast<int>(frame - t.last_obs_frame);
+  r.frames_since_update = static_cast<int>(call - t.last_obs_call);
+  r.seconds_since_update = pts_s - t.last_obs_pts_s;
   r.vx_px_s = t.kf.mean[4] * options_.frame_rate;
   r.vy_px_s = t.kf.mean[5] * options_.frame_rate;
   float best = -1;

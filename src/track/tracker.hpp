@@ -10,6 +10,12 @@
 ///
 /// Tracks are tentative until `min_hits` matches in a row, lost when unmatched, removed after
 /// `lost_buffer_s`. Ids are given at confirmation, so ids reported are dense and never reused.
+///
+/// Time is the timestamps', not the calls': prediction, the growth of unseen boxes, velocity decay
+/// and expiry advance by the time between calls (in nominal frame periods of `frame_rate`), so a
+/// tracker called at 25, 5 or an irregular 2-7 calls per second gives the same answers in seconds.
+/// A timestamp earlier than the previous call's starts the tracker over (a looped file, a new
+/// connection); callers that know why should call `reset()` themselves and log the reason.
 #include <cstdint>
 #include <vector>
 
@@ -19,7 +25,9 @@
 namespace vsp::track {
 
 struct TrackerOptions {
-  double frame_rate = 30;               ///< frames per second of the update calls
+  /// Nominal update calls per second: the unit of the per-frame noise, growth and decay below.
+  /// At exactly this rate the tracker behaves as a classic per-frame tracker.
+  double frame_rate = 30;
   float high_score = 0.3f;              ///< detections at or above take part in the 1st association
   float low_score = 0.1f;               ///< detections below are ignored
   float new_track_score = 0.35f;        ///< a leftover detection at or above starts a track
@@ -29,11 +37,11 @@ struct TrackerOptions {
   float tentative_max_cost = 0.7f;      ///< tentative tracks: max (1 - IoU x score)
   int min_hits = 2;                     ///< consecutive matches to confirm
   double lost_buffer_s = 1.0;           ///< how long an unseen track may come back
-  double lost_expand_per_frame = 0.03;  ///< box growth of unseen tracks for matching, per frame
+  double lost_expand_per_frame = 0.03;  ///< box growth of unseen tracks for matching, per nominal frame
   double lost_expand_max = 0.6;
   bool fuse_score = true;            ///< weigh IoU by detection score in the 1st association
   bool observation_reupdate = true;  ///< ORU on re-found tracks
-  double velocity_damping = 0.8;     ///< velocity decay per unseen frame (stops runaway predictions)
+  double velocity_damping = 0.8;     ///< velocity decay per unseen nominal frame (stops runaway predictions)
   /// Consumers that output boxes (e.g. `vsp track`) also show a lost track at its predicted box
   /// for this long: a missed detection is far likelier than an object vanishing. 0 = never.
   double report_predicted_s = 0.2;
@@ -43,9 +51,11 @@ class Tracker {
  public:
   explicit Tracker(TrackerOptions options = {});
 
-  /// Advances one frame. Returns every live track: matched ones (`frames_since_update == 0`),
+  /// Advances to `ts`. Returns every live track: matched ones (`frames_since_update == 0`),
   /// tentative or confirmed, and lost ones with their predicted box.
   core::Tracks update(const core::Detections& detections, core::Timestamp ts);
+  /// Forgets every track (ids keep counting up, so an id is never reused).
+  void reset();
   const TrackerOptions& options() const { return options_; }
 
  private:
@@ -57,19 +67,21 @@ class Tracker {
     core::TrackState state = core::TrackState::tentative;
     int hits = 0;
     int streak = 0;
-    std::int64_t last_obs_frame = 0;
+    std::int64_t last_obs_call = 0;  ///< index of the update call that last matched it
+    double last_obs_pts_s = 0;       ///< and that call's time
     float score = 0;
     std::vector<std::pair<int, float>> class_votes;
   };
 
-  void apply_match(Item& t, const core::Detection& d, std::int64_t frame);
-  core::Track report(const Item& t, std::int64_t frame) const;
+  void apply_match(Item& t, const core::Detection& d, std::int64_t call, double pts_s);
+  core::Track report(const Item& t, std::int64_t call, double pts_s) const;
 
   TrackerOptions options_;
   KalmanBoxFilter kf_;
   std::vector<Item> items_;
   int next_id_ = 1;
-  std::int64_t frame_ = -1;
+  std::int64_t call_ = -1;  ///< update calls so far - 1
+  double last_pts_s_ = 0;   ///< time of the previous call
   bool first_update_ = true;
 };
 

@@ -1,0 +1,190 @@
+#include "pipeline/camera_analysis.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/log.hpp"
+#include "pipeline/plate_stage.hpp"
+
+namespace vsp::pipeline {
+
+const char* to_string(GateReason r) {
+  switch (r) {
+    case GateReason::not_gated:
+      return "not_gated";
+    case GateReason::first_frame:
+      return "first_frame";
+    case GateReason::motion:
+      return "motion";
+    case GateReason::moving_tracks:
+      return "moving_tracks";
+    case GateReason::interval:
+      return "interval";
+    case GateReason::time_went_back:
+      return "time_went_back";
+    case GateReason::skip:
+      return "skip";
+  }
+  return "unknown";
+}
+
+GateReason should_detect(const GateInput& in) {
+  if (!in.gating) return GateReason::not_gated;
+  if (!in.last_detect_pts_s) return GateReason::first_frame;
+  if (in.pts_s < *in.last_detect_pts_s) return GateReason::time_went_back;
+  if (in.changed_fraction >= in.min_changed_fraction) return GateReason::motion;
+  if (in.tracks_moving) return GateReason::moving_tracks;
+  if (in.pts_s - *in.last_detect_pts_s >= in.max_interval_s - 1e-9) return GateReason::interval;
+  return GateReason::skip;
+}
+
+CameraAnalysis::CameraAnalysis(CameraAnalysisOptions options, events::EventSink& sink)
+    : options_(std::move(options)),
+      sink_(sink),
+      tracker_(config::make_tracker_options(options_.config.tracker, options_.nominal_fps)) {
+  // ---- Reorder horizon: the longest a rule can take to confirm an event stamped earlier ------
+  // A crossing is confirmed `min_frames` detector calls after it happened, an exit `exit_frames`
+  // calls after the last sighting or when the tracker drops the track (`lost_buffer_s`).
+  int frames = 1;
+  for (const auto& l : options_.config.rules.lines) frames = std::max(frames, l.min_frames);
+  for (const auto& z : options_.config.rules.zones) frames = std::max({frames, z.enter_frames, z.exit_frames});
+  double period = 1.0 / std::max(0.1, options_.nominal_fps);
+  if (options_.motion_gating) period = std::max(period, options_.max_detect_interval_s);
+  horizon_s_ = tracker_.options().lost_buffer_s + (frames + 1) * period;
+}
+
+CameraAnalysis::~CameraAnalysis() = default;
+
+core::Result<std::unique_ptr<CameraAnalysis>> CameraAnalysis::create(CameraAnalysisOptions options,
+                                                                     events::EventSink& sink) {
+  std::unique_ptr<CameraAnalysis> a(new CameraAnalysis(std::move(options), sink));
+  if (a->options_.config.anpr) {
+    auto ps = PlateStage::create(*a->options_.config.anpr, a->options_.snapshot_dir, a->options_.snapshot_prefix);
+    if (!ps) return ps.error();
+    a->plates_ = std::move(ps.value());
+  }
+  if (a->options_.motion_gating) a->gate_ = std::make_unique<detect::MotionGate>(a->options_.motion);
+  return a;
+}
+
+void CameraAnalysis::start_stream(int width, int height, std::int64_t epoch_ms, const std::string& reason) {
+  if (started_) restart(reason);
+  if (!started_ || width != width_ || height != height_) {
+    width_ = width;
+    height_ = height;
+    if (!started_) {
+      for (const auto& l : options_.config.rules.lines) lines_.emplace_back(l, width, height);
+      for (const auto& z : options_.config.rules.zones) zones_.emplace_back(z, width, height);
+    } else {
+      for (auto& l : lines_) l.restart(width, height);
+      for (auto& z : zones_) emit(z.restart(width, height));  // stays were ended by restart()
+    }
+  }
+  epoch_ms_ = epoch_ms;
+  started_ = true;
+}
+
+void CameraAnalysis::restart(const std::string& reason) {
+  const core::Logger log(fmt::format("analysis[{}]", options_.camera));
+  log.info("stream restarts ({}): open stays and tracks end here", reason);
+  ++stats_.restarts;
+  for (auto& z : zones_) emit(z.finish());
+  for (auto& l : lines_) l.restart(width_, height_);
+  if (plates_) emit(plates_->finish());
+  release(std::numeric_limits<double>::infinity());
+  released_pts_s_ = -1e18;  // the new stream's clock starts again
+  tracker_.reset();
+  tracks_.clear();
+  last_pts_s_.reset();
+  last_detect_pts_s_.reset();
+}
+
+bool CameraAnalysis::check_time(double pts_s) {
+  if (last_pts_s_) {
+    if (pts_s < *last_pts_s_ - 1e-6)
+      restart(fmt::format("time went back from {:.3f} s to {:.3f} s", *last_pts_s_, pts_s));
+    else if (pts_s - *last_pts_s_ > max_gap_s)
+      restart(fmt::format("time jumped from {:.3f} s to {:.3f} s", *last_pts_s_, pts_s));
+  }
+  last_pts_s_ = pts_s;
+  ++stats_.frames;
+  return true;
+}
+
+bool CameraAnalysis::offer(const core::Image& frame) {
+  if (!started_) start_stream(frame.width, frame.height, 0, "first frame");
+  if (frame.width != width_ || frame.height != height_)
+    start_stream(frame.width, frame.height, epoch_ms_,
+                 fmt::format("frame size changed from {}x{} to {}x{}", width_, height_, frame.width, frame.height));
+  check_time(frame.ts.pts_s);
+  GateInput in;
+  in.gating = options_.motion_gating;
+  in.pts_s = frame.ts.pts_s;
+  in.last_detect_pts_s = last_detect_pts_s_;
+  in.max_interval_s = options_.max_detect_interval_s;
+  if (gate_) {
+    in.changed_fraction = gate_->update(frame);
+    in.min_changed_fraction = options_.motion.enabled ? options_.motion.min_changed_fraction : 0;
+  }
+  for (const auto& t : tracks_)
+    if (t.confirmed() && std::hypot(t.vx_px_s, t.vy_px_s) > 0.02 * width_) in.tracks_moving = true;
+  const GateReason why = should_detect(in);
+  ++stats_.gate_reasons[to_string(why)];
+  return why != GateReason::skip;
+}
+
+bool CameraAnalysis::offer(core::Timestamp ts) {
+  check_time(ts.pts_s);
+  ++stats_.gate_reasons[to_string(GateReason::not_gated)];
+  return true;
+}
+
+void CameraAnalysis::update(const core::Detections& detections, core::Timestamp ts, const core::Image* frame) {
+  last_detect_pts_s_ = ts.pts_s;
+  ++stats_.frames_detected;
+  tracks_ = tracker_.update(detections, ts);
+  for (const auto& t : tracks_)
+    if (t.confirmed()) confirmed_class_[t.id] = t.class_id;
+  if (options_.on_tracks) options_.on_tracks(ts, tracks_);
+  for (auto& l : lines_) emit(l.update(tracks_, ts));
+  for (auto& z : zones_) emit(z.update(tracks_, ts));
+  if (plates_ && frame) emit(plates_->update(*frame, tracks_, ts));
+  release(ts.pts_s - horizon_s_);
+}
+
+void CameraAnalysis::finish() {
+  for (auto& z : zones_) emit(z.finish());
+  if (plates_) emit(plates_->finish());
+  release(std::numeric_limits<double>::infinity());
+  sink_.flush();
+}
+
+void CameraAnalysis::emit(std::vector<events::Event> evs) {
+  for (auto& e : evs) {
+    e.site = options_.site;
+    e.node = options_.node;
+    e.camera = options_.camera;
+    e.ts_utc_ms = epoch_ms_ + static_cast<std::int64_t>(std::llround(e.pts_s * 1000));
+    e.id = events::make_uuid_v7(e.ts_utc_ms);
+    held_.push_back(std::move(e));
+  }
+}
+
+void CameraAnalysis::release(double up_to_pts_s) {
+  if (held_.empty()) return;
+  // Stable: events of one pts keep the order the rules emitted them in.
+  std::stable_sort(held_.begin(), held_.end(), [](const auto& a, const auto& b) { return a.pts_s < b.pts_s; });
+  size_t n = 0;
+  while (n < held_.size() && held_[n].pts_s <= up_to_pts_s) ++n;
+  for (size_t i = 0; i < n; ++i) {
+    sink_.write(held_[i]);
+    ++stats_.events;
+  }
+  if (n > 0) released_pts_s_ = std::max(released_pts_s_, held_[n - 1].pts_s);
+  held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+}  // namespace vsp::pipeline

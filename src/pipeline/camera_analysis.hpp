@@ -1,0 +1,142 @@
+#pragma once
+/// The per-camera analysis core: everything between "a frame (or a set of detections) at time t"
+/// and "events in a sink". `vsp analyze` (a file), `vsp serve` (a live stream) and detection
+/// replay (MOT files, no pixels) all drive this one class, so a fix lands in all three.
+///
+///   frame ─► should_detect? ─(yes)─► detections ─► tracker ─► lines, zones, plates ─► reorder ─► sink
+///              (motion gate,                                                          (by pts,
+///               moving tracks,                                                         bounded)
+///               max interval)
+///
+/// Time comes only from the frames' timestamps. A stream restart (a reconnect, a looped file, a
+/// timestamp jump, a new frame size) ends every open stay and track explicitly and says why.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analytics/line_counter.hpp"
+#include "analytics/zone_monitor.hpp"
+#include "config/analyze_config.hpp"
+#include "core/result.hpp"
+#include "core/types.hpp"
+#include "detect/motion_gate.hpp"
+#include "events/event.hpp"
+#include "track/tracker.hpp"
+
+namespace vsp::pipeline {
+
+class PlateStage;
+
+/// Frame rate assumed when a stream does not say (analyze, replay and the node use this value).
+inline constexpr double kFallbackFps = 25;
+
+// ---- Gate: when must the detector run on a frame? (pure; table-tested) -------------------------
+struct GateInput {
+  bool gating = true;                       ///< false = every sampled frame is detected
+  double changed_fraction = 1;              ///< motion gate's share of changed pixels (1 = unknown)
+  double min_changed_fraction = 0;          ///< motion threshold
+  bool tracks_moving = false;               ///< a confirmed track moves faster than `moving_px_s`
+  double pts_s = 0;                         ///< this frame's time
+  std::optional<double> last_detect_pts_s;  ///< when the detector last ran; none = never
+  double max_interval_s = 1;                ///< run at least this often
+};
+enum class GateReason { not_gated, first_frame, motion, moving_tracks, interval, time_went_back, skip };
+const char* to_string(GateReason r);
+/// The decision and why (the reason is counted in metrics; `skip` means "do not detect").
+GateReason should_detect(const GateInput& in);
+
+struct CameraAnalysisOptions {
+  std::string camera = "camera";  ///< stamped on every event
+  std::string site = "local", node = "local";
+  config::CameraConfig config;  ///< tracker, rules, anpr (detector settings are the driver's)
+  bool motion_gating = false;   ///< gate the detector by motion (serve; analyze with `motion:`)
+  detect::MotionOptions motion;
+  double max_detect_interval_s = 1.0;
+  double nominal_fps = 25;      ///< expected detector calls per second (tracker's nominal rate)
+  std::string snapshot_dir;     ///< plate crops (anpr); empty = none
+  std::string snapshot_prefix;  ///< what `snapshot_ref` holds before the file name
+  /// Tracks the rules saw, for `--tracks-out`: called after each tracker update.
+  std::function<void(core::Timestamp, const core::Tracks&)> on_tracks;
+};
+
+/// What the core has counted so far (the drivers add their own I/O counters).
+struct AnalysisStats {
+  long frames = 0;           ///< frames offered (sampled frames, or replay frames)
+  long frames_detected = 0;  ///< frames the detector ran on (tracker updates)
+  long events = 0;
+  long restarts = 0;
+  std::map<std::string, long> gate_reasons;
+};
+
+class CameraAnalysis {
+ public:
+  /// Fails when a rule's stage cannot be built (e.g. the plate models are missing).
+  static core::Result<std::unique_ptr<CameraAnalysis>> create(CameraAnalysisOptions options, events::EventSink& sink);
+  ~CameraAnalysis();
+  CameraAnalysis(const CameraAnalysis&) = delete;
+  CameraAnalysis& operator=(const CameraAnalysis&) = delete;
+
+  /// A (new) stream begins: frames are `width`x`height`, and `epoch_ms` is the wall-clock time of
+  /// pts 0 (ts_utc = epoch_ms + pts). A second call ends the previous stream's stays and tracks
+  /// (emitting their pending events) and logs `reason`.
+  void start_stream(int width, int height, std::int64_t epoch_ms, const std::string& reason);
+
+  /// Offers a frame: true when the detector must run on it (then call `update`). Frames whose
+  /// time jumps (backwards, or forwards by more than `max_gap_s`) restart the stream state.
+  bool offer(const core::Image& frame);
+  /// The same for a frame without pixels (replay): no motion gate.
+  bool offer(core::Timestamp ts);
+
+  /// Detections of the frame last offered: track, run the rules, emit events. `frame` (pixels) is
+  /// needed only by plate reading; nullptr in replay.
+  void update(const core::Detections& detections, core::Timestamp ts, const core::Image* frame);
+
+  /// End of stream / stop: every pending event is emitted (open stays end, plate consensus,
+  /// the reorder buffer drains), then the sink is flushed.
+  void finish();
+
+  const core::Tracks& tracks() const { return tracks_; }
+  const std::vector<analytics::LineCounter>& lines() const { return lines_; }
+  const std::vector<analytics::ZoneMonitor>& zones() const { return zones_; }
+  const AnalysisStats& stats() const { return stats_; }
+  const PlateStage* plates() const { return plates_.get(); }
+  /// Confirmed track id -> class voted at its last report.
+  const std::map<int, int>& confirmed_classes() const { return confirmed_class_; }
+  /// How long events are held to be written in time order (seconds of stream time).
+  double reorder_horizon_s() const { return horizon_s_; }
+
+  /// A frame time jump longer than this restarts the stream state.
+  static constexpr double max_gap_s = 30;
+
+ private:
+  CameraAnalysis(CameraAnalysisOptions options, events::EventSink& sink);
+  void restart(const std::string& reason);
+  void emit(std::vector<events::Event> evs);
+  void release(double up_to_pts_s);  ///< writes held events with pts <= up_to, in time order
+  bool check_time(double pts_s);     ///< restarts on a jump; false for the first frame after it
+
+  CameraAnalysisOptions options_;
+  events::EventSink& sink_;
+  track::Tracker tracker_;
+  std::unique_ptr<detect::MotionGate> gate_;
+  std::unique_ptr<PlateStage> plates_;
+  std::vector<analytics::LineCounter> lines_;
+  std::vector<analytics::ZoneMonitor> zones_;
+  core::Tracks tracks_;
+  std::map<int, int> confirmed_class_;
+  AnalysisStats stats_;
+  int width_ = 0, height_ = 0;
+  std::int64_t epoch_ms_ = 0;
+  bool started_ = false;
+  std::optional<double> last_pts_s_;         ///< last frame offered
+  std::optional<double> last_detect_pts_s_;  ///< last frame detected
+  double horizon_s_ = 0;
+  std::vector<events::Event> held_;  ///< waiting for the reorder horizon
+  double released_pts_s_ = -1e18;    ///< everything up to here has been written
+};
+
+}  // namespace vsp::pipeline
