@@ -8,7 +8,11 @@
 namespace vsp::app {
 
 struct AnalyzeArgs {
-  std::string video;
+  std::string video;                      ///< a video file, or empty with `detections` (replay)
+  std::optional<std::string> detections;  ///< replay: MOTChallenge detections instead of a video
+  std::optional<std::string> seqinfo;     ///< replay: the sequence's seqinfo.ini (size, rate, length)
+  std::string det_class = "person";       ///< replay: the class of every detection
+  std::optional<std::string> tracks_out;  ///< MOTChallenge results of the tracks the rules saw
   std::optional<std::string> config;
   std::string out_dir = "vsp-out";
   std::optional<std::string> annotate;

@@ -10,7 +10,13 @@ int main(int argc, char** argv) {
 
   vsp::app::AnalyzeArgs an;
   auto* analyze = app.add_subcommand("analyze", "run the pipeline over a video file");
-  analyze->add_option("video", an.video, "video file (any container/codec FFmpeg reads)")->required();
+  analyze->add_option("video", an.video, "video file (any container/codec FFmpeg reads)");
+  analyze->add_option("--detections", an.detections,
+                      "replay MOTChallenge detections (frame,-1,x,y,w,h,score,...) instead of a video");
+  analyze->add_option("--seqinfo", an.seqinfo, "replay: seqinfo.ini with the frame size, rate and length");
+  analyze->add_option("--det-class", an.det_class, "replay: COCO class of every detection")->capture_default_str();
+  analyze->add_option("--tracks-out", an.tracks_out,
+                      "write the tracks the rules saw as MOTChallenge results (frame,id,x,y,w,h,score,-1,-1,-1)");
   analyze->add_option("-c,--config", an.config, "YAML config (detector, tracker, rules)");
   analyze->add_option("-o,--out", an.out_dir, "output folder for events.jsonl and summary.json")->capture_default_str();
   analyze->add_option("--annotate", an.annotate, "write an annotated MP4 here");
