@@ -7,8 +7,8 @@
 #include "app/commands.hpp"
 #include "app/progress_bar.hpp"
 #include "config/analyze_config.hpp"
-#include "core/coco.hpp"
 #include "config/serve_config.hpp"
+#include "core/coco.hpp"
 #include "events/event_json.hpp"
 #include "pipeline/file_analyzer.hpp"
 
@@ -58,8 +58,7 @@ int cmd_analyze(const AnalyzeArgs& a) {
   }
   const auto det_class = core::coco_id(a.det_class);
   if (!det_class) {
-    fmt::print(stderr, "vsp analyze: --det-class {}: not a COCO class name (person, car, bicycle, ...)\n",
-               a.det_class);
+    fmt::print(stderr, "vsp analyze: --det-class {}: not a COCO class name (person, car, bicycle, ...)\n", a.det_class);
     return 2;
   }
   config::AnalyzeConfig cfg = config::default_analyze_config();
