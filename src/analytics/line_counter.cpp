@@ -24,10 +24,12 @@ void LineCounter::restart(int frame_width, int frame_height) {
 }
 
 namespace {
-LineCounter::TrackSide on_side(int side, core::Point q) {
+LineCounter::TrackSide on_side(int side, core::Point q, double dist, double pts_s) {
   LineCounter::TrackSide st;
   st.side = side;
   st.last_on_side = q;
+  st.last_on_side_dist = dist;
+  st.last_on_side_pts_s = pts_s;
   return st;
 }
 }  // namespace
@@ -48,16 +50,20 @@ std::vector<events::Event> LineCounter::update(const core::Tracks& tracks, core:
     const double d = core::cross(p1_px_, p2_px_, q) / len;
     const int s = d > dead_band_px_ ? 1 : d < -dead_band_px_ ? -1 : 0;
     if (st.side == 0) {
-      if (s != 0) st = on_side(s, q);
+      if (s != 0) st = on_side(s, q, d, ts.pts_s);
     } else if (s == st.side) {
       st.last_on_side = q;  // back on the old side: any pending crossing was a flicker
+      st.last_on_side_dist = d;
+      st.last_on_side_pts_s = ts.pts_s;
       st.pending_side = 0;
       st.pending_frames = 0;
     } else if (s != 0) {
       if (st.pending_side != s) {
         st.pending_side = s;
         st.pending_frames = 0;
-        st.pending_ts = ts;
+        // When the path met the line: linear in the signed distance between the two observations.
+        const double frac = st.last_on_side_dist / (st.last_on_side_dist - d);
+        st.pending_ts = {ts.frame, st.last_on_side_pts_s + frac * (ts.pts_s - st.last_on_side_pts_s)};
         st.pending_cuts_segment = core::segments_intersect(st.last_on_side, q, p1_px_, p2_px_);
       }
       ++st.pending_frames;
@@ -84,7 +90,7 @@ std::vector<events::Event> LineCounter::update(const core::Tracks& tracks, core:
           }
           out.push_back(std::move(e));
         }
-        st = on_side(s, q);
+        st = on_side(s, q, d, ts.pts_s);
       }
     }
     alive[t.id] = st;

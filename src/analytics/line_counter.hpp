@@ -7,7 +7,9 @@
 ///
 /// A crossing counts when a confirmed track's anchor, having been on one side, stays for
 /// `min_frames` observations beyond the dead band on the other side, and its path from the last
-/// point on the old side to the first point on the new side cuts the segment itself.
+/// point on the old side to the first point on the new side cuts the segment itself. Its time is
+/// where that path meets the line, interpolated between the two observations' times, so it does
+/// not depend on the dead band or on how often the detector runs.
 #include <map>
 
 #include "analytics/options.hpp"
@@ -36,10 +38,12 @@ class LineCounter {
   struct TrackSide {
     int side = 0;              ///< stable side: -1, +1, 0 = not yet known
     core::Point last_on_side;  ///< last anchor on the stable side
+    double last_on_side_pts_s = 0;
+    double last_on_side_dist = 0;  ///< its signed distance to the line, px
     int pending_side = 0;
     int pending_frames = 0;
     bool pending_cuts_segment = false;
-    core::Timestamp pending_ts;
+    core::Timestamp pending_ts;  ///< when the anchor crossed (pts interpolated on the path), first frame beyond
   };
 
  private:

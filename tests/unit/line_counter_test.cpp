@@ -124,7 +124,8 @@ TEST(LineCounter, crossing_time_is_when_the_anchor_crossed_not_when_confirmed) {
     evs.insert(evs.end(), e.begin(), e.end());
   }
   ASSERT_EQ(evs.size(), 1u);
-  EXPECT_NEAR(evs[0].pts_s, 0.2, 1e-9);
+  // y=450 at 0.1 s, y=550 at 0.2 s: the anchor met the line (y=500) half-way, at 0.15 s.
+  EXPECT_NEAR(evs[0].pts_s, 0.15, 1e-9);
 }
 
 TEST(LineCounter, class_filter_ignores_other_classes) {
