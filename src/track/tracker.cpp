@@ -175,7 +175,11 @@ core::Tracks Tracker::update(const core::Detections& detections, core::Timestamp
 
   // ---- 5. Tentative tracks vs what is left ----------------------------------------------------
   auto m4 = associate(tentative, m3.unmatched_dets, options_.tentative_max_cost, [&](int i, int j) {
-    const double o = core::iou(pred[static_cast<size_t>(i)], det(j).box_px);
+    const double grow = std::min(options_.lost_expand_max, options_.tentative_expand_per_s *
+                                                               (pts - items_[static_cast<size_t>(i)].last_obs_pts_s));
+    const core::BoxXyxy tb = grow > 1e-9 ? expand(pred[static_cast<size_t>(i)], grow) : pred[static_cast<size_t>(i)];
+    const core::BoxXyxy db = grow > 1e-9 ? expand(det(j).box_px, grow) : det(j).box_px;
+    const double o = core::iou(tb, db);
     return 1.0 - (options_.fuse_score ? o * det(j).score : o);
   });
   for (auto [i, j] : m4.pairs) apply_match(items_[static_cast<size_t>(i)], det(j), call, pts);

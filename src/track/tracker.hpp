@@ -39,6 +39,10 @@ struct TrackerOptions {
   double lost_buffer_s = 1.0;           ///< how long an unseen track may come back
   double lost_expand_per_frame = 0.03;  ///< box growth of unseen tracks for matching, per nominal frame
   double lost_expand_max = 0.6;
+  /// Tentative tracks have no velocity yet: for matching, their box and the detection's grow by
+  /// this fraction per second since they were seen (capped by lost_expand_max), so a walker is
+  /// confirmed also when the detector runs only a few times a second.
+  double tentative_expand_per_s = 2.0;
   bool fuse_score = true;            ///< weigh IoU by detection score in the 1st association
   bool observation_reupdate = true;  ///< ORU on re-found tracks
   double velocity_damping = 0.8;     ///< velocity decay per unseen nominal frame (stops runaway predictions)
