@@ -51,8 +51,9 @@ CameraAnalysis::CameraAnalysis(CameraAnalysisOptions options, events::EventSink&
   int frames = 1;
   for (const auto& l : options_.config.rules.lines) frames = std::max(frames, l.min_frames);
   for (const auto& z : options_.config.rules.zones) frames = std::max({frames, z.enter_frames, z.exit_frames});
-  double period = 1.0 / std::max(0.1, options_.nominal_fps);
-  if (options_.motion_gating) period = std::max(period, options_.max_detect_interval_s);
+  // Measured in nominal periods: while something moves the gate lets every sampled frame through;
+  // the rare event confirmed later than the horizon is written when confirmed, out of order.
+  const double period = 1.0 / std::max(0.1, options_.nominal_fps);
   horizon_s_ = tracker_.options().lost_buffer_s + (frames + 1) * period;
 }
 
