@@ -206,7 +206,7 @@ void CameraWorker::analysis_loop() {
   std::unique_ptr<track::Tracker> tracker;
   std::vector<analytics::LineCounter> lines;
   std::vector<analytics::ZoneMonitor> zones;
-  detect::MotionGate gate(config_.motion);
+  detect::MotionGate gate(config_.camera.motion);
   std::unique_ptr<PlateStage> plates;
   if (config_.camera.anpr) {
     auto ps = PlateStage::create(*config_.camera.anpr,
@@ -259,7 +259,7 @@ void CameraWorker::analysis_loop() {
       for (const auto& t : tracks)
         if (t.confirmed() && std::hypot(t.vx_px_s, t.vy_px_s) > 0.02 * frame_w) tracks_moving = true;
       const bool run = gate.moving(changed) || tracks_moving ||
-                       img->ts.pts_s - last_detect_pts >= config_.max_detect_interval_s ||
+                       img->ts.pts_s - last_detect_pts >= config_.camera.max_detect_interval_s ||
                        img->ts.pts_s < last_detect_pts;
       if (run) {
         last_detect_pts = img->ts.pts_s;
