@@ -4,6 +4,8 @@
 /// words; its default is read from a default-constructed owner, so the member initialisers stay
 /// the only copy. `read_table` parses a YAML map through a table's rows; `dump_table` shows the
 /// effective values; schema.cpp renders the reference and the JSON Schema from `TableInfo`.
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include <functional>

@@ -316,9 +316,17 @@ std::vector<TableInfo> serve_table_infos() {
 }
 
 bool looks_like_serve_config(const std::string& text) {
+  // A key only a serve config has (cameras, storage, api, uplink, site, node) makes it one, so a serve
+  // config that lacks `cameras:` is told so instead of being read as an analyze config.
+  std::set<std::string> serve_only;
+  for (const auto& k : serve_table().keys()) serve_only.insert(k);
+  for (const auto& k : analyze_table().keys()) serve_only.erase(k);
   try {
     const YAML::Node root = YAML::Load(text);
-    return root.IsMap() && root["cameras"];
+    if (!root.IsMap()) return false;
+    for (const auto& kv : root)
+      if (kv.first.IsScalar() && serve_only.count(kv.first.Scalar())) return true;
+    return false;
   } catch (const YAML::Exception&) {
     return false;
   }

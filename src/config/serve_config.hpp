@@ -49,7 +49,7 @@ std::variant<ServeConfig, ConfigErrors> parse_serve_config(const std::string& ya
 /// Parses a serve config file (via read_config_file).
 std::variant<ServeConfig, ConfigErrors> load_serve_config(const std::string& path);
 
-/// True when the YAML text has a top-level `cameras:` key (a serve config).
+/// True when the YAML text has a top-level key only a serve config has (`cameras:`, `storage:`, ...).
 bool looks_like_serve_config(const std::string& yaml_text);
 
 }  // namespace vsp::config

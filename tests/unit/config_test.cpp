@@ -262,3 +262,12 @@ TEST(Config, config_files_that_cannot_be_configs_say_why) {
   std::ofstream(good) << "detector: {model: yolox_nano}\n";
   EXPECT_EQ(as_error(good), "ok");
 }
+
+TEST(ServeConfig, a_serve_config_without_cameras_is_told_so) {
+  const std::string text = "site: shop\nstorage: {path: /tmp/x}\n";
+  EXPECT_TRUE(config::looks_like_serve_config(text));
+  EXPECT_FALSE(config::looks_like_serve_config("detector: {model: yolox_nano}\nmotion: {}\n"));
+  auto r = config::parse_serve_config(text, "s.yml");
+  ASSERT_TRUE(std::holds_alternative<config::ConfigErrors>(r));
+  EXPECT_EQ(std::get<config::ConfigErrors>(r)[0].to_string(), "s.yml:1: missing required key 'cameras'");
+}
