@@ -104,47 +104,46 @@ const Table<CameraEntry>& camera_table() {
 
 const Table<ServeConfig>& retention_table() {
   using S = ServeConfig;
-  static const Table<S> t = {
-      {"retention", "storage.retention", "Retention limits; the oldest data goes first.", {}},
-      {
-          field<S>(
-              {.key = "max_age_days",
-               .bounds = {0.0, 1e5, true},
-               .unit = "days",
-               .description = "delete recordings older than this"},
-              [](S & s) -> auto& { return s.max_age_days; }),
-          field<S>(
-              {.key = "max_disk_gb",
-               .bounds = {0.0, 1e9, true},
-               .unit = "GB",
-               .description = "delete the oldest recordings above this"},
-              [](S & s) -> auto& { return s.max_disk_gb; }),
-          field<S>(
-              {.key = "min_free_gb",
-               .bounds = {0.0, 1e9, true},
-               .unit = "GB",
-               .description = "delete the oldest recordings while the disk has less free space"},
-              [](S & s) -> auto& { return s.min_free_gb; }),
-          field<S>(
-              {.key = "min_free_percent",
-               .bounds = {0.0, 50.0},
-               .unit = "%",
-               .description = "delete the oldest recordings while the disk has a smaller share free"},
-              [](S & s) -> auto& { return s.min_free_percent; }),
-          field<S>(
-              {.key = "events_max_age_days",
-               .bounds = {0.0, 1e5, true},
-               .unit = "days",
-               .description = "delete events older than this"},
-              [](S & s) -> auto& { return s.events_max_age_days; }),
-          field<S>(
-              {.key = "snapshots_max_age_days",
-               .bounds = {0.0, 1e5, true},
-               .unit = "days",
-               .description = "delete snapshots older than this"},
-              [](S & s) -> auto& { return s.snapshots_max_age_days; }),
-      },
-      nullptr};
+  static const Table<S> t = {{"retention", "storage.retention", "Retention limits; the oldest data goes first.", {}},
+                             {
+                                 field<S>(
+                                     {.key = "max_age_days",
+                                      .bounds = {0.0, 1e5, true},
+                                      .unit = "days",
+                                      .description = "delete recordings older than this"},
+                                     [](S & s) -> auto& { return s.max_age_days; }),
+                                 field<S>(
+                                     {.key = "max_disk_gb",
+                                      .bounds = {0.0, 1e9, true},
+                                      .unit = "GB",
+                                      .description = "delete the oldest recordings above this"},
+                                     [](S & s) -> auto& { return s.max_disk_gb; }),
+                                 field<S>(
+                                     {.key = "min_free_gb",
+                                      .bounds = {0.0, 1e9, true},
+                                      .unit = "GB",
+                                      .description = "keep at least this much disk free"},
+                                     [](S & s) -> auto& { return s.min_free_gb; }),
+                                 field<S>(
+                                     {.key = "min_free_percent",
+                                      .bounds = {0.0, 50.0},
+                                      .unit = "%",
+                                      .description = "keep at least this share of the disk free"},
+                                     [](S & s) -> auto& { return s.min_free_percent; }),
+                                 field<S>(
+                                     {.key = "events_max_age_days",
+                                      .bounds = {0.0, 1e5, true},
+                                      .unit = "days",
+                                      .description = "delete events older than this"},
+                                     [](S & s) -> auto& { return s.events_max_age_days; }),
+                                 field<S>(
+                                     {.key = "snapshots_max_age_days",
+                                      .bounds = {0.0, 1e5, true},
+                                      .unit = "days",
+                                      .description = "delete snapshots older than this"},
+                                     [](S & s) -> auto& { return s.snapshots_max_age_days; }),
+                             },
+                             nullptr};
   return t;
 }
 
@@ -163,7 +162,7 @@ const Table<ServeConfig>& storage_table() {
               {.key = "max_pending_events",
                .bounds = {0.0, 10000000.0},
                .unit = "events",
-               .description = "events waiting for the database at most; beyond, new ones are dropped and counted"},
+               .description = "events queued for the database at most"},
               [](S & s) -> auto& { return s.max_pending_events; }),
           section<S>({.key = "retention", .description = "retention limits"}, retention_table(),
                      [](S& s) -> S& { return s; }),
@@ -216,13 +215,13 @@ const Table<UplinkConfig>& uplink_table() {
               {.key = "max_outbox_events",
                .bounds = {1.0, 1e12},
                .unit = "events",
-               .description = "events kept for the uplink at most; beyond, the oldest are dropped and counted"},
+               .description = "events kept in the outbox for the uplink at most"},
               [](U & u) -> auto& { return u.max_outbox_events; }),
           field<U>(
               {.key = "heartbeat_s",
                .bounds = {0.0, 3600.0, true},
                .unit = "s",
-               .description = "node status published this often"},
+               .description = "heartbeat interval to the center"},
               [](U & u) -> auto& { return u.heartbeat_s; }),
       },
       nullptr};
