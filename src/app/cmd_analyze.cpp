@@ -2,12 +2,10 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "app/commands.hpp"
 #include "app/progress_bar.hpp"
 #include "config/analyze_config.hpp"
-#include "config/serve_config.hpp"
 #include "core/coco.hpp"
 #include "events/event_json.hpp"
 #include "pipeline/file_analyzer.hpp"
@@ -134,39 +132,6 @@ int cmd_analyze(const AnalyzeArgs& a) {
                replay ? "replayed (length 0?)" : "decoded");
     return 1;
   }
-  return 0;
-}
-
-int cmd_config_check(const std::string& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in && config::looks_like_serve_config(text.str())) {
-    auto parsed = config::parse_serve_config(text.str(), file);
-    if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
-      for (const auto& e : *errs) fmt::print(stderr, "{}\n", e.to_string());
-      fmt::print(stderr, "{}: {} error(s)\n", file, errs->size());
-      return 1;
-    }
-    const auto& cfg = std::get<config::ServeConfig>(parsed);
-    fmt::print("{}: ok (serve config, {} camera(s), storage {}, api {})\n", file, cfg.cameras.size(), cfg.storage_path,
-               cfg.listen);
-    return 0;
-  }
-  auto parsed = config::load_analyze_config(file);
-  if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
-    for (const auto& e : *errs) fmt::print(stderr, "{}\n", e.to_string());
-    fmt::print(stderr, "{}: {} error(s)\n", file, errs->size());
-    return 1;
-  }
-  const auto& cfg = std::get<config::AnalyzeConfig>(parsed);
-  fmt::print("{}: ok (model {}, {} line(s), {} zone(s))\n", file, cfg.camera.detector.model,
-             cfg.camera.rules.lines.size(), cfg.camera.rules.zones.size());
-  return 0;
-}
-
-int cmd_config_reference() {
-  fmt::print("{}", config::reference_markdown());
   return 0;
 }
 

@@ -31,6 +31,8 @@ struct PlatesArgs {
 };
 int cmd_plates(const PlatesArgs& a);
 int cmd_config_reference();
+/// `kind`: analyze or serve.
+int cmd_config_schema(const std::string& kind);
 
 struct TrackArgs {
   std::string dets, seqinfo, out;

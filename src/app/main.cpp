@@ -41,6 +41,9 @@ int main(int argc, char** argv) {
   auto* check = config->add_subcommand("check", "validate a config and print every error");
   check->add_option("file", config_file, "config file")->required();
   auto* reference = config->add_subcommand("reference", "print the reference of every option (Markdown)");
+  std::string schema_kind;
+  auto* schema = config->add_subcommand("schema", "print the JSON Schema of a config kind (for editors)");
+  schema->add_option("kind", schema_kind, "analyze or serve")->required()->check(CLI::IsMember({"analyze", "serve"}));
 
   vsp::app::TrackArgs tr;
   auto* track = app.add_subcommand("track", "run the tracker on MOTChallenge detections");
@@ -60,13 +63,19 @@ int main(int argc, char** argv) {
   mot->add_option("--json", ev.json, "also write the scores as JSON here");
   mot->add_option("--seq", ev.seqs, "only these sequences");
 
-  CLI11_PARSE(app, argc, argv);
+  // Usage errors exit 2 (README, CONTRACTS.md), not CLI11's own codes; --help and --version exit 0.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   if (analyze->parsed()) return vsp::app::cmd_analyze(an);
   if (plates->parsed()) return vsp::app::cmd_plates(pl);
   if (serve->parsed()) return vsp::app::cmd_serve(serve_config);
   if (check->parsed()) return vsp::app::cmd_config_check(config_file);
   if (reference->parsed()) return vsp::app::cmd_config_reference();
+  if (schema->parsed()) return vsp::app::cmd_config_schema(schema_kind);
   if (track->parsed()) return vsp::app::cmd_track(tr);
   if (mot->parsed()) return vsp::app::cmd_eval_mot(ev);
   return 2;

@@ -1,6 +1,8 @@
 #pragma once
 /// YAML configuration → typed options. One schema for `vsp analyze` (camera fields at the top
-/// level) and, later, `vsp serve` (the same fields on each camera).
+/// level) and `vsp serve` (the same fields on each camera; see serve_config.hpp). Every key is
+/// declared once as a typed row (config/schema.hpp): the rows drive the parser, the defaults shown
+/// in `vsp config reference` / `vsp config schema`, and the checks.
 #include <optional>
 #include <string>
 #include <variant>
@@ -10,6 +12,7 @@
 #include "anpr/options.hpp"
 #include "core/result.hpp"
 #include "detect/detector.hpp"
+#include "detect/motion_gate.hpp"
 #include "track/tracker.hpp"
 
 namespace vsp::config {
@@ -23,37 +26,56 @@ struct ConfigError {
   std::string to_string() const;
 };
 
+/// Tracker keys as the config gives them; absent = track::TrackerOptions' default.
 struct TrackerSection {
   std::optional<float> high_score, low_score, new_track_score;
   std::optional<double> lost_buffer_s;
   std::optional<int> min_hits;
 };
 
-/// The fields of one camera.
+/// The fields of one camera. Defaults are the member initialisers (here and in the option structs
+/// of detect, track, analytics and anpr); the schema reads them from a default-constructed value.
 struct CameraConfig {
   detect::DetectorOptions detector;
   std::optional<double> detect_fps;  ///< absent = every frame
   TrackerSection tracker;
   analytics::RulesOptions rules;
   std::optional<anpr::AnprOptions> anpr;  ///< plate reading, when the camera has `anpr:`
+  /// Motion gating (`motion:`). On for serve cameras; an analyze config turns it on only when it
+  /// has a `motion:` section, so `vsp analyze` runs the detector on every sampled frame by default.
+  detect::MotionOptions motion;
+  double max_detect_interval_s = 1.0;  ///< `motion.max_interval_s`: detector runs at least this often
 };
 
+/// The camera of an analyze config before any key is read: like a serve camera, but motion gating
+/// off until the config has `motion:`.
+inline CameraConfig analyze_camera_defaults() {
+  CameraConfig c;
+  c.motion.enabled = false;
+  return c;
+}
+
 struct AnalyzeConfig {
-  CameraConfig camera;
+  CameraConfig camera = analyze_camera_defaults();
 };
 
 /// Every error found, all at once; empty when the config is valid.
 using ConfigErrors = std::vector<ConfigError>;
 
-/// Parses an analyze config file. On failure returns all errors.
+/// The text of a config file, or why it cannot be one: missing or unreadable (with the system's
+/// reason), a directory, or empty (no keys at all, comments aside).
+std::variant<std::string, ConfigErrors> read_config_file(const std::string& path);
+
+/// Parses an analyze config file (via read_config_file). On failure returns all errors.
 std::variant<AnalyzeConfig, ConfigErrors> load_analyze_config(const std::string& path);
+/// Parses analyze config text; empty text is the default config.
 std::variant<AnalyzeConfig, ConfigErrors> parse_analyze_config(const std::string& yaml_text,
                                                                const std::string& file_name);
 
 /// Tracker options for a camera analysed at `frame_rate` updates per second.
 track::TrackerOptions make_tracker_options(const TrackerSection& section, double frame_rate);
 
-/// The default config: yolox_nano on every frame, no rules.
+/// The default config: yolox_nano on every frame, no rules, no motion gating.
 AnalyzeConfig default_analyze_config();
 
 /// Reference of every option, generated from the same declarations the parser uses (Markdown).

@@ -1,13 +1,13 @@
 #pragma once
 /// `vsp serve` configuration: cameras (each with the same fields as an analyze config), storage,
-/// retention and the API. Parsed by the same declarations and reader as the analyze config.
+/// retention, uplink and the API. Parsed by the same declarations and reader as the analyze config.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "config/analyze_config.hpp"
-#include "detect/motion_gate.hpp"
 
 namespace vsp::config {
 
@@ -18,9 +18,14 @@ struct CameraEntry {
   bool rtsp_tcp = true;    ///< rtsp_transport: tcp | udp
   bool record = true;      ///< write segments of the record stream
   int detect_width = 640;  ///< analysis frames are scaled once to this width
-  detect::MotionOptions motion;
-  double max_detect_interval_s = 1.0;  ///< detector runs at least this often, motion or not
-  CameraConfig camera;                 ///< detector, detect_fps, tracker, rules
+  CameraConfig camera;     ///< detector, detect_fps, tracker, rules, anpr, motion
+};
+
+/// `uplink:`: events drained from the outbox to NATS JetStream.
+struct UplinkConfig {
+  std::vector<std::string> servers;  ///< `uplink.nats.servers`: nats:// or tls:// URLs, at least one
+  std::int64_t max_outbox_events = 1000000;
+  double heartbeat_s = 5;
 };
 
 struct ServeConfig {
@@ -31,13 +36,20 @@ struct ServeConfig {
   double segment_s = 4;
   std::optional<double> max_age_days;
   std::optional<double> max_disk_gb;
+  std::optional<double> min_free_gb;             ///< storage.retention.min_free_gb
+  double min_free_percent = 5;                   ///< storage.retention.min_free_percent
+  std::optional<double> events_max_age_days;     ///< storage.retention.events_max_age_days
+  std::optional<double> snapshots_max_age_days;  ///< storage.retention.snapshots_max_age_days
+  int max_pending_events = 10000;                ///< storage.max_pending_events
   std::string listen = "127.0.0.1:8080";
+  std::optional<UplinkConfig> uplink;  ///< absent = events stay on the node
 };
 
 std::variant<ServeConfig, ConfigErrors> parse_serve_config(const std::string& yaml_text, const std::string& file_name);
+/// Parses a serve config file (via read_config_file).
 std::variant<ServeConfig, ConfigErrors> load_serve_config(const std::string& path);
 
-/// True when the YAML text has a top-level `cameras:` key (a serve config).
+/// True when the YAML text has a top-level key only a serve config has (`cameras:`, `storage:`, ...).
 bool looks_like_serve_config(const std::string& yaml_text);
 
 }  // namespace vsp::config

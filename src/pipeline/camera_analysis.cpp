@@ -67,7 +67,8 @@ core::Result<std::unique_ptr<CameraAnalysis>> CameraAnalysis::create(CameraAnaly
     if (!ps) return ps.error();
     a->plates_ = std::move(ps.value());
   }
-  if (a->options_.motion_gating) a->gate_ = std::make_unique<detect::MotionGate>(a->options_.motion);
+  if (a->options_.config.motion.enabled)
+    a->gate_ = std::make_unique<detect::MotionGate>(a->options_.config.motion);
   return a;
 }
 
@@ -122,13 +123,13 @@ bool CameraAnalysis::offer(const core::Image& frame) {
                  fmt::format("frame size changed from {}x{} to {}x{}", width_, height_, frame.width, frame.height));
   check_time(frame.ts.pts_s);
   GateInput in;
-  in.gating = options_.motion_gating;
+  in.gating = gate_ != nullptr;
   in.pts_s = frame.ts.pts_s;
   in.last_detect_pts_s = last_detect_pts_s_;
-  in.max_interval_s = options_.max_detect_interval_s;
+  in.max_interval_s = options_.config.max_detect_interval_s;
   if (gate_) {
     in.changed_fraction = gate_->update(frame);
-    in.min_changed_fraction = options_.motion.enabled ? options_.motion.min_changed_fraction : 0;
+    in.min_changed_fraction = options_.config.motion.min_changed_fraction;
   }
   for (const auto& t : tracks_)
     if (t.confirmed() && std::hypot(t.vx_px_s, t.vy_px_s) > 0.02 * width_) in.tracks_moving = true;

@@ -52,10 +52,9 @@ GateReason should_detect(const GateInput& in);
 struct CameraAnalysisOptions {
   std::string camera = "camera";  ///< stamped on every event
   std::string site = "local", node = "local";
-  config::CameraConfig config;  ///< tracker, rules, anpr (detector settings are the driver's)
-  bool motion_gating = false;   ///< gate the detector by motion (serve; analyze with `motion:`)
-  detect::MotionOptions motion;
-  double max_detect_interval_s = 1.0;
+  /// Tracker, rules, anpr and motion gating (`motion.enabled`: on for serve cameras, for analyze
+  /// only with `motion:`); the detector settings are the driver's.
+  config::CameraConfig config;
   double nominal_fps = 25;      ///< expected detector calls per second (tracker's nominal rate)
   std::string snapshot_dir;     ///< plate crops (anpr); empty = none
   std::string snapshot_prefix;  ///< what `snapshot_ref` holds before the file name

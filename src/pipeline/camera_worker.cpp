@@ -219,9 +219,6 @@ void CameraWorker::analysis_loop() {
     o.site = ctx_.site;
     o.node = ctx_.node;
     o.config = config_.camera;
-    o.motion_gating = true;
-    o.motion = config_.motion;
-    o.max_detect_interval_s = config_.max_detect_interval_s;
     o.nominal_fps = config_.camera.detect_fps.value_or(stream_fps > 0 ? stream_fps : kFallbackFps);
     o.snapshot_dir = (std::filesystem::path(ctx_.storage_root) / "snapshots" / config_.name).string();
     o.snapshot_prefix = fmt::format("snapshots/{}/", config_.name);

@@ -139,9 +139,6 @@ core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::E
   CameraAnalysisOptions co;
   co.camera = result.camera;
   co.config = options.camera;
-  co.motion_gating = options.motion_gating;
-  co.motion = options.motion;
-  co.max_detect_interval_s = options.max_detect_interval_s;
   co.nominal_fps = options.camera.detect_fps.value_or(info.fps > 0 ? info.fps : kFallbackFps);
   co.snapshot_dir = options.snapshot_dir;
   co.snapshot_prefix = "snapshots/";

@@ -15,7 +15,6 @@
 #include "analytics/zone_monitor.hpp"
 #include "config/analyze_config.hpp"
 #include "core/result.hpp"
-#include "detect/motion_gate.hpp"
 #include "events/event.hpp"
 
 namespace vsp::pipeline {
@@ -34,9 +33,6 @@ struct AnalyzeOptions {
   std::function<void(const Progress&)> on_progress;  ///< called from the main thread
   std::string snapshot_dir;                          ///< plate snapshot crops go here (anpr); empty = none
   std::optional<std::string> tracks_out;             ///< MOTChallenge results of the tracks the rules saw
-  bool motion_gating = false;                        ///< gate the detector as `vsp serve` does
-  detect::MotionOptions motion;
-  double max_detect_interval_s = 1.0;
 };
 
 /// Replay: MOTChallenge detections (`frame,-1,x,y,w,h,score,...`, frames from 1) through the same

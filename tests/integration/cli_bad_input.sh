@@ -45,7 +45,7 @@ grep -q '"frames": 3[0-9][0-9]' "$T/o5/summary.json" || { echo "FAIL corrupt_mid
 expect config_unknown_key 1 "bad.yml:3: detector.colour: unknown key 'colour'" -- "$VSP" config check "$T/bad.yml"
 expect config_all_errors 1 "bad.yml:8: rules.lines\[0\].p2: expected 2 numbers in 0..1, got 3 values" -- "$VSP" config check "$T/bad.yml"
 expect config_bad_polygon 1 "polygon (edges cross each other|has no area)" -- "$VSP" config check "$T/bowtie.yml"
-expect config_missing 1 "cannot read the config file" -- "$VSP" config check "$T/none.yml"
+expect config_missing 1 "none.yml: cannot read the config file: No such file or directory" -- "$VSP" config check "$T/none.yml"
 expect analyze_bad_config 1 "error\(s\) in the config; nothing analysed" -- "$VSP" analyze "$CAR" -c "$T/bad.yml" -o "$T/o6"
 expect wrong_model_file 1 "yolox_nano_416.onnx: sha256 [0-9a-f]+ does not match" -- env VSP_MODELS_DIR="$T/models" "$VSP" analyze "$CAR" -o "$T/o7"
 expect missing_model 1 "model 'yolox_nano' not found" -- env VSP_MODELS_DIR="$T/empty" "$VSP" analyze "$CAR" -o "$T/o8"
@@ -53,8 +53,40 @@ expect unknown_model 1 "unknown model 'yolo9000'" -- "$VSP" analyze "$CAR" --mod
 echo "not an image" > "$T/fake.jpg"
 expect plates_unreadable 1 "fake.jpg +error: .*not an image" -- "$VSP" plates "$T/fake.jpg"
 expect plates_missing 1 "error: .*nope.jpg" -- "$VSP" plates "$T/nope.jpg"
-expect plates_bad_region 105 "region" -- "$VSP" plates --region mars "$T/fake.jpg"
+expect plates_bad_region 2 "region" -- "$VSP" plates --region mars "$T/fake.jpg"
 expect plates_json 0 "AYO9034" -- "$VSP" plates --region br "$DATA/plates_openalpr_endtoend/br/AYO9034.jpg" --json "$T/plates.json"
 grep -q '"text": "AYO9034"' "$T/plates.json" || { echo "FAIL plates_json: JSON lacks the plate"; fail=1; }
 expect good_config 0 "ok" -- "$VSP" config check "$(dirname "$0")/../../examples/car-detection.yml"
+
+# Files that cannot be configs say why (issue 8); bounds read closed; cameras named in paths.
+: > "$T/empty.yml"
+printf '# nothing but a comment\n' > "$T/comment.yml"
+printf 'detector:\n  model: [yolox\n' > "$T/syntax.yml"
+printf 'rules:\n  zones:\n    - {name: z, polygon: [[0,0],[1,0],[1,1]], dwell_threshold_s: 0}\n' > "$T/bound.yml"
+printf 'cameras:\n  - colour: red\n    name: gate\n    record_url: rtsp://127.0.0.1:1/x\n' > "$T/serve_bad.yml"
+expect config_directory 1 "cannot read the config file: it is a directory" -- "$VSP" config check "$T"
+expect config_empty 1 "empty.yml: the config file is empty" -- "$VSP" config check "$T/empty.yml"
+expect config_only_comment 1 "comment.yml: the config file is empty" -- "$VSP" config check "$T/comment.yml"
+expect config_syntax 1 "syntax.yml:[0-9]+: YAML syntax error" -- "$VSP" config check "$T/syntax.yml"
+expect config_bound_closed 1 "dwell_threshold_s: expected a number > 0 and ≤ 10000000, got 0" -- "$VSP" config check "$T/bound.yml"
+expect config_camera_named 1 "serve_bad.yml:2: cameras\[gate\]\.colour: unknown key" -- "$VSP" config check "$T/serve_bad.yml"
+expect serve_bad_config 1 "cameras\[gate\]\.colour" -- "$VSP" serve "$T/serve_bad.yml"
+expect serve_config_directory 1 "it is a directory" -- "$VSP" serve "$T"
+expect analyze_empty_config 1 "the config file is empty" -- "$VSP" analyze "$CAR" -c "$T/empty.yml" -o "$T/o10"
+expect config_schema_serve 0 '"\$schema": "http://json-schema.org/draft-07/schema#"' -- "$VSP" config schema serve
+expect config_schema_analyze 0 '"rules"' -- "$VSP" config schema analyze
+
+# Usage errors exit 2 whatever the CLI library's own code; --help and --version exit 0.
+expect usage_no_subcommand 2 "subcommand is required" -- "$VSP"
+expect usage_unknown_subcommand 2 "." -- "$VSP" frobnicate
+expect usage_missing_positional 2 "video is required" -- "$VSP" analyze
+expect usage_unknown_option 2 "not expected|extras" -- "$VSP" analyze "$CAR" --no-such-flag
+expect usage_config_no_subcommand 2 "subcommand is required" -- "$VSP" config
+expect usage_schema_bad_kind 2 "kind" -- "$VSP" config schema camera
+expect usage_track_missing 2 "required" -- "$VSP" track --dets x
+expect usage_eval_bad_benchmark 2 "benchmark" -- "$VSP" eval mot --benchmark mot99 --gt-dir x --res-dir y
+expect usage_serve_missing 2 "config is required" -- "$VSP" serve
+expect help_exits_0 0 "Usage" -- "$VSP" --help
+expect subcommand_help_exits_0 0 "Usage" -- "$VSP" config check --help
+expect version_exits_0 0 "vsp [0-9]" -- "$VSP" --version
 exit $fail

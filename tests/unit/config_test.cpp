@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "config/analyze_config.hpp"
 #include "config/serve_config.hpp"
 
@@ -136,4 +138,136 @@ TEST(ServeConfig, api_binds_loopback_only_and_cameras_are_required) {
   EXPECT_TRUE(std::holds_alternative<config::ConfigErrors>(config::parse_serve_config("cameras: []\n", "s.yml")));
   EXPECT_TRUE(config::looks_like_serve_config("cameras: []\n"));
   EXPECT_FALSE(config::looks_like_serve_config("rules: {}\n"));
+}
+
+TEST(Config, analyze_motion_gating_is_off_unless_the_config_has_motion) {
+  auto off = config::parse_analyze_config("detector: {model: yolox_nano}\n", "t.yml");
+  ASSERT_TRUE(std::holds_alternative<config::AnalyzeConfig>(off));
+  EXPECT_FALSE(std::get<config::AnalyzeConfig>(off).camera.motion.enabled);
+  EXPECT_FALSE(config::default_analyze_config().camera.motion.enabled);
+  auto on = config::parse_analyze_config("motion: {min_changed_fraction: 0.01, max_interval_s: 2}\n", "t.yml");
+  ASSERT_TRUE(std::holds_alternative<config::AnalyzeConfig>(on));
+  const auto& c = std::get<config::AnalyzeConfig>(on).camera;
+  EXPECT_TRUE(c.motion.enabled);
+  EXPECT_DOUBLE_EQ(c.motion.min_changed_fraction, 0.01);
+  EXPECT_DOUBLE_EQ(c.max_detect_interval_s, 2);
+  auto explicit_off = config::parse_analyze_config("motion: {enabled: false}\n", "t.yml");
+  EXPECT_FALSE(std::get<config::AnalyzeConfig>(explicit_off).camera.motion.enabled);
+}
+
+TEST(ServeConfig, top_level_motion_is_every_cameras_default_and_gating_is_on_by_default) {
+  auto r = config::parse_serve_config(R"(motion: {max_interval_s: 3}
+cameras:
+  - {name: a, record_url: x}
+  - {name: b, record_url: y, motion: {enabled: false}}
+)",
+                                      "s.yml");
+  ASSERT_TRUE(std::holds_alternative<config::ServeConfig>(r));
+  const auto& c = std::get<config::ServeConfig>(r);
+  EXPECT_TRUE(c.cameras[0].camera.motion.enabled);
+  EXPECT_DOUBLE_EQ(c.cameras[0].camera.max_detect_interval_s, 3);
+  EXPECT_FALSE(c.cameras[1].camera.motion.enabled);
+  EXPECT_DOUBLE_EQ(c.cameras[1].camera.max_detect_interval_s, 3);  // inherited key by key
+}
+
+TEST(ServeConfig, storage_retention_and_uplink_keys_parse) {
+  auto r = config::parse_serve_config(R"(cameras: [{name: a, record_url: x}]
+storage:
+  max_pending_events: 500
+  retention: {min_free_gb: 20, min_free_percent: 10, events_max_age_days: 90, snapshots_max_age_days: 30}
+uplink:
+  nats: {servers: [nats://10.0.0.1:4222, tls://center:4222]}
+  max_outbox_events: 5000
+  heartbeat_s: 2.5
+)",
+                                      "s.yml");
+  ASSERT_TRUE(std::holds_alternative<config::ServeConfig>(r));
+  const auto& c = std::get<config::ServeConfig>(r);
+  EXPECT_EQ(c.max_pending_events, 500);
+  EXPECT_DOUBLE_EQ(*c.min_free_gb, 20);
+  EXPECT_DOUBLE_EQ(c.min_free_percent, 10);
+  EXPECT_DOUBLE_EQ(*c.events_max_age_days, 90);
+  EXPECT_DOUBLE_EQ(*c.snapshots_max_age_days, 30);
+  ASSERT_TRUE(c.uplink.has_value());
+  EXPECT_EQ(c.uplink->servers, (std::vector<std::string>{"nats://10.0.0.1:4222", "tls://center:4222"}));
+  EXPECT_EQ(c.uplink->max_outbox_events, 5000);
+  EXPECT_DOUBLE_EQ(c.uplink->heartbeat_s, 2.5);
+
+  auto d = config::parse_serve_config("cameras: [{name: a, record_url: x}]\n", "s.yml");
+  const auto& dc = std::get<config::ServeConfig>(d);
+  EXPECT_FALSE(dc.uplink.has_value());
+  EXPECT_FALSE(dc.min_free_gb.has_value());
+  EXPECT_DOUBLE_EQ(dc.min_free_percent, 5);
+  EXPECT_EQ(dc.max_pending_events, 10000);
+}
+
+TEST(ServeConfig, uplink_needs_nats_urls) {
+  auto r = config::parse_serve_config(
+      "cameras: [{name: a, record_url: x}]\nuplink: {nats: {servers: [http://center:4222]}}\n", "s.yml");
+  ASSERT_TRUE(std::holds_alternative<config::ConfigErrors>(r));
+  EXPECT_EQ(std::get<config::ConfigErrors>(r)[0].path, "uplink.nats.servers");
+  auto m = config::parse_serve_config("cameras: [{name: a, record_url: x}]\nuplink: {heartbeat_s: 1}\n", "s.yml");
+  ASSERT_TRUE(std::holds_alternative<config::ConfigErrors>(m));
+  EXPECT_EQ(std::get<config::ConfigErrors>(m)[0].message, "missing required key 'nats'");
+}
+
+TEST(Config, bounds_read_closed_in_errors) {
+  auto e = errors_of("rules:\n  zones:\n    - {name: z, polygon: [[0,0],[1,0],[1,1]], dwell_threshold_s: 0}\n");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].message, "expected a number > 0 and ≤ 10000000, got 0");
+  e = errors_of("tracker: {min_hits: 0}\n");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].message, "expected an integer in 1..30, got 0");
+  e = errors_of("detector: {score_threshold: 1.5}\n");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].message, "expected a number in 0..1, got 1.5");
+}
+
+TEST(ServeConfig, cameras_are_named_in_paths_even_for_errors_before_the_name) {
+  auto r = config::parse_serve_config(R"(cameras:
+  - colour: red
+    detect_width: 10
+    name: gate
+    record_url: rtsp://x
+  - name: "bad name"
+    record_url: rtsp://y
+    detect_width: 10
+)",
+                                      "s.yml");
+  ASSERT_TRUE(std::holds_alternative<config::ConfigErrors>(r));
+  const auto& e = std::get<config::ConfigErrors>(r);
+  ASSERT_EQ(e.size(), 4u);
+  EXPECT_EQ(e[0].path, "cameras[gate].colour");
+  EXPECT_EQ(e[1].path, "cameras[gate].detect_width");
+  EXPECT_EQ(e[2].path, "cameras[1].name");  // no valid name: the index
+  EXPECT_EQ(e[3].path, "cameras[1].detect_width");
+}
+
+TEST(Config, config_files_that_cannot_be_configs_say_why) {
+  const std::string dir = ::testing::TempDir();
+  auto as_error = [](const std::string& path) {
+    auto r = config::read_config_file(path);
+    return std::holds_alternative<config::ConfigErrors>(r) ? std::get<config::ConfigErrors>(r)[0].to_string()
+                                                           : std::string("ok");
+  };
+  EXPECT_NE(as_error(dir).find("it is a directory"), std::string::npos) << as_error(dir);
+  EXPECT_NE(as_error(dir + "/no-such.yml").find("No such file or directory"), std::string::npos);
+  const std::string empty = dir + "/vsp_empty_config.yml";
+  std::ofstream(empty) << "# only a comment\n";
+  EXPECT_NE(as_error(empty).find("the config file is empty"), std::string::npos) << as_error(empty);
+  const std::string bad = dir + "/vsp_bad_yaml.yml";
+  std::ofstream(bad) << "detector:\n  model: [yolox\n";
+  EXPECT_NE(as_error(bad).find("vsp_bad_yaml.yml:3: YAML syntax error"), std::string::npos) << as_error(bad);
+  const std::string good = dir + "/vsp_good_config.yml";
+  std::ofstream(good) << "detector: {model: yolox_nano}\n";
+  EXPECT_EQ(as_error(good), "ok");
+}
+
+TEST(ServeConfig, a_serve_config_without_cameras_is_told_so) {
+  const std::string text = "site: shop\nstorage: {path: /tmp/x}\n";
+  EXPECT_TRUE(config::looks_like_serve_config(text));
+  EXPECT_FALSE(config::looks_like_serve_config("detector: {model: yolox_nano}\nmotion: {}\n"));
+  auto r = config::parse_serve_config(text, "s.yml");
+  ASSERT_TRUE(std::holds_alternative<config::ConfigErrors>(r));
+  EXPECT_EQ(std::get<config::ConfigErrors>(r)[0].to_string(), "s.yml:1: missing required key 'cameras'");
 }

@@ -1,0 +1,407 @@
+// The keys of one camera (detector, tracker, motion, anpr, rules) declared once as typed rows, and
+// the analyze config built from them.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <set>
+
+#include "config/analyze_config.hpp"
+#include "config/rows.hpp"
+#include "detect/model_registry.hpp"
+
+namespace vsp::config {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr double kMaxSeconds = 1e7;  // about 116 days: "no limit" for durations
+
+std::vector<std::string> model_words() {
+  std::vector<std::string> w;
+  for (const auto& m : detect::known_models()) w.push_back(m.name);
+  return w;
+}
+
+const std::vector<std::pair<std::string, analytics::Anchor>>& anchors() {
+  static const std::vector<std::pair<std::string, analytics::Anchor>> a = {
+      {"bottom_center", analytics::Anchor::bottom_center}, {"center", analytics::Anchor::center}};
+  return a;
+}
+
+std::vector<std::pair<std::string, anpr::Region>> regions() {
+  std::vector<std::pair<std::string, anpr::Region>> out;
+  for (auto r : {anpr::Region::us, anpr::Region::eu, anpr::Region::br, anpr::Region::ru, anpr::Region::any})
+    out.emplace_back(anpr::to_string(r), r);
+  return out;
+}
+
+/// A tracker key: absent = track::TrackerOptions' own default, which is also what the docs show.
+template <class Acc, class Def>
+Row<TrackerSection> tracker_field(RowInfo info, Acc acc, Def def) {
+  info.default_value = to_json_value(def(track::TrackerOptions{}));
+  auto row = field<TrackerSection>(info, acc);
+  row.show = [acc, def](const TrackerSection& t) -> nlohmann::json {
+    const auto& v = acc(const_cast<TrackerSection&>(t));
+    return v ? to_json_value(*v) : to_json_value(def(track::TrackerOptions{}));
+  };
+  return row;
+}
+
+/// A point that `n` holds, without reporting errors (they were reported when it was read).
+std::optional<core::Point> quiet_point(const YAML::Node& n) {
+  ConfigErrors e;
+  Reader r("", e);
+  auto p = n ? r.point(n, "") : std::nullopt;
+  return e.empty() ? p : std::nullopt;
+}
+
+const Table<CameraConfig>& detector_table() {
+  static const Table<CameraConfig> t = {
+      {"detector", "detector", "Object detector settings.", {}},
+      {
+          field<CameraConfig>(
+              {.key = "model", .words = model_words(), .enum_noun = "model", .description = "detection model"},
+              [](CameraConfig & c) -> auto& { return c.detector.model; }),
+          field<CameraConfig>(
+              {.key = "classes", .description = "classes to keep", .default_text = "all"},
+              [](CameraConfig & c) -> auto& { return c.detector.classes; }),
+          field<CameraConfig>(
+              {.key = "detect_fps",
+               .bounds = {0.0, 1000.0, true},
+               .unit = "1/s",
+               .description = "how often the detector runs (a camera's own detect_fps wins)",
+               .default_text = "every frame"},
+              [](CameraConfig & c) -> auto& { return c.detect_fps; }),
+          field<CameraConfig>(
+              {.key = "score_threshold",
+               .bounds = {0.0, 1.0},
+               .description = "minimum detection score",
+               .default_text = "model's own"},
+              [](CameraConfig & c) -> auto& { return c.detector.score_threshold; }),
+          field<CameraConfig>(
+              {.key = "nms_iou",
+               .bounds = {0.0, 1.0},
+               .description = "NMS IoU threshold within a class",
+               .default_text = "model's own"},
+              [](CameraConfig & c) -> auto& { return c.detector.nms_iou; }),
+          field<CameraConfig>(
+              {.key = "threads", .bounds = {0.0, 256.0}, .description = "inference threads; 0 = the library's default"},
+              [](CameraConfig & c) -> auto& { return c.detector.threads; }),
+      },
+      nullptr};
+  return t;
+}
+
+const Table<TrackerSection>& tracker_table() {
+  static const Table<TrackerSection> t = {
+      {"tracker", "tracker", "Multi-object tracker settings.", {}},
+      {
+          tracker_field(
+              {.key = "high_score",
+               .bounds = {0.0, 1.0},
+               .description = "detections at or above join the first association"},
+              [](TrackerSection & s) -> auto& { return s.high_score; },
+              [](const track::TrackerOptions& o) { return o.high_score; }),
+          tracker_field(
+              {.key = "low_score", .bounds = {0.0, 1.0}, .description = "detections below are ignored"},
+              [](TrackerSection & s) -> auto& { return s.low_score; },
+              [](const track::TrackerOptions& o) { return o.low_score; }),
+          tracker_field(
+              {.key = "new_track_score", .bounds = {0.0, 1.0}, .description = "score needed to start a track"},
+              [](TrackerSection & s) -> auto& { return s.new_track_score; },
+              [](const track::TrackerOptions& o) { return o.new_track_score; }),
+          tracker_field(
+              {.key = "lost_buffer_s",
+               .bounds = {0.0, 3600.0, true},
+               .unit = "s",
+               .description = "how long an unseen track may come back"},
+              [](TrackerSection & s) -> auto& { return s.lost_buffer_s; },
+              [](const track::TrackerOptions& o) { return o.lost_buffer_s; }),
+          tracker_field(
+              {.key = "min_hits",
+               .bounds = {1.0, 30.0},
+               .unit = "frames",
+               .description = "matches in a row to confirm a track"},
+              [](TrackerSection & s) -> auto& { return s.min_hits; },
+              [](const track::TrackerOptions& o) { return o.min_hits; }),
+      },
+      nullptr};
+  return t;
+}
+
+const Table<CameraConfig>& motion_table() {
+  static const Table<CameraConfig> t = {
+      {"motion",
+       "motion",
+       "Motion gating: the detector runs on motion, while tracks move, and at least every max_interval_s. "
+       "On for serve cameras; in an analyze config only when it has a `motion:` section (then `enabled` "
+       "defaults to true).",
+       {}},
+      {
+          field<CameraConfig>(
+              {.key = "enabled", .description = "run the detector only on motion (and moving tracks)"},
+              [](CameraConfig & c) -> auto& { return c.motion.enabled; }),
+          field<CameraConfig>(
+              {.key = "min_changed_fraction",
+               .bounds = {0.0, 1.0},
+               .description = "share of changed pixels that counts as motion"},
+              [](CameraConfig & c) -> auto& { return c.motion.min_changed_fraction; }),
+          field<CameraConfig>(
+              {.key = "max_interval_s",
+               .bounds = {0.0, 3600.0, true},
+               .unit = "s",
+               .description = "run the detector at least this often, motion or not"},
+              [](CameraConfig & c) -> auto& { return c.max_detect_interval_s; }),
+      },
+      nullptr};
+  return t;
+}
+
+const Table<anpr::AnprOptions>& anpr_table() {
+  using A = anpr::AnprOptions;
+  static const Table<A> t = {
+      {"anpr", "anpr", "Licence-plate reading for vehicle tracks; the key's presence turns it on.", {}},
+      {
+          choice<A>(
+              {.key = "region", .description = "plate grammar used for voting and validation"}, regions(),
+              [](A & a) -> auto& { return a.region; }),
+          field<A>(
+              {.key = "min_plate_px",
+               .bounds = {8.0, 1000.0},
+               .unit = "px",
+               .description = "plates narrower than this are not read"},
+              [](A & a) -> auto& { return a.min_plate_px; }),
+          field<A>(
+              {.key = "min_vehicle_px",
+               .bounds = {16.0, 4000.0},
+               .unit = "px",
+               .description = "vehicle boxes narrower than this are not searched"},
+              [](A & a) -> auto& { return a.min_vehicle_px; }),
+          field<A>(
+              {.key = "reads_per_s",
+               .bounds = {0.0, 100.0, true},
+               .unit = "1/s",
+               .description = "plate reads per track and second"},
+              [](A & a) -> auto& { return a.reads_per_s; }),
+          field<A>(
+              {.key = "max_reads", .bounds = {1.0, 100.0}, .description = "plate reads per track at most"},
+              [](A & a) -> auto& { return a.max_reads; }),
+          field<A>(
+              {.key = "min_confidence",
+               .bounds = {0.0, 1.0},
+               .description = "consensus below this is a candidate, not a fact"},
+              [](A & a) -> auto& { return a.min_confidence; }),
+      },
+      nullptr};
+  return t;
+}
+
+const Table<analytics::LineOptions>& line_table() {
+  using L = analytics::LineOptions;
+  static const Table<L> t = {
+      {"line", "rules.lines[]", "A counting line: a finite segment; `in` = from the left of p1→p2 to its right.", {}},
+      {
+          field<L>(
+              {.key = "name", .description = "rule name in events and summary", .notes = "unique", .required = true},
+              [](L & l) -> auto& { return l.name; }),
+          field<L>(
+              {.key = "p1", .unit = "normalised", .description = "segment start", .required = true},
+              [](L & l) -> auto& { return l.p1; }),
+          field<L>(
+              {.key = "p2",
+               .unit = "normalised",
+               .description = "segment end; in = left to right of p1->p2",
+               .notes = "≠ p1",
+               .required = true},
+              [](L & l) -> auto& { return l.p2; }),
+          field<L>(
+              {.key = "classes", .description = "classes counted", .default_text = "all"},
+              [](L & l) -> auto& { return l.classes; }),
+          choice<L>(
+              {.key = "anchor", .description = "point of the box that crosses"}, anchors(),
+              [](L & l) -> auto& { return l.anchor; }),
+          field<L>(
+              {.key = "min_frames",
+               .bounds = {1.0, 100.0},
+               .unit = "frames",
+               .description = "frames on the new side to confirm"},
+              [](L & l) -> auto& { return l.min_frames; }),
+          field<L>(
+              {.key = "min_distance",
+               .bounds = {0.0, 0.2},
+               .unit = "frame diagonal",
+               .description = "dead band either side of the line"},
+              [](L & l) -> auto& { return l.min_distance; }),
+      },
+      [](Reader& r, const YAML::Node& n, const std::string& path, L&) {
+        const auto p1 = quiet_point(n["p1"]), p2 = quiet_point(n["p2"]);
+        if (p1 && p2 && std::hypot(p1->x - p2->x, p1->y - p2->y) < 1e-3)
+          r.error(n["p2"], path + ".p2", "p1 and p2 are the same point: a line needs length");
+      }};
+  return t;
+}
+
+const Table<analytics::ZoneOptions>& zone_table() {
+  using Z = analytics::ZoneOptions;
+  static const Table<Z> t = {
+      {"zone", "rules.zones[]", "A polygon zone: entries, exits, occupancy, dwell.", {}},
+      {
+          field<Z>(
+              {.key = "name", .description = "rule name", .notes = "unique", .required = true},
+              [](Z & z) -> auto& { return z.name; }),
+          field<Z>(
+              {.key = "polygon", .unit = "normalised", .description = "zone outline", .required = true},
+              [](Z & z) -> auto& { return z.polygon; }),
+          field<Z>(
+              {.key = "classes", .description = "classes counted", .default_text = "all"},
+              [](Z & z) -> auto& { return z.classes; }),
+          choice<Z>(
+              {.key = "anchor", .description = "point of the box that must be inside"}, anchors(),
+              [](Z & z) -> auto& { return z.anchor; }),
+          field<Z>(
+              {.key = "enter_frames",
+               .bounds = {1.0, 100.0},
+               .unit = "frames",
+               .description = "frames inside before an entry counts"},
+              [](Z & z) -> auto& { return z.enter_frames; }),
+          field<Z>(
+              {.key = "exit_frames",
+               .bounds = {1.0, 100.0},
+               .unit = "frames",
+               .description = "frames outside before an exit counts"},
+              [](Z & z) -> auto& { return z.exit_frames; }),
+          field<Z>(
+              {.key = "dwell_threshold_s",
+               .bounds = {0.0, kMaxSeconds, true},
+               .unit = "s",
+               .description = "emit zone_dwell when a stay exceeds this"},
+              [](Z & z) -> auto& { return z.dwell_threshold_s; }),
+          field<Z>(
+              {.key = "max_occupancy",
+               .bounds = {0.0, 1000000.0},
+               .unit = "objects",
+               .description = "emit zone_overcrowded above this"},
+              [](Z & z) -> auto& { return z.max_occupancy; }),
+          field<Z>(
+              {.key = "overcrowded_cooldown_s",
+               .bounds = {0.0, kMaxSeconds},
+               .unit = "s",
+               .description = "minimum time between overcrowding events"},
+              [](Z & z) -> auto& { return z.overcrowded_cooldown_s; }),
+      },
+      nullptr};
+  return t;
+}
+
+const Table<analytics::RulesOptions>& rules_table() {
+  using R = analytics::RulesOptions;
+  static const Table<R> t = {{"rules", "rules", "Counting lines and zones. Rule names are unique within a camera.", {}},
+                             {
+                                 list<R>(
+                                     {.key = "lines", .description = "counting lines", .default_text = "[]"},
+                                     line_table(), [](R & r) -> auto& { return r.lines; }),
+                                 list<R>(
+                                     {.key = "zones", .description = "polygon zones", .default_text = "[]"},
+                                     zone_table(), [](R & r) -> auto& { return r.zones; }),
+                             },
+                             [](Reader& r, const YAML::Node& n, const std::string& path, R&) {
+                               std::set<std::string> names;
+                               for (const char* kind : {"lines", "zones"}) {
+                                 const YAML::Node items = n[kind];
+                                 for (size_t i = 0; items && items.IsSequence() && i < items.size(); ++i) {
+                                   const YAML::Node name = items[i].IsMap() ? items[i]["name"] : YAML::Node();
+                                   if (!name || !name.IsScalar() || name.Scalar().empty()) continue;
+                                   if (!names.insert(name.Scalar()).second)
+                                     r.error(name, fmt::format("{}.{}[{}].name", path, kind, i),
+                                             fmt::format("duplicate rule name '{}'", name.Scalar()));
+                                 }
+                               }
+                             }};
+  return t;
+}
+
+}  // namespace
+
+std::vector<Row<CameraConfig>> camera_rows(bool with_rules) {
+  using C = CameraConfig;
+  auto self = [](C& c) -> C& { return c; };
+  std::vector<Row<C>> rows = {
+      section<C>({.key = "detector", .description = "object detector settings"}, detector_table(), self),
+      field<C>(
+          {.key = "detect_fps",
+           .bounds = {0.0, 1000.0, true},
+           .unit = "1/s",
+           .description = "analysed frames per second (overrides detector.detect_fps)",
+           .default_text = "every frame"},
+          [](C & c) -> auto& { return c.detect_fps; }),
+      section<C>(
+          {.key = "tracker", .description = "multi-object tracker settings"}, tracker_table(),
+          [](C & c) -> auto& { return c.tracker; }),
+      section<C>({.key = "motion", .description = "motion gating", .default_text = "serve: on; analyze: off"},
+                 motion_table(), self),
+  };
+  if (with_rules)
+    rows.push_back(section<C>(
+        {.key = "rules", .description = "counting lines and zones"}, rules_table(),
+        [](C & c) -> auto& { return c.rules; }));
+  rows.push_back(section<C>(
+      {.key = "anpr", .description = "licence-plate reading for vehicle tracks", .default_text = "off"}, anpr_table(),
+      [](C & c) -> auto& { return c.anpr; }));
+  return rows;
+}
+
+const Table<CameraConfig>& analyze_table() {
+  static const Table<CameraConfig> t = {
+      {"analyze",
+       "Analyze config (top level)",
+       "A `vsp analyze` config: the fields of one camera at the top level. An empty file is an error; "
+       "omit `--config` for the defaults.",
+       {}},
+      camera_rows(true),
+      nullptr};
+  return t;
+}
+
+std::vector<TableInfo> analyze_table_infos() {
+  return {analyze_table().info(), detector_table().info(), tracker_table().info(), motion_table().info(),
+          rules_table().info(),   line_table().info(),     zone_table().info(),    anpr_table().info()};
+}
+
+AnalyzeConfig default_analyze_config() { return AnalyzeConfig{}; }
+
+track::TrackerOptions make_tracker_options(const TrackerSection& s, double frame_rate) {
+  track::TrackerOptions o;
+  o.frame_rate = frame_rate;
+  if (s.high_score) o.high_score = *s.high_score;
+  if (s.low_score) o.low_score = *s.low_score;
+  if (s.new_track_score) o.new_track_score = *s.new_track_score;
+  if (s.lost_buffer_s) o.lost_buffer_s = *s.lost_buffer_s;
+  if (s.min_hits) o.min_hits = *s.min_hits;
+  return o;
+}
+
+std::variant<AnalyzeConfig, ConfigErrors> parse_analyze_config(const std::string& text, const std::string& file) {
+  ConfigErrors errors;
+  AnalyzeConfig cfg;
+  const auto root = load_yaml(text, file, errors);
+  if (!root) return errors;
+  if (root->IsNull()) return cfg;  // empty text is the default config
+  Reader r(file, errors);
+  // Analyze runs the detector on every sampled frame unless the config asks for motion gating.
+  if (root->IsMap() && (*root)["motion"]) cfg.camera.motion.enabled = true;
+  read_table(r, analyze_table(), *root, "", cfg.camera);
+  if (!errors.empty()) {
+    sort_errors(errors);
+    return errors;
+  }
+  return cfg;
+}
+
+std::variant<AnalyzeConfig, ConfigErrors> load_analyze_config(const std::string& path) {
+  auto text = read_config_file(path);
+  if (auto* e = std::get_if<ConfigErrors>(&text)) return *e;
+  return parse_analyze_config(std::get<std::string>(text), path);
+}
+
+}  // namespace vsp::config
