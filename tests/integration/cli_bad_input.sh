@@ -79,7 +79,10 @@ expect config_schema_analyze 0 '"rules"' -- "$VSP" config schema analyze
 # Usage errors exit 2 whatever the CLI library's own code; --help and --version exit 0.
 expect usage_no_subcommand 2 "subcommand is required" -- "$VSP"
 expect usage_unknown_subcommand 2 "." -- "$VSP" frobnicate
-expect usage_missing_positional 2 "video is required" -- "$VSP" analyze
+expect usage_missing_positional 2 "give a video file or --detections" -- "$VSP" analyze
+expect usage_replay_without_seqinfo 2 "needs --seqinfo" -- "$VSP" analyze --detections x.txt
+expect usage_replay_and_video 2 "not both" -- "$VSP" analyze "$CAR" --detections x.txt --seqinfo y.ini
+expect usage_bad_det_class 2 "not a COCO class" -- "$VSP" analyze --detections x.txt --seqinfo y.ini --det-class dragon
 expect usage_unknown_option 2 "not expected|extras" -- "$VSP" analyze "$CAR" --no-such-flag
 expect usage_config_no_subcommand 2 "subcommand is required" -- "$VSP" config
 expect usage_schema_bad_kind 2 "kind" -- "$VSP" config schema camera
