@@ -18,6 +18,8 @@ struct DetectorOptions {
   float cross_class_iou = 0.7f;          ///< one box per object across labels
   std::vector<int> classes;              ///< COCO ids to keep; empty = all
   int threads = 0;                       ///< OpenCV threads for inference; 0 = OpenCV's default
+  /// Every field takes part (defaulted), so two cameras share a detector only when nothing differs.
+  bool operator==(const DetectorOptions&) const = default;
 };
 
 /// A network input made from one image; opaque outside `detect`.

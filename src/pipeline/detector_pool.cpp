@@ -7,13 +7,14 @@
 namespace vsp::pipeline {
 
 core::Result<std::string> DetectorPool::add(const detect::DetectorOptions& o) {
-  std::string key = fmt::format("{}|{}|{}|{}", o.model, o.score_threshold.value_or(-1), o.nms_iou.value_or(-1),
-                                fmt::join(o.classes, ","));
   std::lock_guard lock(m_);
-  if (entries_.count(key)) return key;
+  for (const auto& [key, e] : entries_)
+    if (e->options == o) return key;
   auto d = detect::Detector::create(o);
   if (!d) return d.error();
+  const std::string key = fmt::format("{}#{}", o.model, entries_.size());
   auto e = std::make_unique<Entry>();
+  e->options = o;
   e->detector = std::move(d.value());
   entries_[key] = std::move(e);
   return key;

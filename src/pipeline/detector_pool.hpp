@@ -14,7 +14,8 @@ namespace vsp::pipeline {
 
 class DetectorPool {
  public:
-  /// Loads (once) the detector for these options; errors name the model file.
+  /// Loads (once) the detector for these options (every option compared: a camera whose threads,
+  /// thresholds or classes differ gets its own); errors name the model file. Returns its key.
   core::Result<std::string> add(const detect::DetectorOptions& options);
   core::Detections detect(const std::string& key, const core::Image& image);
   long inferences() const { return inferences_.load(); }
@@ -22,11 +23,12 @@ class DetectorPool {
 
  private:
   struct Entry {
+    detect::DetectorOptions options;
     std::mutex m;
     std::unique_ptr<detect::Detector> detector;
   };
   std::mutex m_;
-  std::map<std::string, std::unique_ptr<Entry>> entries_;
+  std::map<std::string, std::unique_ptr<Entry>> entries_;  ///< by key: model#n
   std::atomic<long> inferences_{0};
   std::atomic<long long> inference_us_{0};
 };
