@@ -188,6 +188,9 @@ int HttpServer::handle(mg_connection* conn) {
     eq.until_ms = q.time("until", err);
     eq.limit = q.integer("limit", 1, 1000, err).value_or(100);
     eq.cursor = q.opt("cursor");
+    if (const auto order = q.opt("order"); order && *order != "asc" && *order != "desc")
+      err = HttpError{400, "bad_parameter", fmt::format("order must be asc or desc, got '{}'", *order), "order"};
+    eq.newest_first = q.opt("order").value_or("asc") == "desc";
     check_order(eq.since_ms, eq.until_ms, err);
     if (err) return send_error(conn, *err);
     auto page = node_.store().events(eq);

@@ -47,7 +47,7 @@ async function refresh() {
       d.querySelector('.counts').textContent = `events ${c.events} · segments ${c.segments} · reconnects ${c.reconnects}`;
     }
     document.getElementById('summary').textContent = `${up}/${cams.length} cameras streaming`;
-    const evs = (await (await fetch('/api/events?limit=1000')).json()).events.slice(-25).reverse();
+    const evs = (await (await fetch('/api/events?order=desc&limit=25')).json()).events;
     eventsEl.innerHTML = evs.map(e => `<tr><td>${e.ts_utc.slice(11, 23)}</td><td>${e.camera}</td><td>${e.type}${e.direction ? ' ' + e.direction : ''} ${e.rule}</td><td>#${e.track_id} ${e['class']}</td></tr>`).join('');
   } catch (err) { document.getElementById('summary').textContent = 'node unreachable: ' + err; }
 }

@@ -158,22 +158,29 @@ void Store::write(const events::Event& e) {
 
 core::Result<EventPage> Store::events(const EventQuery& q) {
   std::lock_guard lock(m_);
-  std::int64_t cur_ts = INT64_MIN;
-  std::string cur_id;
+  // Keyset paging on (ts_ms, id); a cursor says which order it belongs to ("d" = newest first).
+  const bool desc = q.newest_first;
+  std::int64_t cur_ts = desc ? INT64_MAX : INT64_MIN;
+  std::string cur_id = desc ? "~" : "";
   if (q.cursor) {
-    const auto sep = q.cursor->find('_');
+    std::string c = *q.cursor;
+    const bool cursor_desc = !c.empty() && c[0] == 'd';
+    if (cursor_desc) c.erase(0, 1);
+    const auto sep = c.find('_');
     try {
-      if (sep == std::string::npos) throw std::invalid_argument("no separator");
-      cur_ts = std::stoll(q.cursor->substr(0, sep));
-      cur_id = q.cursor->substr(sep + 1);
+      if (sep == std::string::npos || cursor_desc != desc) throw std::invalid_argument("no separator");
+      cur_ts = std::stoll(c.substr(0, sep));
+      cur_id = c.substr(sep + 1);
     } catch (const std::exception&) {
-      return make_error("bad_cursor", "cursor is not one this server returned", "cursor");
+      return make_error("bad_cursor", "cursor is not one this server returned for this order", "cursor");
     }
   }
-  Stmt s(db_,
-         "SELECT json, ts_ms, id FROM events WHERE (?1 IS NULL OR camera = ?1) AND (?2 IS NULL OR type = ?2) "
-         "AND (?3 IS NULL OR rule = ?3) AND (?4 IS NULL OR ts_ms >= ?4) AND (?5 IS NULL OR ts_ms < ?5) "
-         "AND (ts_ms > ?6 OR (ts_ms = ?6 AND id > ?7)) ORDER BY ts_ms, id LIMIT ?8");
+  const std::string sql = fmt::format(
+      "SELECT json, ts_ms, id FROM events WHERE (?1 IS NULL OR camera = ?1) AND (?2 IS NULL OR type = ?2) "
+      "AND (?3 IS NULL OR rule = ?3) AND (?4 IS NULL OR ts_ms >= ?4) AND (?5 IS NULL OR ts_ms < ?5) "
+      "AND (ts_ms {0} ?6 OR (ts_ms = ?6 AND id {0} ?7)) ORDER BY ts_ms {1}, id {1} LIMIT ?8",
+      desc ? "<" : ">", desc ? "DESC" : "ASC");
+  Stmt s(db_, sql.c_str());
   s.bind_opt(1, q.camera).bind_opt(2, q.type).bind_opt(3, q.rule).bind_opt(4, q.since_ms).bind_opt(5, q.until_ms);
   s.bind(6, cur_ts).bind(7, cur_id).bind(8, static_cast<std::int64_t>(q.limit) + 1);
   EventPage page;
@@ -181,7 +188,7 @@ core::Result<EventPage> Store::events(const EventQuery& q) {
   std::string last_id;
   while (s.step()) {
     if (static_cast<int>(page.events_json.size()) == q.limit) {
-      page.next_cursor = fmt::format("{}_{}", last_ts, last_id);
+      page.next_cursor = fmt::format("{}{}_{}", desc ? "d" : "", last_ts, last_id);
       break;
     }
     page.events_json.push_back(s.text(0));

@@ -21,7 +21,8 @@ struct EventQuery {
   std::optional<std::string> camera, type, rule;
   std::optional<std::int64_t> since_ms, until_ms;  ///< [since, until)
   int limit = 100;
-  std::optional<std::string> cursor;  ///< from a previous page's next_cursor
+  std::optional<std::string> cursor;  ///< from a previous page's next_cursor (same order)
+  bool newest_first = false;          ///< `order=desc`: newest first (the latest events on page 1)
 };
 struct EventPage {
   std::vector<std::string> events_json;  ///< wire-format JSON objects

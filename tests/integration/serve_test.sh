@@ -126,6 +126,10 @@ check "bad time -> 400 bad_time with path" bash -c "curl -s '$API/api/events?sin
 check "since after until -> 400" [ "$(status_of "$API/api/events?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z")" = 400 ]
 check "clip end before start -> 400" [ "$(status_of "$API/api/clip?camera=car&start=2026-01-02T00:00:00Z&end=2026-01-01T00:00:00Z")" = 400 ]
 check "limit over 1000 -> 400" [ "$(status_of "$API/api/events?limit=5000")" = 400 ]
+check "order=sideways -> 400" [ "$(status_of "$API/api/events?order=sideways")" = 400 ]
+newest_asc=$(curl -s "$API/api/events?limit=1000" | jq -r '[.events[].ts_utc] | max')
+newest_desc=$(curl -s "$API/api/events?order=desc&limit=1" | jq -r '.events[0].ts_utc')
+check "order=desc: the newest event first ($newest_desc)" bash -c "[[ ! '$newest_desc' < '$newest_asc' ]]"
 check "unknown endpoint -> 404 JSON" bash -c "curl -s '$API/api/nothing' | jq -e '.code==\"not_found\"' >/dev/null"
 check "POST -> 405" [ "$(status_of -X POST "$API/api/cameras")" = 405 ]
 check "counts per minute" bash -c "curl -s '$API/api/counts?camera=car&bucket=1m' | jq -e '[.series[] | select(.rule==\"mid\")] | length == 1' >/dev/null"

@@ -1,8 +1,10 @@
 // The node store on a real SQLite file with the real migrations.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
+#include "events/event_json.hpp"
 #include "store/store.hpp"
 
 using namespace vsp;
@@ -53,6 +55,31 @@ TEST(Store, event_and_outbox_row_are_written_together_and_duplicates_ignored) {
   s->write(e);  // the same id again (a retried delivery)
   EXPECT_EQ(s->events({}).value().events_json.size(), 1u);
   EXPECT_EQ(s->outbox_size(), 1);
+}
+
+TEST(Store, events_newest_first_page_through_every_event_once) {
+  TempDb db;
+  auto s = store::Store::open(db.path()).value();
+  for (int i = 0; i < 7; ++i) s->write(crossing(1000 + 10 * (i % 4)));  // ties on ts_ms
+  store::EventQuery q;
+  q.newest_first = true;
+  q.limit = 3;
+  std::vector<std::int64_t> seen;
+  for (int page = 0; page < 5; ++page) {
+    auto p = s->events(q);
+    ASSERT_TRUE(p.ok());
+    for (const auto& j : p->events_json) seen.push_back(events::from_json_line(j).value().ts_utc_ms);
+    if (!p->next_cursor) break;
+    q.cursor = p->next_cursor;
+  }
+  ASSERT_EQ(seen.size(), 7u);
+  EXPECT_TRUE(std::is_sorted(seen.rbegin(), seen.rend())) << "newest first";
+  EXPECT_EQ(seen.front(), 1030);
+  // A cursor of one order is refused in the other.
+  store::EventQuery asc;
+  asc.cursor = q.cursor;
+  ASSERT_TRUE(asc.cursor.has_value());
+  EXPECT_FALSE(s->events(asc).ok());
 }
 
 TEST(Store, events_filter_and_paginate_in_time_order) {
