@@ -1,6 +1,7 @@
 // GCC 12 at -O2 reports moves of std::variant<Packet, StreamStart> out of the queue as reads of
 // uninitialised shared_ptr members (a false positive of its -Wuninitialized on variant storage).
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include "pipeline/camera_worker.hpp"
 
