@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds Release and runs every test (unit,
-# accuracy, integration on the real clips, bad input), then an ASan/UBSan build runs the unit
-# tests, then the formatting check. Exits non-zero on the first failing stage.
+# accuracy, integration on the real clips, bad input), then a ThreadSanitizer build of the node
+# runs under the RTSP integration test, then an ASan/UBSan build runs the unit and golden tests,
+# then the formatting check. Exits non-zero on the first failing stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 echo "== Release build and all tests"
 ./scripts/build.sh build
 (cd build && ctest --output-on-failure)
+echo "== ThreadSanitizer build of the node, under the RTSP integration test"
+cmake -S . -B build-tsan -DVSP_TSAN=ON -DVSP_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-tsan -j"$(nproc)" --target vsp
+tests/integration/tsan_serve_test.sh build-tsan/src/app/vsp build/tests/tools/rtsp_server
 echo "== Sanitizer build (ASan + UBSan) and unit tests"
 cmake -S . -B build-asan -DVSP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$(nproc)" --target vsp_unit_tests
