@@ -30,7 +30,9 @@ core::Detections DetectorPool::detect(const std::string& key, const core::Image&
   std::lock_guard lock(e->m);
   const auto t0 = std::chrono::steady_clock::now();
   auto dets = e->detector->infer(input);
-  inference_us_ += std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+  const auto dt = std::chrono::steady_clock::now() - t0;
+  inference_us_ += std::chrono::duration_cast<std::chrono::microseconds>(dt).count();
+  if (histograms_) histograms_->detector_latency(e->options.model, std::chrono::duration<double>(dt).count());
   ++inferences_;
   return dets;
 }
