@@ -105,6 +105,12 @@ json camera_json(const pipeline::CameraStatus& c) {
           {"height", c.height},
           {"packets_received", c.packets_in},
           {"packets_recorded", c.packets_recorded},
+          {"packets_record_failed", c.packets_record_failed},
+          {"record_errors", c.record_errors},
+          {"recording", c.recording},
+          {"record_error", c.record_error},
+          {"index_errors", c.index_errors},
+          {"index_error", c.index_error},
           {"analysis_packets_dropped", c.packets_dropped},
           {"frames_decoded", c.frames_decoded},
           {"frames_analysed", c.frames_analysed},
@@ -114,6 +120,36 @@ json camera_json(const pipeline::CameraStatus& c) {
           {"events", c.events},
           {"snapshot", fmt::format("/api/cameras/{}/snapshot.jpg", c.name)},
           {"live", fmt::format("/api/cameras/{}/live.mjpeg", c.name)}};
+}
+
+json optional_json(const std::optional<std::int64_t>& v) { return v ? json(*v) : json(nullptr); }
+
+json storage_json(const pipeline::StorageStatus& s) {
+  return {{"path", s.path},
+          {"state", s.state},
+          {"filesystem_bytes", s.fs_size_bytes},
+          {"free_bytes", s.fs_free_bytes},
+          {"reserve_bytes", s.reserve_bytes},
+          {"recordings_bytes", s.recordings_bytes},
+          {"configured_quota_bytes", optional_json(s.configured_quota_bytes)},
+          {"effective_quota_bytes", optional_json(s.effective_quota_bytes)},
+          {"quota_limited_by", s.quota_limited_by_filesystem ? "filesystem" : "config"},
+          {"segments_deleted", s.segments_deleted},
+          {"segment_delete_failures", s.segment_delete_failures},
+          {"events_pruned", s.events_pruned},
+          {"snapshots_pruned", s.snapshots_pruned},
+          {"last_error", s.last_error},
+          {"store",
+           {{"ok", s.store.ok},
+            {"full", s.store.full},
+            {"last_error", s.store.last_error},
+            {"events_received", s.store.events_received},
+            {"events_stored", s.store.events_stored},
+            {"event_write_failures", s.store.event_write_failures},
+            {"events_pending", s.store.events_pending},
+            {"events_dropped", s.store.events_dropped},
+            {"index_write_failures", s.store.index_write_failures},
+            {"index_pending", s.store.index_pending}}}};
 }
 
 int handler(mg_connection* conn, void* cbdata) { return static_cast<HttpServer*>(cbdata)->handle(conn); }
@@ -174,7 +210,7 @@ int HttpServer::handle(mg_connection* conn) {
   if (uri == "/api/cameras") {
     json cams = json::array();
     for (const auto& c : node_.cameras()) cams.push_back(camera_json(c));
-    send_json(conn, 200, {{"cameras", cams}});
+    send_json(conn, 200, {{"cameras", cams}, {"storage", storage_json(node_.storage())}});
     return 200;
   }
   if (uri == "/api/events") {

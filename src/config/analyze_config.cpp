@@ -118,10 +118,19 @@ const std::vector<Section>& sections() {
       {"storage",
        {{"path", "string", "vsp-data", "", "", "folder for recordings/, exports/ and vsp.db"},
         {"segment_s", "number", "4", "s", "1..60", "recording segment length"},
+        {"max_pending_events", "integer", "10000", "", "0..10000000",
+         "events kept in memory (and retried) while the database cannot be written"},
         {"retention", "map", "", "", "", "retention limits"}}},
       {"storage.retention",
        {{"max_age_days", "number", "none", "days", "> 0", "delete recordings older than this"},
-        {"max_disk_gb", "number", "none", "GB", "> 0", "delete the oldest recordings above this"}}},
+        {"max_disk_gb", "number", "none", "GB", "> 0", "delete the oldest recordings above this"},
+        {"min_free_gb", "number", "min_free_percent", "GB", ">= 0",
+         "free space kept on the storage filesystem: the oldest recordings go first (at most half the filesystem)"},
+        {"min_free_percent", "number", "5", "%", "0..50",
+         "free space kept, as a share of the filesystem, when min_free_gb is not set (at least min(256 MiB, 20 %))"},
+        {"events_max_age_days", "number", "none", "days", "> 0",
+         "delete events (and their outbox rows) older than this"},
+        {"snapshots_max_age_days", "number", "none", "days", "> 0", "delete snapshot images older than this"}}},
       {"api", {{"listen", "string", "127.0.0.1:8080", "", "loopback HOST:PORT", "HTTP API address"}}},
   };
   return s;
@@ -557,11 +566,24 @@ std::variant<ServeConfig, ConfigErrors> parse_serve_config(const std::string& te
       if (auto v = r.string(st["path"], "storage.path")) cfg.storage_path = *v;
     if (st["segment_s"])
       if (auto v = r.number(st["segment_s"], "storage.segment_s", 1, 60)) cfg.segment_s = *v;
+    if (st["max_pending_events"])
+      if (auto v = r.integer(st["max_pending_events"], "storage.max_pending_events", 0, 10'000'000))
+        cfg.max_pending_events = *v;
     if (const auto ret = st["retention"]; ret && r.check_map(ret, "storage.retention", "storage.retention")) {
       if (ret["max_age_days"])
         cfg.max_age_days = r.number(ret["max_age_days"], "storage.retention.max_age_days", 0, 1e5, true);
       if (ret["max_disk_gb"])
         cfg.max_disk_gb = r.number(ret["max_disk_gb"], "storage.retention.max_disk_gb", 0, 1e9, true);
+      if (ret["min_free_gb"]) cfg.min_free_gb = r.number(ret["min_free_gb"], "storage.retention.min_free_gb", 0, 1e9);
+      if (ret["min_free_percent"])
+        if (auto v = r.number(ret["min_free_percent"], "storage.retention.min_free_percent", 0, 50))
+          cfg.min_free_percent = *v;
+      if (ret["events_max_age_days"])
+        cfg.events_max_age_days =
+            r.number(ret["events_max_age_days"], "storage.retention.events_max_age_days", 0, 1e5, true);
+      if (ret["snapshots_max_age_days"])
+        cfg.snapshots_max_age_days =
+            r.number(ret["snapshots_max_age_days"], "storage.retention.snapshots_max_age_days", 0, 1e5, true);
     }
   }
   if (const auto api = root["api"]; api && r.check_map(api, "api", "api")) {
