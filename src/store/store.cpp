@@ -207,7 +207,7 @@ core::Status Store::insert_event_locked(const events::Event& e) {
   // A failed COMMIT may end the transaction by itself (I/O errors) or leave it open (busy, full):
   // fail_and_rollback rolls back only what is still open.
   if (!exec_quiet(db_, "COMMIT")) return fail("commit");
-  if (inserted) ++health_.events_stored;
+  ++health_.events_stored;  // new, or already there (a retried delivery, or a commit reported failed)
   return core::Ok{};
 }
 

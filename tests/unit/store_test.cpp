@@ -156,6 +156,7 @@ TEST(Store, event_and_outbox_row_are_written_together_and_duplicates_ignored) {
   s->write(e);  // the same id again (a retried delivery)
   EXPECT_EQ(s->events({}).value().events_json.size(), 1u);
   EXPECT_EQ(s->outbox_size(), 1);
+  EXPECT_EQ(s->health().events_stored, 2);  // both deliveries are in the store: nothing to retry
 }
 
 TEST(Store, events_filter_and_paginate_in_time_order) {
@@ -343,4 +344,31 @@ TEST(Store, a_segment_row_refused_by_a_full_disk_is_indexed_once_there_is_room) 
   EXPECT_TRUE(s->health().ok);
   EXPECT_TRUE(s->delete_segments({old_id}).ok());
   EXPECT_FALSE(logs.any("no transaction is active"));
+}
+
+TEST(Store, counters_tell_the_truth_when_the_disk_fails_now_and_then) {
+  faultvfs::Installed vfs;
+  LogCapture logs;
+  TempDb db;
+  auto s = store::Store::open(db.path()).value();
+  unsigned x = 12345;
+  for (int i = 1; i <= 400; ++i) {
+    x = x * 1103515245u + 12345u;
+    faultvfs::g_full = (x >> 16) % 3 == 0;
+    s->write(crossing(1000 * i));
+    if (i % 7 == 0) s->retry_pending();
+  }
+  faultvfs::g_full = false;
+  EXPECT_EQ(s->retry_pending(), 0);
+  const auto h = s->health();
+  std::int64_t rows = 0;
+  store::EventQuery q;
+  q.limit = 1000;
+  rows = static_cast<std::int64_t>(s->events(q).value().events_json.size());
+  EXPECT_EQ(h.events_received, 400);
+  EXPECT_EQ(rows, 400);
+  EXPECT_EQ(h.events_stored, 400);
+  EXPECT_EQ(h.events_received, h.events_stored + h.events_pending + h.events_dropped);
+  EXPECT_EQ(s->outbox_size(), 400);
+  EXPECT_GT(h.event_write_failures, 0);
 }
