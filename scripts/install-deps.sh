@@ -6,7 +6,7 @@ PKGS=(
   build-essential cmake pkg-config git ca-certificates
   libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
   libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
-  libsqlite3-dev libgtest-dev libssl-dev clang-format libcivetweb-dev curl jq bc
+  libsqlite3-dev libgtest-dev libssl-dev clang-format libcivetweb-dev curl jq bc sqlite3
   libgstrtspserver-1.0-dev gstreamer1.0-rtsp gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools chromium
 )

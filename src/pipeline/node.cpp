@@ -201,11 +201,14 @@ void Node::apply_retention() {
   if (config_.max_disk_gb) st.configured_quota_bytes = static_cast<std::int64_t>(*config_.max_disk_gb * 1e9);
   st.effective_quota_bytes = plan.effective_quota_bytes;
   st.quota_limited_by_filesystem = plan.limited_by_filesystem;
+  // Low space with hysteresis: a disk held at its reserve reads "low_space" until it has twice
+  // the reserve free again, rather than flipping with every segment written and deleted.
+  const bool low = measured && (plan.low_space || (was_low_ && st.fs_free_bytes < 2 * plan.reserve_bytes));
   if (!measured)
     st.state = "error";
   else if (st.state != "read_only")
-    st.state = plan.short_of_space ? "full" : plan.low_space ? "low_space" : deletes_failing_ ? "error" : "ok";
-  log_state_changes(st, plan.short_of_space);
+    st.state = plan.short_of_space ? "full" : low ? "low_space" : deletes_failing_ ? "error" : "ok";
+  log_state_changes(st, low, plan.short_of_space);
   std::lock_guard lock(storage_m_);
   if (st.last_error.empty()) st.last_error = storage_.last_error;
   storage_ = st;
@@ -283,7 +286,7 @@ void Node::prune_by_age(const record::RetentionPlan& plan) {
   }
 }
 
-void Node::log_state_changes(const StorageStatus& st, bool short_of_space) {
+void Node::log_state_changes(const StorageStatus& st, bool low, bool short_of_space) {
   constexpr double kMB = 1e6;
   if (st.state == "error" && !st.last_error.empty() && st.fs_size_bytes == 0) {
     if (!disk_unmeasurable_) kLog.error("{}", st.last_error);
@@ -292,7 +295,6 @@ void Node::log_state_changes(const StorageStatus& st, bool short_of_space) {
   }
   if (disk_unmeasurable_) kLog.info("storage filesystem measurable again");
   disk_unmeasurable_ = false;
-  const bool low = st.fs_free_bytes < st.reserve_bytes;
   if (!logged_first_pass_ || st.quota_limited_by_filesystem != was_fs_limited_) {
     if (st.quota_limited_by_filesystem)
       kLog.info(
@@ -311,9 +313,10 @@ void Node::log_state_changes(const StorageStatus& st, bool short_of_space) {
   logged_first_pass_ = true;
   was_fs_limited_ = st.quota_limited_by_filesystem;
   if (low && !was_low_)
-    kLog.warn("storage low: {:.1f} MB free, below the reserve of {:.1f} MB: deleting the oldest recordings",
-              st.fs_free_bytes / kMB, st.reserve_bytes / kMB);
-  if (!low && was_low_) kLog.info("storage above its reserve again ({:.1f} MB free)", st.fs_free_bytes / kMB);
+    kLog.warn(
+        "storage low: {:.1f} MB free, below the reserve of {:.1f} MB: the oldest recordings are deleted to keep it",
+        st.fs_free_bytes / kMB, st.reserve_bytes / kMB);
+  if (!low && was_low_) kLog.info("storage no longer low ({:.1f} MB free, twice the reserve)", st.fs_free_bytes / kMB);
   was_low_ = low;
   if (short_of_space && !was_short_)
     kLog.error("storage full: every recording retention may delete is gone and {:.1f} MB are free",

@@ -68,7 +68,7 @@ class Node {
   void delete_segments(const std::vector<std::int64_t>& ids, const std::map<std::int64_t, record::SegmentFile>& rows,
                        std::int64_t now_ms);
   void prune_by_age(const record::RetentionPlan& plan);
-  void log_state_changes(const StorageStatus& st, bool short_of_space);
+  void log_state_changes(const StorageStatus& st, bool low, bool short_of_space);
   record::RetentionLimits limits() const;
   config::ServeConfig config_;
   std::unique_ptr<store::Store> store_;

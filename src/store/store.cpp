@@ -218,8 +218,8 @@ void Store::note_failure_locked(const core::Error& e, const char* what) {
   health_.last_error = e.message;
   ++failures_in_spell_;
   if (changed)
-    kLog.error("{} cannot be stored: {}; keeping them in memory (up to {} events) and retrying", what, e.message,
-               options_.max_pending_events);
+    kLog.error("{} cannot be stored: {}; kept in memory{} and retried", what, e.message,
+               std::string_view(what) == "events" ? fmt::format(" (up to {})", options_.max_pending_events) : "");
 }
 
 void Store::note_success_locked() {

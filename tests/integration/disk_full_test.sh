@@ -196,6 +196,6 @@ check "no 'cannot rollback' in the log" bash -c "! grep -q 'cannot rollback' '$T
 nerr=$(grep -c 'write failed\|cannot open\|cannot create' "$T/node.log")
 check "write failures logged once per state change ($nerr lines), not per packet or event" [ "$nerr" -le 12 ]
 echo "     log lines about storage:"
-grep -E 'retention|storage|store|recording|write failed' "$T/node.log" | head -30 | sed 's/^/       /'
+grep -E 'retention|storage|store|recording|write failed|cannot' "$T/node.log" | head -40 | cut -c1-220 | sed 's/^/       /'
 [ $fail -eq 0 ] || { echo "--- node log (tail)"; tail -40 "$T/node.log"; }
 exit $fail
