@@ -133,7 +133,9 @@ json storage_json(const pipeline::StorageStatus& s) {
           {"recordings_bytes", s.recordings_bytes},
           {"configured_quota_bytes", optional_json(s.configured_quota_bytes)},
           {"effective_quota_bytes", optional_json(s.effective_quota_bytes)},
-          {"quota_limited_by", s.quota_limited_by_filesystem ? "filesystem" : "config"},
+          {"quota_limited_by", !s.effective_quota_bytes        ? "none"
+                               : s.quota_limited_by_filesystem ? "filesystem"
+                                                               : "config"},
           {"segments_deleted", s.segments_deleted},
           {"segment_delete_failures", s.segment_delete_failures},
           {"events_pruned", s.events_pruned},
@@ -300,7 +302,9 @@ int HttpServer::handle(mg_connection* conn) {
       err = HttpError{400, "bad_range", "a clip may be at most 1 hour long", "end"};
     if (err) return send_error(conn, *err);
     auto path = node_.export_clip(*camera, *start, *end);
-    if (!path) return send_error(conn, {404, path.error().code, path.error().message, path.error().path});
+    if (!path)  // no video there (404), or the storage failed writing the clip or its row (503)
+      return send_error(conn, {path.error().code == "no_recording" ? 404 : 503, path.error().code, path.error().message,
+                               path.error().path});
     mg_send_file(conn, path->c_str());  // streamed from disk; clips can be hundreds of MB
     return 200;
   }

@@ -335,7 +335,12 @@ core::Result<std::string> Node::export_clip(const std::string& camera, std::int6
   const std::string path = (fs::path(config_.storage_path) / rel).string();
   if (!fs::exists(path)) {
     if (auto st = record::export_clip(config_.storage_path, files, start_ms, end_ms, path); !st) return st.error();
-    store_->add_export(camera, start_ms, end_ms, rel, core::wall_clock_ms());
+    if (auto st = store_->add_export(camera, start_ms, end_ms, rel, core::wall_clock_ms()); !st) {
+      // Unprotected, the range could be deleted under the clip's feet: no clip rather than a false promise.
+      std::error_code ec;
+      fs::remove(path, ec);
+      return st.error();
+    }
   }
   return path;
 }

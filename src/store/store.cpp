@@ -460,11 +460,13 @@ std::int64_t Store::recordings_bytes() {
   return s.step() ? s.i64(0) : 0;
 }
 
-void Store::add_export(const std::string& camera, std::int64_t start_ms, std::int64_t end_ms, const std::string& path,
-                       std::int64_t now_ms) {
+core::Status Store::add_export(const std::string& camera, std::int64_t start_ms, std::int64_t end_ms,
+                               const std::string& path, std::int64_t now_ms) {
   std::lock_guard lock(m_);
   Stmt s(db_, "INSERT INTO exports(camera, start_ms, end_ms, path, created_ms) VALUES(?,?,?,?,?)");
-  s.bind(1, camera).bind(2, start_ms).bind(3, end_ms).bind(4, path).bind(5, now_ms).run();
+  if (s.bind(1, camera).bind(2, start_ms).bind(3, end_ms).bind(4, path).bind(5, now_ms).run() != SQLITE_DONE)
+    return fail_and_rollback(db_, fmt::format("export {} not recorded", path));
+  return core::Ok{};
 }
 
 std::vector<record::KeepRange> Store::keep_ranges() {

@@ -102,8 +102,9 @@ class Store final : public events::EventSink {
   core::Status delete_segments(const std::vector<std::int64_t>& ids);
   std::int64_t recordings_bytes();
 
-  void add_export(const std::string& camera, std::int64_t start_ms, std::int64_t end_ms, const std::string& path,
-                  std::int64_t now_ms);
+  /// Protects the range from retention; an error when the database refused the row.
+  core::Status add_export(const std::string& camera, std::int64_t start_ms, std::int64_t end_ms,
+                          const std::string& path, std::int64_t now_ms);
   std::vector<record::KeepRange> keep_ranges();
   int schema_version();
 

@@ -80,9 +80,17 @@ cameras:
     rules:
       zones:
         - {name: room, polygon: [[0.02, 0.02], [0.98, 0.02], [0.98, 0.98], [0.02, 0.98]]}
-storage: {path: $STORE, segment_s: 2, retention: {max_disk_gb: 0.1}}
+storage:
+  path: $STORE
+  segment_s: 2
+  retention: {max_disk_gb: 0.1, events_max_age_days: 30, snapshots_max_age_days: 7}
 api: {listen: 127.0.0.1:$APORT}
 YAML
+
+# Snapshots by age: one of 10 days goes, one of 1 day stays.
+mkdir -p "$STORE/snapshots/car"
+echo old >"$STORE/snapshots/car/old.jpg"; touch -d '10 days ago' "$STORE/snapshots/car/old.jpg"
+echo new >"$STORE/snapshots/car/new.jpg"; touch -d '1 day ago' "$STORE/snapshots/car/new.jpg"
 
 echo "== a 12 MiB filesystem, a 100 MB quota, two cameras"
 "$VSP" serve "$T/serve.yml" >"$T/node.log" 2>&1 &
@@ -106,6 +114,8 @@ echo "     lowest free space seen: $min_free bytes in $samples samples"
 check "the disk never fills (never under 64 KiB free; lowest $min_free B)" [ "$max_full_run" -eq 0 ]
 check "free space stays near the reserve (lowest $min_free B >= half of $(jq .reserve_bytes <<<"$st") B)" \
   [ "$min_free" -ge $(( $(jq .reserve_bytes <<<"$st") / 2 )) ]
+check "snapshots pruned by age: 10-day-old gone, 1-day-old kept ($(metric vsp_retention_snapshots_pruned_total))" \
+  bash -c "[ ! -e '$STORE/snapshots/car/old.jpg' ] && [ -e '$STORE/snapshots/car/new.jpg' ] && [ '$(metric vsp_retention_snapshots_pruned_total)' = 1 ]"
 check "retention deleted segments ($(metric vsp_retention_segments_deleted_total))" \
   bash -c "[ '$(metric vsp_retention_segments_deleted_total)' -gt 0 ]"
 check "the oldest segments went (first one, $first_seg, is gone)" bash -c "[ -n '$first_seg' ] && [ ! -e '$STORE/$first_seg' ]"
@@ -189,6 +199,12 @@ check "every segment file is indexed (orphans: $(comm -23 "$T/files" "$T/rows" |
   [ "$(comm -23 "$T/files" "$T/rows" | wc -l)" -eq 0 ]
 check "every indexed segment has its file (missing: $(comm -13 "$T/files" "$T/rows" | wc -l))" \
   [ "$(comm -13 "$T/files" "$T/rows" | wc -l)" -eq 0 ]
+unplayable=0
+while read -r p; do
+  d=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$STORE/$p" 2>/dev/null)
+  [ -n "$d" ] && [ "$d" != N/A ] || { unplayable=$((unplayable + 1)); echo "     unplayable: $p"; }
+done <"$T/rows"
+check "every indexed segment plays, those cut by the full disk included ($(wc -l <"$T/rows") segments)" [ "$unplayable" -eq 0 ]
 check "no half-indexed segment" [ "$(sqlite3 "$STORE/vsp.db" 'SELECT COUNT(*) FROM segments WHERE complete = 0')" -eq 0 ]
 check "events in the database after shutdown: $(sqlite3 "$STORE/vsp.db" 'SELECT COUNT(*) FROM events') of $e2" \
   [ "$(sqlite3 "$STORE/vsp.db" 'SELECT COUNT(*) FROM events')" -ge "$e2" ]

@@ -218,7 +218,7 @@ TEST(Store, segments_are_indexed_open_then_closed) {
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].file.bytes, 1234);
   EXPECT_EQ(s->recordings_bytes(), 1234);
-  s->add_export("gate", 1000, 2000, "exports/x.mp4", 3000);
+  ASSERT_TRUE(s->add_export("gate", 1000, 2000, "exports/x.mp4", 3000).ok());
   ASSERT_EQ(s->keep_ranges().size(), 1u);
   EXPECT_TRUE(s->delete_segments({rows[0].id}).ok());
   EXPECT_TRUE(s->segments(std::nullopt, 0, 10'000, false).empty());
