@@ -192,7 +192,8 @@ void CameraWorker::record_packet(record::Segmenter& seg, const ingest::Packet& p
       log.info("recording resumed after {:.1f} s: {} packet(s) not recorded, {} failed write(s)",
                std::chrono::duration<double>(Clock::now() - rec.failing_since).count(), rec.packets_lost,
                rec.failed_writes);
-      rec = RecordHealth{};
+      rec.failing = false;
+      rec.failed_writes = rec.packets_lost = 0;
       std::lock_guard lock(status_m_);
       recording_failing_ = false;
     }
@@ -236,7 +237,8 @@ void CameraWorker::index_closed(const record::SegmentFile& f, RecordHealth& rec,
 void CameraWorker::index_failed(const core::Error& e, RecordHealth& rec, const core::Logger& log) {
   ++index_errors_;
   ++rec.index_failures;
-  if (!rec.index_failing) log.error("{} (kept and retried by the store)", e.message);
+  if (!rec.index_failing)
+    log.error("{} (the store retries; a segment is indexed at the latest when it closes)", e.message);
   rec.index_failing = true;
   std::lock_guard lock(status_m_);
   index_error_ = e.message;

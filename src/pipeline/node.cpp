@@ -185,8 +185,8 @@ void Node::apply_retention() {
   disk.store_full = health.full;
   const auto plan = record::plan_retention(refs, store_->keep_ranges(), disk, limits(), now_ms);
 
-  // ---- Apply -----------------------------------------------------------------------------------
-  delete_segments(plan.delete_segments, rows, now_ms);
+  // ---- Apply (never on a storage folder that is gone: every file would look deleted) -------------
+  if (measured) delete_segments(plan.delete_segments, rows, now_ms);
   if (now_ms - last_age_prune_ms_ >= 60'000) {
     last_age_prune_ms_ = now_ms;
     prune_by_age(plan);
@@ -195,7 +195,8 @@ void Node::apply_retention() {
 
   // ---- Report ----------------------------------------------------------------------------------
   std::int64_t freed = 0;
-  for (auto id : plan.delete_segments) freed += rows[id].bytes;
+  if (measured)
+    for (auto id : plan.delete_segments) freed += rows[id].bytes;
   st.recordings_bytes = std::max<std::int64_t>(0, disk.recordings_bytes - freed);
   st.reserve_bytes = plan.reserve_bytes;
   if (config_.max_disk_gb) st.configured_quota_bytes = static_cast<std::int64_t>(*config_.max_disk_gb * 1e9);

@@ -145,6 +145,13 @@ Segmenter::WriteResult Segmenter::write(const ingest::Packet& packet, std::int64
     for (int k = 1; fs::exists(im.full_path(s)); ++k) s.path = fmt::format("{}-{}.{}", base, k, ext);
     const fs::path full = im.full_path(s);
     std::error_code ec;
+    // The storage folder itself must exist: when a disk is unplugged its mount point is an empty
+    // folder on another disk, and recording there would fill that one instead.
+    if (!fs::is_directory(im.options.root, ec)) {
+      r.error = make_error("write_failed",
+                           fmt::format("recording {}: the storage folder {} is gone", s.camera, im.options.root));
+      return r;
+    }
     fs::create_directories(full.parent_path(), ec);
     if (ec) {
       r.error = make_error("write_failed",

@@ -172,6 +172,16 @@ check "packets recorded again ($r0 -> $(recorded))" bash -c "[ $(recorded) -gt $
 check "storage state back to ok or low_space" wait_for 10 bash -c \
   "s=\$(curl -s $API/api/cameras | jq -r .storage.state); [ \"\$s\" = ok ] || [ \"\$s\" = low_space ]"
 
+echo "== the storage folder gone for 10 s (renamed away), then back"
+mv "$STORE" "$STORE.away"
+check "recording fails: the storage folder is gone" wait_for 10 bash -c \
+  "curl -s $API/api/cameras | jq -e '[.cameras[] | select(.recording == \"failing\" and (.record_error | test(\"gone\")))] | length == 2' >/dev/null"
+check "storage state says error" wait_for 5 bash -c "[ \"\$(curl -s $API/api/cameras | jq -r .storage.state)\" = error ]"
+check "nothing is written where the folder was" [ ! -e "$STORE" ]
+sleep 5
+mv "$STORE.away" "$STORE"
+check "recording resumes by itself when it is back" wait_for 20 recording_is ok
+
 echo "== every event emitted is in the store"
 same=0
 for _ in $(seq 10); do  # a quiet moment: no event between the two counter reads
