@@ -182,6 +182,7 @@ sleep 5
 [ -e "$STORE" ] && mv "$STORE" "$STORE.recreated"  # keep going with the real folder, after the FAIL above
 mv "$STORE.away" "$STORE"
 check "recording resumes by itself when it is back" wait_for 20 recording_is ok
+check "storage state leaves error" wait_for 10 bash -c "[ \"\$(curl -s $API/api/cameras | jq -r .storage.state)\" != error ]"
 
 echo "== every event emitted is in the store"
 same=0
