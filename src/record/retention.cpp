@@ -59,7 +59,6 @@ RetentionPlan plan_retention(std::vector<SegmentRef> segments, const std::vector
   std::int64_t usage = disk.recordings_bytes;
   auto drop = [&](size_t i) {
     gone[i] = 1;
-    plan.delete_segments.push_back(segments[i].id);
     usage -= segments[i].bytes;
   };
 
@@ -75,11 +74,8 @@ RetentionPlan plan_retention(std::vector<SegmentRef> segments, const std::vector
       if (!gone[i] && !kept(segments[i], keep)) drop(i);
     plan.short_of_space = usage > *plan.effective_quota_bytes;
   }
-  // Oldest first, whichever rule chose them.
-  std::vector<std::int64_t> ordered;
-  for (size_t i = 0; i < segments.size(); ++i)
-    if (gone[i]) ordered.push_back(segments[i].id);
-  plan.delete_segments = std::move(ordered);
+  for (size_t i = 0; i < segments.size(); ++i)  // oldest first, whichever rule chose them
+    if (gone[i]) plan.delete_segments.push_back(segments[i].id);
   return plan;
 }
 
