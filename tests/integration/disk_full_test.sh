@@ -83,7 +83,8 @@ cameras:
 storage:
   path: $STORE
   segment_s: 2
-  retention: {max_disk_gb: 0.1, events_max_age_days: 30, snapshots_max_age_days: 7}
+  max_pending_events: 5000
+  retention: {max_disk_gb: 0.1, min_free_percent: 5, events_max_age_days: 30, snapshots_max_age_days: 7}
 api: {listen: 127.0.0.1:$APORT}
 YAML
 
