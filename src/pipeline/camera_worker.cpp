@@ -22,6 +22,23 @@
 namespace vsp::pipeline {
 
 namespace {
+
+/// The store, with each event's delay (stored now minus when it happened) observed on the way.
+class DelayedStoreSink final : public events::EventSink {
+ public:
+  DelayedStoreSink(store::Store& store, Histograms* h, std::string camera)
+      : store_(store), h_(h), camera_(std::move(camera)) {}
+  void write(const events::Event& e) override {
+    store_.write(e);
+    if (h_) h_->event_delay(camera_, static_cast<double>(core::wall_clock_ms() - e.ts_utc_ms) / 1000.0);
+  }
+  void flush() override { store_.flush(); }
+
+ private:
+  store::Store& store_;
+  Histograms* h_;
+  std::string camera_;
+};
 using Clock = std::chrono::steady_clock;
 
 }  // namespace
@@ -190,7 +207,10 @@ void CameraWorker::ingest_loop(Role role) {
 // ---- Recording: write, index, and say once when it fails and once when it works again -------
 void CameraWorker::record_packet(record::Segmenter& seg, const ingest::Packet& p, RecordHealth& rec,
                                  const core::Logger& log) {
+  const auto t0 = Clock::now();
   const auto w = seg.write(p, core::wall_clock_ms());
+  if (ctx_.histograms)
+    ctx_.histograms->segment_write(config_.name, std::chrono::duration<double>(Clock::now() - t0).count());
   if (w.closed) index_closed(*w.closed, rec, log);
   if (w.opened)
     if (auto id = ctx_.store->segment_opened(*w.opened); !id) index_failed(id.error(), rec, log);
@@ -259,6 +279,7 @@ void CameraWorker::analysis_loop() {
   std::shared_ptr<decode::Decoder> dec;
   FrameSampler sampler(config_.camera.detect_fps);
   std::unique_ptr<CameraAnalysis> core;
+  DelayedStoreSink sink(*ctx_.store, ctx_.histograms, config_.name);
   // A new connection whose first frame starts the core's stream.
   bool pending = false, pending_reconnect = false;
   std::int64_t pending_wall_ms = 0;
@@ -271,13 +292,13 @@ void CameraWorker::analysis_loop() {
     o.nominal_fps = config_.camera.detect_fps.value_or(stream_fps > 0 ? stream_fps : kFallbackFps);
     o.snapshot_dir = (std::filesystem::path(ctx_.storage_root) / "snapshots" / config_.name).string();
     o.snapshot_prefix = fmt::format("snapshots/{}/", config_.name);
-    auto c = CameraAnalysis::create(o, *ctx_.store);
+    auto c = CameraAnalysis::create(o, sink);
     if (c) return std::move(c.value());
     // Plate reading could not start: say so, and keep counting without it.
     set_state(CameraState::failed, c.error().message);
     log.error("{} (analysis continues without plate reading)", c.error().message);
     o.config.anpr.reset();
-    auto plain = CameraAnalysis::create(o, *ctx_.store);
+    auto plain = CameraAnalysis::create(o, sink);
     return plain ? std::move(plain.value()) : nullptr;
   };
   while (!stop_) {

@@ -24,6 +24,7 @@
 #include "decode/decoder.hpp"
 #include "ingest/source.hpp"
 #include "pipeline/detector_pool.hpp"
+#include "pipeline/metrics.hpp"
 #include "pipeline/overlay.hpp"
 #include "record/segmenter.hpp"
 #include "store/store.hpp"
@@ -61,6 +62,7 @@ struct NodeContext {
   std::string storage_root;
   double segment_s = 4;
   std::string site, node;
+  Histograms* histograms = nullptr;  ///< event delay and segment write time go here (optional)
 };
 
 class CameraWorker {

@@ -34,7 +34,9 @@ core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& conf
   if (!store) return store.error();
   n->store_ = std::move(store.value());
   n->recover_segments();
-  NodeContext ctx{n->store_.get(), &n->detectors_, config.storage_path, config.segment_s, config.site, config.node};
+  n->detectors_.set_histograms(&n->histograms_);
+  NodeContext ctx{n->store_.get(), &n->detectors_, config.storage_path, config.segment_s,
+                  config.site,     config.node,    &n->histograms_};
   for (const auto& cam : config.cameras) {
     auto key = n->detectors_.add(cam.camera.detector);
     if (!key) {
@@ -347,14 +349,18 @@ core::Result<std::string> Node::export_clip(const std::string& camera, std::int6
 }
 
 std::string Node::metrics_text() {
-  std::string out;
-  auto family = [&](const char* name, const char* type, const char* help) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  // Read from the components' status at scrape time, serialised by prometheus-cpp with the
+  // histograms (detector latency, event delay, segment write time).
+  Exposition e;
+  auto add = [&](const char* name, const char* type, const char* help, const Exposition::Labels& labels, double v) {
+    if (std::string_view(type) == "counter")
+      e.counter(name, help, labels, v);
+    else
+      e.gauge(name, help, labels, v);
   };
   const auto cams = cameras();
   auto per_camera = [&](const char* name, const char* type, const char* help, auto get) {
-    family(name, type, help);
-    for (const auto& c : cams) out += fmt::format("{}{{camera=\"{}\"}} {}\n", name, c.name, get(c));
+    for (const auto& c : cams) add(name, type, help, {{"camera", c.name}}, static_cast<double>(get(c)));
   };
   per_camera("vsp_camera_up", "gauge", "1 when the camera is streaming",
              [](const CameraStatus& c) { return c.state == "streaming" ? 1 : 0; });
@@ -391,20 +397,18 @@ std::string Node::metrics_text() {
              [](const CameraStatus& c) { return c.fps_in; });
   per_camera("vsp_camera_fps_analysed", "gauge", "analysed frames per second",
              [](const CameraStatus& c) { return c.fps_analysed; });
-  family("vsp_detector_inferences_total", "counter", "detector forward passes");
-  out += fmt::format("vsp_detector_inferences_total {}\n", detectors_.inferences());
-  family("vsp_detector_inference_seconds_total", "counter", "time spent in detector forward passes");
-  out += fmt::format("vsp_detector_inference_seconds_total {:.3f}\n", detectors_.inference_seconds());
-  family("vsp_outbox_pending", "gauge", "events waiting for the uplink");
-  out += fmt::format("vsp_outbox_pending {}\n", store_->outbox_size());
-  family("vsp_recordings_bytes", "gauge", "bytes of recorded segments");
-  out += fmt::format("vsp_recordings_bytes {}\n", store_->recordings_bytes());
-  family("vsp_retention_segments_deleted_total", "counter", "segments deleted by retention");
-  out += fmt::format("vsp_retention_segments_deleted_total {}\n", segments_deleted_.load());
+  add("vsp_detector_inferences_total", "counter", "detector forward passes", {},
+      static_cast<double>(detectors_.inferences()));
+  add("vsp_detector_inference_seconds_total", "counter", "time spent in detector forward passes", {},
+      static_cast<double>(detectors_.inference_seconds()));
+  add("vsp_outbox_pending", "gauge", "events waiting for the uplink", {}, static_cast<double>(store_->outbox_size()));
+  add("vsp_recordings_bytes", "gauge", "bytes of recorded segments", {},
+      static_cast<double>(store_->recordings_bytes()));
+  add("vsp_retention_segments_deleted_total", "counter", "segments deleted by retention", {},
+      static_cast<double>(segments_deleted_.load()));
   const auto st = storage();
   auto gauge = [&](const char* name, const char* type, const char* help, auto v) {
-    family(name, type, help);
-    out += fmt::format("{} {}\n", name, v);
+    add(name, type, help, {}, static_cast<double>(v));
   };
   gauge("vsp_retention_segment_delete_failures_total", "counter", "segment files retention could not delete",
         st.segment_delete_failures);
@@ -423,9 +427,8 @@ std::string Node::metrics_text() {
           *st.effective_quota_bytes);
   gauge("vsp_retention_quota_limited_by_filesystem", "gauge", "1 when the filesystem, not the quota, sets the limit",
         st.quota_limited_by_filesystem ? 1 : 0);
-  family("vsp_storage_state", "gauge", "1 for the storage's current state");
   for (const char* s : {"ok", "low_space", "full", "read_only", "error"})
-    out += fmt::format("vsp_storage_state{{state=\"{}\"}} {}\n", s, st.state == s ? 1 : 0);
+    add("vsp_storage_state", "gauge", "1 for the storage's current state", {{"state", s}}, st.state == s ? 1 : 0);
   gauge("vsp_store_ok", "gauge", "1 when the database takes writes and nothing waits for a retry", st.store.ok ? 1 : 0);
   gauge("vsp_events_received_total", "counter", "events handed to the store", st.store.events_received);
   gauge("vsp_events_stored_total", "counter", "events committed to the database", st.store.events_stored);
@@ -436,7 +439,8 @@ std::string Node::metrics_text() {
   gauge("vsp_store_index_write_failures_total", "counter", "segment index writes that failed",
         st.store.index_write_failures);
   gauge("vsp_store_index_pending", "gauge", "segment rows waiting for a retry", st.store.index_pending);
-  return out;
+  e.add(histograms_.collect());
+  return e.text();
 }
 
 }  // namespace vsp::pipeline

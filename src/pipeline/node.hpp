@@ -15,6 +15,7 @@
 #include "core/result.hpp"
 #include "pipeline/camera_worker.hpp"
 #include "pipeline/detector_pool.hpp"
+#include "pipeline/metrics.hpp"
 #include "record/retention.hpp"
 #include "store/store.hpp"
 
@@ -72,6 +73,7 @@ class Node {
   record::RetentionLimits limits() const;
   config::ServeConfig config_;
   std::unique_ptr<store::Store> store_;
+  Histograms histograms_;  ///< before the pool and the workers, which observe into it
   DetectorPool detectors_;
   std::vector<std::unique_ptr<CameraWorker>> workers_;
   std::thread retention_thread_;

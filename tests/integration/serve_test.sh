@@ -138,6 +138,9 @@ check "pagination with next_cursor" bash -c "c=\$(curl -s '$API/api/events?limit
 check "snapshot is a JPEG" bash -c "curl -s '$API/api/cameras/car/snapshot.jpg' | head -c 3 | od -An -tx1 | grep -q 'ff d8 ff'"
 check "live view is multipart MJPEG" bash -c "curl -s --max-time 3 '$API/api/cameras/car/live.mjpeg' | head -c 2000 | grep -aq -- '--vspframe'"
 check "metrics in Prometheus format" bash -c "curl -s '$API/metrics' | grep -q '^vsp_packets_recorded_total{camera=\"car\"} [1-9]'"
+check "metrics: detector latency histogram" bash -c "curl -s '$API/metrics' | grep -q '^vsp_detector_latency_seconds_bucket{model=\"nanodet_m_320\",le=\"+Inf\"} [1-9]'"
+check "metrics: event delay histogram" bash -c "curl -s '$API/metrics' | grep -q '^vsp_event_delay_seconds_count{camera=\"car\"} [1-9]'"
+check "metrics: segment write histogram" bash -c "curl -s '$API/metrics' | grep -q '^vsp_segment_write_seconds_count{camera=\"car\"} [1-9]'"
 check "page at /" bash -c "curl -s '$API/' | grep -q 'VSP node'"
 
 echo "== RTSP server down for 10 s"
