@@ -64,12 +64,13 @@ struct Segmenter::Impl {
   AVRational in_tb{1, 90000};
   Output out;
   std::optional<SegmentFile> open_seg;
-  std::int64_t seg_first_dts = 0;          ///< input ts of the segment's first packet
-  std::int64_t last_dts = AV_NOPTS_VALUE;  ///< last written, output-relative
-  std::int64_t last_end_ts = 0;            ///< input ts at the end of the last packet written
-  std::optional<std::int64_t> anchor_ms;   ///< wall clock at input ts 0: segment times follow the stream clock
-  long seg_packets = 0;                    ///< packets written to the open segment
-  std::int64_t good_bytes = 0;             ///< file size after the last packet written (all flushed)
+  std::int64_t seg_first_dts = 0;             ///< input ts of the segment's first packet
+  std::int64_t last_dts = AV_NOPTS_VALUE;     ///< last written, output-relative
+  std::int64_t last_end_ts = 0;               ///< input ts at the end of the last packet written
+  std::int64_t prev_in_dts = AV_NOPTS_VALUE;  ///< input dts of the previous packet seen
+  std::optional<std::int64_t> anchor_ms;      ///< wall clock at input ts 0: segment times follow the stream clock
+  long seg_packets = 0;                       ///< packets written to the open segment
+  std::int64_t good_bytes = 0;                ///< file size after the last packet written (all flushed)
   ~Impl() { avcodec_parameters_free(&par); }
 
   fs::path full_path(const SegmentFile& s) const { return fs::path(options.root) / s.path; }
@@ -116,11 +117,15 @@ Segmenter::WriteResult Segmenter::write(const ingest::Packet& packet, std::int64
   Impl& im = *impl_;
   WriteResult r;
   const AVPacket* in = packet.av();
-  std::int64_t dts = in->dts != AV_NOPTS_VALUE ? in->dts : in->pts;
-  std::int64_t pts = in->pts != AV_NOPTS_VALUE ? in->pts : dts;
-  if (dts == AV_NOPTS_VALUE) {  // no timestamps at all: continue from the last packet
-    dts = pts = im.last_end_ts;
-  }
+  // A packet without dts (RTSP often sends the first ones so) follows the previous packet's dts:
+  // taking its pts instead would put a reordered frame's presentation time in decode order and
+  // look like a jump back at the next packet (it cut a 0.5 s stub segment at every connect).
+  std::int64_t dts = in->dts;
+  std::int64_t pts = in->pts;
+  if (dts == AV_NOPTS_VALUE)
+    dts = im.prev_in_dts != AV_NOPTS_VALUE ? im.prev_in_dts + 1 : (pts != AV_NOPTS_VALUE ? pts : im.last_end_ts);
+  if (pts == AV_NOPTS_VALUE || pts < dts) pts = dts;
+  im.prev_in_dts = dts;
   const bool key = packet.keyframe();
   if (!im.open_seg && !key) return r;  // a segment starts on a keyframe
   const double seg_len_s = static_cast<double>(dts - im.seg_first_dts) * av_q2d(im.in_tb);
@@ -135,7 +140,8 @@ Segmenter::WriteResult Segmenter::write(const ingest::Packet& packet, std::int64
     SegmentFile s;
     s.camera = im.options.camera;
     s.start_ms = *im.anchor_ms + ts_ms;
-    const std::string base = segment_rel_path(im.options.camera, wall_ms);
+    // Named after the start it is indexed with, so a file's name and its row agree.
+    const std::string base = segment_rel_path(im.options.camera, s.start_ms);
     // MPEG-TS for the codecs it carries; Matroska (also readable when cut) for the rest, e.g. MJPEG.
     const AVCodecID id = im.par->codec_id;
     const bool ts_ok = id == AV_CODEC_ID_H264 || id == AV_CODEC_ID_HEVC || id == AV_CODEC_ID_MPEG2VIDEO ||
