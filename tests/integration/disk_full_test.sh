@@ -39,11 +39,7 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-wait_for() { local n=$1; shift; for _ in $(seq "$n"); do "$@" && return 0; sleep 1; done; return 1; }
+. "$(dirname "$0")/lib.sh"
 cams() { curl -s --max-time 5 "$API/api/cameras"; }
 metric() { curl -s --max-time 5 "$API/metrics" | awk -v m="$1" '$1 == m { print $2; f = 1 } END { if (!f) print "missing" }'; }
 metric_sum() { curl -s --max-time 5 "$API/metrics" | awk -v m="$1" 'index($1, m "{") == 1 { s += $2 } END { print s + 0 }'; }

@@ -18,12 +18,7 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-# wait_for SECONDS CMD...: polls until CMD succeeds
-wait_for() { local n=$1; shift; for _ in $(seq "$n"); do "$@" && return 0; sleep 1; done; return 1; }
+. "$(dirname "$0")/lib.sh"
 state() { curl -s "$API/api/cameras" | jq -r --arg c "$1" '.cameras[] | select(.name == $c) | .state'; }
 is_state() { [ "$(state "$1")" = "$2" ]; }
 count_events() { curl -s "$API/api/events?camera=$1&type=$2&limit=1000" | jq '.events | length'; }
