@@ -97,7 +97,8 @@ const std::vector<Section>& sections() {
         {"cameras", "list", "(required)", "", ">= 1", "the cameras"},
         {"storage", "map", "", "", "", "recordings, database, retention"},
         {"api", "map", "", "", "", "HTTP API"},
-        {"anpr", "map", "off", "", "", "default plate reading for every camera"}}},
+        {"anpr", "map", "off", "", "", "default plate reading for every camera"},
+        {"uplink", "map", "off", "", "", "send events to a center over NATS JetStream"}}},
       {"cameras[]",
        {{"name", "string", "(required)", "", "[A-Za-z0-9_-]+, unique", "camera name in events, API and paths"},
         {"record_url", "string", "(required)", "", "rtsp://, rtsps://, http(s):// or a file", "stream recorded as is"},
@@ -123,6 +124,11 @@ const std::vector<Section>& sections() {
        {{"max_age_days", "number", "none", "days", "> 0", "delete recordings older than this"},
         {"max_disk_gb", "number", "none", "GB", "> 0", "delete the oldest recordings above this"}}},
       {"api", {{"listen", "string", "127.0.0.1:8080", "", "loopback HOST:PORT", "HTTP API address"}}},
+      {"uplink",
+       {{"nats", "map", "(required)", "", "", "the NATS servers"},
+        {"max_outbox_events", "integer", "1000000", "events", ">= 1", "outbox bound; the oldest are dropped above it"},
+        {"heartbeat_s", "number", "5", "s", "0.1..3600", "heartbeat period"}}},
+      {"uplink.nats", {{"servers", "list of URLs", "(required)", "", "nats://HOST:PORT", "NATS servers"}}},
   };
   return s;
 }
@@ -582,6 +588,30 @@ std::variant<ServeConfig, ConfigErrors> parse_serve_config(const std::string& te
         else
           cfg.listen = *v;
       }
+  }
+  if (const auto up = root["uplink"]; up && r.check_map(up, "uplink", "uplink")) {
+    UplinkConfig u;
+    const auto nats = up["nats"];
+    if (!nats)
+      r.error(up, "uplink.nats", "missing required key 'nats'");
+    else if (r.check_map(nats, "uplink.nats", "uplink.nats")) {
+      const auto servers = nats["servers"];
+      if (!servers || !servers.IsSequence() || servers.size() == 0)
+        r.error(servers ? servers : nats, "uplink.nats.servers", "expected a non-empty list of nats://HOST:PORT");
+      for (size_t i = 0; servers && servers.IsSequence() && i < servers.size(); ++i)
+        if (auto v = r.string(servers[i], fmt::format("uplink.nats.servers[{}]", i))) {
+          if (v->rfind("nats://", 0) != 0 && v->rfind("tls://", 0) != 0)
+            r.error(servers[i], fmt::format("uplink.nats.servers[{}]", i),
+                    fmt::format("expected nats://HOST:PORT, got '{}'", *v));
+          u.servers.push_back(*v);
+        }
+    }
+    if (up["max_outbox_events"])
+      if (auto v = r.number(up["max_outbox_events"], "uplink.max_outbox_events", 1, 1e12))
+        u.max_outbox_events = static_cast<std::int64_t>(*v);
+    if (up["heartbeat_s"])
+      if (auto v = r.number(up["heartbeat_s"], "uplink.heartbeat_s", 0.1, 3600)) u.heartbeat_s = *v;
+    cfg.uplink = u;
   }
   if (!errors.empty()) {
     std::stable_sort(errors.begin(), errors.end(), [](const auto& a, const auto& b) { return a.line < b.line; });

@@ -1,6 +1,7 @@
 #pragma once
 /// `vsp serve` configuration: cameras (each with the same fields as an analyze config), storage,
 /// retention and the API. Parsed by the same declarations and reader as the analyze config.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <variant>
@@ -23,6 +24,14 @@ struct CameraEntry {
   CameraConfig camera;                 ///< detector, detect_fps, tracker, rules
 };
 
+/// `uplink:`: where the node sends its events (NATS JetStream) and how much it keeps while the
+/// broker is away.
+struct UplinkConfig {
+  std::vector<std::string> servers;
+  std::int64_t max_outbox_events = 1000000;
+  double heartbeat_s = 5;
+};
+
 struct ServeConfig {
   std::string site = "local";
   std::string node = "local";
@@ -32,6 +41,7 @@ struct ServeConfig {
   std::optional<double> max_age_days;
   std::optional<double> max_disk_gb;
   std::string listen = "127.0.0.1:8080";
+  std::optional<UplinkConfig> uplink;  ///< absent: events stay on the node
 };
 
 std::variant<ServeConfig, ConfigErrors> parse_serve_config(const std::string& yaml_text, const std::string& file_name);

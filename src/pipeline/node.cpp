@@ -41,6 +41,19 @@ core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& conf
     }
     n->workers_.push_back(std::make_unique<CameraWorker>(cam, *key, ctx));
   }
+  if (config.uplink) {
+    uplink::UplinkOptions uo;
+    uo.servers = config.uplink->servers;
+    uo.site = config.site;
+    uo.node = config.node;
+    uo.max_outbox_events = config.uplink->max_outbox_events;
+    uo.heartbeat_s = config.uplink->heartbeat_s;
+    n->uplink_ = std::make_unique<uplink::Uplink>(uo, *n->store_, [node = n.get()] {
+      std::vector<uplink::CameraState> out;
+      for (const auto& c : node->cameras()) out.push_back({c.name, c.state, c.last_error});
+      return out;
+    });
+  }
   return n;
 }
 
@@ -68,6 +81,7 @@ void Node::recover_segments() {
 }
 
 void Node::start() {
+  if (uplink_) uplink_->start();
   for (auto& w : workers_) w->start();
   retention_thread_ = std::thread([this] {
     while (!stop_) {
@@ -83,6 +97,7 @@ void Node::stop() {
   stop_cv_.notify_all();
   for (auto& w : workers_) w->stop();
   if (retention_thread_.joinable()) retention_thread_.join();
+  if (uplink_) uplink_->stop();  // after the workers: their last events get one drain attempt
 }
 
 std::vector<CameraStatus> Node::cameras() {
@@ -180,6 +195,17 @@ std::string Node::metrics_text() {
   out += fmt::format("vsp_detector_inference_seconds_total {:.3f}\n", detectors_.inference_seconds());
   family("vsp_outbox_pending", "gauge", "events waiting for the uplink");
   out += fmt::format("vsp_outbox_pending {}\n", store_->outbox_size());
+  if (uplink_) {
+    const auto up = uplink_->status();
+    family("vsp_uplink_connected", "gauge", "1 when the uplink is connected to NATS");
+    out += fmt::format("vsp_uplink_connected {}\n", up.connected ? 1 : 0);
+    family("vsp_uplink_published_total", "counter", "events acknowledged by JetStream");
+    out += fmt::format("vsp_uplink_published_total {}\n", up.published_total);
+    family("vsp_uplink_publish_failures_total", "counter", "event publishes not acknowledged (retried)");
+    out += fmt::format("vsp_uplink_publish_failures_total {}\n", up.publish_failures_total);
+    family("vsp_outbox_dropped_total", "counter", "outbox events dropped above uplink.max_outbox_events");
+    out += fmt::format("vsp_outbox_dropped_total {}\n", up.outbox_dropped_total);
+  }
   family("vsp_recordings_bytes", "gauge", "bytes of recorded segments");
   out += fmt::format("vsp_recordings_bytes {}\n", store_->recordings_bytes());
   family("vsp_retention_segments_deleted_total", "counter", "segments deleted by retention");

@@ -14,6 +14,7 @@
 #include "pipeline/camera_worker.hpp"
 #include "pipeline/detector_pool.hpp"
 #include "store/store.hpp"
+#include "uplink/uplink.hpp"
 
 namespace vsp::pipeline {
 
@@ -50,6 +51,7 @@ class Node {
   std::condition_variable stop_cv_;
   std::mutex export_m_;
   std::atomic<long> segments_deleted_{0};
+  std::unique_ptr<uplink::Uplink> uplink_;  ///< present when the config has `uplink:`
 };
 
 }  // namespace vsp::pipeline
