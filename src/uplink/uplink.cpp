@@ -250,11 +250,12 @@ void Uplink::run() {
       if (n == 0) sleep_for(200);
     }
   }
-  // One last bounded attempt so a clean stop leaves as little as possible behind.
-  if (nats_ && natsConnection_Status(nats_->nc) == NATS_CONN_STATUS_CONNECTED) {
-    drain_once();
-    natsConnection_FlushTimeout(nats_->nc, 1000);
+  // A clean stop drains what it can in a few seconds; the rest waits in the outbox for the next run.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (nats_ && natsConnection_Status(nats_->nc) == NATS_CONN_STATUS_CONNECTED &&
+         std::chrono::steady_clock::now() < deadline && drain_once() > 0) {
   }
+  if (nats_) natsConnection_FlushTimeout(nats_->nc, 1000);
 }
 
 }  // namespace vsp::uplink

@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# Nodes -> NATS JetStream -> center -> PostgreSQL, end to end with the real servers on loopback:
+# nats-server (-js) and a throwaway PostgreSQL 15 cluster (initdb/pg_ctl, as the `postgres` user
+# when run as root). Two `vsp serve` nodes analyse the sample clips and feed two `vsp center`
+# processes sharing one durable consumer. Through a center killed with -9 and restarted, NATS
+# stopped for 20 s (outboxes grow, then drain) and a node restarted, the set of event ids in
+# PostgreSQL must equal the union of the nodes' events: 0 lost, 0 doubled; the per-minute rollups
+# must count each event once. Then the search API, counts, nodes and bad input.
+#   center_test.sh VSP
+set -u
+VSP=$1
+DATA=${VSP_DATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/data}
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+T=$(mktemp -d)
+chmod 755 "$T"
+BASE=$((20000 + RANDOM % 20000))
+NPORT=$BASE PGPORT=$((BASE + 1)) C1PORT=$((BASE + 2)) C2PORT=$((BASE + 3)) N1PORT=$((BASE + 4)) N2PORT=$((BASE + 5))
+CENTER=http://127.0.0.1:$C1PORT
+fail=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+wait_for() { local n=$1; shift; for _ in $(seq "$n"); do "$@" && return 0; sleep 1; done; return 1; }
+status_of() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+# ---- PostgreSQL: refuses to run as root, so a throwaway cluster owned by `postgres` ----------------
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+mkdir -p "$T/pg"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$T/pg"
+pg_stop() { as_pg "$PGBIN/pg_ctl" -D "$T/pg/data" -m immediate -w stop >/dev/null 2>&1; }
+cleanup() {
+  for p in ${N1:-} ${N2:-} ${C1:-} ${C2:-} ${NATS:-}; do kill -9 "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  pg_stop
+  if [ "$fail" -ne 0 ]; then
+    for f in "$T"/*.log; do echo "---- $f"; tail -25 "$f"; done
+  fi
+  rm -rf "$T"
+}
+trap cleanup EXIT
+as_pg "$PGBIN/initdb" -D "$T/pg/data" -A trust -U postgres --no-sync -E UTF8 >"$T/initdb.log" 2>&1 ||
+  { bad "initdb"; exit 1; }
+as_pg "$PGBIN/pg_ctl" -D "$T/pg/data" -l "$T/pg/log" -w \
+  -o "-p $PGPORT -k $T/pg -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null || { bad "pg_ctl start"; exit 1; }
+DSN="host=127.0.0.1 port=$PGPORT user=postgres dbname=postgres"
+sql() { psql -X -q -t -A -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -c "$1"; }
+export PGPORT
+export -f sql
+
+# ---- NATS with JetStream (state on disk, so a restart keeps the stream and the consumer) -------------
+start_nats() {
+  nats-server -js -sd "$T/js" -a 127.0.0.1 -p "$NPORT" >>"$T/nats.log" 2>&1 &
+  NATS=$!
+  wait_for 10 bash -c "echo > /dev/tcp/127.0.0.1/$NPORT" 2>/dev/null
+}
+start_nats
+
+# ---- Bad input first: wrong DSN, unknown key -------------------------------------------------------
+cat >"$T/bad_dsn.yml" <<YAML
+nats: {servers: [nats://127.0.0.1:$NPORT]}
+postgres: {dsn: "host=127.0.0.1 port=1 user=postgres dbname=postgres connect_timeout=2"}
+api: {listen: 127.0.0.1:$C1PORT}
+YAML
+out=$("$VSP" center "$T/bad_dsn.yml" 2>&1); rc=$?
+check "center with a wrong DSN exits 1 naming postgres.dsn" \
+  bash -c '[ "$1" -eq 1 ] && grep -q "postgres.dsn: cannot connect" <<<"$2"' _ "$rc" "$out"
+printf 'nats: {servers: [nats://127.0.0.1:%s], replica: 3}\npostgres: {dsn: "x"}\n' "$NPORT" >"$T/bad_key.yml"
+out=$("$VSP" center "$T/bad_key.yml" 2>&1); rc=$?
+check "center config errors read file:line: key: message" \
+  bash -c '[ "$1" -eq 1 ] && grep -q "bad_key.yml:1: nats.replica: unknown key .replica." <<<"$2"' _ "$rc" "$out"
+
+# ---- Two centers on one stream and one durable consumer ---------------------------------------------
+center_cfg() {
+  cat <<YAML
+nats: {servers: [$2], stream: VSP_EVENTS, replicas: 1, ack_wait_s: 3, batch: 200}
+postgres: {dsn: "$DSN"}
+api: {listen: 127.0.0.1:$1}
+YAML
+}
+center_cfg "$C1PORT" "nats://127.0.0.1:$NPORT" >"$T/c1.yml"
+center_cfg "$C2PORT" "nats://127.0.0.1:$NPORT" >"$T/c2.yml"
+start_c1() { "$VSP" center "$T/c1.yml" >>"$T/c1.log" 2>&1 & C1=$!; wait_for 20 curl -sf "$CENTER/healthz" -o /dev/null; }
+start_c1 || bad "center 1 starts"
+"$VSP" center "$T/c2.yml" >>"$T/c2.log" 2>&1 &
+C2=$!
+wait_for 20 curl -sf "http://127.0.0.1:$C2PORT/healthz" -o /dev/null || bad "center 2 starts"
+check "migrations applied once with two centers starting" bash -c "[ \"\$(sql 'SELECT count(*) FROM schema_migrations')\" = 1 ]"
+
+# ---- Two nodes on the sample clips --------------------------------------------------------------------
+node_cfg() {  # SITE NODE PORT CLIP
+  cat <<YAML
+site: $1
+node: $2
+detector: {model: nanodet_m_320}
+cameras:
+  - name: cam
+    record_url: $4
+    record: false
+    detect_fps: 5
+    rules:
+      lines:
+        - {name: mid, p1: [0.02, 0.5], p2: [0.98, 0.5]}
+      zones:
+        - {name: all, polygon: [[0.02, 0.02], [0.98, 0.02], [0.98, 0.98], [0.02, 0.98]], enter_frames: 1, exit_frames: 1}
+storage: {path: $T/$2}
+api: {listen: 127.0.0.1:$3}
+uplink: {nats: {servers: [nats://127.0.0.1:$NPORT]}, heartbeat_s: 1, max_outbox_events: 100000}
+YAML
+}
+node_cfg north n1 "$N1PORT" "$DATA/videos_traffic/car-detection.mp4" >"$T/n1.yml"
+node_cfg south n2 "$N2PORT" "$DATA/videos_people/one-by-one-person-detection.mp4" >"$T/n2.yml"
+start_n1() { "$VSP" serve "$T/n1.yml" >>"$T/n1.log" 2>&1 & N1=$!; wait_for 30 curl -sf "http://127.0.0.1:$N1PORT/healthz" -o /dev/null; }
+start_n2() { "$VSP" serve "$T/n2.yml" >>"$T/n2.log" 2>&1 & N2=$!; wait_for 30 curl -sf "http://127.0.0.1:$N2PORT/healthz" -o /dev/null; }
+start_n1 || bad "node 1 starts"
+start_n2 || bad "node 2 starts"
+metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m {print $2}'; }
+pg_count() { sql "SELECT count(*) FROM events"; }
+more_than() { [ "$(pg_count)" -gt "$1" ]; }
+check "events from both nodes reach PostgreSQL" wait_for 60 bash -c \
+  "[ \"\$(psql -X -t -A -h 127.0.0.1 -p $PGPORT -U postgres -c 'SELECT count(DISTINCT node) FROM events')\" = 2 ]"
+
+# ---- Center killed with -9 mid-stream, then restarted -----------------------------------------------
+kill -9 "$C1"; wait "$C1" 2>/dev/null
+sleep 3
+start_c1 || bad "center 1 restarts"
+n=$(pg_count)
+check "events keep arriving after the center restart" wait_for 30 more_than "$n"
+
+# ---- NATS stopped for 20 s: outboxes grow, the nodes say so, then drain -------------------------------
+kill -TERM "$NATS"; wait "$NATS" 2>/dev/null
+sleep 20
+p1=$(metric "$N1PORT" vsp_outbox_pending); p2=$(metric "$N2PORT" vsp_outbox_pending)
+echo "     outbox during the outage: n1=$p1 n2=$p2"
+check "outbox grows while NATS is down (visible in /metrics)" bash -c "[ \$(( $p1 + $p2 )) -gt 0 ]"
+check "uplink reports disconnected" bash -c "[ \"$(metric "$N1PORT" vsp_uplink_connected)\" = 0 ]"
+start_nats
+drained() { [ "$(metric "$N1PORT" vsp_outbox_pending)" -lt 5 ] && [ "$(metric "$N2PORT" vsp_outbox_pending)" -lt 5 ]; }
+check "outboxes drain when NATS returns" wait_for 40 drained
+
+# ---- A node restarted -------------------------------------------------------------------------------
+kill -TERM "$N1"; wait "$N1" 2>/dev/null
+start_n1 || bad "node 1 restarts"
+sleep 8
+
+# ---- The end: nodes stop cleanly (last drain), the centers catch up ----------------------------------
+kill -TERM "$N1" "$N2"; wait "$N1" "$N2" 2>/dev/null
+N1= N2=
+node_ids() { sqlite3 "$T/$1/vsp.db" "SELECT id FROM events"; }
+{ node_ids n1; node_ids n2; } | sort >"$T/node_ids"
+left=$(( $(sqlite3 "$T/n1/vsp.db" "SELECT count(*) FROM outbox") + $(sqlite3 "$T/n2/vsp.db" "SELECT count(*) FROM outbox") ))
+total=$(wc -l <"$T/node_ids")
+caught_up() { [ "$(pg_count)" -ge "$total" ]; }
+wait_for 30 caught_up
+sql "SELECT id FROM events" | sort >"$T/pg_ids"
+lost=$(comm -23 "$T/node_ids" "$T/pg_ids" | wc -l)
+extra=$(comm -13 "$T/node_ids" "$T/pg_ids" | wc -l)
+doubled=$(sql "SELECT count(*) - count(DISTINCT id) FROM events")
+echo "     node events: $total, in PostgreSQL: $(pg_count), lost: $lost, unknown: $extra, doubled: $doubled, outbox left: $left"
+check "enough events to mean something (>= 20)" bash -c "[ $total -ge 20 ]"
+check "0 lost" bash -c "[ $lost -eq 0 ]"
+check "0 doubled and nothing unknown" bash -c "[ $doubled -eq 0 ] && [ $extra -eq 0 ]"
+check "outboxes empty after a clean stop" bash -c "[ $left -eq 0 ]"
+check "rollups count each event once" bash -c "[ \"$(sql 'SELECT sum(n) FROM counts_1m')\" = $total ]"
+check "events table is partitioned by day" bash -c "[ \"\$(sql \"SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass\")\" -ge 1 ]"
+check "the second center took part (shared consumer)" bash -c "[ \"\$(curl -s http://127.0.0.1:$C2PORT/metrics | awk '\$1 == \"vsp_center_messages_received_total\" {print \$2}')\" -gt 0 ]"
+
+# ---- Search API ---------------------------------------------------------------------------------------
+all_pages() {  # QUERY: follows next_cursor with limit=7, prints one id per line
+  local cursor="" q=$1
+  while :; do
+    body=$(curl -s "$CENTER/api/events?$q&limit=7${cursor:+&cursor=$cursor}")
+    jq -r '.events[].id' <<<"$body"
+    cursor=$(jq -r '.next_cursor // empty' <<<"$body")
+    [ -z "$cursor" ] && break
+  done
+}
+n1_pg=$(sql "SELECT count(*) FROM events WHERE site = 'north' AND node = 'n1'")
+all_pages "site=north&node=n1" | sort >"$T/api_n1"
+check "cursor paging returns every event of a node once" bash -c \
+  "[ \$(wc -l <'$T/api_n1') -eq $n1_pg ] && [ \$(sort -u '$T/api_n1' | wc -l) -eq $n1_pg ] && [ $n1_pg -gt 0 ]"
+cnt_type=$(sql "SELECT count(*) FROM events WHERE camera = 'cam' AND type = 'zone_enter' AND node = 'n2'")
+got=$(curl -s "$CENTER/api/events?site=south&node=n2&camera=cam&type=zone_enter&limit=1000" | jq '.events | length')
+check "filters site/node/camera/type" bash -c "[ '$got' = '$cnt_type' ]"
+first=$(sql "SELECT ts_utc FROM events ORDER BY ts_utc LIMIT 1 OFFSET 3")
+since=$(date -u -d "$first" +%Y-%m-%dT%H:%M:%S.%3NZ)
+want=$(sql "SELECT count(*) FROM events WHERE ts_utc >= '$since'")
+got=$(all_pages "since=$since" | wc -l)
+check "time filter (since)" bash -c "[ '$got' = '$want' ]"
+cls=$(sql "SELECT class FROM events WHERE class <> '' LIMIT 1")
+want=$(sql "SELECT count(*) FROM events WHERE class = '$cls'")
+got=$(all_pages "class=$cls" | wc -l)
+check "class filter" bash -c "[ '$got' = '$want' ]"
+check "unknown site is 404 unknown_site" bash -c \
+  "[ \"\$(curl -s '$CENTER/api/events?site=nowhere' | jq -r .code)\" = unknown_site ]"
+check "unknown node is 404 unknown_node" bash -c \
+  "[ \$(curl -s -o /dev/null -w '%{http_code}' '$CENTER/api/events?site=north&node=n9') = 404 ]"
+check "malformed time is 400 bad_time with path" bash -c \
+  "[ \"\$(curl -s '$CENTER/api/events?since=yesterday' | jq -r '.code + \" \" + .path')\" = 'bad_time since' ]"
+check "malformed cursor is 400" bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' '$CENTER/api/events?cursor=zzz') = 400 ]"
+check "unknown parameter is 400" bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' '$CENTER/api/events?camra=x') = 400 ]"
+check "bad limit is 400" bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' '$CENTER/api/events?limit=5000') = 400 ]"
+check "bad plate_match is 400" bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' '$CENTER/api/events?plate=AB&plate_match=regex') = 400 ]"
+# ---- Counts from the rollups, nodes from the heartbeats ---------------------------------------------
+for b in 1m 1h 1d; do
+  s=$(curl -s "$CENTER/api/counts?bucket=$b&since=2000-01-01T00:00:00Z" |
+    jq '[.series[].points[] | to_entries[] | select(.key != "t") | .value] | add')
+  check "counts ($b buckets) add up to every event" bash -c "[ '$s' = '$total' ]"
+done
+check "bad bucket is 400" bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' '$CENTER/api/counts?bucket=2m') = 400 ]"
+nodes=$(curl -s "$CENTER/api/nodes")
+check "nodes: both, with their camera states" bash -c \
+  "[ \"\$(jq -r '[.nodes[] | .site + \"/\" + .node + \":\" + .cameras[0].name] | join(\",\")' <<<'$nodes')\" = 'north/n1:cam,south/n2:cam' ]"
+
+# ---- A center whose NATS is unreachable keeps serving and retries -------------------------------------
+center_cfg "$C2PORT" "nats://127.0.0.1:1" >"$T/c3.yml"
+kill -TERM "$C2"; wait "$C2" 2>/dev/null
+"$VSP" center "$T/c3.yml" >>"$T/c3.log" 2>&1 &
+C2=$!
+check "center with NATS unreachable serves search" wait_for 20 bash -c \
+  "[ \$(curl -s -o /dev/null -w '%{http_code}' 'http://127.0.0.1:$C2PORT/api/events?limit=1') = 200 ]"
+check "and says it retries" wait_for 10 grep -q "cannot connect.*retrying" "$T/c3.log"
+kill -TERM "$C2"; wait "$C2"
+check "center stops cleanly on SIGTERM" bash -c "[ $? -eq 0 ]"
+C2=
+
+[ "$fail" -eq 0 ] && echo "center_test: all passed" || echo "center_test: FAILED"
+exit $fail
