@@ -6,9 +6,11 @@
 # stopped for 20 s (outboxes grow, then drain) and a node restarted, the set of event ids in
 # PostgreSQL must equal the union of the nodes' events: 0 lost, 0 doubled; the per-minute rollups
 # must count each event once. Then the search API, counts, nodes and bad input.
-#   center_test.sh VSP
+# A third, synthetic node (the real store and uplink, 100 events/s, plate reads among them) keeps
+# batches in flight while things fail.
+#   center_test.sh VSP UPLINK_LOAD
 set -u
-VSP=$1
+VSP=$1 LOAD=$2
 DATA=${VSP_DATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/data}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 T=$(mktemp -d)
@@ -29,7 +31,7 @@ mkdir -p "$T/pg"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$T/pg"
 pg_stop() { as_pg "$PGBIN/pg_ctl" -D "$T/pg/data" -m immediate -w stop >/dev/null 2>&1; }
 cleanup() {
-  for p in ${N1:-} ${N2:-} ${C1:-} ${C2:-} ${NATS:-}; do kill -9 "$p" 2>/dev/null; done
+  for p in ${N1:-} ${N2:-} ${L1:-} ${C1:-} ${C2:-} ${NATS:-}; do kill -9 "$p" 2>/dev/null; done
   wait 2>/dev/null
   pg_stop
   if [ "$fail" -ne 0 ]; then
@@ -113,11 +115,13 @@ start_n1() { "$VSP" serve "$T/n1.yml" >>"$T/n1.log" 2>&1 & N1=$!; wait_for 30 cu
 start_n2() { "$VSP" serve "$T/n2.yml" >>"$T/n2.log" 2>&1 & N2=$!; wait_for 30 curl -sf "http://127.0.0.1:$N2PORT/healthz" -o /dev/null; }
 start_n1 || bad "node 1 starts"
 start_n2 || bad "node 2 starts"
+"$LOAD" "$T/load.db" "nats://127.0.0.1:$NPORT" east l1 100 >"$T/load.out" 2>"$T/load.log" &
+L1=$!
 metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m {print $2}'; }
 pg_count() { sql "SELECT count(*) FROM events"; }
 more_than() { [ "$(pg_count)" -gt "$1" ]; }
-check "events from both nodes reach PostgreSQL" wait_for 60 bash -c \
-  "[ \"\$(psql -X -t -A -h 127.0.0.1 -p $PGPORT -U postgres -c 'SELECT count(DISTINCT node) FROM events')\" = 2 ]"
+check "events from all three nodes reach PostgreSQL" wait_for 60 bash -c \
+  "[ \"\$(sql 'SELECT count(DISTINCT node) FROM events')\" = 3 ]"
 
 # ---- Center killed with -9 mid-stream, then restarted -----------------------------------------------
 kill -9 "$C1"; wait "$C1" 2>/dev/null
@@ -143,11 +147,13 @@ start_n1 || bad "node 1 restarts"
 sleep 8
 
 # ---- The end: nodes stop cleanly (last drain), the centers catch up ----------------------------------
-kill -TERM "$N1" "$N2"; wait "$N1" "$N2" 2>/dev/null
-N1= N2=
-node_ids() { sqlite3 "$T/$1/vsp.db" "SELECT id FROM events"; }
-{ node_ids n1; node_ids n2; } | sort >"$T/node_ids"
-left=$(( $(sqlite3 "$T/n1/vsp.db" "SELECT count(*) FROM outbox") + $(sqlite3 "$T/n2/vsp.db" "SELECT count(*) FROM outbox") ))
+kill -TERM "$N1" "$N2" "$L1"; wait "$N1" "$N2" "$L1" 2>/dev/null
+N1= N2= L1=
+echo "     synthetic node: $(cat "$T/load.out")"
+node_ids() { sqlite3 "$1" "SELECT id FROM events"; }
+outbox_left() { sqlite3 "$1" "SELECT count(*) FROM outbox"; }
+{ node_ids "$T/n1/vsp.db"; node_ids "$T/n2/vsp.db"; node_ids "$T/load.db"; } | sort >"$T/node_ids"
+left=$(( $(outbox_left "$T/n1/vsp.db") + $(outbox_left "$T/n2/vsp.db") + $(outbox_left "$T/load.db") ))
 total=$(wc -l <"$T/node_ids")
 caught_up() { [ "$(pg_count)" -ge "$total" ]; }
 wait_for 30 caught_up
@@ -156,7 +162,9 @@ lost=$(comm -23 "$T/node_ids" "$T/pg_ids" | wc -l)
 extra=$(comm -13 "$T/node_ids" "$T/pg_ids" | wc -l)
 doubled=$(sql "SELECT count(*) - count(DISTINCT id) FROM events")
 echo "     node events: $total, in PostgreSQL: $(pg_count), lost: $lost, unknown: $extra, doubled: $doubled, outbox left: $left"
-check "enough events to mean something (>= 20)" bash -c "[ $total -ge 20 ]"
+check "enough events to mean something (>= 2000)" bash -c "[ $total -ge 2000 ]"
+check "the sample-clip nodes contributed (>= 10 events)" bash -c \
+  "[ \$(sql \"SELECT count(*) FROM events WHERE node IN ('n1', 'n2')\") -ge 10 ]"
 check "0 lost" bash -c "[ $lost -eq 0 ]"
 check "0 doubled and nothing unknown" bash -c "[ $doubled -eq 0 ] && [ $extra -eq 0 ]"
 check "outboxes empty after a clean stop" bash -c "[ $left -eq 0 ]"
@@ -199,6 +207,13 @@ check "malformed time is 400 bad_time with path" bash -c \
 check "malformed cursor is 400" bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' '$CENTER/api/events?cursor=zzz') = 400 ]"
 check "unknown parameter is 400" bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' '$CENTER/api/events?camra=x') = 400 ]"
 check "bad limit is 400" bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' '$CENTER/api/events?limit=5000') = 400 ]"
+plates() { curl -s "$CENTER/api/events?plate=$1&plate_match=$2&limit=1000" | jq -r '[.events[].text] | unique | join(",")'; }
+check "plate exact" bash -c "[ \"$(plates ABC1234 exact)\" = ABC1234 ]"
+check "plate prefix" bash -c "[ \"$(plates abc prefix)\" = ABC1234,ABC1235 ]"
+check "plate fuzzy (one edit away)" bash -c "[ \"$(plates ABC1234 fuzzy)\" = ABC1234,ABC1235,ABD1234 ]"
+want=$(sql "SELECT count(*) FROM events WHERE text = 'XYZ9876'")
+got=$(all_pages "plate=XYZ9876" | wc -l)
+check "plate search finds every read of a plate" bash -c "[ $got = $want ] && [ $want -gt 0 ]"
 check "bad plate_match is 400" bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' '$CENTER/api/events?plate=AB&plate_match=regex') = 400 ]"
 # ---- Counts from the rollups, nodes from the heartbeats ---------------------------------------------
 for b in 1m 1h 1d; do
@@ -208,8 +223,8 @@ for b in 1m 1h 1d; do
 done
 check "bad bucket is 400" bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' '$CENTER/api/counts?bucket=2m') = 400 ]"
 nodes=$(curl -s "$CENTER/api/nodes")
-check "nodes: both, with their camera states" bash -c \
-  "[ \"\$(jq -r '[.nodes[] | .site + \"/\" + .node + \":\" + .cameras[0].name] | join(\",\")' <<<'$nodes')\" = 'north/n1:cam,south/n2:cam' ]"
+check "nodes: all three, with their cameras" bash -c \
+  "[ \"\$(jq -r '[.nodes[] | .site + \"/\" + .node + \":\" + .cameras[0].name] | join(\",\")' <<<'$nodes')\" = 'east/l1:lane1,north/n1:cam,south/n2:cam' ]"
 
 # ---- A center whose NATS is unreachable keeps serving and retries -------------------------------------
 center_cfg "$C2PORT" "nats://127.0.0.1:1" >"$T/c3.yml"
