@@ -2,9 +2,9 @@
 # Nodes -> NATS JetStream -> center -> PostgreSQL, end to end with the real servers on loopback:
 # nats-server (-js) and a throwaway PostgreSQL 15 cluster (initdb/pg_ctl, as the `postgres` user
 # when run as root). Two `vsp serve` nodes analyse the sample clips and feed two `vsp center`
-# processes sharing one durable consumer. Through a center killed with -9 and restarted, NATS
-# stopped for 20 s (outboxes grow, then drain) and a node restarted, the set of event ids in
-# PostgreSQL must equal the union of the nodes' events: 0 lost, 0 doubled; the per-minute rollups
+# processes sharing one durable consumer. Through the JetStream stream leader killed with -9
+# (3-server cluster, R3 stream), a center killed with -9 and restarted, NATS stopped for 20 s
+# (outboxes grow, then drain) and a node restarted, the set of event ids in PostgreSQL must equal the union of the nodes' events: 0 lost, 0 doubled; the per-minute rollups
 # must count each event once. Then the search API, counts, nodes and bad input.
 # A third, synthetic node (the real store and uplink, 100 events/s, plate reads among them) keeps
 # batches in flight while things fail.
@@ -16,7 +16,7 @@ PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 T=$(mktemp -d)
 chmod 755 "$T"
 BASE=$((20000 + RANDOM % 20000))
-NPORT=$BASE PGPORT=$((BASE + 1)) C1PORT=$((BASE + 2)) C2PORT=$((BASE + 3)) N1PORT=$((BASE + 4)) N2PORT=$((BASE + 5))
+NP1=$BASE NP2=$((BASE + 6)) NP3=$((BASE + 7)) PGPORT=$((BASE + 1)) C1PORT=$((BASE + 2)) C2PORT=$((BASE + 3)) N1PORT=$((BASE + 4)) N2PORT=$((BASE + 5))
 CENTER=http://127.0.0.1:$C1PORT
 fail=0
 ok() { echo "ok   $*"; }
@@ -31,7 +31,7 @@ mkdir -p "$T/pg"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$T/pg"
 pg_stop() { as_pg "$PGBIN/pg_ctl" -D "$T/pg/data" -m immediate -w stop >/dev/null 2>&1; }
 cleanup() {
-  for p in ${N1:-} ${N2:-} ${L1:-} ${C1:-} ${C2:-} ${NATS:-}; do kill -9 "$p" 2>/dev/null; done
+  for p in ${N1:-} ${N2:-} ${L1:-} ${C1:-} ${C2:-} ${NATS[*]:-}; do kill -9 "$p" 2>/dev/null; done
   wait 2>/dev/null
   pg_stop
   if [ "$fail" -ne 0 ]; then
@@ -49,24 +49,56 @@ sql() { psql -X -q -t -A -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -c "$
 export PGPORT
 export -f sql
 
-# ---- NATS with JetStream (state on disk, so a restart keeps the stream and the consumer) -------------
-start_nats() {
-  nats-server -js -sd "$T/js" -a 127.0.0.1 -p "$NPORT" >>"$T/nats.log" 2>&1 &
-  NATS=$!
-  wait_for 10 bash -c "echo > /dev/tcp/127.0.0.1/$NPORT" 2>/dev/null
+# ---- NATS: a 3-server JetStream cluster (state on disk, so restarts keep the stream and consumer) ------
+NPORTS=("$NP1" "$NP2" "$NP3")
+NURLS="nats://127.0.0.1:$NP1, nats://127.0.0.1:$NP2, nats://127.0.0.1:$NP3"
+declare -a NATS=()
+start_nats_server() {  # INDEX 0..2
+  local i=$1
+  cat >"$T/nats$i.conf" <<CONF
+server_name: n$i
+listen: 127.0.0.1:${NPORTS[$i]}
+http: 127.0.0.1:$((BASE + 10 + i))
+jetstream { store_dir: "$T/js$i", max_file_store: 1GB, max_memory_store: 64MB }
+cluster {
+  name: vsp
+  listen: 127.0.0.1:$((BASE + 20 + i))
+  routes: [nats-route://127.0.0.1:$((BASE + 20)), nats-route://127.0.0.1:$((BASE + 21)), nats-route://127.0.0.1:$((BASE + 22))]
 }
-start_nats
+CONF
+  nats-server -c "$T/nats$i.conf" >>"$T/nats$i.log" 2>&1 &
+  NATS[$i]=$!
+}
+meta_leader() { curl -s "http://127.0.0.1:$((BASE + 10))/jsz" | jq -e '.meta_cluster.leader // empty' >/dev/null; }
+start_nats() {
+  for i in 0 1 2; do start_nats_server "$i"; done
+  wait_for 20 meta_leader
+}
+stop_nats() {
+  for i in 0 1 2; do kill -TERM "${NATS[$i]}" 2>/dev/null; done
+  wait "${NATS[@]}" 2>/dev/null
+}
+# The server leading the stream's replicas (index 0..2), from any live server's monitoring port.
+stream_leader() {
+  for i in 0 1 2; do
+    l=$(curl -s "http://127.0.0.1:$((BASE + 10 + i))/jsz?accounts=true&streams=true" |
+      jq -r '[.account_details[]?.stream_detail[]? | select(.name == "VSP_EVENTS") | .cluster.leader] | first // empty')
+    [ -n "$l" ] && { echo "${l#n}"; return 0; }
+  done
+  return 1
+}
+start_nats || { bad "NATS cluster elects a leader"; exit 1; }
 
 # ---- Bad input first: wrong DSN, unknown key -------------------------------------------------------
 cat >"$T/bad_dsn.yml" <<YAML
-nats: {servers: [nats://127.0.0.1:$NPORT]}
+nats: {servers: [$NURLS]}
 postgres: {dsn: "host=127.0.0.1 port=1 user=postgres dbname=postgres connect_timeout=2"}
 api: {listen: 127.0.0.1:$C1PORT}
 YAML
 out=$("$VSP" center "$T/bad_dsn.yml" 2>&1); rc=$?
 check "center with a wrong DSN exits 1 naming postgres.dsn" \
   bash -c '[ "$1" -eq 1 ] && grep -q "postgres.dsn: cannot connect" <<<"$2"' _ "$rc" "$out"
-printf 'nats: {servers: [nats://127.0.0.1:%s], replica: 3}\npostgres: {dsn: "x"}\n' "$NPORT" >"$T/bad_key.yml"
+printf 'nats: {servers: [%s], replica: 3}\npostgres: {dsn: "x"}\n' "$NURLS" >"$T/bad_key.yml"
 out=$("$VSP" center "$T/bad_key.yml" 2>&1); rc=$?
 check "center config errors read file:line: key: message" \
   bash -c '[ "$1" -eq 1 ] && grep -q "bad_key.yml:1: nats.replica: unknown key .replica." <<<"$2"' _ "$rc" "$out"
@@ -74,13 +106,13 @@ check "center config errors read file:line: key: message" \
 # ---- Two centers on one stream and one durable consumer ---------------------------------------------
 center_cfg() {
   cat <<YAML
-nats: {servers: [$2], stream: VSP_EVENTS, replicas: 1, ack_wait_s: 3, batch: 200}
+nats: {servers: [$2], stream: VSP_EVENTS, replicas: 3, ack_wait_s: 3, batch: 200}
 postgres: {dsn: "$DSN"}
 api: {listen: 127.0.0.1:$1}
 YAML
 }
-center_cfg "$C1PORT" "nats://127.0.0.1:$NPORT" >"$T/c1.yml"
-center_cfg "$C2PORT" "nats://127.0.0.1:$NPORT" >"$T/c2.yml"
+center_cfg "$C1PORT" "$NURLS" >"$T/c1.yml"
+center_cfg "$C2PORT" "$NURLS" >"$T/c2.yml"
 start_c1() { "$VSP" center "$T/c1.yml" >>"$T/c1.log" 2>&1 & C1=$!; wait_for 20 curl -sf "$CENTER/healthz" -o /dev/null; }
 start_c1 || bad "center 1 starts"
 "$VSP" center "$T/c2.yml" >>"$T/c2.log" 2>&1 &
@@ -106,7 +138,7 @@ cameras:
         - {name: all, polygon: [[0.02, 0.02], [0.98, 0.02], [0.98, 0.98], [0.02, 0.98]], enter_frames: 1, exit_frames: 1}
 storage: {path: $T/$2}
 api: {listen: 127.0.0.1:$3}
-uplink: {nats: {servers: [nats://127.0.0.1:$NPORT]}, heartbeat_s: 1, max_outbox_events: 100000}
+uplink: {nats: {servers: [$NURLS]}, heartbeat_s: 1, max_outbox_events: 100000}
 YAML
 }
 node_cfg north n1 "$N1PORT" "$DATA/videos_traffic/car-detection.mp4" >"$T/n1.yml"
@@ -115,13 +147,25 @@ start_n1() { "$VSP" serve "$T/n1.yml" >>"$T/n1.log" 2>&1 & N1=$!; wait_for 30 cu
 start_n2() { "$VSP" serve "$T/n2.yml" >>"$T/n2.log" 2>&1 & N2=$!; wait_for 30 curl -sf "http://127.0.0.1:$N2PORT/healthz" -o /dev/null; }
 start_n1 || bad "node 1 starts"
 start_n2 || bad "node 2 starts"
-"$LOAD" "$T/load.db" "nats://127.0.0.1:$NPORT" east l1 100 >"$T/load.out" 2>"$T/load.log" &
+"$LOAD" "$T/load.db" "$(tr -d ' ' <<<"$NURLS")" east l1 100 >"$T/load.out" 2>"$T/load.log" &
 L1=$!
 metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m {print $2}'; }
 pg_count() { sql "SELECT count(*) FROM events"; }
 more_than() { [ "$(pg_count)" -gt "$1" ]; }
 check "events from all three nodes reach PostgreSQL" wait_for 60 bash -c \
   "[ \"\$(sql 'SELECT count(DISTINCT node) FROM events')\" = 3 ]"
+
+# ---- The JetStream leader of the stream killed with -9 mid-stream, then back --------------------------
+leader=$(stream_leader)
+if [ -z "$leader" ]; then
+  bad "stream leader found"
+else
+  echo "     stream leader: n$leader (killed)"
+  kill -9 "${NATS[$leader]}"; wait "${NATS[$leader]}" 2>/dev/null
+  n=$(pg_count)
+  check "events keep arriving with the stream leader dead" wait_for 40 more_than "$((n + 200))"
+  start_nats_server "$leader"
+fi
 
 # ---- Center killed with -9 mid-stream, then restarted -----------------------------------------------
 kill -9 "$C1"; wait "$C1" 2>/dev/null
@@ -130,8 +174,9 @@ start_c1 || bad "center 1 restarts"
 n=$(pg_count)
 check "events keep arriving after the center restart" wait_for 30 more_than "$n"
 
-# ---- NATS stopped for 20 s: outboxes grow, the nodes say so, then drain -------------------------------
-kill -TERM "$NATS"; wait "$NATS" 2>/dev/null
+# ---- NATS (all three servers) stopped for 20 s: outboxes grow, the nodes say so, then drain ------------
+sleep 2
+stop_nats
 sleep 20
 p1=$(metric "$N1PORT" vsp_outbox_pending); p2=$(metric "$N2PORT" vsp_outbox_pending)
 echo "     outbox during the outage: n1=$p1 n2=$p2"

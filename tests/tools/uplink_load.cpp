@@ -1,12 +1,13 @@
 // uplink_load: a synthetic node for the center's tests and benchmark. Writes events into a real
 // node store (SQLite, event + outbox row in one transaction) at a given rate and drains them with
 // the real uplink to NATS JetStream. Every 10th event is a plate read (for plate search).
-//   uplink_load DB NATS_URL SITE NODE RATE_PER_S [MAX_EVENTS]
+//   uplink_load DB NATS_URL[,NATS_URL...] SITE NODE RATE_PER_S [MAX_EVENTS]
 // Stops on SIGTERM/SIGINT or after MAX_EVENTS; then drains (bounded) and prints
 // "written N outbox M" on stdout.
 #include <fmt/format.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -37,7 +38,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   vsp::uplink::UplinkOptions o;
-  o.servers = {url};
+  for (size_t pos = 0; pos <= url.size();) {  // NATS_URL may list several, comma-separated
+    const auto comma = std::min(url.find(',', pos), url.size());
+    o.servers.push_back(url.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
   o.site = site;
   o.node = node;
   o.heartbeat_s = 1;
