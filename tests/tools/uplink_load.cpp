@@ -2,8 +2,8 @@
 // node store (SQLite, event + outbox row in one transaction) at a given rate and drains them with
 // the real uplink to NATS JetStream. Every 10th event is a plate read (for plate search).
 //   uplink_load DB NATS_URL[,NATS_URL...] SITE NODE RATE_PER_S [MAX_EVENTS]
-// Stops on SIGTERM/SIGINT or after MAX_EVENTS; then drains (bounded) and prints
-// "written N outbox M" on stdout.
+// Stops on SIGTERM/SIGINT, or after MAX_EVENTS and the outbox drained; prints
+// "written N outbox M write_s S drained_s S" on stdout.
 #include <fmt/format.h>
 #include <signal.h>
 
@@ -80,7 +80,14 @@ int main(int argc, char** argv) {
     (*store)->write(e);
     ++written;
   }
+  const double write_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // With MAX_EVENTS (the benchmark), wait up to 300 s for the uplink to drain the outbox.
+  const auto drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
+  while (max_events >= 0 && !g_stop && (*store)->outbox_size() > 0 && std::chrono::steady_clock::now() < drain_deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const double drained_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   up.stop();
-  fmt::print("written {} outbox {}\n", written, (*store)->outbox_size());
+  fmt::print("written {} outbox {} write_s {:.2f} drained_s {:.2f}\n", written, (*store)->outbox_size(), write_s,
+             drained_s);
   return 0;
 }
