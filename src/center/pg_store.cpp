@@ -314,7 +314,18 @@ core::Result<int> PgStore::insert_batch(const std::vector<IncomingEvent>& batch)
                  "         ORDER BY 1, 2, 3, 4, 5, 6 "
                  "  ON CONFLICT (site, node, camera, rule, minute, key) DO UPDATE SET n = counts_1m.n + EXCLUDED.n) "
                  "SELECT count(*) FROM ins");
-  if (!ins.ok() || ins.rows() != 1) return fail("postgres: insert failed");
+  if (!ins.ok() || ins.rows() != 1) {
+    // A day partition dropped behind our back (retention): forget what we knew, the retry recreates it.
+    const char* state = PQresultErrorField(ins.get(), PG_DIAG_SQLSTATE);
+    if (state && std::string(state) == "23514") {
+      std::lock_guard lock(m_);
+      partition_days_.clear();
+      auto e = fail("postgres: insert failed");
+      e.code = "pg_unavailable";  // retryable
+      return e;
+    }
+    return fail("postgres: insert failed");
+  }
   const int inserted = static_cast<int>(ins.i64(0, 0));
   if (!exec(c, "COMMIT").ok()) return fail("postgres: COMMIT failed");
   return inserted;

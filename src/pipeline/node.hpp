@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +31,10 @@ class Node {
   CameraWorker* camera(const std::string& name);
   store::Store& store() { return *store_; }
   const config::ServeConfig& config() const { return config_; }
+  /// The uplink's counters; nullopt when the config has no `uplink:`.
+  std::optional<uplink::UplinkStatus> uplink_status() const {
+    return uplink_ ? std::optional(uplink_->status()) : std::nullopt;
+  }
   /// Prometheus text exposition of the node's counters.
   std::string metrics_text();
   /// Remuxes the recorded range into storage/exports/ and returns the file's path; the range's

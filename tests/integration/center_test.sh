@@ -182,6 +182,9 @@ p1=$(metric "$N1PORT" vsp_outbox_pending); p2=$(metric "$N2PORT" vsp_outbox_pend
 echo "     outbox during the outage: n1=$p1 n2=$p2"
 check "outbox grows while NATS is down (visible in /metrics)" bash -c "[ \$(( $p1 + $p2 )) -gt 0 ]"
 check "uplink reports disconnected" bash -c "[ \"$(metric "$N1PORT" vsp_uplink_connected)\" = 0 ]"
+port=$N1PORT; [ "${p1:-0}" -gt 0 ] || port=$N2PORT
+check "node status endpoint shows the outbox and the uplink down" bash -c \
+  "curl -s http://127.0.0.1:$port/api/node | jq -e '.uplink.configured and (.uplink.connected | not) and .uplink.outbox_pending > 0' >/dev/null"
 start_nats
 drained() { [ "$(metric "$N1PORT" vsp_outbox_pending)" -lt 5 ] && [ "$(metric "$N2PORT" vsp_outbox_pending)" -lt 5 ]; }
 check "outboxes drain when NATS returns" wait_for 40 drained
