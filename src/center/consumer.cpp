@@ -184,14 +184,37 @@ bool Consumer::setup() {
   return true;
 }
 
+void Consumer::sleep_for(int ms) {
+  std::unique_lock lock(wake_m_);
+  wake_cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stop_.load(); });
+}
+
+/// A fetched batch on its way to PostgreSQL; owns its messages until it is committed (and acked)
+/// or dropped (redelivered after ack_wait_s).
+struct Consumer::Batch {
+  natsMsgList list{};
+  std::vector<IncomingEvent> events;
+  std::vector<natsMsg*> msgs;  ///< the message of each event, same order
+  int rejected = 0;
+  ~Batch() { natsMsgList_Destroy(&list); }
+};
+
+void Consumer::wait_commits_idle() {
+  std::unique_lock lock(q_m_);
+  q_cv_.wait(lock, [&] { return (queue_.empty() && !committing_) || commit_exit_; });
+}
+
 void Consumer::run() {
+  // Two threads overlap the stages: this one fetches and parses batch k+1 while the commit thread
+  // inserts batch k (at most two batches wait; the fetch blocks beyond that).
+  std::thread committer([this] { commit_loop(); });
   core::RateLimit warn_limit(std::chrono::seconds(30));
   int backoff_ms = 250;
-  auto sleep_for = [&](int ms) {
-    std::unique_lock lock(wake_m_);
-    wake_cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stop_.load(); });
-  };
   int fetch_errors = 0;
+  auto reset = [&] {
+    wait_commits_idle();  // acks of messages from this connection must be done before it goes
+    nats_.reset();
+  };
   while (!stop_) {
     if (!nats_) {
       if (!setup()) {
@@ -212,16 +235,16 @@ void Consumer::run() {
       sleep_for(250);
       continue;
     }
-    natsMsgList list{};
+    auto b = std::make_unique<Batch>();
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    const natsStatus s = natsSubscription_Fetch(&list, nats_->sub, cfg_.batch, 1000, &jerr);
-    if (list.Count == 0) {
-      natsMsgList_Destroy(&list);
+    const natsStatus s = natsSubscription_Fetch(&b->list, nats_->sub, cfg_.batch, 1000, &jerr);
+    if (b->list.Count == 0) {
       if (s != NATS_OK && s != NATS_TIMEOUT) {
         // The consumer may be gone (stream deleted, cluster lost its state): set up again.
         if (++fetch_errors >= 5) {
           kLog.warn("fetch failing ({}); reconnecting", natsStatus_GetText(s));
-          nats_.reset();
+          b.reset();
+          reset();
         }
         sleep_for(250);
       } else {
@@ -231,11 +254,8 @@ void Consumer::run() {
     }
     fetch_errors = 0;
     // ---- Parse; malformed messages are terminated (never redelivered) ------------------------
-    std::vector<IncomingEvent> batch;
-    std::vector<natsMsg*> good;
-    int rejected = 0;
-    for (int i = 0; i < list.Count; ++i) {
-      natsMsg* m = list.Msgs[i];
+    for (int i = 0; i < b->list.Count; ++i) {
+      natsMsg* m = b->list.Msgs[i];
       std::string data(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
       auto e = events::from_json_line(data);
       if (!e || e->id.empty()) {
@@ -243,65 +263,106 @@ void Consumer::run() {
           kLog.warn("malformed message on {} terminated: {}", natsMsg_GetSubject(m),
                     e ? "empty id" : e.error().message);
         natsMsg_Term(m, nullptr);
-        ++rejected;
+        ++b->rejected;
         continue;
       }
-      batch.push_back({std::move(*e), std::move(data)});
-      good.push_back(m);
+      b->events.push_back({std::move(*e), std::move(data)});
+      b->msgs.push_back(m);
     }
-    // ---- Insert, retrying while PostgreSQL is away; ack only after the commit -----------------
-    int inserted = 0;
-    bool committed = false;
-    int pg_backoff_ms = 250;
-    while (!stop_) {
-      auto r = store_.insert_batch(batch);
-      if (r) {
-        inserted = *r;
-        committed = true;
-        break;
-      }
-      {
-        std::lock_guard lock(status_m_);
-        ++status_.batches_failed_total;
-        status_.last_error = r.error().message;
-      }
-      if (r.error().code == "pg_rejected") {
-        // Some event in the batch is refused: isolate it, keep the rest.
-        kLog.warn("batch refused ({}); inserting one by one", r.error().message);
-        std::vector<IncomingEvent> kept;
-        std::vector<natsMsg*> kept_msgs;
-        for (size_t i = 0; i < batch.size(); ++i) {
-          auto one = store_.insert_batch({batch[i]});
-          if (one) {
-            inserted += *one;
-          } else if (one.error().code == "pg_rejected") {
-            kLog.warn("event {} refused by PostgreSQL and terminated: {}", batch[i].event.id, one.error().message);
-            natsMsg_Term(good[i], nullptr);
-            ++rejected;
-            continue;
-          } else {
-            break;  // connection lost half way: the rest is redelivered
-          }
-          kept_msgs.push_back(good[i]);
-        }
-        good = kept_msgs;
-        committed = true;
-        break;
-      }
-      if (warn_limit.allow()) kLog.warn("{}; retrying the batch", r.error().message);
-      for (auto* m : good) natsMsg_InProgress(m, nullptr);  // keep them ours while we retry
-      sleep_for(pg_backoff_ms);
-      pg_backoff_ms = std::min(pg_backoff_ms * 2, 5000);
+    {
+      std::lock_guard lock(status_m_);
+      status_.received_total += b->list.Count;
     }
-    if (committed)
-      for (auto* m : good) natsMsg_Ack(m, nullptr);
-    const int received = list.Count;
-    natsMsgList_Destroy(&list);
-    std::lock_guard lock(status_m_);
-    status_.received_total += received;
-    status_.inserted_total += inserted;
-    status_.rejected_total += rejected;
+    std::unique_lock lock(q_m_);
+    q_cv_.wait(lock, [&] { return queue_.size() < 2 || stop_ || commit_exit_; });
+    if (stop_ || commit_exit_) break;
+    queue_.push_back(std::move(b));
+    q_cv_.notify_all();
   }
+  {
+    std::lock_guard lock(q_m_);
+    commit_stop_ = true;
+  }
+  q_cv_.notify_all();
+  committer.join();
+  std::lock_guard lock(q_m_);
+  queue_.clear();  // not committed: redelivered after ack_wait_s
+}
+
+void Consumer::commit_loop() {
+  core::RateLimit warn_limit(std::chrono::seconds(30));
+  while (true) {
+    std::unique_ptr<Batch> b;
+    {
+      std::unique_lock lock(q_m_);
+      q_cv_.wait(lock, [&] { return !queue_.empty() || commit_stop_; });
+      if (queue_.empty()) break;
+      b = std::move(queue_.front());
+      queue_.pop_front();
+      committing_ = true;
+      q_cv_.notify_all();
+    }
+    commit(*b, warn_limit);
+    b.reset();
+    std::lock_guard lock(q_m_);
+    committing_ = false;
+    q_cv_.notify_all();
+  }
+  std::lock_guard lock(q_m_);
+  commit_exit_ = true;
+  q_cv_.notify_all();
+}
+
+void Consumer::commit(Batch& b, core::RateLimit& warn_limit) {
+  // ---- Insert, retrying while PostgreSQL is away; ack only after the commit -------------------
+  int inserted = 0, rejected = b.rejected;
+  bool committed = false;
+  int pg_backoff_ms = 250;
+  std::vector<natsMsg*> good = b.msgs;
+  while (!stop_) {
+    auto r = store_.insert_batch(b.events);
+    if (r) {
+      inserted = *r;
+      committed = true;
+      break;
+    }
+    {
+      std::lock_guard lock(status_m_);
+      ++status_.batches_failed_total;
+      status_.last_error = r.error().message;
+    }
+    if (r.error().code == "pg_rejected") {
+      // Some event in the batch is refused: isolate it, keep the rest.
+      kLog.warn("batch refused ({}); inserting one by one", r.error().message);
+      std::vector<natsMsg*> kept;
+      for (size_t i = 0; i < b.events.size(); ++i) {
+        auto one = store_.insert_batch({b.events[i]});
+        if (one) {
+          inserted += *one;
+        } else if (one.error().code == "pg_rejected") {
+          kLog.warn("event {} refused by PostgreSQL and terminated: {}", b.events[i].event.id, one.error().message);
+          natsMsg_Term(b.msgs[i], nullptr);
+          ++rejected;
+          continue;
+        } else {
+          break;  // connection lost half way: the rest is redelivered
+        }
+        kept.push_back(b.msgs[i]);
+      }
+      good = kept;
+      committed = true;
+      break;
+    }
+    if (warn_limit.allow()) kLog.warn("{}; retrying the batch", r.error().message);
+    for (auto* m : good) natsMsg_InProgress(m, nullptr);  // keep them ours while we retry
+    sleep_for(pg_backoff_ms);
+    pg_backoff_ms = std::min(pg_backoff_ms * 2, 5000);
+  }
+  if (committed)
+    for (auto* m : good) natsMsg_Ack(m, nullptr);
+  std::lock_guard lock(status_m_);
+  status_.inserted_total += inserted;
+  status_.rejected_total += rejected;
 }
 
 }  // namespace vsp::center

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "center/center_config.hpp"
 #include "center/pg_store.hpp"
+#include "core/log.hpp"
 
 namespace vsp::center {
 
@@ -36,7 +38,12 @@ class Consumer {
 
  private:
   struct Nats;
+  struct Batch;
   void run();
+  void commit_loop();
+  void commit(Batch& b, core::RateLimit& warn_limit);
+  void wait_commits_idle();
+  void sleep_for(int ms);
   bool setup();
   void handle_heartbeat(const std::string& data);
   void set_error(const std::string& e);
@@ -48,6 +55,10 @@ class Consumer {
   std::atomic<bool> stop_{false};
   std::mutex wake_m_;
   std::condition_variable wake_cv_;
+  std::mutex q_m_;  ///< guards the fetched batches waiting for the commit thread
+  std::condition_variable q_cv_;
+  std::deque<std::unique_ptr<Batch>> queue_;
+  bool committing_ = false, commit_stop_ = false, commit_exit_ = false;
   mutable std::mutex status_m_;
   ConsumerStatus status_;
 };
