@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "app/commands.hpp"
+#include "center/alerts.hpp"
 #include "center/center_api.hpp"
 #include "center/center_config.hpp"
 #include "center/consumer.hpp"
@@ -34,13 +35,16 @@ int cmd_center(const std::string& config_path) {
     fmt::print(stderr, "{}: {}\nvsp center: not started\n", config_path, store.error().message);
     return 1;
   }
+  (*store)->set_alert_rules(cfg.alerts);
   center::Consumer consumer(cfg, **store);
-  auto api = center::CenterApi::start(cfg.listen, **store, &consumer);
+  center::AlertDispatcher alerts(cfg.nats_servers, **store);
+  auto api = center::CenterApi::start(cfg.listen, **store, &consumer, &alerts);
   if (!api) {
     fmt::print(stderr, "{}: {}\nvsp center: not started\n", config_path, api.error().message);
     return 1;
   }
   consumer.start();
+  alerts.start();
   fmt::print(stderr, "vsp center: stream {} (R{}) -> PostgreSQL; API on http://{}/ (loopback only)\n", cfg.stream,
              cfg.replicas, cfg.listen);
   int sig = 0;
@@ -49,6 +53,7 @@ int cmd_center(const std::string& config_path) {
   fmt::print(stderr, "vsp center: {} received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   (*api)->stop();
   consumer.stop();  // a batch in flight is either committed and acked or redelivered later
+  alerts.stop();    // a delivery in flight is retried by the next center after its lease
   fmt::print(stderr, "vsp center: stopped cleanly in {:.1f} s\n",
              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return 0;

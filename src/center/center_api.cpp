@@ -43,7 +43,8 @@ int send_error(mg_connection* c, const HttpError& e) {
 
 /// A store failure as an HTTP error: the database away is 503, anything else is the client's.
 HttpError store_error(const core::Error& e) {
-  if (e.code == "pg_unavailable" || e.code == "pg_rejected") return {503, "database_unavailable", e.message, ""};
+  if (e.code == "pg_unavailable" || e.code == "pg_rejected" || e.code == "pg_error")
+    return {503, "database_unavailable", e.message, ""};
   return {400, e.code, e.message, e.path};
 }
 
@@ -116,8 +117,8 @@ int handler(mg_connection* conn, void* cbdata) { return static_cast<CenterApi*>(
 }  // namespace
 
 core::Result<std::unique_ptr<CenterApi>> CenterApi::start(const std::string& listen, PgStore& store,
-                                                          const Consumer* consumer) {
-  std::unique_ptr<CenterApi> s(new CenterApi(store, consumer));
+                                                          const Consumer* consumer, const AlertDispatcher* alerts) {
+  std::unique_ptr<CenterApi> s(new CenterApi(store, consumer, alerts));
   mg_init_library(0);
   const char* options[] = {
       "listening_ports", listen.c_str(), "num_threads", "16", "enable_keep_alive", "yes", "tcp_nodelay", "1", nullptr};
@@ -154,6 +155,13 @@ std::string CenterApi::metrics_text() {
     metric("vsp_center_heartbeats_total", "counter", "node heartbeats recorded", st.heartbeats_total);
     metric("vsp_center_batches_failed_total", "counter", "PostgreSQL batch failures (retried)",
            st.batches_failed_total);
+  }
+  if (alerts_) {
+    const auto st = alerts_->status();
+    metric("vsp_center_alerts_delivered_total", "counter", "alert deliveries acknowledged (webhook 2xx, NATS flushed)",
+           st.delivered_total);
+    metric("vsp_center_alert_attempts_failed_total", "counter", "alert delivery attempts that failed (retried)",
+           st.failed_attempts_total);
   }
   return out;
 }

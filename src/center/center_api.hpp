@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "center/alerts.hpp"
 #include "center/consumer.hpp"
 #include "center/pg_store.hpp"
 #include "core/result.hpp"
@@ -20,16 +21,19 @@ class CenterApi {
  public:
   /// Binds `listen`; errors when the port is taken. `consumer` may be null (API only).
   static core::Result<std::unique_ptr<CenterApi>> start(const std::string& listen, PgStore& store,
-                                                        const Consumer* consumer);
+                                                        const Consumer* consumer,
+                                                        const AlertDispatcher* alerts = nullptr);
   ~CenterApi();
   void stop();
   int handle(mg_connection* conn);
 
  private:
-  CenterApi(PgStore& store, const Consumer* consumer) : store_(store), consumer_(consumer) {}
+  CenterApi(PgStore& store, const Consumer* consumer, const AlertDispatcher* alerts)
+      : store_(store), consumer_(consumer), alerts_(alerts) {}
   std::string metrics_text();
   PgStore& store_;
   const Consumer* consumer_;
+  const AlertDispatcher* alerts_;
   mg_context* ctx_ = nullptr;
   std::atomic<bool> stopping_{false};
 };

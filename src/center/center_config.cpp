@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace vsp::center {
@@ -15,7 +16,8 @@ namespace {
 
 /// The declared keys of each map (unknown keys are errors).
 const std::map<std::string, std::vector<std::string>> kKeys = {
-    {"", {"nats", "postgres", "api"}},
+    {"", {"nats", "postgres", "api", "alerts"}},
+    {"alerts[]", {"name", "type", "site", "node", "camera", "rule", "class", "plates", "webhook", "nats"}},
     {"nats", {"servers", "stream", "replicas", "consumer", "ack_wait_s", "max_age_days", "batch"}},
     {"postgres", {"dsn"}},
     {"api", {"listen"}},
@@ -29,12 +31,12 @@ class Reader {
     errors_.push_back({file_, n.IsDefined() ? n.Mark().line + 1 : 0, path, msg});
   }
 
-  bool check_map(const YAML::Node& n, const std::string& path) {
+  bool check_map(const YAML::Node& n, const std::string& path, const std::string& section = "") {
     if (!n.IsMap()) {
       error(n, path.empty() ? "(top level)" : path, "expected a map");
       return false;
     }
-    const auto& keys = kKeys.at(path);
+    const auto& keys = kKeys.at(section.empty() ? path : section);
     for (const auto& kv : n) {
       const std::string key = kv.first.as<std::string>();
       if (std::find(keys.begin(), keys.end(), key) == keys.end())
@@ -161,6 +163,59 @@ std::variant<CenterConfig, config::ConfigErrors> parse_center_config(const std::
                 fmt::format("'{}' is not loopback: until authentication lands the API binds loopback only", host));
       else
         cfg.listen = *v;
+    }
+  }
+  // ---- alerts -----------------------------------------------------------------------------------
+  if (const auto al = root["alerts"]; al && !al.IsSequence()) {
+    r.error(al, "alerts", "expected a list of alert rules");
+  } else if (al) {
+    std::set<std::string> names;
+    for (size_t i = 0; i < al.size(); ++i) {
+      const auto a = al[i];
+      std::string p = fmt::format("alerts[{}]", i);
+      if (!r.check_map(a, p, "alerts[]")) continue;
+      AlertRule rule;
+      if (!a["name"]) {
+        r.error(a, p, "missing required key 'name'");
+      } else if (auto v = r.string(a["name"], p + ".name")) {
+        if (!valid_name(*v))
+          r.error(a["name"], p + ".name", fmt::format("'{}' is not a valid name (letters, digits, _ -)", *v));
+        else if (!names.insert(*v).second)
+          r.error(a["name"], p + ".name", fmt::format("duplicate alert name '{}'", *v));
+        rule.name = *v;
+        p = fmt::format("alerts[{}]", *v);
+      }
+      const std::pair<const char*, std::optional<std::string>*> filters[] = {
+          {"type", &rule.type},     {"site", &rule.site}, {"node", &rule.node},
+          {"camera", &rule.camera}, {"rule", &rule.rule}, {"class", &rule.class_name}};
+      for (const auto& [key, field] : filters)
+        if (a[key])
+          if (auto v = r.string(a[key], p + "." + key)) *field = *v;
+      if (const auto pl = a["plates"]) {
+        if (!pl.IsSequence() || pl.size() == 0) r.error(pl, p + ".plates", "expected a non-empty list of plate texts");
+        for (size_t k = 0; pl.IsSequence() && k < pl.size(); ++k)
+          if (auto v = r.string(pl[k], fmt::format("{}.plates[{}]", p, k))) {
+            std::string up = *v;
+            for (auto& ch : up) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+            rule.plates.push_back(up);
+          }
+      }
+      if (a["webhook"])
+        if (auto v = r.string(a["webhook"], p + ".webhook")) {
+          if (v->rfind("http://", 0) != 0)
+            r.error(a["webhook"], p + ".webhook", fmt::format("expected an http:// URL, got '{}'", *v));
+          rule.webhook = *v;
+        }
+      if (a["nats"]) {
+        try {
+          rule.nats = a["nats"].as<bool>();
+        } catch (const YAML::Exception&) {
+          r.error(a["nats"], p + ".nats", "expected true or false");
+        }
+      }
+      if (rule.webhook.empty() && !rule.nats)
+        r.error(a, p, "an alert needs a webhook or nats: true (it would go nowhere)");
+      cfg.alerts.push_back(std::move(rule));
     }
   }
   if (!errors.empty()) {

@@ -6,6 +6,7 @@
 #include <variant>
 #include <vector>
 
+#include "center/alerts.hpp"
 #include "config/analyze_config.hpp"
 
 namespace vsp::center {
@@ -23,6 +24,8 @@ struct CenterConfig {
   std::string postgres_dsn;  ///< libpq connection string or URI
   // api:
   std::string listen = "127.0.0.1:8090";
+  // alerts:
+  std::vector<AlertRule> alerts;
 };
 
 std::variant<CenterConfig, config::ConfigErrors> parse_center_config(const std::string& yaml_text,

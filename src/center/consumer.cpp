@@ -16,6 +16,8 @@ namespace {
 const core::Logger kLog("center");
 constexpr const char* kEventSubjects = "vsp.events.>";
 constexpr const char* kHeartbeatSubjects = "vsp.heartbeat.>";
+constexpr const char* kAlertSubjects = "vsp.alerts.>";
+constexpr const char* kAlertStream = "VSP_ALERTS";
 constexpr std::int64_t kNsPerS = 1'000'000'000;
 }  // namespace
 
@@ -131,6 +133,29 @@ bool Consumer::setup() {
     set_error(fmt::format("nats: cannot create stream {}: {} (jetstream error {})", cfg_.stream, natsStatus_GetText(s),
                           static_cast<int>(jerr)));
     return false;
+  }
+
+  // ---- The alerts stream (vsp.alerts.<rule>), same replicas, for durable alert consumers --------
+  {
+    jsStreamConfig ac;
+    jsStreamConfig_Init(&ac);
+    const char* alert_subjects[] = {kAlertSubjects};
+    ac.Name = kAlertStream;
+    ac.Subjects = alert_subjects;
+    ac.SubjectsLen = 1;
+    ac.Storage = js_FileStorage;
+    ac.Replicas = cfg_.replicas;
+    ac.Duplicates = 120 * kNsPerS;
+    ac.MaxAge = sc.MaxAge;
+    jsStreamInfo* ai = nullptr;
+    if (js_GetStreamInfo(&ai, n->js, kAlertStream, nullptr, &jerr) != NATS_OK) {
+      jsStreamInfo_Destroy(ai);
+      ai = nullptr;
+      if (js_AddStream(&ai, n->js, &ac, nullptr, &jerr) != NATS_OK)
+        kLog.warn("cannot create stream {} (alerts to NATS will be retried): {}", kAlertStream,
+                  nats_GetLastError(nullptr));
+    }
+    jsStreamInfo_Destroy(ai);
   }
 
   // ---- The durable pull consumer, shared by every center process ------------------------------

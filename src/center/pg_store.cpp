@@ -41,6 +41,13 @@ const char* const kMigrations[] = {
        CREATE TABLE nodes(
          site text NOT NULL, node text NOT NULL, last_heartbeat timestamptz NOT NULL,
          received_at timestamptz NOT NULL, heartbeat jsonb NOT NULL, PRIMARY KEY (site, node));)",
+    // 2: alert deliveries, written with the event that triggers them
+    R"(CREATE TABLE alert_outbox(
+         id bigserial PRIMARY KEY, alert text NOT NULL, channel text NOT NULL, target text NOT NULL,
+         event_id text NOT NULL, payload jsonb NOT NULL, attempts integer NOT NULL DEFAULT 0,
+         next_attempt_at timestamptz NOT NULL DEFAULT now(), last_error text NOT NULL DEFAULT '',
+         UNIQUE (alert, channel, event_id));
+       CREATE INDEX alert_outbox_due ON alert_outbox (next_attempt_at);)",
 };
 
 /// COPY text format: backslash, tab, newline and carriage return are escaped.
@@ -100,9 +107,17 @@ std::string err_text(PGconn* c) {
   return s;
 }
 
-core::Error pg_error(PGconn* c, const std::string& what) {
-  const bool lost = PQstatus(c) != CONNECTION_OK;
-  return make_error(lost ? "pg_unavailable" : "pg_rejected", fmt::format("{}: {}", what, err_text(c)));
+/// `pg_unavailable`: the connection is gone (retry); `pg_rejected`: the data was refused (SQLSTATE
+/// class 22 data exception or 23 integrity violation: retrying the same rows cannot help);
+/// `pg_error`: anything else (a schema or permission problem: retry, and say so loudly).
+core::Error pg_error(PGconn* c, const std::string& what, const PGresult* r = nullptr) {
+  std::string code = "pg_error";
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  if (PQstatus(c) != CONNECTION_OK)
+    code = "pg_unavailable";
+  else if (state && (std::string(state).rfind("22", 0) == 0 || std::string(state).rfind("23", 0) == 0))
+    code = "pg_rejected";
+  return make_error(code, fmt::format("{}: {}", what, err_text(c)));
 }
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
@@ -250,8 +265,8 @@ core::Result<int> PgStore::insert_batch(const std::vector<IncomingEvent>& batch)
 
   // ---- 1. COPY the batch into a per-session staging table --------------------------------------
   if (!exec(c, "BEGIN").ok()) return pg_error(c, "postgres: BEGIN failed");
-  auto fail = [&](const std::string& what) {
-    auto e = pg_error(c, what);
+  auto fail = [&](const std::string& what, const PGresult* r = nullptr) {
+    auto e = pg_error(c, what, r);
     exec(c, "ROLLBACK");
     return e;
   };
@@ -293,7 +308,7 @@ core::Result<int> PgStore::insert_batch(const std::vector<IncomingEvent>& batch)
     return fail("postgres: COPY failed");
   {
     Res r(PQgetResult(c));
-    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail("postgres: COPY rejected the batch");
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail("postgres: COPY rejected the batch", r.get());
   }
   while (PGresult* r = PQgetResult(c)) PQclear(r);
 
@@ -305,7 +320,7 @@ core::Result<int> PgStore::insert_batch(const std::vector<IncomingEvent>& batch)
                  "  SELECT DISTINCT ON (id, ts_utc) id, site, node, camera, type, rule, ts_utc, track_id, class, "
                  "         direction, text, payload FROM events_staging ORDER BY id, ts_utc "
                  "  ON CONFLICT (id, ts_utc) DO NOTHING "
-                 "  RETURNING site, node, camera, rule, type, direction, ts_utc), "
+                 "  RETURNING id, site, node, camera, rule, type, direction, ts_utc), "
                  "c AS ("
                  "  INSERT INTO counts_1m(site, node, camera, rule, key, minute, n) "
                  "  SELECT site, node, camera, rule, CASE WHEN type = 'line_crossing' THEN direction "
@@ -313,8 +328,8 @@ core::Result<int> PgStore::insert_batch(const std::vector<IncomingEvent>& batch)
                  "         date_trunc('minute', ts_utc), count(*) FROM ins GROUP BY 1, 2, 3, 4, 5, 6 "
                  "         ORDER BY 1, 2, 3, 4, 5, 6 "
                  "  ON CONFLICT (site, node, camera, rule, minute, key) DO UPDATE SET n = counts_1m.n + EXCLUDED.n) "
-                 "SELECT count(*) FROM ins");
-  if (!ins.ok() || ins.rows() != 1) {
+                 "SELECT id FROM ins");
+  if (!ins.ok()) {
     // A day partition dropped behind our back (retention): forget what we knew, the retry recreates it.
     const char* state = PQresultErrorField(ins.get(), PG_DIAG_SQLSTATE);
     if (state && std::string(state) == "23514") {
@@ -324,11 +339,74 @@ core::Result<int> PgStore::insert_batch(const std::vector<IncomingEvent>& batch)
       e.code = "pg_unavailable";  // retryable
       return e;
     }
-    return fail("postgres: insert failed");
+    return fail("postgres: insert failed", ins.get());
   }
-  const int inserted = static_cast<int>(ins.i64(0, 0));
+  const int inserted = ins.rows();
+  // ---- 3. Alerts of the new events only, in the same transaction --------------------------------
+  if (!alert_rules_.empty() && inserted > 0) {
+    std::set<std::string> new_ids;
+    for (int i = 0; i < inserted; ++i) new_ids.insert(ins.text(i, 0));
+    for (const auto& in : batch) {
+      if (!new_ids.count(in.event.id)) continue;
+      for (const auto* rule : match_alerts(alert_rules_, in.event)) {
+        const std::string payload = fmt::format(R"({{"alert":"{}","event":{}}})", rule->name, in.json);
+        std::vector<std::pair<std::string, std::string>> channels;
+        if (!rule->webhook.empty()) channels.emplace_back("webhook", rule->webhook);
+        if (rule->nats) channels.emplace_back("nats", "vsp.alerts." + rule->name);
+        for (const auto& [channel, target] : channels) {
+          Res a = exec_params(c,
+                              "INSERT INTO alert_outbox(alert, channel, target, event_id, payload) "
+                              "VALUES($1, $2, $3, $4, $5::jsonb) ON CONFLICT DO NOTHING",
+                              {rule->name, channel, target, in.event.id, payload});
+          if (!a.ok()) return fail("postgres: alert not queued", a.get());
+        }
+      }
+    }
+  }
   if (!exec(c, "COMMIT").ok()) return fail("postgres: COMMIT failed");
   return inserted;
+}
+
+core::Result<std::vector<AlertJob>> PgStore::claim_alerts(int limit, double lease_s) {
+  auto conn = acquire();
+  if (!conn) return conn.error();
+  Lease lease(*this, *conn);
+  Res r = exec_params(*conn,
+                      "UPDATE alert_outbox SET attempts = attempts + 1, next_attempt_at = now() + $2::double precision "
+                      "* interval '1 second' WHERE id IN (SELECT id FROM alert_outbox WHERE next_attempt_at <= now() "
+                      "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) "
+                      "RETURNING id, alert, channel, target, event_id, payload::text, attempts",
+                      {std::to_string(limit), fmt::format("{}", lease_s)});
+  if (!r.ok()) return pg_error(*conn, "postgres: cannot claim alerts");
+  std::vector<AlertJob> out;
+  for (int i = 0; i < r.rows(); ++i)
+    out.push_back({r.i64(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.text(i, 4), r.text(i, 5),
+                   static_cast<int>(r.i64(i, 6))});
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
+core::Status PgStore::alert_delivered(std::int64_t id) {
+  auto conn = acquire();
+  if (!conn) return conn.error();
+  Lease lease(*this, *conn);
+  if (!exec_params(*conn, "DELETE FROM alert_outbox WHERE id = $1", {std::to_string(id)}).ok())
+    return pg_error(*conn, "postgres: alert not marked delivered");
+  return core::Ok{};
+}
+
+core::Status PgStore::alert_failed(std::int64_t id, int attempts, const std::string& error) {
+  auto conn = acquire();
+  if (!conn) return conn.error();
+  Lease lease(*this, *conn);
+  const double backoff_s = std::min(300.0, static_cast<double>(1LL << std::min(attempts - 1, 20)));
+  if (!exec_params(*conn,
+                   "UPDATE alert_outbox SET next_attempt_at = now() + $2::double precision * interval '1 second', "
+                   "last_error = $3 WHERE id = $1",
+                   {std::to_string(id), fmt::format("{}", backoff_s), error})
+           .ok())
+    return pg_error(*conn, "postgres: alert failure not recorded");
+  return core::Ok{};
 }
 
 core::Status PgStore::upsert_node(const std::string& site, const std::string& node, std::int64_t ts_ms,

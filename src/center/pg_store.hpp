@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "center/alerts.hpp"
 #include "core/result.hpp"
 #include "events/event.hpp"
 
@@ -56,6 +57,13 @@ struct NodeRow {
   std::string heartbeat_json;
 };
 
+/// One alert delivery (an alert, a channel, an event) leased to a dispatcher.
+struct AlertJob {
+  std::int64_t id = 0;
+  std::string alert, channel, target, event_id, payload_json;
+  int attempts = 0;  ///< including this one
+};
+
 class PgStore {
  public:
   /// Connects (an unreachable server or a wrong DSN is an error naming `postgres.dsn`) and applies
@@ -64,9 +72,19 @@ class PgStore {
   ~PgStore();
 
   /// COPY into a staging table, then `INSERT … ON CONFLICT DO NOTHING` and the rollup update, in
-  /// one transaction. Returns how many events were new. An error with code `pg_unavailable` means
-  /// the connection was lost (retry the batch); `pg_rejected` means the data was refused.
+  /// one transaction. Returns how many events were new. Error codes: `pg_unavailable` (connection
+  /// lost: retry the batch), `pg_rejected` (the data was refused, SQLSTATE class 22/23: isolate the
+  /// bad event), `pg_error` (schema, permission...: retry, never drop events for it).
   core::Result<int> insert_batch(const std::vector<IncomingEvent>& batch);
+  /// Alert rules matched against each newly inserted event (set before the consumer starts).
+  void set_alert_rules(std::vector<AlertRule> rules) { alert_rules_ = std::move(rules); }
+  /// Leases up to `limit` due alert deliveries for `lease_s` (another center retries them after
+  /// that if this one dies); SKIP LOCKED, so several centers share the work.
+  core::Result<std::vector<AlertJob>> claim_alerts(int limit, double lease_s);
+  core::Status alert_delivered(std::int64_t id);
+  /// Next attempt after min(2^(attempts-1), 300) s.
+  core::Status alert_failed(std::int64_t id, int attempts, const std::string& error);
+
   /// Records a node's heartbeat (newest wins).
   core::Status upsert_node(const std::string& site, const std::string& node, std::int64_t ts_ms,
                            const std::string& heartbeat_json);
@@ -88,7 +106,8 @@ class PgStore {
   std::string dsn_;
   std::mutex m_;
   std::vector<pg_conn*> idle_;
-  std::set<std::int64_t> partition_days_;  ///< days (since the epoch) known to have a partition
+  std::set<std::int64_t> partition_days_;
+  std::vector<AlertRule> alert_rules_;  ///< days (since the epoch) known to have a partition
 };
 
 }  // namespace vsp::center

@@ -17,6 +17,7 @@ T=$(mktemp -d)
 chmod 755 "$T"
 BASE=$((20000 + RANDOM % 20000))
 NP1=$BASE NP2=$((BASE + 6)) NP3=$((BASE + 7)) PGPORT=$((BASE + 1)) C1PORT=$((BASE + 2)) C2PORT=$((BASE + 3)) N1PORT=$((BASE + 4)) N2PORT=$((BASE + 5))
+HOOKPORT=$((BASE + 8))
 CENTER=http://127.0.0.1:$C1PORT
 fail=0
 ok() { echo "ok   $*"; }
@@ -31,7 +32,7 @@ mkdir -p "$T/pg"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$T/pg"
 pg_stop() { as_pg "$PGBIN/pg_ctl" -D "$T/pg/data" -m immediate -w stop >/dev/null 2>&1; }
 cleanup() {
-  for p in ${N1:-} ${N2:-} ${L1:-} ${C1:-} ${C2:-} ${NATS[*]:-}; do kill -9 "$p" 2>/dev/null; done
+  for p in ${N1:-} ${N2:-} ${L1:-} ${C1:-} ${C2:-} ${HOOK:-} ${NATS[*]:-}; do kill -9 "$p" 2>/dev/null; done
   wait 2>/dev/null
   pg_stop
   if [ "$fail" -ne 0 ]; then
@@ -103,12 +104,38 @@ out=$("$VSP" center "$T/bad_key.yml" 2>&1); rc=$?
 check "center config errors read file:line: key: message" \
   bash -c '[ "$1" -eq 1 ] && grep -q "bad_key.yml:1: nats.replica: unknown key .replica." <<<"$2"' _ "$rc" "$out"
 
-# ---- Two centers on one stream and one durable consumer ---------------------------------------------
+# ---- A webhook receiver: the first POST of each alert fails (500), so every alert is retried ---------
+cat >"$T/hook.py" <<'PY'
+import http.server, sys, threading
+seen, lock = set(), threading.Lock()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        key = self.headers.get("Idempotency-Key", "")
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with lock:
+            first = key not in seen
+            seen.add(key)
+            with open(sys.argv[2], "a") as f:
+                f.write(("fail " if first else "ok ") + key + "\n")
+        self.send_response(500 if first else 200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+python3 "$T/hook.py" "$HOOKPORT" "$T/hook.log" 2>"$T/hook.err" &
+HOOK=$!
+
+# ---- Two centers on one stream and one durable consumer, with alerts ---------------------------------
 center_cfg() {
   cat <<YAML
 nats: {servers: [$2], stream: VSP_EVENTS, replicas: 3, ack_wait_s: 3, batch: 200}
 postgres: {dsn: "$DSN"}
 api: {listen: 127.0.0.1:$1}
+alerts:
+  - {name: stolen, type: plate_read, plates: [xyz9876], webhook: "http://127.0.0.1:$HOOKPORT/hook", nats: false}
+  - {name: permit, site: east, rule: gate, plates: [QRS4567]}
 YAML
 }
 center_cfg "$C1PORT" "$NURLS" >"$T/c1.yml"
@@ -118,7 +145,8 @@ start_c1 || bad "center 1 starts"
 "$VSP" center "$T/c2.yml" >>"$T/c2.log" 2>&1 &
 C2=$!
 wait_for 20 curl -sf "http://127.0.0.1:$C2PORT/healthz" -o /dev/null || bad "center 2 starts"
-check "migrations applied once with two centers starting" bash -c "[ \"\$(sql 'SELECT count(*) FROM schema_migrations')\" = 1 ]"
+check "migrations applied once with two centers starting" bash -c \
+  "[ \"\$(sql \"SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations\")\" = 1,2 ]"
 
 # ---- Two nodes on the sample clips --------------------------------------------------------------------
 node_cfg() {  # SITE NODE PORT CLIP
@@ -219,6 +247,22 @@ check "outboxes empty after a clean stop" bash -c "[ $left -eq 0 ]"
 check "rollups count each event once" bash -c "[ \"$(sql 'SELECT sum(n) FROM counts_1m')\" = $total ]"
 check "events table is partitioned by day" bash -c "[ \"\$(sql \"SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass\")\" -ge 1 ]"
 check "the second center took part (shared consumer)" bash -c "[ \"\$(curl -s http://127.0.0.1:$C2PORT/metrics | awk '\$1 == \"vsp_center_messages_received_total\" {print \$2}')\" -gt 0 ]"
+
+# ---- Alerts: each new matching event alerts once, retried through failures ----------------------------
+sql "SELECT 'stolen:' || id FROM events WHERE type = 'plate_read' AND text = 'XYZ9876'" | sort >"$T/alerts_want"
+alerts_done() { [ "$(sql 'SELECT count(*) FROM alert_outbox')" = 0 ]; }
+check "alert outbox drains" wait_for 40 alerts_done
+grep '^ok ' "$T/hook.log" | cut -d' ' -f2 | sort >"$T/alerts_ok"
+grep '^fail ' "$T/hook.log" | cut -d' ' -f2 | sort >"$T/alerts_failed"
+echo "     webhook alerts: want $(wc -l <"$T/alerts_want"), delivered $(sort -u "$T/alerts_ok" | wc -l) ($(wc -l <"$T/alerts_ok") deliveries), refused first $(wc -l <"$T/alerts_failed")"
+check "webhook: every matching event alerted, after a retry, exactly once" bash -c \
+  "[ -s '$T/alerts_want' ] && diff -q '$T/alerts_want' '$T/alerts_ok' >/dev/null && diff -q '$T/alerts_want' '$T/alerts_failed' >/dev/null"
+permit_want=$(sql "SELECT count(*) FROM events WHERE site = 'east' AND rule = 'gate' AND text = 'QRS4567'")
+permit_got=$(curl -s "http://127.0.0.1:$((BASE + 10))/jsz?accounts=true&streams=true" |
+  jq '[.account_details[]?.stream_detail[]? | select(.name == "VSP_ALERTS") | .state.messages] | first // 0')
+echo "     NATS alerts on vsp.alerts.permit: want $permit_want, in VSP_ALERTS $permit_got"
+check "NATS: every matching event alerted once (stream VSP_ALERTS)" bash -c "[ $permit_want -gt 0 ] && [ '$permit_got' = $permit_want ]"
+check "alert metrics" bash -c "[ \$(( \$(curl -s $CENTER/metrics | awk '\$1 == \"vsp_center_alerts_delivered_total\" {print \$2}') + \$(curl -s http://127.0.0.1:$C2PORT/metrics | awk '\$1 == \"vsp_center_alerts_delivered_total\" {print \$2}') )) -ge 1 ]"
 
 # ---- Search API ---------------------------------------------------------------------------------------
 all_pages() {  # QUERY: follows next_cursor with limit=7, prints one id per line
