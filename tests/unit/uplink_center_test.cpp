@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "center/alerts.hpp"
 #include "center/center_config.hpp"
 #include "config/serve_config.hpp"
 #include "store/store.hpp"
@@ -176,4 +177,68 @@ extra: 1
   EXPECT_NE(text.find("c.yml:5: api.listen: '0.0.0.0' is not loopback"), std::string::npos) << text;
   EXPECT_NE(text.find("c.yml:6: extra: unknown key 'extra'"), std::string::npos) << text;
   EXPECT_NE(text.find("postgres: missing required key 'postgres'"), std::string::npos) << text;
+}
+
+TEST(Alerts, a_rule_matches_only_when_every_given_filter_and_the_plate_list_agree) {
+  center::AlertRule stolen;
+  stolen.name = "stolen";
+  stolen.type = "plate_read";
+  stolen.plates = {"ABC1234", "XYZ9876"};
+  center::AlertRule north_cars;
+  north_cars.name = "north_cars";
+  north_cars.site = "north";
+  north_cars.class_name = "car";
+  const std::vector<center::AlertRule> rules = {stolen, north_cars};
+  auto names = [&](const events::Event& e) {
+    std::string s;
+    for (const auto* r : center::match_alerts(rules, e)) s += r->name + ";";
+    return s;
+  };
+  events::Event e;
+  e.type = "plate_read";
+  e.site = "north";
+  e.class_name = "car";
+  e.text = "xyz9876";  // plate lists compare in upper case
+  EXPECT_EQ(names(e), "stolen;north_cars;");
+  e.text = "XYZ9877";  // one character off is not on the list
+  EXPECT_EQ(names(e), "north_cars;");
+  e.text = "";
+  e.site = "south";
+  EXPECT_EQ(names(e), "");
+  e.type = "line_crossing";
+  e.site = "north";
+  e.text = "ABC1234";  // right plate, wrong type
+  EXPECT_EQ(names(e), "north_cars;");
+}
+
+TEST(CenterConfig, alert_rules_parse_and_their_errors_name_the_rule) {
+  auto ok = center::parse_center_config(R"(nats: {servers: [nats://127.0.0.1:4222]}
+postgres: {dsn: x}
+alerts:
+  - {name: stolen, type: plate_read, plates: [abc1234], webhook: "http://127.0.0.1:9/hook", nats: false}
+  - {name: gate, camera: gate}
+)",
+                                        "c.yml");
+  auto* cfg = std::get_if<center::CenterConfig>(&ok);
+  ASSERT_NE(cfg, nullptr) << errors_text(std::get<config::ConfigErrors>(ok));
+  ASSERT_EQ(cfg->alerts.size(), 2u);
+  EXPECT_EQ(cfg->alerts[0].plates, std::vector<std::string>{"ABC1234"});
+  EXPECT_FALSE(cfg->alerts[0].nats);
+  EXPECT_TRUE(cfg->alerts[1].nats);
+  EXPECT_EQ(cfg->alerts[1].camera, "gate");
+  auto bad = center::parse_center_config(R"(nats: {servers: [nats://127.0.0.1:4222]}
+postgres: {dsn: x}
+alerts:
+  - {name: a, webhook: "https://x/hook"}
+  - {name: a, nats: false}
+  - {name: b, colour: red}
+)",
+                                         "c.yml");
+  auto* errs = std::get_if<config::ConfigErrors>(&bad);
+  ASSERT_NE(errs, nullptr);
+  const std::string text = errors_text(*errs);
+  EXPECT_NE(text.find("c.yml:4: alerts[a].webhook: expected an http:// URL"), std::string::npos) << text;
+  EXPECT_NE(text.find("c.yml:5: alerts[1].name: duplicate alert name 'a'"), std::string::npos) << text;
+  EXPECT_NE(text.find("c.yml:5: alerts[a]: an alert needs a webhook or nats: true"), std::string::npos) << text;
+  EXPECT_NE(text.find("c.yml:6: alerts[2].colour: unknown key 'colour'"), std::string::npos) << text;
 }
