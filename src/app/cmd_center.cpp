@@ -43,6 +43,7 @@ int cmd_center(const std::string& config_path) {
     fmt::print(stderr, "{}: {}\nvsp center: not started\n", config_path, api.error().message);
     return 1;
   }
+  (*api)->set_nats_servers(cfg.nats_servers);  // evidence from the nodes
   consumer.start();
   alerts.start();
   fmt::print(stderr, "vsp center: stream {} (R{}) -> PostgreSQL; API on http://{}/ (loopback only)\n", cfg.stream,

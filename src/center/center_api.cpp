@@ -2,6 +2,7 @@
 
 #include <civetweb.h>
 #include <fmt/format.h>
+#include <nats/nats.h>
 
 #include <cmath>
 #include <map>
@@ -10,6 +11,7 @@
 
 #include "core/clock.hpp"
 #include "events/event.hpp"
+#include "events/subjects.hpp"
 
 namespace vsp::center {
 
@@ -112,6 +114,10 @@ class Query {
   std::string qs_;
 };
 
+std::string uplink_subject(const std::string& site, const std::string& node) {
+  return events::evidence_subject(site, node);
+}
+
 int handler(mg_connection* conn, void* cbdata) { return static_cast<CenterApi*>(cbdata)->handle(conn); }
 
 }  // namespace
@@ -132,7 +138,85 @@ core::Result<std::unique_ptr<CenterApi>> CenterApi::start(const std::string& lis
   return s;
 }
 
+struct CenterApi::Nats {
+  natsConnection* nc = nullptr;
+  ~Nats() {
+    if (nc) natsConnection_Destroy(nc);
+  }
+};
+
+CenterApi::CenterApi(PgStore& store, const Consumer* consumer, const AlertDispatcher* alerts)
+    : store_(store), consumer_(consumer), alerts_(alerts) {}
+
 CenterApi::~CenterApi() { stop(); }
+
+int CenterApi::relay_evidence(mg_connection* conn, const std::string& site, const std::string& node,
+                              const std::string& open_request) {
+  natsConnection* nc = nullptr;
+  {
+    std::lock_guard lock(nats_m_);
+    if (!nats_) {
+      natsOptions* o = nullptr;
+      natsOptions_Create(&o);
+      std::vector<const char*> urls;
+      for (const auto& s : nats_servers_) urls.push_back(s.c_str());
+      natsOptions_SetServers(o, urls.data(), static_cast<int>(urls.size()));
+      natsOptions_SetMaxReconnect(o, -1);
+      natsOptions_SetTimeout(o, 2000);
+      auto n = std::make_unique<Nats>();
+      const natsStatus s = natsConnection_Connect(&n->nc, o);
+      natsOptions_Destroy(o);
+      if (s != NATS_OK)
+        return send_error(conn,
+                          {503, "nats_unavailable", fmt::format("cannot reach NATS: {}", natsStatus_GetText(s)), ""});
+      nats_ = std::move(n);
+    }
+    nc = nats_->nc;
+  }
+  const std::string subject = uplink_subject(site, node);
+  auto request = [&](const std::string& body, std::int64_t timeout_ms, std::string& out) -> natsStatus {
+    natsMsg* reply = nullptr;
+    const natsStatus s =
+        natsConnection_Request(&reply, nc, subject.c_str(), body.data(), static_cast<int>(body.size()), timeout_ms);
+    if (s == NATS_OK) out.assign(natsMsg_GetData(reply), static_cast<size_t>(natsMsg_GetDataLength(reply)));
+    natsMsg_Destroy(reply);
+    return s;
+  };
+  auto node_error = [&](natsStatus s) {
+    if (s == NATS_NO_RESPONDERS)
+      return send_error(conn, {503, "node_unreachable",
+                               fmt::format("node '{}' at site '{}' is not connected to NATS", node, site), "node"});
+    return send_error(
+        conn, {504, "node_timeout", fmt::format("node '{}' did not answer: {}", node, natsStatus_GetText(s)), "node"});
+  };
+  // ---- Open: the node prepares the file (a clip is remuxed first, hence the long wait) ----------
+  std::string answer;
+  if (const natsStatus s = request(open_request, 60'000, answer); s != NATS_OK) return node_error(s);
+  const json opened = json::parse(answer, nullptr, false);
+  if (!opened.is_object() || !opened.value("ok", false)) {
+    const std::string code = opened.is_object() ? opened.value("code", "node_error") : "node_error";
+    const int status = code == "no_recording" || code == "unknown_event" || code == "no_snapshot" ||
+                               code == "unknown_camera" || code == "not_found"
+                           ? 404
+                           : 400;
+    return send_error(conn, {status, code, opened.is_object() ? opened.value("message", "") : answer,
+                             code == "unknown_camera" ? "camera" : ""});
+  }
+  const auto size = opened.value("size", std::int64_t{0});
+  const std::string file = opened.value("file", "");
+  mg_printf(conn, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %lld\r\nCache-Control: no-store\r\n\r\n",
+            opened.value("content_type", "application/octet-stream").c_str(), static_cast<long long>(size));
+  // ---- Read: chunk by chunk, each a request the node answers with raw bytes ----------------------
+  constexpr std::int64_t kChunk = 512 * 1024;
+  for (std::int64_t off = 0; off < size && !stopping_;) {
+    std::string bytes;
+    const json rq = {{"op", "read"}, {"file", file}, {"offset", off}, {"length", std::min(kChunk, size - off)}};
+    if (request(rq.dump(), 10'000, bytes) != NATS_OK || bytes.empty()) break;  // the client sees a short body
+    if (mg_write(conn, bytes.data(), bytes.size()) <= 0) break;
+    off += static_cast<std::int64_t>(bytes.size());
+  }
+  return 200;
+}
 
 void CenterApi::stop() {
   if (stopping_.exchange(true)) return;
@@ -277,6 +361,32 @@ int CenterApi::handle(mg_connection* conn) {
     }
     send_json(conn, 200, {{"bucket", cq.bucket}, {"series", out}});
     return 200;
+  }
+  if (uri == "/api/clip") {
+    q.only({"site", "node", "camera", "start", "end"}, err);
+    const auto site = q.opt("site"), node = q.opt("node"), camera = q.opt("camera");
+    for (const auto& [v, name] : {std::pair{site, "site"}, std::pair{node, "node"}, std::pair{camera, "camera"}})
+      if (!err && !v) err = HttpError{400, "missing_parameter", fmt::format("{} is required", name), name};
+    const auto start = q.time("start", err), end = q.time("end", err);
+    if (!err && (!start || !end))
+      err = HttpError{400, "missing_parameter", "start and end are required", start ? "end" : "start"};
+    if (!err && *start >= *end) err = HttpError{400, "bad_range", "start must be before end", "start"};
+    if (!err && *end - *start > 3'600'000)
+      err = HttpError{400, "bad_range", "a clip may be at most 1 hour long", "end"};
+    check_known(site, node);
+    if (err) return send_error(conn, *err);
+    const json rq = {{"op", "open"}, {"kind", "clip"}, {"camera", *camera}, {"start_ms", *start}, {"end_ms", *end}};
+    return relay_evidence(conn, *site, *node, rq.dump());
+  }
+  const std::string ev_prefix = "/api/events/", snap_suffix = "/snapshot.jpg";
+  if (uri.rfind(ev_prefix, 0) == 0 && uri.size() > ev_prefix.size() + snap_suffix.size() &&
+      uri.compare(uri.size() - snap_suffix.size(), snap_suffix.size(), snap_suffix) == 0) {
+    const std::string id = uri.substr(ev_prefix.size(), uri.size() - ev_prefix.size() - snap_suffix.size());
+    auto origin = store_.event_origin(id);
+    if (!origin) return send_error(conn, store_error(origin.error()));
+    if (!*origin) return send_error(conn, {404, "unknown_event", fmt::format("no event {}", id), "id"});
+    const json rq = {{"op", "open"}, {"kind", "snapshot"}, {"event_id", id}};
+    return relay_evidence(conn, (*origin)->first, (*origin)->second, rq.dump());
   }
   if (uri == "/api/nodes") {
     auto rows = store_.nodes();

@@ -5,7 +5,9 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "center/alerts.hpp"
 #include "center/consumer.hpp"
@@ -24,13 +26,24 @@ class CenterApi {
                                                         const Consumer* consumer,
                                                         const AlertDispatcher* alerts = nullptr);
   ~CenterApi();
+  /// NATS servers used to fetch evidence from the nodes (request-reply); set before start.
+  void set_nats_servers(std::vector<std::string> servers) {
+    std::lock_guard lock(nats_m_);
+    nats_servers_ = std::move(servers);
+  }
   void stop();
   int handle(mg_connection* conn);
 
  private:
-  CenterApi(PgStore& store, const Consumer* consumer, const AlertDispatcher* alerts)
-      : store_(store), consumer_(consumer), alerts_(alerts) {}
+  CenterApi(PgStore& store, const Consumer* consumer, const AlertDispatcher* alerts);
   std::string metrics_text();
+  /// Streams one evidence file from a node to the client; returns the HTTP status sent.
+  int relay_evidence(mg_connection* conn, const std::string& site, const std::string& node,
+                     const std::string& open_request);
+  struct Nats;
+  std::mutex nats_m_;
+  std::unique_ptr<Nats> nats_;
+  std::vector<std::string> nats_servers_;
   PgStore& store_;
   const Consumer* consumer_;
   const AlertDispatcher* alerts_;

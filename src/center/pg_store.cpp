@@ -560,6 +560,16 @@ core::Result<bool> PgStore::known(const std::string& site, const std::optional<s
   return r.text(0, 0) == "t";
 }
 
+core::Result<std::optional<std::pair<std::string, std::string>>> PgStore::event_origin(const std::string& id) {
+  auto conn = acquire();
+  if (!conn) return conn.error();
+  Lease lease(*this, *conn);
+  Res r = exec_params(*conn, "SELECT site, node FROM events WHERE id = $1 LIMIT 1", {id});
+  if (!r.ok()) return pg_error(*conn, "postgres: lookup failed");
+  if (r.rows() == 0) return std::optional<std::pair<std::string, std::string>>();
+  return std::optional(std::pair(r.text(0, 0), r.text(0, 1)));
+}
+
 core::Result<std::int64_t> PgStore::event_count() {
   auto conn = acquire();
   if (!conn) return conn.error();

@@ -95,6 +95,8 @@ class PgStore {
   /// Whether any event or heartbeat names this site (and node, when given).
   core::Result<bool> known(const std::string& site, const std::optional<std::string>& node);
   core::Result<std::int64_t> event_count();
+  /// (site, node) of a stored event; nullopt when the center has no such event.
+  core::Result<std::optional<std::pair<std::string, std::string>>> event_origin(const std::string& id);
 
  private:
   explicit PgStore(std::string dsn) : dsn_(std::move(dsn)) {}

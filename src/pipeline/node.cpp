@@ -8,6 +8,7 @@
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "events/event_json.hpp"
 #include "record/retention.hpp"
 #include "record/segmenter.hpp"
 
@@ -53,6 +54,27 @@ core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& conf
       for (const auto& c : node->cameras()) out.push_back({c.name, c.state, c.last_error});
       return out;
     });
+    // Evidence for the center, over NATS request-reply: clips remuxed from the recordings, and
+    // event snapshots (both stay on the node until asked for).
+    uplink::EvidenceSource ev;
+    ev.export_clip = [node = n.get()](const std::string& camera, std::int64_t start_ms, std::int64_t end_ms) {
+      if (!node->camera(camera))
+        return core::Result<std::string>(
+            core::make_error("unknown_camera", fmt::format("no camera named '{}'", camera), "camera"));
+      if (start_ms >= end_ms || end_ms - start_ms > 3'600'000)
+        return core::Result<std::string>(
+            core::make_error("bad_range", "start must be before end, at most 1 hour apart", "start"));
+      return node->export_clip(camera, start_ms, end_ms);
+    };
+    ev.snapshot_path = [node = n.get()](const std::string& event_id) -> core::Result<std::string> {
+      const auto json = node->store().event_json(event_id);
+      if (!json) return core::make_error("unknown_event", fmt::format("no event {} on this node", event_id), "id");
+      auto e = events::from_json_line(*json);
+      if (!e || e->snapshot_ref.empty())
+        return core::make_error("no_snapshot", fmt::format("event {} has no snapshot", event_id), "id");
+      return (fs::path(node->config().storage_path) / e->snapshot_ref).string();
+    };
+    n->uplink_->set_evidence_source(ev);
   }
   return n;
 }

@@ -239,6 +239,14 @@ std::int64_t Store::outbox_trim(std::int64_t max_rows) {
   return sqlite3_changes(db_);
 }
 
+std::optional<std::string> Store::event_json(const std::string& id) {
+  std::lock_guard lock(m_);
+  Stmt s(db_, "SELECT json FROM events WHERE id = ?");
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return s.text(0);
+}
+
 std::optional<std::int64_t> Store::outbox_oldest_ms() {
   std::lock_guard lock(m_);
   Stmt s(db_, "SELECT created_ms FROM outbox ORDER BY rowid LIMIT 1");

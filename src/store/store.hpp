@@ -69,6 +69,8 @@ class Store final : public events::EventSink {
   void outbox_delete(const std::vector<std::string>& event_ids);
   /// Drops the oldest outbox rows beyond `max_rows`; returns how many were dropped.
   std::int64_t outbox_trim(std::int64_t max_rows);
+  /// The wire JSON of one event, nullopt when this node has no such event.
+  std::optional<std::string> event_json(const std::string& id);
   /// Event time (ms) of the oldest outbox row, nullopt when the outbox is empty.
   std::optional<std::int64_t> outbox_oldest_ms();
 

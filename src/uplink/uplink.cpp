@@ -5,29 +5,26 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "events/event.hpp"
+#include "events/subjects.hpp"
 
 namespace vsp::uplink {
 
 namespace {
 const core::Logger kLog("uplink");
 
-std::string token(const std::string& s) {
-  std::string out = s.empty() ? "_" : s;
-  for (auto& c : out)
-    if (c == '.' || c == '*' || c == '>' || c == ' ' || c == '\t' || c == '\r' || c == '\n') c = '_';
-  return out;
-}
 }  // namespace
 
 /// The connection and the acks of the round in flight (filled by the library's callback thread).
 struct Uplink::Nats {
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
+  natsSubscription* evidence_sub = nullptr;
   std::mutex m;
   std::condition_variable cv;
   int callbacks = 0;
@@ -35,6 +32,7 @@ struct Uplink::Nats {
   std::string last_error;
 
   ~Nats() {
+    if (evidence_sub) natsSubscription_Destroy(evidence_sub);
     jsCtx_Destroy(js);
     if (nc) natsConnection_Destroy(nc);
   }
@@ -63,7 +61,64 @@ Uplink::~Uplink() { stop(); }
 
 std::string Uplink::subject_for(const std::string& site, const std::string& node, const std::string& camera,
                                 const std::string& type) {
-  return fmt::format("vsp.events.{}.{}.{}.{}", token(site), token(node), token(camera), token(type));
+  return events::event_subject(site, node, camera, type);
+}
+
+std::string Uplink::evidence_subject(const std::string& site, const std::string& node) {
+  return events::evidence_subject(site, node);
+}
+
+std::string Uplink::answer_evidence(const std::string& request) {
+  using nlohmann::json;
+  auto refuse = [](const std::string& code, const std::string& message) {
+    return json{{"ok", false}, {"code", code}, {"message", message}}.dump();
+  };
+  json q = json::parse(request, nullptr, false);
+  if (!q.is_object()) return refuse("bad_request", "not a JSON object");
+  const std::string op = q.value("op", "");
+  if (op == "read") {
+    std::string path;
+    {
+      std::lock_guard lock(files_m_);
+      auto it = files_.find(q.value("file", ""));
+      if (it == files_.end()) return refuse("unknown_file", "open the file first");
+      path = it->second;
+    }
+    const auto offset = q.value("offset", std::int64_t{0});
+    const auto length = std::clamp<std::int64_t>(q.value("length", std::int64_t{0}), 0, 512 * 1024);
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return {};
+    std::string buf(static_cast<size_t>(length), '\0');
+    std::fseek(f, static_cast<long>(offset), SEEK_SET);
+    buf.resize(std::fread(buf.data(), 1, buf.size(), f));
+    std::fclose(f);
+    return buf;
+  }
+  if (op != "open") return refuse("bad_request", fmt::format("unknown op '{}'", op));
+  const std::string kind = q.value("kind", "");
+  core::Result<std::string> path = core::make_error("bad_request", fmt::format("unknown kind '{}'", kind));
+  std::string type = "application/octet-stream";
+  if (kind == "clip" && evidence_.export_clip) {
+    path = evidence_.export_clip(q.value("camera", ""), q.value("start_ms", std::int64_t{0}),
+                                 q.value("end_ms", std::int64_t{0}));
+    type = "video/mp4";
+  } else if (kind == "snapshot" && evidence_.snapshot_path) {
+    path = evidence_.snapshot_path(q.value("event_id", ""));
+    type = "image/jpeg";
+  }
+  if (!path) return refuse(path.error().code, path.error().message);
+  std::FILE* f = std::fopen(path->c_str(), "rb");
+  if (!f) return refuse("not_found", "the file is gone");
+  std::fseek(f, 0, SEEK_END);
+  const long size = std::ftell(f);
+  std::fclose(f);
+  const std::string token = events::make_uuid_v7(core::wall_clock_ms());
+  {
+    std::lock_guard lock(files_m_);
+    if (files_.size() > 256) files_.erase(files_.begin());  // uuidv7: the oldest token first
+    files_[token] = *path;
+  }
+  return json{{"ok", true}, {"file", token}, {"size", size}, {"content_type", type}}.dump();
 }
 
 void Uplink::start() {
@@ -110,6 +165,21 @@ bool Uplink::connect() {
   jo.PublishAsync.AckHandler = &Nats::on_ack;
   jo.PublishAsync.AckHandlerClosure = n.get();
   if (natsConnection_JetStream(&n->js, n->nc, &jo) != NATS_OK) return false;
+  if (evidence_.export_clip || evidence_.snapshot_path) {
+    const std::string subject = evidence_subject(opt_.site, opt_.node);
+    natsConnection_Subscribe(
+        &n->evidence_sub, n->nc, subject.c_str(),
+        [](natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
+          const char* reply = natsMsg_GetReply(msg);
+          if (reply) {
+            const std::string answer = static_cast<Uplink*>(closure)->answer_evidence(
+                std::string(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))));
+            natsConnection_Publish(nc, reply, answer.data(), static_cast<int>(answer.size()));
+          }
+          natsMsg_Destroy(msg);
+        },
+        this);
+  }
   nats_ = std::move(n);
   kLog.info("connected to {}", fmt::join(opt_.servers, ","));
   return true;
@@ -195,7 +265,7 @@ void Uplink::heartbeat(std::int64_t now_ms) {
              {"published_total", st.published_total},
              {"lag_s", oldest ? static_cast<double>(std::max<std::int64_t>(0, now_ms - *oldest)) / 1000.0 : 0.0}};
   const std::string body = hb.dump();
-  const std::string subject = fmt::format("vsp.heartbeat.{}.{}", token(opt_.site), token(opt_.node));
+  const std::string subject = events::heartbeat_subject(opt_.site, opt_.node);
   natsConnection_Publish(nats_->nc, subject.c_str(), body.data(), static_cast<int>(body.size()));
 }
 

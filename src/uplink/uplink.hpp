@@ -9,12 +9,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/result.hpp"
 #include "store/store.hpp"
 
 namespace vsp::uplink {
@@ -42,6 +44,19 @@ struct UplinkStatus {
   std::string last_error;
 };
 
+/// Where the node's evidence comes from (set by the node before start()). The center reads it over
+/// NATS request-reply on `vsp.evidence.<site>.<node>` (the node needs no inbound port):
+/// `{"op":"open","kind":"clip","camera","start_ms","end_ms"}` or `{"op":"open","kind":"snapshot",
+/// "event_id"}` answers `{"ok":true,"file":TOKEN,"size":N,"content_type"}` (or `{"ok":false,"code",
+/// "message"}`); `{"op":"read","file":TOKEN,"offset","length"}` answers the raw bytes (≤ 512 KiB).
+struct EvidenceSource {
+  /// Absolute path of an MP4 of the range (remuxed from the recordings).
+  std::function<core::Result<std::string>(const std::string& camera, std::int64_t start_ms, std::int64_t end_ms)>
+      export_clip;
+  /// Absolute path of the event's snapshot.
+  std::function<core::Result<std::string>(const std::string& event_id)> snapshot_path;
+};
+
 class Uplink {
  public:
   using CameraStates = std::function<std::vector<CameraState>()>;
@@ -56,6 +71,10 @@ class Uplink {
 
   /// `vsp.events.<site>.<node>.<camera>.<type>`; characters NATS reserves in a token ('.', '*',
   /// '>', spaces) become '_'.
+  /// Serves evidence to the center (see EvidenceSource); call before start().
+  void set_evidence_source(EvidenceSource source) { evidence_ = std::move(source); }
+  static std::string evidence_subject(const std::string& site, const std::string& node);
+
   static std::string subject_for(const std::string& site, const std::string& node, const std::string& camera,
                                  const std::string& type);
 
@@ -66,6 +85,8 @@ class Uplink {
   /// Publishes one batch; returns the number of events acknowledged, -1 on a failed round.
   int drain_once();
   void heartbeat(std::int64_t now_ms);
+  /// Answers one evidence request (runs on the NATS library's delivery thread).
+  std::string answer_evidence(const std::string& request);
 
   UplinkOptions opt_;
   store::Store& store_;
@@ -77,6 +98,9 @@ class Uplink {
   std::condition_variable wake_cv_;
   mutable std::mutex status_m_;
   UplinkStatus status_;
+  EvidenceSource evidence_;
+  std::mutex files_m_;
+  std::map<std::string, std::string> files_;  ///< evidence tokens handed out -> absolute paths
 };
 
 }  // namespace vsp::uplink

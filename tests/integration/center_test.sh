@@ -149,7 +149,7 @@ check "migrations applied once with two centers starting" bash -c \
   "[ \"\$(sql \"SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations\")\" = 1,2 ]"
 
 # ---- Two nodes on the sample clips --------------------------------------------------------------------
-node_cfg() {  # SITE NODE PORT CLIP
+node_cfg() {  # SITE NODE PORT CLIP RECORD
   cat <<YAML
 site: $1
 node: $2
@@ -157,19 +157,19 @@ detector: {model: nanodet_m_320}
 cameras:
   - name: cam
     record_url: $4
-    record: false
+    record: ${5:-false}
     detect_fps: 5
     rules:
       lines:
         - {name: mid, p1: [0.02, 0.5], p2: [0.98, 0.5]}
       zones:
         - {name: all, polygon: [[0.02, 0.02], [0.98, 0.02], [0.98, 0.98], [0.02, 0.98]], enter_frames: 1, exit_frames: 1}
-storage: {path: $T/$2}
+storage: {path: $T/$2, segment_s: 2}
 api: {listen: 127.0.0.1:$3}
 uplink: {nats: {servers: [$NURLS]}, heartbeat_s: 1, max_outbox_events: 100000}
 YAML
 }
-node_cfg north n1 "$N1PORT" "$DATA/videos_traffic/car-detection.mp4" >"$T/n1.yml"
+node_cfg north n1 "$N1PORT" "$DATA/videos_traffic/car-detection.mp4" true >"$T/n1.yml"
 node_cfg south n2 "$N2PORT" "$DATA/videos_people/one-by-one-person-detection.mp4" >"$T/n2.yml"
 start_n1() { "$VSP" serve "$T/n1.yml" >>"$T/n1.log" 2>&1 & N1=$!; wait_for 30 curl -sf "http://127.0.0.1:$N1PORT/healthz" -o /dev/null; }
 start_n2() { "$VSP" serve "$T/n2.yml" >>"$T/n2.log" 2>&1 & N2=$!; wait_for 30 curl -sf "http://127.0.0.1:$N2PORT/healthz" -o /dev/null; }
@@ -221,6 +221,24 @@ check "outboxes drain when NATS returns" wait_for 40 drained
 kill -TERM "$N1"; wait "$N1" 2>/dev/null
 start_n1 || bad "node 1 restarts"
 sleep 8
+
+# ---- Evidence through the center, fetched from the node over NATS request-reply ---------------------
+from=$(date -u -d '-14 sec' +%Y-%m-%dT%H:%M:%SZ); to=$(date -u -d '-4 sec' +%Y-%m-%dT%H:%M:%SZ)
+code=$(curl -s -o "$T/clip.mp4" -w '%{http_code}' "$CENTER/api/clip?site=north&node=n1&camera=cam&start=$from&end=$to")
+dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$T/clip.mp4" 2>/dev/null || echo 0)
+echo "     clip through the center: HTTP $code, $(stat -c %s "$T/clip.mp4" 2>/dev/null) bytes, ${dur} s"
+check "a clip from a node through the center plays (>= 4 s)" bash -c "[ $code = 200 ] && [ \$(echo '${dur:-0} >= 4' | bc) = 1 ]"
+check "clip of an unknown camera is 404 unknown_camera" bash -c \
+  "[ \"\$(curl -s '$CENTER/api/clip?site=north&node=n1&camera=nope&start=$from&end=$to' | jq -r .code)\" = unknown_camera ]"
+check "clip from a node that serves no evidence is 503 node_unreachable" bash -c \
+  "[ \"\$(curl -s '$CENTER/api/clip?site=east&node=l1&camera=lane1&start=$from&end=$to' | jq -r .code)\" = node_unreachable ]"
+check "clip without start is 400" bash -c \
+  "[ \$(curl -s -o /dev/null -w '%{http_code}' '$CENTER/api/clip?site=north&node=n1&camera=cam&end=$to') = 400 ]"
+ev=$(sql "SELECT id FROM events WHERE node = 'n1' LIMIT 1")
+check "snapshot of an event without one is 404 no_snapshot (asked of its node)" bash -c \
+  "[ \"\$(curl -s '$CENTER/api/events/$ev/snapshot.jpg' | jq -r .code)\" = no_snapshot ]"
+check "snapshot of an unknown event is 404 unknown_event" bash -c \
+  "[ \"\$(curl -s '$CENTER/api/events/nope/snapshot.jpg' | jq -r .code)\" = unknown_event ]"
 
 # ---- The end: nodes stop cleanly (last drain), the centers catch up ----------------------------------
 kill -TERM "$N1" "$N2" "$L1"; wait "$N1" "$N2" "$L1" 2>/dev/null
