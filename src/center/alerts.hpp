@@ -25,6 +25,9 @@ struct AlertRule {
   std::string name;  ///< [A-Za-z0-9_-]+, unique; also the NATS subject's last token
   std::optional<std::string> type, site, node, camera, rule, class_name;  ///< exact filters
   std::vector<std::string> plates;  ///< upper case; non-empty: the event's plate text must be one
+  std::int64_t min_count = 1;       ///< fire when this many matching events fall within window_s
+  double window_s = 60;             ///< the window ending at the event, s (event time)
+  double cooldown_s = 0;            ///< minimum event time between two firings of this rule, s
   std::string webhook;              ///< http://host:port/path; empty: none
   bool nats = true;                 ///< publish on vsp.alerts.<name>
 };

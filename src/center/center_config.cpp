@@ -17,7 +17,9 @@ namespace {
 /// The declared keys of each map (unknown keys are errors).
 const std::map<std::string, std::vector<std::string>> kKeys = {
     {"", {"nats", "postgres", "api", "alerts"}},
-    {"alerts[]", {"name", "type", "site", "node", "camera", "rule", "class", "plates", "webhook", "nats"}},
+    {"alerts[]",
+     {"name", "type", "site", "node", "camera", "rule", "class", "plates", "min_count", "window_s", "cooldown_s",
+      "webhook", "nats"}},
     {"nats", {"servers", "stream", "replicas", "consumer", "ack_wait_s", "max_age_days", "batch"}},
     {"postgres", {"dsn"}},
     {"api", {"listen"}},
@@ -200,6 +202,12 @@ std::variant<CenterConfig, config::ConfigErrors> parse_center_config(const std::
             rule.plates.push_back(up);
           }
       }
+      if (a["min_count"])
+        if (auto v = r.number(a["min_count"], p + ".min_count", 1, 1e9)) rule.min_count = static_cast<std::int64_t>(*v);
+      if (a["window_s"])
+        if (auto v = r.number(a["window_s"], p + ".window_s", 0.001, 30 * 86400.0)) rule.window_s = *v;
+      if (a["cooldown_s"])
+        if (auto v = r.number(a["cooldown_s"], p + ".cooldown_s", 0, 30 * 86400.0)) rule.cooldown_s = *v;
       if (a["webhook"])
         if (auto v = r.string(a["webhook"], p + ".webhook")) {
           if (v->rfind("http://", 0) != 0)

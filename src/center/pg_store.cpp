@@ -47,7 +47,8 @@ const char* const kMigrations[] = {
          event_id text NOT NULL, payload jsonb NOT NULL, attempts integer NOT NULL DEFAULT 0,
          next_attempt_at timestamptz NOT NULL DEFAULT now(), last_error text NOT NULL DEFAULT '',
          UNIQUE (alert, channel, event_id));
-       CREATE INDEX alert_outbox_due ON alert_outbox (next_attempt_at);)",
+       CREATE INDEX alert_outbox_due ON alert_outbox (next_attempt_at);
+       CREATE TABLE alert_state(alert text PRIMARY KEY, last_fired timestamptz NOT NULL);)",
 };
 
 /// COPY text format: backslash, tab, newline and carriage return are escaped.
@@ -349,7 +350,19 @@ core::Result<int> PgStore::insert_batch(const std::vector<IncomingEvent>& batch)
     for (const auto& in : batch) {
       if (!new_ids.count(in.event.id)) continue;
       for (const auto* rule : match_alerts(alert_rules_, in.event)) {
-        const std::string payload = fmt::format(R"({{"alert":"{}","event":{}}})", rule->name, in.json);
+        std::string payload = fmt::format(R"({{"alert":"{}","event":{}}})", rule->name, in.json);
+        if (rule->min_count > 1 || rule->cooldown_s > 0) {
+          // Threshold and cool-down: one center at a time per rule (advisory lock), counting the
+          // matching events in (ts - window, ts] as stored, this batch included.
+          auto fired = threshold_reached(c, *rule, in.event.ts_utc_ms);
+          if (!fired) {
+            exec(c, "ROLLBACK");
+            return fired.error();
+          }
+          if (!*fired) continue;
+          payload = fmt::format(R"({{"alert":"{}","count":{},"window_s":{},"event":{}}})", rule->name, **fired,
+                                rule->window_s, in.json);
+        }
         std::vector<std::pair<std::string, std::string>> channels;
         if (!rule->webhook.empty()) channels.emplace_back("webhook", rule->webhook);
         if (rule->nats) channels.emplace_back("nats", "vsp.alerts." + rule->name);
@@ -365,6 +378,45 @@ core::Result<int> PgStore::insert_batch(const std::vector<IncomingEvent>& batch)
   }
   if (!exec(c, "COMMIT").ok()) return fail("postgres: COMMIT failed");
   return inserted;
+}
+
+core::Result<std::optional<std::int64_t>> PgStore::threshold_reached(PGconn* c, const AlertRule& rule,
+                                                                     std::int64_t ts_ms) {
+  if (!exec_params(c, "SELECT pg_advisory_xact_lock(hashtext($1))", {"vsp-alert:" + rule.name}).ok())
+    return pg_error(c, "postgres: alert lock failed");
+  std::vector<std::string> params = {rfc3339(ts_ms), fmt::format("{}", rule.window_s)};
+  std::string where =
+      "ts_utc > $1::timestamptz - $2::double precision * interval '1 second' AND ts_utc <= $1::timestamptz";
+  auto add = [&](const char* col, const std::optional<std::string>& v) {
+    if (!v) return;
+    params.push_back(*v);
+    where += fmt::format(" AND {} = ${}", col, params.size());
+  };
+  add("type", rule.type);
+  add("site", rule.site);
+  add("node", rule.node);
+  add("camera", rule.camera);
+  add("rule", rule.rule);
+  add("class", rule.class_name);
+  if (!rule.plates.empty()) {
+    params.push_back("{" + fmt::format("{}", fmt::join(rule.plates, ",")) + "}");
+    where += fmt::format(" AND upper(text) = ANY(${}::text[])", params.size());
+  }
+  Res n = exec_params(c, "SELECT count(*) FROM events WHERE " + where, params);
+  if (!n.ok() || n.rows() != 1) return pg_error(c, "postgres: alert count failed", n.get());
+  const std::int64_t count = n.i64(0, 0);
+  if (count < rule.min_count) return std::optional<std::int64_t>();
+  // Cool-down: fire only if the last firing (event time) is at least cooldown_s before this one.
+  Res st =
+      exec_params(c,
+                  "INSERT INTO alert_state(alert, last_fired) VALUES($1, $2::timestamptz) "
+                  "ON CONFLICT (alert) DO UPDATE SET last_fired = EXCLUDED.last_fired "
+                  "WHERE alert_state.last_fired <= EXCLUDED.last_fired - $3::double precision * interval '1 second' "
+                  "RETURNING alert",
+                  {rule.name, rfc3339(ts_ms), fmt::format("{}", rule.cooldown_s)});
+  if (!st.ok()) return pg_error(c, "postgres: alert state failed", st.get());
+  if (st.rows() == 0) return std::optional<std::int64_t>();
+  return std::optional(count);
 }
 
 core::Result<std::vector<AlertJob>> PgStore::claim_alerts(int limit, double lease_s) {

@@ -104,6 +104,9 @@ class PgStore {
   core::Result<pg_conn*> acquire();
   void release(pg_conn* c, bool healthy);
   core::Status ensure_partitions(pg_conn* c, const std::vector<IncomingEvent>& batch);
+  /// Inside the insert transaction: the matching count when `rule`'s threshold is reached at
+  /// `ts_ms` and its cool-down allows firing (then recorded), else nullopt.
+  core::Result<std::optional<std::int64_t>> threshold_reached(pg_conn* c, const AlertRule& rule, std::int64_t ts_ms);
 
   std::string dsn_;
   std::mutex m_;

@@ -136,6 +136,8 @@ api: {listen: 127.0.0.1:$1}
 alerts:
   - {name: stolen, type: plate_read, plates: [xyz9876], webhook: "http://127.0.0.1:$HOOKPORT/hook", nats: false}
   - {name: permit, site: east, rule: gate, plates: [QRS4567]}
+  - {name: burst, site: east, camera: lane1, type: line_crossing, min_count: 100, window_s: 5, cooldown_s: 10,
+     webhook: "http://127.0.0.1:$HOOKPORT/hook", nats: false}
 YAML
 }
 center_cfg "$C1PORT" "$NURLS" >"$T/c1.yml"
@@ -270,8 +272,17 @@ check "the second center took part (shared consumer)" bash -c "[ \"\$(curl -s ht
 sql "SELECT 'stolen:' || id FROM events WHERE type = 'plate_read' AND text = 'XYZ9876'" | sort >"$T/alerts_want"
 alerts_done() { [ "$(sql 'SELECT count(*) FROM alert_outbox')" = 0 ]; }
 check "alert outbox drains" wait_for 40 alerts_done
-grep '^ok ' "$T/hook.log" | cut -d' ' -f2 | sort >"$T/alerts_ok"
-grep '^fail ' "$T/hook.log" | cut -d' ' -f2 | sort >"$T/alerts_failed"
+grep '^ok stolen:' "$T/hook.log" | cut -d' ' -f2 | sort >"$T/alerts_ok"
+grep '^fail stolen:' "$T/hook.log" | cut -d' ' -f2 | sort >"$T/alerts_failed"
+# The threshold rule: >= 100 lane1 crossings within 5 s, at most one firing per 10 s of event time.
+grep '^ok burst:' "$T/hook.log" | cut -d: -f2 | sort -u >"$T/burst_ids"
+burst_ts=$(for id in $(cat "$T/burst_ids"); do sql "SELECT extract(epoch FROM ts_utc) FROM events WHERE id = '$id'"; done | sort -n)
+burst_n=$(wc -l <"$T/burst_ids")
+min_gap=$(awk 'NR > 1 {g = $1 - p; if (m == "" || g < m) m = g} {p = $1} END {print (m == "" ? 999 : m)}' <<<"$burst_ts")
+first_count=$(sql "SELECT count(*) FROM events WHERE site = 'east' AND camera = 'lane1' AND type = 'line_crossing' AND ts_utc > (SELECT ts_utc FROM events WHERE id = '$(head -1 "$T/burst_ids")') - interval '5 seconds' AND ts_utc <= (SELECT ts_utc FROM events WHERE id = '$(head -1 "$T/burst_ids")')")
+echo "     threshold alert 'burst': $burst_n firings, smallest gap ${min_gap} s, count at a firing $first_count"
+check "threshold alert fires repeatedly, never inside its cool-down, only when the count is reached" bash -c \
+  "[ $burst_n -ge 2 ] && [ \$(echo '$min_gap >= 10' | bc) = 1 ] && [ ${first_count:-0} -ge 100 ]"
 echo "     webhook alerts: want $(wc -l <"$T/alerts_want"), delivered $(sort -u "$T/alerts_ok" | wc -l) ($(wc -l <"$T/alerts_ok") deliveries), refused first $(wc -l <"$T/alerts_failed")"
 check "webhook: every matching event alerted, after a retry, exactly once" bash -c \
   "[ -s '$T/alerts_want' ] && diff -q '$T/alerts_want' '$T/alerts_ok' >/dev/null && diff -q '$T/alerts_want' '$T/alerts_failed' >/dev/null"

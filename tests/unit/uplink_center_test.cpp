@@ -216,7 +216,7 @@ TEST(CenterConfig, alert_rules_parse_and_their_errors_name_the_rule) {
 postgres: {dsn: x}
 alerts:
   - {name: stolen, type: plate_read, plates: [abc1234], webhook: "http://127.0.0.1:9/hook", nats: false}
-  - {name: gate, camera: gate}
+  - {name: gate, camera: gate, min_count: 5, window_s: 30, cooldown_s: 60}
 )",
                                         "c.yml");
   auto* cfg = std::get_if<center::CenterConfig>(&ok);
@@ -226,6 +226,10 @@ alerts:
   EXPECT_FALSE(cfg->alerts[0].nats);
   EXPECT_TRUE(cfg->alerts[1].nats);
   EXPECT_EQ(cfg->alerts[1].camera, "gate");
+  EXPECT_EQ(cfg->alerts[1].min_count, 5);
+  EXPECT_EQ(cfg->alerts[1].window_s, 30);
+  EXPECT_EQ(cfg->alerts[1].cooldown_s, 60);
+  EXPECT_EQ(cfg->alerts[0].min_count, 1);
   auto bad = center::parse_center_config(R"(nats: {servers: [nats://127.0.0.1:4222]}
 postgres: {dsn: x}
 alerts:
