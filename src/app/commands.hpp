@@ -23,6 +23,7 @@ int cmd_analyze(const AnalyzeArgs& a);
 
 int cmd_config_check(const std::string& file);
 int cmd_serve(const std::string& config_path);
+int cmd_center(const std::string& config_path);
 
 struct PlatesArgs {
   std::string region = "auto";
