@@ -94,7 +94,7 @@ class Node {
   // Retention's state between passes (under retention_m_), for logging once per change.
   bool logged_first_pass_ = false, was_low_ = false, was_short_ = false, was_fs_limited_ = false;
   bool deletes_failing_ = false, disk_unmeasurable_ = false;
-  std::int64_t last_age_prune_ms_ = 0;  ///< wall clock of the last pruning by age (0: none yet)
+  std::int64_t last_age_prune_ms_ = 0;      ///< wall clock of the last pruning by age (0: none yet)
   std::unique_ptr<uplink::Uplink> uplink_;  ///< present when the config has `uplink:`
 };
 
