@@ -104,7 +104,27 @@ void Tracker::apply_match(Item& t, const Detection& d, std::int64_t call, double
   }
 }
 
-core::Tracks Tracker::update(const core::Detections& detections, core::Timestamp ts) {
+void Tracker::scale_scores(const core::Detections& detections) {
+  scaled_ = detections;
+  if (options_.score_scale == ScoreScale::unit) return;
+  for (const auto& d : detections) {
+    if (d.score < 0.f || d.score > 1.f) out_of_unit_ = true;
+    if (static_cast<int>(calibration_.size()) < options_.score_calibration_size)
+      calibration_.insert(std::upper_bound(calibration_.begin(), calibration_.end(), d.score), d.score);
+  }
+  if (options_.score_scale == ScoreScale::automatic && !out_of_unit_) return;
+  const auto n = static_cast<float>(calibration_.size());
+  for (auto& d : scaled_) {
+    const auto [lo, hi] = std::equal_range(calibration_.begin(), calibration_.end(), d.score);
+    const auto below = static_cast<float>(lo - calibration_.begin());
+    const auto equal = static_cast<float>(hi - lo);
+    d.score = (below + 0.5f * equal) / n;
+  }
+}
+
+core::Tracks Tracker::update(const core::Detections& raw_detections, core::Timestamp ts) {
+  scale_scores(raw_detections);
+  const core::Detections& detections = scaled_;
   if (!first_update_ && ts.pts_s < last_pts_s_ - 1e-9) reset();  // time went backwards: start over
   // Elapsed time in nominal frame periods; the first call counts as one period.
   const double dt = first_update_ ? 1.0 : (ts.pts_s - last_pts_s_) * options_.frame_rate;

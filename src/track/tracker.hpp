@@ -24,6 +24,17 @@
 
 namespace vsp::track {
 
+/// How detection scores are read before the thresholds below apply (they are meant for 0..1).
+enum class ScoreScale {
+  /// `unit` while every score seen lies in [0, 1]; from the first score outside it on, `rank`.
+  automatic,
+  unit,  ///< scores are probability-like in [0, 1]: used as they are
+  /// A score becomes its rank among the detector's scores seen so far (the first
+  /// `score_calibration_size` detections of the stream): the fraction below it, ties counted
+  /// half. Any monotone score scale (DPM -0.5..4.8, ACF -0.8..139) then means the same.
+  rank,
+};
+
 struct TrackerOptions {
   /// Nominal update calls per second: the unit of the per-frame noise, growth and decay below.
   /// At exactly this rate the tracker behaves as a classic per-frame tracker.
@@ -49,6 +60,8 @@ struct TrackerOptions {
   /// Consumers that output boxes (e.g. `vsp track`) also show a lost track at its predicted box
   /// for this long: a missed detection is far likelier than an object vanishing. 0 = never.
   double report_predicted_s = 0.2;
+  ScoreScale score_scale = ScoreScale::automatic;
+  int score_calibration_size = 2000;  ///< detections whose scores define `rank`
 };
 
 class Tracker {
@@ -78,6 +91,8 @@ class Tracker {
   };
 
   void apply_match(Item& t, const core::Detection& d, std::int64_t call, double pts_s);
+  /// Fills `scaled_` with `detections`, scores read by `options_.score_scale`.
+  void scale_scores(const core::Detections& detections);
   core::Track report(const Item& t, std::int64_t call, double pts_s) const;
 
   TrackerOptions options_;
@@ -87,6 +102,9 @@ class Tracker {
   std::int64_t call_ = -1;  ///< update calls so far - 1
   double last_pts_s_ = 0;   ///< time of the previous call
   bool first_update_ = true;
+  std::vector<float> calibration_;  ///< sorted scores of the first detections (kept over reset())
+  bool out_of_unit_ = false;        ///< a score outside [0, 1] was seen
+  core::Detections scaled_;
 };
 
 }  // namespace vsp::track
