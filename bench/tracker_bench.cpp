@@ -24,11 +24,11 @@ int main(int argc, char** argv) {
   }
   const fs::path dir = argv[1];
   track::TrackerOptions o;
-  std::map<std::string, double*> dkeys = {{"lost_buffer_s", &o.lost_buffer_s},
-                                          {"lost_expand_per_frame", &o.lost_expand_per_frame},
-                                          {"lost_expand_max", &o.lost_expand_max},
-                                          {"velocity_damping", &o.velocity_damping},
-                                          {"report_predicted_s", &o.report_predicted_s}};
+  std::map<std::string, double*> dkeys = {
+      {"lost_buffer_s", &o.lost_buffer_s},       {"lost_expand_per_frame", &o.lost_expand_per_frame},
+      {"lost_expand_max", &o.lost_expand_max},   {"tentative_expand_per_s", &o.tentative_expand_per_s},
+      {"height_iou_power", &o.height_iou_power}, {"centre_distance_weight", &o.centre_distance_weight},
+      {"velocity_damping", &o.velocity_damping}, {"report_predicted_s", &o.report_predicted_s}};
   std::map<std::string, float*> fkeys = {{"high_score", &o.high_score},
                                          {"low_score", &o.low_score},
                                          {"new_track_score", &o.new_track_score},

@@ -58,6 +58,23 @@ Matching associate(const std::vector<int>& tracks, const std::vector<int>& dets,
 
 }  // namespace
 
+double Tracker::similarity(const core::BoxXyxy& a, const core::BoxXyxy& b) const {
+  double o = core::iou(a, b);
+  if (o <= 0) return 0;
+  if (options_.height_iou_power > 0) {
+    const double inter = std::max(0.f, std::min(a.y2, b.y2) - std::max(a.y1, b.y1));
+    const double uni = std::max(a.y2, b.y2) - std::min(a.y1, b.y1);
+    o *= std::pow(uni > 0 ? inter / uni : 0.0, options_.height_iou_power);
+  }
+  if (options_.centre_distance_weight > 0) {
+    const double dx = (a.x1 + a.x2 - b.x1 - b.x2) / 2.0, dy = (a.y1 + a.y2 - b.y1 - b.y2) / 2.0;
+    const double cw = std::max(a.x2, b.x2) - std::min(a.x1, b.x1), ch = std::max(a.y2, b.y2) - std::min(a.y1, b.y1);
+    const double diag2 = cw * cw + ch * ch;
+    if (diag2 > 0) o -= options_.centre_distance_weight * (dx * dx + dy * dy) / diag2;
+  }
+  return std::max(0.0, o);
+}
+
 Tracker::Tracker(TrackerOptions options) : options_(options) {}
 
 void Tracker::reset() {
@@ -172,7 +189,7 @@ core::Tracks Tracker::update(const core::Detections& raw_detections, core::Times
     const double grow = std::min(options_.lost_expand_max, options_.lost_expand_per_frame * (unseen_frames(i) - 1));
     const core::BoxXyxy tb = grow > 1e-9 ? expand(pred[static_cast<size_t>(i)], grow) : pred[static_cast<size_t>(i)];
     const core::BoxXyxy db = grow > 1e-9 ? expand(det(j).box_px, grow) : det(j).box_px;
-    const double o = core::iou(tb, db);
+    const double o = similarity(tb, db);
     return 1.0 - (options_.fuse_score ? o * det(j).score : o);
   });
   for (auto [i, j] : m1.pairs) apply_match(items_[static_cast<size_t>(i)], det(j), call, pts);
@@ -199,7 +216,7 @@ core::Tracks Tracker::update(const core::Detections& raw_detections, core::Times
                                                                (pts - items_[static_cast<size_t>(i)].last_obs_pts_s));
     const core::BoxXyxy tb = grow > 1e-9 ? expand(pred[static_cast<size_t>(i)], grow) : pred[static_cast<size_t>(i)];
     const core::BoxXyxy db = grow > 1e-9 ? expand(det(j).box_px, grow) : det(j).box_px;
-    const double o = core::iou(tb, db);
+    const double o = similarity(tb, db);
     return 1.0 - (options_.fuse_score ? o * det(j).score : o);
   });
   for (auto [i, j] : m4.pairs) apply_match(items_[static_cast<size_t>(i)], det(j), call, pts);

@@ -39,24 +39,29 @@ struct TrackerOptions {
   /// Nominal update calls per second: the unit of the per-frame noise, growth and decay below.
   /// At exactly this rate the tracker behaves as a classic per-frame tracker.
   double frame_rate = 30;
-  float high_score = 0.3f;              ///< detections at or above take part in the 1st association
+  float high_score = 0.4f;              ///< detections at or above take part in the 1st association
   float low_score = 0.1f;               ///< detections below are ignored
-  float new_track_score = 0.35f;        ///< a leftover detection at or above starts a track
+  float new_track_score = 0.6f;         ///< a leftover detection at or above starts a track
   float match_max_cost = 0.8f;          ///< 1st association: max (1 - IoU x score)
   float low_match_max_cost = 0.5f;      ///< 2nd association: max (1 - IoU)
   float recovery_max_cost = 0.5f;       ///< 3rd association (last observation): max (1 - IoU)
   float tentative_max_cost = 0.7f;      ///< tentative tracks: max (1 - IoU x score)
   int min_hits = 2;                     ///< consecutive matches to confirm
-  double lost_buffer_s = 1.0;           ///< how long an unseen track may come back
-  double lost_expand_per_frame = 0.03;  ///< box growth of unseen tracks for matching, per nominal frame
+  double lost_buffer_s = 3.0;           ///< how long an unseen track may come back
+  double lost_expand_per_frame = 0.01;  ///< box growth of unseen tracks for matching, per nominal frame
   double lost_expand_max = 0.6;
   /// Tentative tracks have no velocity yet: for matching, their box and the detection's grow by
   /// this fraction per second since they were seen (capped by lost_expand_max), so a walker is
   /// confirmed also when the detector runs only a few times a second.
   double tentative_expand_per_s = 2.0;
-  bool fuse_score = true;            ///< weigh IoU by detection score in the 1st association
+  bool fuse_score = true;  ///< weigh IoU by detection score in the 1st association
+  /// Similarity of the 1st and tentative associations: IoU x (height IoU)^height_iou_power
+  /// (Hybrid-SORT's height-modulated IoU: people of other depths differ in height) minus
+  /// centre_distance_weight x (centre distance / enclosing-box diagonal)^2 (DIoU). 0 = plain IoU.
+  double height_iou_power = 0;
+  double centre_distance_weight = 0;
   bool observation_reupdate = true;  ///< ORU on re-found tracks
-  double velocity_damping = 0.8;     ///< velocity decay per unseen nominal frame (stops runaway predictions)
+  double velocity_damping = 1.0;     ///< velocity decay per unseen nominal frame (stops runaway predictions)
   /// Consumers that output boxes (e.g. `vsp track`) also show a lost track at its predicted box
   /// for this long: a missed detection is far likelier than an object vanishing. 0 = never.
   double report_predicted_s = 0.2;
@@ -91,6 +96,8 @@ class Tracker {
   };
 
   void apply_match(Item& t, const core::Detection& d, std::int64_t call, double pts_s);
+  /// IoU, modulated as `height_iou_power` and `centre_distance_weight` say.
+  double similarity(const core::BoxXyxy& a, const core::BoxXyxy& b) const;
   /// Fills `scaled_` with `detections`, scores read by `options_.score_scale`.
   void scale_scores(const core::Detections& detections);
   core::Track report(const Item& t, std::int64_t call, double pts_s) const;
