@@ -84,6 +84,31 @@ void Tracker::reset() {
   first_update_ = true;
 }
 
+void Tracker::apply_camera_motion(const std::array<double, 6>& m) {
+  const double scale = std::sqrt(std::abs(m[0] * m[4] - m[1] * m[3]));
+  auto move_state = [&](KalmanBoxFilter::State& st) {
+    auto& x = st.mean;
+    const double cx = x[0], cy = x[1], vx = x[4], vy = x[5];
+    x[0] = m[0] * cx + m[1] * cy + m[2];
+    x[1] = m[3] * cx + m[4] * cy + m[5];
+    x[4] = m[0] * vx + m[1] * vy;
+    x[5] = m[3] * vx + m[4] * vy;
+    for (int k : {2, 3, 6, 7}) x[static_cast<size_t>(k)] *= scale;
+  };
+  auto move_box = [&](core::BoxXyxy& b) {
+    const double cx = (b.x1 + b.x2) / 2.0, cy = (b.y1 + b.y2) / 2.0;
+    const double hw = b.width() * scale / 2.0, hh = b.height() * scale / 2.0;
+    const double nx = m[0] * cx + m[1] * cy + m[2], ny = m[3] * cx + m[4] * cy + m[5];
+    b = {static_cast<float>(nx - hw), static_cast<float>(ny - hh), static_cast<float>(nx + hw),
+         static_cast<float>(ny + hh)};
+  };
+  for (auto& t : items_) {
+    move_state(t.kf);
+    move_state(t.kf_at_last_obs);
+    move_box(t.last_obs);
+  }
+}
+
 void Tracker::apply_match(Item& t, const Detection& d, std::int64_t call, double pts_s) {
   const std::int64_t gap = call - t.last_obs_call;
   if (options_.observation_reupdate && gap > 1 && t.hits > 0) {

@@ -16,6 +16,7 @@
 /// tracker called at 25, 5 or an irregular 2-7 calls per second gives the same answers in seconds.
 /// A timestamp earlier than the previous call's starts the tracker over (a looped file, a new
 /// connection); callers that know why should call `reset()` themselves and log the reason.
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -78,6 +79,12 @@ class Tracker {
   core::Tracks update(const core::Detections& detections, core::Timestamp ts);
   /// Forgets every track (ids keep counting up, so an id is never reused).
   void reset();
+  /// Camera-motion compensation hook (BoT-SORT's GMC): the caller that sees pixels estimates the
+  /// 2x3 affine image motion [a b tx; c d ty] from the previous frame to the next one (e.g. sparse
+  /// optical flow on a small grey image) and calls this before update(); every track's state and
+  /// last observation move with the image. Nothing calls it yet: MOTChallenge public detections
+  /// come without images, so the gain cannot be measured here (docs/tracking.md).
+  void apply_camera_motion(const std::array<double, 6>& affine);
   const TrackerOptions& options() const { return options_; }
 
  private:

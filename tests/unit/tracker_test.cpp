@@ -151,3 +151,19 @@ TEST(Tracker, unit_thresholds_on_an_unnormalised_scale_let_everything_through) {
   EXPECT_EQ(unit_ids, 3);
   EXPECT_EQ(rank_ids, 2);
 }
+
+TEST(Tracker, camera_motion_hook_keeps_the_id_when_the_image_shifts) {
+  // A still person; the camera pans so the image moves 120 px left between two frames. Without
+  // compensation the boxes no longer overlap; with it the track continues.
+  for (bool compensate : {false, true}) {
+    track::Tracker tr;
+    int id = 0;
+    for (int f = 0; f < 5; ++f)
+      for (const auto& t : tr.update({det(400, 200)}, {f, f / 30.0})) id = t.id;
+    if (compensate) tr.apply_camera_motion({1, 0, -120, 0, 1, 0});
+    const auto ts = tr.update({det(280, 200)}, {5, 5 / 30.0});
+    const bool same = std::any_of(ts.begin(), ts.end(),
+                                  [&](const core::Track& t) { return t.id == id && t.frames_since_update == 0; });
+    EXPECT_EQ(same, compensate);
+  }
+}
