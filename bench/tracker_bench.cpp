@@ -28,10 +28,12 @@ int main(int argc, char** argv) {
       {"lost_buffer_s", &o.lost_buffer_s},       {"lost_expand_per_frame", &o.lost_expand_per_frame},
       {"lost_expand_max", &o.lost_expand_max},   {"tentative_expand_per_s", &o.tentative_expand_per_s},
       {"height_iou_power", &o.height_iou_power}, {"centre_distance_weight", &o.centre_distance_weight},
-      {"velocity_damping", &o.velocity_damping}, {"report_predicted_s", &o.report_predicted_s}};
+      {"velocity_damping", &o.velocity_damping}, {"report_predicted_s", &o.report_predicted_s},
+      {"slow_confirm_s", &o.slow_confirm_s}};
   std::map<std::string, float*> fkeys = {{"high_score", &o.high_score},
                                          {"low_score", &o.low_score},
                                          {"new_track_score", &o.new_track_score},
+                                         {"quick_confirm_score", &o.quick_confirm_score},
                                          {"match_max_cost", &o.match_max_cost},
                                          {"low_match_max_cost", &o.low_match_max_cost},
                                          {"recovery_max_cost", &o.recovery_max_cost},

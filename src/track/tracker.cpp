@@ -140,7 +140,10 @@ void Tracker::apply_match(Item& t, const Detection& d, std::int64_t call, double
   else
     vote->second += d.score;
   if (t.state == TrackState::lost) t.state = TrackState::confirmed;
-  if (t.state == TrackState::tentative && (t.streak >= options_.min_hits || first_update_)) {
+  t.best_score = std::max(t.best_score, d.score);
+  const bool steady_enough =
+      t.best_score >= options_.quick_confirm_score || pts_s - t.first_obs_pts_s >= options_.slow_confirm_s - 1e-9;
+  if (t.state == TrackState::tentative && ((t.streak >= options_.min_hits && steady_enough) || first_update_)) {
     t.state = TrackState::confirmed;
     t.id = next_id_++;
   }
@@ -266,6 +269,8 @@ core::Tracks Tracker::update(const core::Detections& raw_detections, core::Times
     t.score = det(j).score;
     t.hits = 1;
     t.streak = 1;
+    t.first_obs_pts_s = pts;
+    t.best_score = det(j).score;
     t.class_votes.emplace_back(det(j).class_id, det(j).score);
     if (first_update_ || options_.min_hits <= 1) {
       t.state = TrackState::confirmed;

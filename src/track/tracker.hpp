@@ -40,14 +40,19 @@ struct TrackerOptions {
   /// Nominal update calls per second: the unit of the per-frame noise, growth and decay below.
   /// At exactly this rate the tracker behaves as a classic per-frame tracker.
   double frame_rate = 30;
-  float high_score = 0.4f;              ///< detections at or above take part in the 1st association
-  float low_score = 0.1f;               ///< detections below are ignored
-  float new_track_score = 0.6f;         ///< a leftover detection at or above starts a track
-  float match_max_cost = 0.8f;          ///< 1st association: max (1 - IoU x score)
-  float low_match_max_cost = 0.5f;      ///< 2nd association: max (1 - IoU)
-  float recovery_max_cost = 0.5f;       ///< 3rd association (last observation): max (1 - IoU)
-  float tentative_max_cost = 0.7f;      ///< tentative tracks: max (1 - IoU x score)
-  int min_hits = 2;                     ///< consecutive matches to confirm
+  float high_score = 0.3f;          ///< detections at or above take part in the 1st association
+  float low_score = 0.1f;           ///< detections below are ignored
+  float new_track_score = 0.35f;     ///< a leftover detection at or above starts a track
+  float match_max_cost = 0.8f;      ///< 1st association: max (1 - IoU x score)
+  float low_match_max_cost = 0.5f;  ///< 2nd association: max (1 - IoU)
+  float recovery_max_cost = 0.5f;   ///< 3rd association (last observation): max (1 - IoU)
+  float tentative_max_cost = 0.7f;  ///< tentative tracks: max (1 - IoU x score)
+  int min_hits = 2;                 ///< consecutive matches to confirm
+  /// A tentative track none of whose detections reached `quick_confirm_score` must also have been
+  /// matched in a row for `slow_confirm_s` seconds: a weak but steady object (a top-down car read
+  /// as "cell phone") is kept, a real detector's weak false alarm, which flickers, is not.
+  float quick_confirm_score = 0.6f;
+  double slow_confirm_s = 0.0;
   double lost_buffer_s = 3.0;           ///< how long an unseen track may come back
   double lost_expand_per_frame = 0.01;  ///< box growth of unseen tracks for matching, per nominal frame
   double lost_expand_max = 0.6;
@@ -98,6 +103,8 @@ class Tracker {
     int streak = 0;
     std::int64_t last_obs_call = 0;  ///< index of the update call that last matched it
     double last_obs_pts_s = 0;       ///< and that call's time
+    double first_obs_pts_s = 0;      ///< time of the first observation of its current streak
+    float best_score = 0;            ///< highest detection score while tentative
     float score = 0;
     std::vector<std::pair<int, float>> class_votes;
   };
