@@ -167,3 +167,25 @@ TEST(Tracker, camera_motion_hook_keeps_the_id_when_the_image_shifts) {
     EXPECT_EQ(same, compensate);
   }
 }
+
+TEST(Tracker, slow_confirm_holds_weak_tracks_for_that_many_seconds_at_any_call_rate) {
+  for (double fps : {25.0, 5.0}) {
+    track::TrackerOptions o;
+    o.frame_rate = 25;
+    o.slow_confirm_s = 0.4;
+    track::Tracker tr(o);
+    tr.update({}, {0, 0});  // the first call confirms at once; start after it
+    double weak_confirmed_at = -1, strong_confirmed_at = -1;
+    for (int k = 1; k < 20; ++k) {
+      const double t = k / fps;
+      for (const auto& tk : tr.update({det(100, 100, 0.4f), det(400, 100, 0.9f)}, {k, t})) {
+        if (tk.id == 0) continue;
+        double& at = tk.box_px.x1 < 250 ? weak_confirmed_at : strong_confirmed_at;
+        if (at < 0) at = t - 1 / fps;  // seconds since the first sighting
+      }
+    }
+    EXPECT_NEAR(strong_confirmed_at, 1 / fps, 1e-9) << fps;  // two matches in a row
+    EXPECT_GE(weak_confirmed_at, 0.4 - 1e-9) << fps;
+    EXPECT_LT(weak_confirmed_at, 0.4 + 1 / fps + 1e-9) << fps;
+  }
+}
