@@ -37,6 +37,7 @@ int cmd_config_schema(const std::string& kind);
 
 struct TrackArgs {
   std::string dets, seqinfo, out;
+  std::optional<std::string> config;  ///< analyze YAML: its `tracker` section is used
 };
 int cmd_track(const TrackArgs& a);
 

@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   track->add_option("--dets", tr.dets, "detections, frame,-1,x,y,w,h,score,...")->required();
   track->add_option("--seqinfo", tr.seqinfo, "seqinfo.ini of the sequence")->required();
   track->add_option("--out", tr.out, "MOTChallenge results file to write")->required();
+  track->add_option("-c,--config", tr.config, "YAML config as for vsp analyze: its tracker section is used");
 
   vsp::app::EvalMotArgs ev;
   auto* eval = app.add_subcommand("eval", "evaluation tools");
