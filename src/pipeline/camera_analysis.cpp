@@ -51,10 +51,12 @@ CameraAnalysis::CameraAnalysis(CameraAnalysisOptions options, events::EventSink&
   int frames = 1;
   for (const auto& l : options_.config.rules.lines) frames = std::max(frames, l.min_frames);
   for (const auto& z : options_.config.rules.zones) frames = std::max({frames, z.enter_frames, z.exit_frames});
-  // Measured in nominal periods: while something moves the gate lets every sampled frame through;
-  // the rare event confirmed later than the horizon is written when confirmed, out of order.
+  // Measured in nominal periods: while something moves the gate lets every sampled frame through.
+  // A track the tracker keeps for long (lost_buffer_s) would hold every event that long, so the
+  // wait for it is capped at 1 s: the exit of a track lost for longer, and the rare event
+  // confirmed later than the horizon, are written when confirmed, out of order.
   const double period = 1.0 / std::max(0.1, options_.nominal_fps);
-  horizon_s_ = tracker_.options().lost_buffer_s + (frames + 1) * period;
+  horizon_s_ = std::min(tracker_.options().lost_buffer_s, kMaxLostWait_s) + (frames + 1) * period;
 }
 
 CameraAnalysis::~CameraAnalysis() = default;

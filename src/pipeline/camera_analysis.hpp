@@ -110,6 +110,8 @@ class CameraAnalysis {
 
   /// A frame time jump longer than this restarts the stream state.
   static constexpr double max_gap_s = 30;
+  /// The reorder buffer waits at most this long for the tracker to give up a lost track.
+  static constexpr double kMaxLostWait_s = 1.0;
 
  private:
   CameraAnalysis(CameraAnalysisOptions options, events::EventSink& sink);
