@@ -3,7 +3,7 @@
 # nats-server (-js) and a throwaway PostgreSQL 15 cluster (initdb/pg_ctl, as the `postgres` user
 # when run as root). Two `vsp serve` nodes analyse the sample clips and feed two `vsp center`
 # processes sharing one durable consumer. Through the JetStream stream leader killed with -9
-# (3-server cluster, R3 stream), a center killed with -9 and restarted, NATS stopped for 20 s
+# (3-server cluster, R3 stream), a center killed with -9 and restarted, NATS stopped for 60 s
 # (outboxes grow, then drain) and a node restarted, the set of event ids in PostgreSQL must equal the union of the nodes' events: 0 lost, 0 doubled; the per-minute rollups
 # must count each event once. Then the search API, counts, nodes and bad input.
 # A third, synthetic node (the real store and uplink, 100 events/s, plate reads among them) keeps
@@ -204,10 +204,10 @@ start_c1 || bad "center 1 restarts"
 n=$(pg_count)
 check "events keep arriving after the center restart" wait_for 30 more_than "$n"
 
-# ---- NATS (all three servers) stopped for 20 s: outboxes grow, the nodes say so, then drain ------------
+# ---- NATS (all three servers) stopped for 60 s (the issue's proof): outboxes grow, the nodes say so, then drain ------------
 sleep 2
 stop_nats
-sleep 20
+sleep 60
 p1=$(metric "$N1PORT" vsp_outbox_pending); p2=$(metric "$N2PORT" vsp_outbox_pending)
 echo "     outbox during the outage: n1=$p1 n2=$p2"
 check "outbox grows while NATS is down (visible in /metrics)" bash -c "[ \$(( $p1 + $p2 )) -gt 0 ]"
@@ -217,7 +217,7 @@ check "node status endpoint shows the outbox and the uplink down" bash -c \
   "curl -s http://127.0.0.1:$port/api/node | jq -e '.uplink.configured and (.uplink.connected | not) and .uplink.outbox_pending > 0' >/dev/null"
 start_nats
 drained() { [ "$(metric "$N1PORT" vsp_outbox_pending)" -lt 5 ] && [ "$(metric "$N2PORT" vsp_outbox_pending)" -lt 5 ]; }
-check "outboxes drain when NATS returns" wait_for 40 drained
+check "outboxes drain when NATS returns" wait_for 60 drained
 
 # ---- A node restarted -------------------------------------------------------------------------------
 kill -TERM "$N1"; wait "$N1" 2>/dev/null
