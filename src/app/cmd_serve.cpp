@@ -2,9 +2,12 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
 
 #include "api/http_server.hpp"
 #include "app/commands.hpp"
+#include "auth/auth_store.hpp"
+#include "privacy/jpeg_blur.hpp"
 #include "config/serve_config.hpp"
 #include "pipeline/node.hpp"
 
@@ -32,16 +35,49 @@ int cmd_serve(const std::string& config_path) {
     fmt::print(stderr, "vsp serve: {}\n", node.error().message);
     return 1;
   }
-  auto server = api::HttpServer::start(cfg.listen, **node);
+  auto accounts = auth::AuthStore::open((std::filesystem::path(cfg.storage_path) / "vsp.db").string());
+  if (!accounts) {
+    fmt::print(stderr, "vsp serve: {}\n", accounts.error().message);
+    return 1;
+  }
+  const bool loopback = config::is_loopback_listen(cfg.listen);
+  const bool users = (*accounts)->has_users();
+  if (!users) {
+    fmt::print(stderr,
+               "vsp serve: no user accounts yet. Create the first admin with\n"
+               "  vsp user add NAME --role admin --config {}\n",
+               config_path);
+    if (!loopback) {
+      fmt::print(stderr, "vsp serve: refusing to listen on {} (not loopback) without any user\n", cfg.listen);
+      return 1;
+    }
+  }
+  api::ServerOptions opts;
+  opts.listen = cfg.listen;
+  if (cfg.tls) {
+    opts.tls_cert = cfg.tls->cert;
+    opts.tls_key = cfg.tls->key;
+  }
+  opts.auth = accounts->get();
+  opts.open_without_users = loopback;
+  if (cfg.privacy.blur_faces) {
+    auto blur = privacy::make_jpeg_blur(privacy::default_face_model_path());
+    if (!blur) {
+      fmt::print(stderr, "vsp serve: privacy.blur_faces: {}\n", blur.error().message);
+      return 1;
+    }
+    opts.blur = std::move(blur).value();
+  }
+  auto server = api::HttpServer::start(opts, **node);
   if (!server) {
     fmt::print(stderr, "vsp serve: {}\n", server.error().message);
     return 1;
   }
   (*node)->start();
-  fmt::print(stderr,
-             "vsp serve: {} camera(s); web page and API on http://{}/ (loopback only until authentication "
-             "arrives); storage in {}\n",
-             cfg.cameras.size(), cfg.listen, cfg.storage_path);
+  fmt::print(stderr, "vsp serve: {} camera(s); web page and API on {}://{}/ ({}); faces {}; storage in {}\n",
+             cfg.cameras.size(), cfg.tls ? "https" : "http", cfg.listen,
+             users ? "login required" : "OPEN to anyone on this machine until a user exists",
+             cfg.privacy.blur_faces ? "blurred" : "NOT blurred (privacy.blur_faces: false)", cfg.storage_path);
   int sig = 0;
   sigwait(&stop_signals, &sig);
   const auto t0 = std::chrono::steady_clock::now();

@@ -1,0 +1,39 @@
+#include "privacy/face_blur.hpp"
+
+#include <opencv2/imgproc.hpp>
+
+namespace vsp::privacy {
+
+void obscure(cv::Mat& bgr, const std::vector<core::BoxXyxy>& boxes, float grow) {
+  const cv::Rect frame(0, 0, bgr.cols, bgr.rows);
+  for (const auto& b : boxes) {
+    const float gw = b.width() * grow / 2, gh = b.height() * grow / 2;
+    cv::Rect r(cv::Point(static_cast<int>(b.x1 - gw), static_cast<int>(b.y1 - gh)),
+               cv::Point(static_cast<int>(std::ceil(b.x2 + gw)), static_cast<int>(std::ceil(b.y2 + gh))));
+    r &= frame;
+    if (r.width < 2 || r.height < 2) continue;
+    cv::Mat roi = bgr(r), small;
+    const int blocks = 6;
+    cv::resize(roi, small, cv::Size(std::max(1, std::min(blocks, r.width)), std::max(1, std::min(blocks, r.height))),
+               0, 0, cv::INTER_AREA);
+    cv::resize(small, roi, roi.size(), 0, 0, cv::INTER_NEAREST);
+    const int k = (std::max(r.width, r.height) / 4) | 1;
+    cv::GaussianBlur(roi, roi, cv::Size(k, k), 0);
+  }
+}
+
+std::vector<Face> FaceBlur::apply(const std::string& stream, cv::Mat& bgr) {
+  std::lock_guard lk(m_);
+  auto faces = det_->detect(bgr, o_.threshold);
+  auto& hist = recent_[stream];
+  std::vector<core::BoxXyxy> now;
+  for (const auto& f : faces) now.push_back(f.box_px);
+  hist.push_back(now);
+  while (static_cast<int>(hist.size()) > std::max(1, o_.hold_frames)) hist.pop_front();
+  std::vector<core::BoxXyxy> all;
+  for (const auto& h : hist) all.insert(all.end(), h.begin(), h.end());
+  obscure(bgr, all, o_.grow);
+  return faces;
+}
+
+}  // namespace vsp::privacy

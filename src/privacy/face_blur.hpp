@@ -1,0 +1,38 @@
+#pragma once
+/// Blurs faces in frames: YuNet boxes, enlarged, pixelated then smoothed so nothing of the face
+/// survives, with a short temporal hold (a face found in one of the last `hold_frames` frames of a
+/// stream stays blurred) so one missed detection does not flash a face.
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "privacy/face_detector.hpp"
+
+namespace vsp::privacy {
+
+struct BlurOptions {
+  float threshold = 0.5f;   ///< YuNet score; MANIFEST suggests 0.6, lower catches more small faces
+  float grow = 0.35f;       ///< each box side grows by this fraction (hair, chin, ears)
+  int hold_frames = 5;      ///< temporal hold per stream
+};
+
+/// Covers `boxes` (pixels) in `bgr` in place: mosaic of ~6 blocks across, then a Gaussian.
+void obscure(cv::Mat& bgr, const std::vector<core::BoxXyxy>& boxes, float grow);
+
+class FaceBlur {
+ public:
+  FaceBlur(std::unique_ptr<FaceDetector> det, BlurOptions o) : det_(std::move(det)), o_(o) {}
+  /// Blurs the faces of one frame of `stream` in place; returns the faces found in this frame.
+  std::vector<Face> apply(const std::string& stream, cv::Mat& bgr);
+
+ private:
+  std::unique_ptr<FaceDetector> det_;
+  BlurOptions o_;
+  std::mutex m_;
+  std::map<std::string, std::deque<std::vector<core::BoxXyxy>>> recent_;  ///< per stream, newest last
+};
+
+}  // namespace vsp::privacy
