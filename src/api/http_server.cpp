@@ -15,6 +15,8 @@
 #include "core/log.hpp"
 #include "events/event.hpp"
 
+extern "C" int vsp_civetweb_ssl_shim_loaded(void);  // civetweb_ssl_shim.c
+
 namespace vsp::api {
 
 using nlohmann::json;
@@ -210,6 +212,7 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions&
   if (!options.auth) return core::make_error("no_auth", "the HTTP server needs the account store");
   std::unique_ptr<HttpServer> s(new HttpServer(node, options));
   const bool tls = options.tls_cert && options.tls_key;
+  if (tls && !vsp_civetweb_ssl_shim_loaded()) return core::make_error("tls_unavailable", "OpenSSL shim missing");
   mg_init_library(tls ? MG_FEATURES_SSL : 0);
   const std::string ports = tls ? options.listen + "s" : options.listen;
   const char* opts[] = {"listening_ports",    ports.c_str(), "num_threads", "32",

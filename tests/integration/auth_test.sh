@@ -52,7 +52,7 @@ for r in viewer operator admin auditor; do
 done
 check "user list shows 4 users" [ "$("$VSP" user list --config "$T/node.yml" | tail -n +2 | wc -l)" = 4 ]
 check "duplicate user refused" bash -c "! '$VSP' user add admin-user --role admin --password-file '$T/pw' --config '$T/node.yml' 2>/dev/null"
-check "short password refused" bash -c "echo short | ! '$VSP' user add x --role viewer --config '$T/node.yml' 2>/dev/null"
+check "short password refused" bash -c "! (echo short | '$VSP' user add x --role viewer --config '$T/node.yml' 2>/dev/null)"
 check "bad role is a usage error (2)" bash -c "'$VSP' user add y --role god --config '$T/node.yml' 2>/dev/null; [ \$? = 2 ]"
 
 start_node "$T/node.yml" "$API" || bad "node starts with users"
