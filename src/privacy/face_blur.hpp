@@ -1,5 +1,5 @@
 #pragma once
-/// Blurs faces in frames: YuNet boxes, enlarged, pixelated then smoothed so nothing of the face
+/// Blurs faces in frames: YuNet boxes, enlarged, covered by a flat patch so nothing of the face
 /// survives, with a short temporal hold (a face found in one of the last `hold_frames` frames of a
 /// stream stays blurred) so one missed detection does not flash a face.
 #include <deque>
@@ -14,12 +14,12 @@
 namespace vsp::privacy {
 
 struct BlurOptions {
-  float threshold = 0.5f;   ///< YuNet score; MANIFEST suggests 0.6, lower catches more small faces
-  float grow = 0.35f;       ///< each box side grows by this fraction (hair, chin, ears)
+  float threshold = 0.3f;  ///< YuNet score; low on purpose: a false positive costs a patch, a miss a face
+  float grow = 0.6f;  ///< each box side grows by this fraction (hair, chin, ears)
   int hold_frames = 5;      ///< temporal hold per stream
 };
 
-/// Covers `boxes` (pixels) in `bgr` in place: mosaic of ~6 blocks across, then a Gaussian.
+/// Covers `boxes` (pixels, each grown by `grow`) in `bgr` in place with a flat patch of its mean colour.
 void obscure(cv::Mat& bgr, const std::vector<core::BoxXyxy>& boxes, float grow);
 
 class FaceBlur {
