@@ -247,8 +247,13 @@ void HttpServer::stop() {
 
 int HttpServer::handle(mg_connection* conn) {
   const mg_request_info* ri = mg_get_request_info(conn);
-  Request r{conn, ri, ri->local_uri ? ri->local_uri : "/", ri->request_method ? ri->request_method : "",
-            ri->remote_addr, std::nullopt, nullptr};
+  Request r{conn,
+            ri,
+            ri->local_uri ? ri->local_uri : "/",
+            ri->request_method ? ri->request_method : "",
+            ri->remote_addr,
+            std::nullopt,
+            nullptr};
   if (r.method == "HEAD") r.method = "GET";
   // ---- Route: 404 for unknown paths, 405 for a known path with another method
   const auto segs = split_path(r.uri);
@@ -259,7 +264,8 @@ int HttpServer::handle(mg_connection* conn) {
       if (route.method == r.method) r.route = &route;
     }
   if (!r.route && path_known)
-    return send_error(conn, {405, "method_not_allowed", fmt::format("{} is not allowed on {}", r.method, r.uri), r.uri});
+    return send_error(conn,
+                      {405, "method_not_allowed", fmt::format("{} is not allowed on {}", r.method, r.uri), r.uri});
   if (!r.route) return send_error(conn, {404, "not_found", fmt::format("no such endpoint: {}", r.uri), r.uri});
   if (ri->content_length > 8192)
     return send_error(conn, {413, "too_large", "request bodies are limited to 8 KiB", r.uri});
@@ -288,9 +294,9 @@ int HttpServer::handle(mg_connection* conn) {
                         "WWW-Authenticate: Bearer realm=\"vsp\"\r\n");
     if (!auth::allows(r.who->role, r.route->access)) {
       audit(r, "denied", r.uri, "denied");
-      return send_error(conn, {403, "forbidden",
-                               fmt::format("role {} may not {} {}", auth::role_name(r.who->role), r.method, r.uri),
-                               ""});
+      return send_error(
+          conn,
+          {403, "forbidden", fmt::format("role {} may not {} {}", auth::role_name(r.who->role), r.method, r.uri), ""});
     }
     // CSRF: a state-changing request riding on a session cookie must echo the session's token.
     if (r.method != "GET" && r.who->session) {
@@ -413,7 +419,9 @@ int HttpServer::dispatch(Request& r) {
     send_json(conn, 200,
               {{"name", r.who->name},
                {"role", auth::role_name(r.who->role)},
-               {"auth", r.who->name == "-" ? "open" : r.who->session ? "session" : "token"}});
+               {"auth", r.who->name == "-" ? "open"
+                        : r.who->session   ? "session"
+                                           : "token"}});
     return 200;
   }
   if (uri == "/api/audit") {
@@ -548,8 +556,8 @@ int HttpServer::dispatch(Request& r) {
     if (!err && *end - *start > kMaxClipMs)
       err = HttpError{400, "bad_range", "a clip may be at most 1 hour long", "end"};
     if (err) return send_error(conn, *err);
-    const std::string target = fmt::format("{} {}..{}", *camera, events::format_rfc3339_ms(*start),
-                                           events::format_rfc3339_ms(*end));
+    const std::string target =
+        fmt::format("{} {}..{}", *camera, events::format_rfc3339_ms(*start), events::format_rfc3339_ms(*end));
     auto path = node_.export_clip(*camera, *start, *end);
     audit(r, "clip", target, path ? "ok" : "failed");
     if (!path) return send_error(conn, {404, path.error().code, path.error().message, path.error().path});
@@ -573,12 +581,12 @@ int HttpServer::dispatch(Request& r) {
         return send_error(conn, {403, "forbidden", "unmasked (raw) frames need the auditor or admin role", "raw"});
       }
       if (reason.size() < 4)
-        return send_error(conn, {400, "reason_required", "unmasking needs a reason (reason=..., 4+ characters)",
-                                 "reason"});
+        return send_error(conn,
+                          {400, "reason_required", "unmasking needs a reason (reason=..., 4+ characters)", "reason"});
     }
     auto viewable = [&](std::optional<std::string> jpg) -> std::optional<std::string> {
       if (!jpg || raw || !opt_.blur) return jpg;
-      return opt_.blur(name, *jpg);  // nullopt: blurring failed; the frame is withheld, never shown raw
+      return opt_.blur(name, *jpg, cam->person_boxes());  // nullopt: withheld, never shown raw
     };
     if (leaf == "snapshot.jpg") {
       audit(r, raw ? "unmask_snapshot" : "snapshot", name, "ok", reason);

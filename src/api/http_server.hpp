@@ -32,9 +32,10 @@ struct RouteInfo {
 /// Every route the server answers, with the access it needs.
 const std::vector<RouteInfo>& route_table();
 
-/// Turns a camera's latest JPEG into the one viewers get (faces blurred); nullopt keeps it as is.
-/// `raw` is set for an audited unmasking request.
-using FrameFilter = std::function<std::optional<std::string>(const std::string& camera, const std::string& jpeg)>;
+/// Turns a camera's latest JPEG into the one viewers get (faces blurred, and the heads of the
+/// people boxes given); nullopt = the frame must not be shown.
+using FrameFilter = std::function<std::optional<std::string>(const std::string& camera, const std::string& jpeg,
+                                                             const std::vector<core::BoxXyxy>& persons)>;
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";
@@ -43,7 +44,7 @@ struct ServerOptions {
   /// Without any user, a loopback-only node answers everyone as `admin` (development and demos);
   /// a non-loopback node answers 401 until a user exists.
   bool open_without_users = true;
-  FrameFilter blur;                  ///< applied to snapshots and live view unless unmasked
+  FrameFilter blur;  ///< applied to snapshots and live view unless unmasked
   std::int64_t session_ttl_ms = 12 * 3'600'000LL;
   auth::ThrottlePolicy throttle;
 };

@@ -7,9 +7,9 @@
 #include "api/http_server.hpp"
 #include "app/commands.hpp"
 #include "auth/auth_store.hpp"
-#include "privacy/jpeg_blur.hpp"
 #include "config/serve_config.hpp"
 #include "pipeline/node.hpp"
+#include "privacy/jpeg_blur.hpp"
 
 namespace vsp::app {
 

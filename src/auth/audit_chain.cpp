@@ -22,10 +22,10 @@ std::optional<AuditBreak> verify_audit_chain(const std::vector<AuditRecord>& rec
   std::int64_t expect_seq = 1;
   for (const auto& r : records) {
     if (r.seq != expect_seq)
-      return AuditBreak{r.seq, fmt::format("record {} follows record {}: record(s) {} deleted, or records reordered",
-                                           r.seq, expect_seq - 1,
-                                           r.seq > expect_seq ? fmt::format("{}..{}", expect_seq, r.seq - 1)
-                                                              : std::string("before it"))};
+      return AuditBreak{
+          r.seq,
+          fmt::format("record {} follows record {}: record(s) {} deleted, or records reordered", r.seq, expect_seq - 1,
+                      r.seq > expect_seq ? fmt::format("{}..{}", expect_seq, r.seq - 1) : std::string("before it"))};
     if (r.prev_hash != prev)
       return AuditBreak{r.seq, fmt::format("record {} does not follow record {} (previous-hash mismatch): a record "
                                            "was deleted, inserted or reordered here",

@@ -178,8 +178,7 @@ core::Result<NewToken> AuthStore::create_token(Role role, const std::string& lab
   t.id = random_hex(6);
   t.secret = fmt::format("vsp_{}_{}", t.id, random_hex(24));
   std::lock_guard lk(m_);
-  Stmt st(db_,
-          "INSERT INTO auth_tokens(id, token_sha256, role, label, created_ms, expires_ms) VALUES(?,?,?,?,?,?)");
+  Stmt st(db_, "INSERT INTO auth_tokens(id, token_sha256, role, label, created_ms, expires_ms) VALUES(?,?,?,?,?,?)");
   st.bind(1, t.id).bind(2, sha256_hex(t.secret)).bind(3, std::string(role_name(role))).bind(4, label);
   st.bind(5, now_ms).bind(6, expires_ms);
   if (!st.done()) return make_error("db_write_failed", "cannot store the token");

@@ -172,15 +172,16 @@ const Table<ServeConfig>& storage_table() {
 
 const Table<TlsConfig>& tls_table() {
   using T = TlsConfig;
-  static const Table<T> t = {
-      {"tls", "api.tls", "HTTPS for the API: PEM certificate chain and private key.", {}},
-      {
-          field<T>({.key = "cert", .description = "certificate chain (PEM file)", .required = true},
-                   [](T & t) -> auto& { return t.cert; }),
-          field<T>({.key = "key", .description = "private key (PEM file)", .required = true},
-                   [](T & t) -> auto& { return t.key; }),
-      },
-      nullptr};
+  static const Table<T> t = {{"tls", "api.tls", "HTTPS for the API: PEM certificate chain and private key.", {}},
+                             {
+                                 field<T>(
+                                     {.key = "cert", .description = "certificate chain (PEM file)", .required = true},
+                                     [](T & t) -> auto& { return t.cert; }),
+                                 field<T>(
+                                     {.key = "key", .description = "private key (PEM file)", .required = true},
+                                     [](T & t) -> auto& { return t.key; }),
+                             },
+                             nullptr};
   return t;
 }
 
@@ -194,14 +195,15 @@ const Table<ServeConfig>& api_table() {
                .description = "HTTP API address",
                .notes = "HOST:PORT; a non-loopback host needs api.tls and at least one user"},
               [](S & s) -> auto& { return s.listen; }, check_listen),
-          section<S>({.key = "tls", .description = "HTTPS (cert, key)", .default_text = "off"}, tls_table(),
-                     [](S & s) -> auto& { return s.tls; }),
+          section<S>(
+              {.key = "tls", .description = "HTTPS (cert, key)", .default_text = "off"}, tls_table(),
+              [](S & s) -> auto& { return s.tls; }),
       },
       [](Reader& r, const YAML::Node& n, const std::string& p, S& s) {
         if (!is_loopback_listen(s.listen) && !s.tls)
-          r.error(n["listen"] ? n["listen"] : n, p + ".listen",
-                  fmt::format("'{}' is not loopback: a non-loopback listen needs api.tls (cert, key) and users",
-                              s.listen));
+          r.error(
+              n["listen"] ? n["listen"] : n, p + ".listen",
+              fmt::format("'{}' is not loopback: a non-loopback listen needs api.tls (cert, key) and users", s.listen));
       }};
   return t;
 }
@@ -211,9 +213,10 @@ const Table<PrivacyConfig>& privacy_table() {
   static const Table<P> t = {
       {"privacy", "privacy", "What the node hides from every viewer by default.", {}},
       {
-          field<P>({.key = "blur_faces",
-                    .description = "blur faces in live view and snapshots for every role (unmasking is audited)"},
-                   [](P & p) -> auto& { return p.blur_faces; }),
+          field<P>(
+              {.key = "blur_faces",
+               .description = "blur faces in live view and snapshots for every role (unmasking is audited)"},
+              [](P & p) -> auto& { return p.blur_faces; }),
       },
       nullptr};
   return t;
@@ -334,8 +337,9 @@ const Table<ServeRoot>& serve_table() {
     tab.rows.push_back(
         section<R>({.key = "storage", .description = "recordings, database, retention"}, storage_table(), cfg));
     tab.rows.push_back(section<R>({.key = "api", .description = "HTTP API"}, api_table(), cfg));
-    tab.rows.push_back(section<R>({.key = "privacy", .description = "face blurring"}, privacy_table(),
-                                  [](R & r) -> auto& { return r.cfg.privacy; }));
+    tab.rows.push_back(section<R>(
+        {.key = "privacy", .description = "face blurring"}, privacy_table(),
+        [](R & r) -> auto& { return r.cfg.privacy; }));
     tab.rows.push_back(section<R>(
         {.key = "uplink", .description = "events to a center over NATS", .default_text = "off"}, uplink_table(),
         [](R & r) -> auto& { return r.cfg.uplink; }));
@@ -347,9 +351,9 @@ const Table<ServeRoot>& serve_table() {
 }  // namespace
 
 std::vector<TableInfo> serve_table_infos() {
-  return {serve_table().info(), camera_table().info(), storage_table().info(), retention_table().info(),
-          api_table().info(),   tls_table().info(),    privacy_table().info(),
-          uplink_table().info(), nats_table().info()};
+  return {serve_table().info(),     camera_table().info(), storage_table().info(),
+          retention_table().info(), api_table().info(),    tls_table().info(),
+          privacy_table().info(),   uplink_table().info(), nats_table().info()};
 }
 
 bool is_loopback_listen(const std::string& listen) {

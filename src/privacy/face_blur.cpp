@@ -21,12 +21,19 @@ void obscure(cv::Mat& bgr, const std::vector<core::BoxXyxy>& boxes, float grow) 
   }
 }
 
-std::vector<Face> FaceBlur::apply(const std::string& stream, cv::Mat& bgr) {
+core::BoxXyxy head_region(const core::BoxXyxy& p) {
+  const float w = p.width(), h = p.height();
+  return {p.x1 + 0.15f * w, p.y1, p.x2 - 0.15f * w, p.y1 + 0.2f * h};
+}
+
+std::vector<Face> FaceBlur::apply(const std::string& stream, cv::Mat& bgr, const std::vector<core::BoxXyxy>& persons) {
   std::lock_guard lk(m_);
   auto faces = det_->detect(bgr, o_.threshold);
   auto& hist = recent_[stream];
   std::vector<core::BoxXyxy> now;
   for (const auto& f : faces) now.push_back(f.box_px);
+  for (const auto& p : persons)
+    if (p.height() > 0 && p.height() <= o_.head_fallback_max_person_px) now.push_back(head_region(p));
   hist.push_back(now);
   while (static_cast<int>(hist.size()) > std::max(1, o_.hold_frames)) hist.pop_front();
   std::vector<core::BoxXyxy> all;

@@ -15,9 +15,15 @@ namespace vsp::privacy {
 
 struct BlurOptions {
   float threshold = 0.3f;  ///< YuNet score; low on purpose: a false positive costs a patch, a miss a face
-  float grow = 0.6f;  ///< each box side grows by this fraction (hair, chin, ears)
-  int hold_frames = 5;      ///< temporal hold per stream
+  float grow = 0.6f;       ///< each box side grows by this fraction (hair, chin, ears)
+  int hold_frames = 5;     ///< temporal hold per stream
+  /// Head fallback: people at most this tall (px) get their head region covered whatever YuNet
+  /// says (their faces are too small for it); 0 turns the fallback off.
+  float head_fallback_max_person_px = 240;
 };
+
+/// The head region of a standing person's box: the top 20 % of its height, the middle 70 % of its width.
+core::BoxXyxy head_region(const core::BoxXyxy& person);
 
 /// Covers `boxes` (pixels, each grown by `grow`) in `bgr` in place with a flat patch of its mean colour.
 void obscure(cv::Mat& bgr, const std::vector<core::BoxXyxy>& boxes, float grow);
@@ -25,8 +31,9 @@ void obscure(cv::Mat& bgr, const std::vector<core::BoxXyxy>& boxes, float grow);
 class FaceBlur {
  public:
   FaceBlur(std::unique_ptr<FaceDetector> det, BlurOptions o) : det_(std::move(det)), o_(o) {}
-  /// Blurs the faces of one frame of `stream` in place; returns the faces found in this frame.
-  std::vector<Face> apply(const std::string& stream, cv::Mat& bgr);
+  /// Blurs the faces of one frame of `stream` in place, and the heads of small `persons` (boxes in
+  /// the frame's pixels); returns the faces YuNet found in this frame.
+  std::vector<Face> apply(const std::string& stream, cv::Mat& bgr, const std::vector<core::BoxXyxy>& persons = {});
 
  private:
   std::unique_ptr<FaceDetector> det_;

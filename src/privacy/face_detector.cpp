@@ -39,8 +39,9 @@ std::vector<Face> FaceDetector::detect(const cv::Mat& bgr, float threshold) {
   const int in = impl_->input_px;
   const double scale = std::min(static_cast<double>(in) / bgr.cols, static_cast<double>(in) / bgr.rows);
   cv::Mat canvas = cv::Mat::zeros(in, in, CV_8UC3), resized;
-  cv::resize(bgr, resized,
-             cv::Size(std::max(1, static_cast<int>(bgr.cols * scale)), std::max(1, static_cast<int>(bgr.rows * scale))));
+  cv::resize(
+      bgr, resized,
+      cv::Size(std::max(1, static_cast<int>(bgr.cols * scale)), std::max(1, static_cast<int>(bgr.rows * scale))));
   resized.copyTo(canvas(cv::Rect(0, 0, resized.cols, resized.rows)));
   impl_->net.setInput(cv::dnn::blobFromImage(canvas));
   std::vector<cv::Mat> outs;

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "core/types.hpp"
 #include "core/result.hpp"
+#include "core/types.hpp"
 
 namespace cv {
 class Mat;

@@ -8,7 +8,9 @@
 
 namespace vsp::privacy {
 
-std::string default_face_model_path() { return (detect::models_dir() / "face_yunet" / "yunet_n_320_320.onnx").string(); }
+std::string default_face_model_path() {
+  return (detect::models_dir() / "face_yunet" / "yunet_n_320_320.onnx").string();
+}
 
 core::Result<JpegFilter> make_jpeg_blur(const std::string& model_path, BlurOptions o) {
   auto det = FaceDetector::load(model_path, 640);
@@ -20,7 +22,8 @@ core::Result<JpegFilter> make_jpeg_blur(const std::string& model_path, BlurOptio
     std::map<std::string, std::pair<std::string, std::string>> last;  ///< camera -> (input, output)
   };
   auto st = std::make_shared<State>(std::move(det).value(), o);
-  return JpegFilter([st](const std::string& camera, const std::string& jpeg) -> std::optional<std::string> {
+  return JpegFilter([st](const std::string& camera, const std::string& jpeg,
+                         const std::vector<core::BoxXyxy>& persons) -> std::optional<std::string> {
     {
       std::lock_guard lk(st->m);
       auto it = st->last.find(camera);
@@ -29,7 +32,7 @@ core::Result<JpegFilter> make_jpeg_blur(const std::string& model_path, BlurOptio
     cv::Mat img = cv::imdecode(cv::Mat(1, static_cast<int>(jpeg.size()), CV_8UC1, const_cast<char*>(jpeg.data())),
                                cv::IMREAD_COLOR);
     if (img.empty()) return std::nullopt;
-    st->blur.apply(camera, img);
+    st->blur.apply(camera, img, persons);
     std::vector<unsigned char> out;
     if (!cv::imencode(".jpg", img, out, {cv::IMWRITE_JPEG_QUALITY, 80})) return std::nullopt;
     std::string res(out.begin(), out.end());

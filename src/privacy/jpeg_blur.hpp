@@ -10,8 +10,10 @@
 
 namespace vsp::privacy {
 
-/// (camera, jpeg) -> blurred jpeg; nullopt when the frame cannot be decoded (never the raw frame).
-using JpegFilter = std::function<std::optional<std::string>(const std::string& camera, const std::string& jpeg)>;
+/// (camera, jpeg, people's boxes in its pixels) -> blurred jpeg; nullopt when the frame cannot be
+/// decoded (never the raw frame).
+using JpegFilter = std::function<std::optional<std::string>(const std::string& camera, const std::string& jpeg,
+                                                            const std::vector<core::BoxXyxy>& persons)>;
 
 /// `face_yunet/yunet_n_320_320.onnx` under the models folder ($VSP_MODELS_DIR or ../shared/models).
 std::string default_face_model_path();

@@ -25,8 +25,8 @@ std::vector<std::pair<std::string, cv::Mat>> test_frames() {
     cv::Mat m = cv::imread(p, cv::IMREAD_COLOR);
     if (!m.empty()) out.emplace_back(p, m);
   }
-  for (const char* clip : {"mot_tud_gt_and_tracker_output/TUD-Campus/TUD-Campus.mp4",
-                           "videos_people/one-by-one-person-detection.mp4"}) {
+  for (const char* clip :
+       {"mot_tud_gt_and_tracker_output/TUD-Campus/TUD-Campus.mp4", "videos_people/one-by-one-person-detection.mp4"}) {
     cv::VideoCapture cap(data_dir() + "/" + clip);
     cv::Mat f;
     for (int i = 0; i < 60 && cap.read(f); ++i)
@@ -66,13 +66,14 @@ TEST(Privacy, yunet_finds_no_face_in_our_blurred_output_where_it_found_faces_in_
     for (const auto& f : after)
       if (overlaps(f.box_px, before)) {
         ++left;
-        ADD_FAILURE() << name << ": a face survived blurring at " << f.box_px.x1 << "," << f.box_px.y1
-                      << " score " << f.score;
+        ADD_FAILURE() << name << ": a face survived blurring at " << f.box_px.x1 << "," << f.box_px.y1 << " score "
+                      << f.score;
       }
   }
-  fmt::print("privacy: {} frames, {} faces found on the originals (score >= 0.5), {} found again after "
-             "blurring; blur {:.1f} ms/frame (YuNet at 640 + flat patch)\n",
-             frames.size(), found, left, blur_ms / static_cast<double>(frames.size()));
+  fmt::print(
+      "privacy: {} frames, {} faces found on the originals (score >= 0.5), {} found again after "
+      "blurring; blur {:.1f} ms/frame (YuNet at 640 + flat patch)\n",
+      frames.size(), found, left, blur_ms / static_cast<double>(frames.size()));
   EXPECT_GE(found, 20) << "the measurement needs faces to blur";
   EXPECT_EQ(left, 0);
 }
@@ -97,8 +98,34 @@ TEST(Privacy, temporal_hold_keeps_a_face_blurred_through_a_missed_frame) {
   EXPECT_GT(cv::norm(img(r & cv::Rect(0, 0, img.cols, img.rows)), again(r & cv::Rect(0, 0, img.cols, img.rows))), 0);
 }
 
+TEST(Privacy, head_fallback_covers_the_head_of_a_small_person_yunet_does_not_see) {
+  auto d = privacy::FaceDetector::load(privacy::default_face_model_path(), 640);
+  ASSERT_TRUE(d);
+  privacy::FaceBlur blur(std::move(d).value(), {});
+  cv::Mat img(480, 640, CV_8UC3);
+  for (int y = 0; y < img.rows; ++y)  // a smooth gradient: nothing YuNet takes for a face
+    for (int x = 0; x < img.cols; ++x)
+      img.at<cv::Vec3b>(y, x) = cv::Vec3b(static_cast<uchar>(x * 255 / 640), static_cast<uchar>(y * 255 / 480), 128);
+  const cv::Mat before = img.clone();
+  const core::BoxXyxy small{100, 100, 140, 220}, big{300, 0, 600, 470};
+  EXPECT_TRUE(blur.apply("cam", img, {small, big}).empty());
+  const auto h = privacy::head_region(small);
+  const cv::Rect head(static_cast<int>(h.x1), static_cast<int>(h.y1), static_cast<int>(h.width()),
+                      static_cast<int>(h.height()));
+  EXPECT_GT(cv::norm(before(head), img(head)), 0) << "the small person's head is covered";
+  cv::Mat flat;
+  cv::meanStdDev(img(head), cv::noArray(), flat);
+  EXPECT_LT(flat.at<double>(0), 1.0) << "covered by a flat patch";
+  const cv::Rect body(110, 160, 20, 50);
+  EXPECT_EQ(cv::norm(before(body), img(body)), 0) << "the body below the head is left alone";
+  const auto bh = privacy::head_region(big);
+  const cv::Rect big_head(static_cast<int>(bh.x1), static_cast<int>(bh.y1), static_cast<int>(bh.width()),
+                          static_cast<int>(bh.height()));
+  EXPECT_EQ(cv::norm(before(big_head), img(big_head)), 0) << "large people are left to YuNet";
+}
+
 TEST(Privacy, jpeg_filter_returns_nothing_for_an_undecodable_frame_never_the_raw_bytes) {
   auto f = privacy::make_jpeg_blur(privacy::default_face_model_path());
   ASSERT_TRUE(f);
-  EXPECT_FALSE((*f)("cam", std::string("not a jpeg")).has_value());
+  EXPECT_FALSE((*f)("cam", std::string("not a jpeg"), {}).has_value());
 }

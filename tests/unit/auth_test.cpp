@@ -18,7 +18,7 @@ namespace {
 
 struct TempDb {
   fs::path dir = fs::temp_directory_path() / ("vsp_auth_" + std::to_string(::getpid()) + "_" +
-                                               ::testing::UnitTest::GetInstance()->current_test_info()->name());
+                                              ::testing::UnitTest::GetInstance()->current_test_info()->name());
   TempDb() { fs::create_directories(dir); }
   ~TempDb() { fs::remove_all(dir); }
   std::string path() const { return (dir / "vsp.db").string(); }
@@ -28,8 +28,8 @@ std::vector<auth::AuditRecord> chain(int n) {
   std::vector<auth::AuditRecord> v;
   std::string prev = auth::kAuditGenesis;
   for (int i = 1; i <= n; ++i) {
-    auth::AuditRecord r{i, 1000 + i, "alice", "viewer", "10.0.0.1", "search_events", "camera=" + std::to_string(i),
-                        "", "ok", prev, ""};
+    auth::AuditRecord r{i,  1000 + i, "alice", "viewer", "10.0.0.1", "search_events", "camera=" + std::to_string(i),
+                        "", "ok",     prev,    ""};
     r.hash = auth::audit_record_hash(r);
     prev = r.hash;
     v.push_back(r);
@@ -191,7 +191,8 @@ TEST(RoleMatrix, only_healthz_the_page_and_login_are_open_and_each_role_reaches_
 }
 
 TEST(ServeConfig, a_non_loopback_listen_needs_tls_and_loopback_stays_the_default) {
-  auto no_tls = config::parse_serve_config("cameras: [{name: a, record_url: x}]\napi: {listen: 0.0.0.0:8443}\n", "s.yml");
+  auto no_tls =
+      config::parse_serve_config("cameras: [{name: a, record_url: x}]\napi: {listen: 0.0.0.0:8443}\n", "s.yml");
   ASSERT_TRUE(std::holds_alternative<config::ConfigErrors>(no_tls));
   EXPECT_NE(std::get<config::ConfigErrors>(no_tls).front().to_string().find("api.tls"), std::string::npos);
   auto tls = config::parse_serve_config(
