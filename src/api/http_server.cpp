@@ -149,6 +149,12 @@ json camera_json(const pipeline::CameraStatus& c) {
           {"height", c.height},
           {"packets_received", c.packets_in},
           {"packets_recorded", c.packets_recorded},
+          {"packets_record_failed", c.packets_record_failed},
+          {"record_errors", c.record_errors},
+          {"recording", c.recording},
+          {"record_error", c.record_error},
+          {"index_errors", c.index_errors},
+          {"index_error", c.index_error},
           {"analysis_packets_dropped", c.packets_dropped},
           {"frames_decoded", c.frames_decoded},
           {"frames_analysed", c.frames_analysed},
@@ -159,6 +165,38 @@ json camera_json(const pipeline::CameraStatus& c) {
           {"events", c.events},
           {"snapshot", fmt::format("/api/cameras/{}/snapshot.jpg", c.name)},
           {"live", fmt::format("/api/cameras/{}/live.mjpeg", c.name)}};
+}
+
+json optional_json(const std::optional<std::int64_t>& v) { return v ? json(*v) : json(nullptr); }
+
+json storage_json(const pipeline::StorageStatus& s) {
+  return {{"path", s.path},
+          {"state", s.state},
+          {"filesystem_bytes", s.fs_size_bytes},
+          {"free_bytes", s.fs_free_bytes},
+          {"reserve_bytes", s.reserve_bytes},
+          {"recordings_bytes", s.recordings_bytes},
+          {"configured_quota_bytes", optional_json(s.configured_quota_bytes)},
+          {"effective_quota_bytes", optional_json(s.effective_quota_bytes)},
+          {"quota_limited_by", !s.effective_quota_bytes        ? "none"
+                               : s.quota_limited_by_filesystem ? "filesystem"
+                                                               : "config"},
+          {"segments_deleted", s.segments_deleted},
+          {"segment_delete_failures", s.segment_delete_failures},
+          {"events_pruned", s.events_pruned},
+          {"snapshots_pruned", s.snapshots_pruned},
+          {"last_error", s.last_error},
+          {"store",
+           {{"ok", s.store.ok},
+            {"full", s.store.full},
+            {"last_error", s.store.last_error},
+            {"events_received", s.store.events_received},
+            {"events_stored", s.store.events_stored},
+            {"event_write_failures", s.store.event_write_failures},
+            {"events_pending", s.store.events_pending},
+            {"events_dropped", s.store.events_dropped},
+            {"index_write_failures", s.store.index_write_failures},
+            {"index_pending", s.store.index_pending}}}};
 }
 
 int handler(mg_connection* conn, void* cbdata) { return static_cast<HttpServer*>(cbdata)->handle(conn); }
@@ -461,7 +499,7 @@ int HttpServer::dispatch(Request& r) {
   if (uri == "/api/cameras") {
     json cams = json::array();
     for (const auto& c : node_.cameras()) cams.push_back(camera_json(c));
-    send_json(conn, 200, {{"cameras", cams}});
+    send_json(conn, 200, {{"cameras", cams}, {"storage", storage_json(node_.storage())}});
     return 200;
   }
   if (uri == "/api/events") {
@@ -560,7 +598,9 @@ int HttpServer::dispatch(Request& r) {
         fmt::format("{} {}..{}", *camera, events::format_rfc3339_ms(*start), events::format_rfc3339_ms(*end));
     auto path = node_.export_clip(*camera, *start, *end);
     audit(r, "clip", target, path ? "ok" : "failed");
-    if (!path) return send_error(conn, {404, path.error().code, path.error().message, path.error().path});
+    if (!path)  // no video there (404), or the storage failed writing the clip or its row (503)
+      return send_error(conn, {path.error().code == "no_recording" ? 404 : 503, path.error().code, path.error().message,
+                               path.error().path});
     mg_send_file(conn, path->c_str());  // streamed from disk; clips can be hundreds of MB
     return 200;
   }

@@ -103,46 +103,49 @@ const Table<CameraEntry>& camera_table() {
 
 const Table<ServeConfig>& retention_table() {
   using S = ServeConfig;
-  static const Table<S> t = {{"retention", "storage.retention", "Retention limits; the oldest data goes first.", {}},
-                             {
-                                 field<S>(
-                                     {.key = "max_age_days",
-                                      .bounds = {0.0, 1e5, true},
-                                      .unit = "days",
-                                      .description = "delete recordings older than this"},
-                                     [](S & s) -> auto& { return s.max_age_days; }),
-                                 field<S>(
-                                     {.key = "max_disk_gb",
-                                      .bounds = {0.0, 1e9, true},
-                                      .unit = "GB",
-                                      .description = "delete the oldest recordings above this"},
-                                     [](S & s) -> auto& { return s.max_disk_gb; }),
-                                 field<S>(
-                                     {.key = "min_free_gb",
-                                      .bounds = {0.0, 1e9, true},
-                                      .unit = "GB",
-                                      .description = "keep at least this much disk free"},
-                                     [](S & s) -> auto& { return s.min_free_gb; }),
-                                 field<S>(
-                                     {.key = "min_free_percent",
-                                      .bounds = {0.0, 50.0},
-                                      .unit = "%",
-                                      .description = "keep at least this share of the disk free"},
-                                     [](S & s) -> auto& { return s.min_free_percent; }),
-                                 field<S>(
-                                     {.key = "events_max_age_days",
-                                      .bounds = {0.0, 1e5, true},
-                                      .unit = "days",
-                                      .description = "delete events older than this"},
-                                     [](S & s) -> auto& { return s.events_max_age_days; }),
-                                 field<S>(
-                                     {.key = "snapshots_max_age_days",
-                                      .bounds = {0.0, 1e5, true},
-                                      .unit = "days",
-                                      .description = "delete snapshots older than this"},
-                                     [](S & s) -> auto& { return s.snapshots_max_age_days; }),
-                             },
-                             nullptr};
+  static const Table<S> t = {
+      {"retention", "storage.retention", "Retention limits; the oldest data goes first.", {}},
+      {
+          field<S>(
+              {.key = "max_age_days",
+               .bounds = {0.0, 1e5, true},
+               .unit = "days",
+               .description = "delete recordings older than this"},
+              [](S & s) -> auto& { return s.max_age_days; }),
+          field<S>(
+              {.key = "max_disk_gb",
+               .bounds = {0.0, 1e9, true},
+               .unit = "GB",
+               .description = "delete the oldest recordings above this"},
+              [](S & s) -> auto& { return s.max_disk_gb; }),
+          field<S>(
+              {.key = "min_free_gb",
+               .bounds = {0.0, 1e9},
+               .unit = "GB",
+               .description = "free space kept on the storage filesystem: the oldest "
+                              "recordings go first (at most half the filesystem)"},
+              [](S & s) -> auto& { return s.min_free_gb; }),
+          field<S>(
+              {.key = "min_free_percent",
+               .bounds = {0.0, 50.0},
+               .unit = "%",
+               .description = "free space kept, as a share of the filesystem, when min_free_gb is not set "
+                              "(at least min(256 MiB, 20 %))"},
+              [](S & s) -> auto& { return s.min_free_percent; }),
+          field<S>(
+              {.key = "events_max_age_days",
+               .bounds = {0.0, 1e5, true},
+               .unit = "days",
+               .description = "delete events (and their outbox rows) older than this"},
+              [](S & s) -> auto& { return s.events_max_age_days; }),
+          field<S>(
+              {.key = "snapshots_max_age_days",
+               .bounds = {0.0, 1e5, true},
+               .unit = "days",
+               .description = "delete snapshot images older than this"},
+              [](S & s) -> auto& { return s.snapshots_max_age_days; }),
+      },
+      nullptr};
   return t;
 }
 
@@ -161,7 +164,7 @@ const Table<ServeConfig>& storage_table() {
               {.key = "max_pending_events",
                .bounds = {0.0, 10000000.0},
                .unit = "events",
-               .description = "events queued for the database at most"},
+               .description = "events kept in memory (and retried) while the database cannot be written"},
               [](S & s) -> auto& { return s.max_pending_events; }),
           section<S>({.key = "retention", .description = "retention limits"}, retention_table(),
                      [](S& s) -> S& { return s; }),

@@ -67,8 +67,7 @@ core::Result<std::unique_ptr<CameraAnalysis>> CameraAnalysis::create(CameraAnaly
     if (!ps) return ps.error();
     a->plates_ = std::move(ps.value());
   }
-  if (a->options_.config.motion.enabled)
-    a->gate_ = std::make_unique<detect::MotionGate>(a->options_.config.motion);
+  if (a->options_.config.motion.enabled) a->gate_ = std::make_unique<detect::MotionGate>(a->options_.config.motion);
   return a;
 }
 

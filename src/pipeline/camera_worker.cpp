@@ -22,6 +22,23 @@
 namespace vsp::pipeline {
 
 namespace {
+
+/// The store, with each event's delay (stored now minus when it happened) observed on the way.
+class DelayedStoreSink final : public events::EventSink {
+ public:
+  DelayedStoreSink(store::Store& store, Histograms* h, std::string camera)
+      : store_(store), h_(h), camera_(std::move(camera)) {}
+  void write(const events::Event& e) override {
+    store_.write(e);
+    if (h_) h_->event_delay(camera_, static_cast<double>(core::wall_clock_ms() - e.ts_utc_ms) / 1000.0);
+  }
+  void flush() override { store_.flush(); }
+
+ private:
+  store::Store& store_;
+  Histograms* h_;
+  std::string camera_;
+};
 using Clock = std::chrono::steady_clock;
 
 }  // namespace
@@ -81,7 +98,7 @@ void CameraWorker::set_state(CameraState s, const std::string& error) {
 // ---- Ingest: connect, read, record, feed analysis; reconnect with backoff --------------------
 void CameraWorker::ingest_loop(Role role) {
   const core::Logger log(fmt::format("ingest[{}]", config_.name));
-  core::RateLimit record_err_log(std::chrono::seconds(10));
+  RecordHealth rec;
   const std::string url = role == Role::record ? config_.record_url : config_.detect_url;
   const bool feeds_analysis = role == Role::detect || config_.detect_url == config_.record_url;
   const bool records = role == Role::record && config_.record;
@@ -155,21 +172,7 @@ void CameraWorker::ingest_loop(Role role) {
         stop_cv_.wait_until(lock, due, [&] { return stop_.load(); });
       }
       if (role == Role::record) ++packets_in_;
-      if (seg) {
-        auto w = seg->write(p, core::wall_clock_ms());
-        if (!w) {
-          ++record_errors_;
-          if (record_err_log.allow()) log.error("{}", w.error().message);
-          set_state(CameraState::streaming, w.error().message);
-        } else {
-          if (w->closed) {
-            (void)ctx_.store->segment_closed(*w->closed);
-            ++segments_;
-          }
-          if (w->opened) (void)ctx_.store->segment_opened(*w->opened);
-          ++packets_recorded_;
-        }
-      }
+      if (seg) record_packet(*seg, p, rec, log);
       if (feeds_analysis) {
         if (dropping && !p.keyframe()) {
           ++packets_dropped_;
@@ -182,10 +185,7 @@ void CameraWorker::ingest_loop(Role role) {
       }
     }
     if (seg)
-      if (auto closed = seg->close()) {
-        (void)ctx_.store->segment_closed(*closed);
-        ++segments_;
-      }
+      if (auto closed = seg->close()) index_closed(*closed, rec, log);
     {
       std::lock_guard lock(sources_m_);
       std::erase(open_sources_, &source);
@@ -204,6 +204,74 @@ void CameraWorker::ingest_loop(Role role) {
   }
 }
 
+// ---- Recording: write, index, and say once when it fails and once when it works again -------
+void CameraWorker::record_packet(record::Segmenter& seg, const ingest::Packet& p, RecordHealth& rec,
+                                 const core::Logger& log) {
+  const auto t0 = Clock::now();
+  const auto w = seg.write(p, core::wall_clock_ms());
+  if (ctx_.histograms)
+    ctx_.histograms->segment_write(config_.name, std::chrono::duration<double>(Clock::now() - t0).count());
+  if (w.closed) index_closed(*w.closed, rec, log);
+  if (w.opened)
+    if (auto id = ctx_.store->segment_opened(*w.opened); !id) index_failed(id.error(), rec, log);
+  if (w.written) {
+    ++packets_recorded_;
+    if (rec.failing) {
+      log.info("recording resumed after {:.1f} s: {} packet(s) not recorded, {} failed write(s)",
+               std::chrono::duration<double>(Clock::now() - rec.failing_since).count(), rec.packets_lost,
+               rec.failed_writes);
+      rec.failing = false;
+      rec.failed_writes = rec.packets_lost = 0;
+      std::lock_guard lock(status_m_);
+      recording_failing_ = false;
+    }
+    return;
+  }
+  if (w.error) {
+    ++record_errors_;
+    ++packets_record_failed_;
+    ++rec.failed_writes;
+    ++rec.packets_lost;
+    std::lock_guard lock(status_m_);
+    if (!rec.failing) {
+      log.error("{}; retrying at each keyframe", w.error->message);
+      rec.failing_since = Clock::now();
+    }
+    rec.failing = true;
+    recording_failing_ = true;
+    record_error_ = w.error->message;
+    last_error_ = w.error->message;
+    return;
+  }
+  if (rec.failing) {  // skipped while waiting for a keyframe to start a new segment
+    ++packets_record_failed_;
+    ++rec.packets_lost;
+  }
+}
+
+void CameraWorker::index_closed(const record::SegmentFile& f, RecordHealth& rec, const core::Logger& log) {
+  ++segments_;
+  if (auto st = ctx_.store->segment_closed(f); !st) {
+    index_failed(st.error(), rec, log);
+    return;
+  }
+  if (rec.index_failing) {
+    log.info("segment index written again after {} failed write(s)", rec.index_failures);
+    rec.index_failing = false;
+    rec.index_failures = 0;
+  }
+}
+
+void CameraWorker::index_failed(const core::Error& e, RecordHealth& rec, const core::Logger& log) {
+  ++index_errors_;
+  ++rec.index_failures;
+  if (!rec.index_failing)
+    log.error("{} (the store retries; a segment is indexed at the latest when it closes)", e.message);
+  rec.index_failing = true;
+  std::lock_guard lock(status_m_);
+  index_error_ = e.message;
+}
+
 // ---- Analysis: a thin driver of the per-camera core (decode at detect_fps, detect on demand) ----
 void CameraWorker::analysis_loop() {
   const core::Logger log(fmt::format("analysis[{}]", config_.name));
@@ -211,6 +279,7 @@ void CameraWorker::analysis_loop() {
   std::shared_ptr<decode::Decoder> dec;
   FrameSampler sampler(config_.camera.detect_fps);
   std::unique_ptr<CameraAnalysis> core;
+  DelayedStoreSink sink(*ctx_.store, ctx_.histograms, config_.name);
   // A new connection whose first frame starts the core's stream.
   bool pending = false, pending_reconnect = false;
   std::int64_t pending_wall_ms = 0;
@@ -223,13 +292,13 @@ void CameraWorker::analysis_loop() {
     o.nominal_fps = config_.camera.detect_fps.value_or(stream_fps > 0 ? stream_fps : kFallbackFps);
     o.snapshot_dir = (std::filesystem::path(ctx_.storage_root) / "snapshots" / config_.name).string();
     o.snapshot_prefix = fmt::format("snapshots/{}/", config_.name);
-    auto c = CameraAnalysis::create(o, *ctx_.store);
+    auto c = CameraAnalysis::create(o, sink);
     if (c) return std::move(c.value());
     // Plate reading could not start: say so, and keep counting without it.
     set_state(CameraState::failed, c.error().message);
     log.error("{} (analysis continues without plate reading)", c.error().message);
     o.config.anpr.reset();
-    auto plain = CameraAnalysis::create(o, *ctx_.store);
+    auto plain = CameraAnalysis::create(o, sink);
     return plain ? std::move(plain.value()) : nullptr;
   };
   while (!stop_) {
@@ -313,6 +382,14 @@ CameraStatus CameraWorker::status() {
   s.events = events_;
   s.corrupt_packets = corrupt_;
   s.record_errors = record_errors_;
+  s.packets_record_failed = packets_record_failed_;
+  s.index_errors = index_errors_;
+  {
+    std::lock_guard lock(status_m_);
+    s.recording = !config_.record ? "off" : recording_failing_ ? "failing" : "ok";
+    s.record_error = record_error_;
+    s.index_error = index_error_;
+  }
   s.width = width_;
   s.height = height_;
   return s;

@@ -8,6 +8,7 @@
 ///   analysis: decode (pixels only at detect_fps) ─► motion gate ─► detector pool ─► tracker
 ///             ─► rules ─► store (event + outbox) ; latest frame + overlays for snapshots
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -19,10 +20,13 @@
 
 #include "config/serve_config.hpp"
 #include "core/bounded_queue.hpp"
+#include "core/log.hpp"
 #include "decode/decoder.hpp"
 #include "ingest/source.hpp"
 #include "pipeline/detector_pool.hpp"
+#include "pipeline/metrics.hpp"
 #include "pipeline/overlay.hpp"
+#include "record/segmenter.hpp"
 #include "store/store.hpp"
 
 namespace vsp::pipeline {
@@ -43,6 +47,12 @@ struct CameraStatus {
   long frames_detected = 0;  ///< frames the detector ran on
   long restarts = 0;         ///< stream restarts that ended open stays and tracks
   long reconnects = 0, segments = 0, events = 0, corrupt_packets = 0, record_errors = 0;
+  long packets_record_failed =
+      0;                     ///< packets not recorded: a failed write, or skipped until the next keyframe after one
+  long index_errors = 0;     ///< segment index writes that failed (the store retries closing rows)
+  std::string recording;     ///< "ok", "failing" (writes fail; retried at each keyframe) or "off"
+  std::string record_error;  ///< last recording write error (kept after recovery)
+  std::string index_error;   ///< last segment index error (kept after recovery)
   int width = 0, height = 0;
 };
 
@@ -52,6 +62,7 @@ struct NodeContext {
   std::string storage_root;
   double segment_s = 4;
   std::string site, node;
+  Histograms* histograms = nullptr;  ///< event delay and segment write time go here (optional)
 };
 
 class CameraWorker {
@@ -81,7 +92,19 @@ class CameraWorker {
   using Item = std::variant<ingest::Packet, StreamStart>;
   enum class Role { record, detect };
 
+  /// Recording state of one ingest loop, for logging once per change of state.
+  struct RecordHealth {
+    bool failing = false;
+    std::chrono::steady_clock::time_point failing_since;
+    long failed_writes = 0, packets_lost = 0;
+    bool index_failing = false;
+    long index_failures = 0;
+  };
+
   void ingest_loop(Role role);
+  void record_packet(record::Segmenter& seg, const ingest::Packet& p, RecordHealth& rec, const core::Logger& log);
+  void index_closed(const record::SegmentFile& f, RecordHealth& rec, const core::Logger& log);
+  void index_failed(const core::Error& e, RecordHealth& rec, const core::Logger& log);
   void analysis_loop();
   void set_state(CameraState s, const std::string& error = {});
   bool sleep_for(double seconds);  ///< false when stopping
@@ -100,8 +123,11 @@ class CameraWorker {
   mutable std::mutex status_m_;
   CameraState state_ = CameraState::connecting;
   std::string last_error_;
+  bool recording_failing_ = false;
+  std::string record_error_, index_error_;
   std::atomic<long> packets_in_{0}, packets_recorded_{0}, packets_dropped_{0}, frames_decoded_{0}, frames_analysed_{0},
-      frames_detected_{0}, restarts_{0}, reconnects_{0}, segments_{0}, events_{0}, corrupt_{0}, record_errors_{0};
+      frames_detected_{0}, restarts_{0}, reconnects_{0}, segments_{0}, events_{0}, corrupt_{0}, record_errors_{0},
+      packets_record_failed_{0}, index_errors_{0};
   std::atomic<int> width_{0}, height_{0};
   // Rates, computed from counter deltas between status() calls.
   std::chrono::steady_clock::time_point rate_t_ = std::chrono::steady_clock::now();

@@ -1,7 +1,9 @@
 #include "pipeline/node.hpp"
 
 #include <fmt/format.h>
+#include <sys/statvfs.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -27,11 +29,14 @@ core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& conf
     return core::make_error("storage_failed",
                             fmt::format("{}: cannot create the storage folder: {}", config.storage_path, ec.message()),
                             "storage.path");
-  auto store = store::Store::open((fs::path(config.storage_path) / "vsp.db").string());
+  auto store = store::Store::open((fs::path(config.storage_path) / "vsp.db").string(),
+                                  store::StoreOptions{config.max_pending_events});
   if (!store) return store.error();
   n->store_ = std::move(store.value());
   n->recover_segments();
-  NodeContext ctx{n->store_.get(), &n->detectors_, config.storage_path, config.segment_s, config.site, config.node};
+  n->detectors_.set_histograms(&n->histograms_);
+  NodeContext ctx{n->store_.get(), &n->detectors_, config.storage_path, config.segment_s,
+                  config.site,     config.node,    &n->histograms_};
   for (const auto& cam : config.cameras) {
     auto key = n->detectors_.add(cam.camera.detector);
     if (!key) {
@@ -57,23 +62,45 @@ void Node::recover_segments() {
       auto f = row.file;
       f.end_ms = f.start_ms + static_cast<std::int64_t>(*dur * 1000);
       f.bytes = static_cast<std::int64_t>(fs::file_size(path, ec));
-      (void)store_->segment_closed(f);
-      kLog.info("recovered segment {} cut by the last shutdown ({:.1f} s)", row.file.path, *dur);
+      if (auto st = store_->segment_closed(f); !st)
+        kLog.error("segment {} cut by the last shutdown not recovered: {}", row.file.path, st.error().message);
+      else
+        kLog.info("recovered segment {} cut by the last shutdown ({:.1f} s)", row.file.path, *dur);
     } else {
       fs::remove(path, ec);
-      store_->delete_segments({row.id});
-      kLog.warn("dropped unreadable segment {} cut by the last shutdown", row.file.path);
+      if (auto st = store_->delete_segments({row.id}); !st)
+        kLog.error("unreadable segment {} not dropped from the index: {}", row.file.path, st.error().message);
+      else
+        kLog.warn("dropped unreadable segment {} cut by the last shutdown", row.file.path);
     }
   }
 }
 
 void Node::start() {
   for (auto& w : workers_) w->start();
+  // Retention: a full pass every 5 s; in between, a look at the free space every second (one
+  // statvfs), and a pass at once when it nears the reserve or the store is short of space.
   retention_thread_ = std::thread([this] {
+    auto last_pass = std::chrono::steady_clock::now() - std::chrono::hours(1);
     while (!stop_) {
-      apply_retention();
+      StorageStatus st;
+      const bool measured = measure_disk(st);
+      const auto health = store_->health();
+      const std::int64_t reserve = record::reserve_bytes(limits(), st.fs_size_bytes);
+      const bool near_reserve = measured && st.fs_free_bytes < reserve + reserve / 2;
+      if (std::chrono::steady_clock::now() - last_pass >= std::chrono::seconds(5) || near_reserve || !health.ok ||
+          health.events_pending > 0) {
+        apply_retention();
+        last_pass = std::chrono::steady_clock::now();
+      } else {
+        store_->retry_pending();
+        std::lock_guard lock(storage_m_);
+        storage_.fs_size_bytes = st.fs_size_bytes;
+        storage_.fs_free_bytes = st.fs_free_bytes;
+        storage_.store = store_->health();
+      }
       std::unique_lock lock(stop_m_);
-      stop_cv_.wait_for(lock, std::chrono::seconds(5), [&] { return stop_.load(); });
+      stop_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_.load(); });
     }
   });
 }
@@ -97,28 +124,208 @@ CameraWorker* Node::camera(const std::string& name) {
   return nullptr;
 }
 
+record::RetentionLimits Node::limits() const {
+  record::RetentionLimits l;
+  l.max_age_days = config_.max_age_days;
+  if (config_.max_disk_gb) l.max_disk_bytes = static_cast<std::int64_t>(*config_.max_disk_gb * 1e9);
+  if (config_.min_free_gb) l.min_free_bytes = static_cast<std::int64_t>(*config_.min_free_gb * 1e9);
+  l.min_free_percent = config_.min_free_percent;
+  l.events_max_age_days = config_.events_max_age_days;
+  l.snapshots_max_age_days = config_.snapshots_max_age_days;
+  return l;
+}
+
+bool Node::measure_disk(StorageStatus& st) {
+  struct statvfs v {};
+  if (::statvfs(config_.storage_path.c_str(), &v) != 0) {
+    st.last_error = fmt::format("{}: cannot measure the storage filesystem: {}", config_.storage_path,
+                                std::error_code(errno, std::generic_category()).message());
+    return false;
+  }
+  st.fs_size_bytes = static_cast<std::int64_t>(v.f_blocks) * static_cast<std::int64_t>(v.f_frsize);
+  st.fs_free_bytes = static_cast<std::int64_t>(v.f_bavail) * static_cast<std::int64_t>(v.f_frsize);
+  if (v.f_flag & ST_RDONLY) st.state = "read_only";
+  return true;
+}
+
+StorageStatus Node::storage() {
+  std::lock_guard lock(storage_m_);
+  StorageStatus s = storage_;
+  s.path = config_.storage_path;
+  s.segments_deleted = segments_deleted_;
+  s.segment_delete_failures = segment_delete_failures_;
+  s.events_pruned = events_pruned_;
+  s.snapshots_pruned = snapshots_pruned_;
+  s.store = store_->health();
+  if (s.state == "ok" || s.state == "low_space") {  // the store's trouble shows even between passes
+    if (!s.store.ok) s.state = s.store.full ? "full" : "error";
+  }
+  return s;
+}
+
 void Node::apply_retention() {
-  record::RetentionLimits limits;
-  limits.max_age_days = config_.max_age_days;
-  if (config_.max_disk_gb) limits.max_disk_bytes = static_cast<std::int64_t>(*config_.max_disk_gb * 1e9);
-  if (!limits.max_age_days && !limits.max_disk_bytes) return;
+  std::lock_guard pass_lock(retention_m_);
+  const std::int64_t now_ms = core::wall_clock_ms();
+  StorageStatus st;
+  const bool measured = measure_disk(st);
+  const auto health = store_->health();
+
+  // ---- Plan ------------------------------------------------------------------------------------
+  constexpr int kOldestSegments = 5000;  // a pass deletes from the oldest end only
   std::vector<record::SegmentRef> refs;
-  std::map<std::int64_t, std::string> paths;
-  for (const auto& r : store_->segments(std::nullopt, INT64_MIN, INT64_MAX, true)) {
+  std::map<std::int64_t, record::SegmentFile> rows;
+  for (const auto& r : store_->oldest_segments(kOldestSegments)) {
     refs.push_back({r.id, r.file.camera, r.file.start_ms, r.file.end_ms, r.file.bytes});
-    paths[r.id] = r.file.path;
+    rows[r.id] = r.file;
   }
-  const auto del =
-      record::plan_retention(refs, store_->keep_ranges(), store_->recordings_bytes(), limits, core::wall_clock_ms());
-  if (del.empty()) return;
-  // Index first, then files: a crash in between leaves orphan files, never rows without files.
-  store_->delete_segments(del);
-  for (auto id : del) {
+  record::DiskState disk;
+  disk.recordings_bytes = store_->recordings_bytes();
+  if (measured) {
+    disk.fs_size_bytes = st.fs_size_bytes;
+    disk.fs_free_bytes = st.fs_free_bytes;
+  }
+  disk.store_full = health.full;
+  const auto plan = record::plan_retention(refs, store_->keep_ranges(), disk, limits(), now_ms);
+
+  // ---- Apply (never on a storage folder that is gone: every file would look deleted) -------------
+  if (measured) delete_segments(plan.delete_segments, rows, now_ms);
+  if (now_ms - last_age_prune_ms_ >= 60'000) {
+    last_age_prune_ms_ = now_ms;
+    prune_by_age(plan);
+  }
+  store_->retry_pending();
+
+  // ---- Report ----------------------------------------------------------------------------------
+  std::int64_t freed = 0;
+  if (measured)
+    for (auto id : plan.delete_segments) freed += rows[id].bytes;
+  st.recordings_bytes = std::max<std::int64_t>(0, disk.recordings_bytes - freed);
+  st.reserve_bytes = plan.reserve_bytes;
+  if (config_.max_disk_gb) st.configured_quota_bytes = static_cast<std::int64_t>(*config_.max_disk_gb * 1e9);
+  st.effective_quota_bytes = plan.effective_quota_bytes;
+  st.quota_limited_by_filesystem = plan.limited_by_filesystem;
+  // Low space with hysteresis: a disk held at its reserve reads "low_space" until it has twice
+  // the reserve free again, rather than flipping with every segment written and deleted.
+  const bool low = measured && (plan.low_space || (was_low_ && st.fs_free_bytes < 2 * plan.reserve_bytes));
+  if (!measured)
+    st.state = "error";
+  else if (st.state != "read_only")
+    st.state = plan.short_of_space ? "full" : low ? "low_space" : deletes_failing_ ? "error" : "ok";
+  log_state_changes(st, low, plan.short_of_space);
+  std::lock_guard lock(storage_m_);
+  if (st.last_error.empty()) st.last_error = storage_.last_error;
+  storage_ = st;
+}
+
+void Node::delete_segments(const std::vector<std::int64_t>& ids,
+                           const std::map<std::int64_t, record::SegmentFile>& rows, std::int64_t now_ms) {
+  if (ids.empty()) return;
+  // Files first, then their rows: a file that cannot be deleted (read-only, permissions) keeps
+  // its row and is tried again next pass, so nothing is orphaned; a row whose file is already gone
+  // (a crash in between, or a row delete the full disk refused) is deleted next time it comes up.
+  std::vector<std::int64_t> gone;
+  std::string error;
+  for (auto id : ids) {
+    const auto& f = rows.at(id);
+    const fs::path path = fs::path(config_.storage_path) / f.path;
     std::error_code ec;
-    fs::remove(fs::path(config_.storage_path) / paths[id], ec);
+    fs::remove(path, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory) {
+      ++segment_delete_failures_;
+      if (error.empty()) error = fmt::format("cannot delete {}: {}", path.string(), ec.message());
+      continue;
+    }
+    gone.push_back(id);
+    // Hour and day folders of the past go when empty (never the current ones: a segment may be
+    // opening there right now).
+    if (now_ms - f.end_ms > 2 * 3'600'000) {
+      fs::remove(path.parent_path(), ec);
+      if (!ec) fs::remove(path.parent_path().parent_path(), ec);
+    }
   }
-  segments_deleted_ += static_cast<long>(del.size());
-  kLog.info("retention deleted {} segment(s)", del.size());
+  if (auto st = store_->delete_segments(gone); !st) {
+    if (error.empty()) error = st.error().message + " (files deleted; rows retried next pass)";
+  } else {
+    segments_deleted_ += static_cast<long>(gone.size());
+    kLog.debug("retention deleted {} segment(s)", gone.size());
+  }
+  if (!error.empty()) {
+    if (!deletes_failing_) kLog.error("retention: {}; retrying every pass", error);
+    deletes_failing_ = true;
+    std::lock_guard lock(storage_m_);
+    storage_.last_error = error;
+  } else if (deletes_failing_) {
+    kLog.info("retention deletes again ({} failed deletion(s) in all)", segment_delete_failures_.load());
+    deletes_failing_ = false;
+  }
+}
+
+void Node::prune_by_age(const record::RetentionPlan& plan) {
+  if (plan.events_before_ms) {
+    if (auto n = store_->prune_events(*plan.events_before_ms); !n)
+      kLog.error("retention: events not pruned: {}", n.error().message);
+    else if (*n > 0) {
+      events_pruned_ += static_cast<long>(*n);
+      kLog.info("retention deleted {} event(s) older than {} day(s)", *n, *config_.events_max_age_days);
+    }
+  }
+  if (plan.snapshots_before_ms) {
+    const fs::path dir = fs::path(config_.storage_path) / "snapshots";
+    std::error_code ec;
+    long n = 0;
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (!it->is_regular_file(ec)) continue;
+      const auto t = std::chrono::file_clock::to_sys(it->last_write_time(ec));
+      if (ec) continue;
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+      std::error_code rm;
+      if (ms < *plan.snapshots_before_ms && fs::remove(it->path(), rm)) ++n;
+    }
+    if (n > 0) {
+      snapshots_pruned_ += n;
+      kLog.info("retention deleted {} snapshot(s) older than {} day(s)", n, *config_.snapshots_max_age_days);
+    }
+  }
+}
+
+void Node::log_state_changes(const StorageStatus& st, bool low, bool short_of_space) {
+  constexpr double kMB = 1e6;
+  if (st.state == "error" && !st.last_error.empty() && st.fs_size_bytes == 0) {
+    if (!disk_unmeasurable_) kLog.error("{}", st.last_error);
+    disk_unmeasurable_ = true;
+    return;
+  }
+  if (disk_unmeasurable_) kLog.info("storage filesystem measurable again");
+  disk_unmeasurable_ = false;
+  if (!logged_first_pass_ || st.quota_limited_by_filesystem != was_fs_limited_) {
+    if (st.quota_limited_by_filesystem)
+      kLog.info(
+          "retention: the filesystem of {} ({:.1f} MB, {:.1f} MB free) limits recordings to {:.1f} MB, keeping {:.1f} "
+          "MB free{}",
+          config_.storage_path, st.fs_size_bytes / kMB, st.fs_free_bytes / kMB,
+          st.effective_quota_bytes.value_or(0) / kMB, st.reserve_bytes / kMB,
+          st.configured_quota_bytes
+              ? fmt::format(" (below the configured quota of {:.1f} MB)", *st.configured_quota_bytes / kMB)
+              : std::string());
+    else
+      kLog.info(
+          "retention: recordings limited to the configured {:.1f} MB; the filesystem ({:.1f} MB) keeps {:.1f} MB free",
+          st.effective_quota_bytes.value_or(0) / kMB, st.fs_size_bytes / kMB, st.reserve_bytes / kMB);
+  }
+  logged_first_pass_ = true;
+  was_fs_limited_ = st.quota_limited_by_filesystem;
+  if (low && !was_low_)
+    kLog.warn(
+        "storage low: {:.1f} MB free, below the reserve of {:.1f} MB: the oldest recordings are deleted to keep it",
+        st.fs_free_bytes / kMB, st.reserve_bytes / kMB);
+  if (!low && was_low_) kLog.info("storage no longer low ({:.1f} MB free, twice the reserve)", st.fs_free_bytes / kMB);
+  was_low_ = low;
+  if (short_of_space && !was_short_)
+    kLog.error("storage full: every recording retention may delete is gone and {:.1f} MB are free",
+               st.fs_free_bytes / kMB);
+  if (!short_of_space && was_short_) kLog.info("storage no longer short of space");
+  was_short_ = short_of_space;
 }
 
 core::Result<std::string> Node::export_clip(const std::string& camera, std::int64_t start_ms, std::int64_t end_ms) {
@@ -131,20 +338,29 @@ core::Result<std::string> Node::export_clip(const std::string& camera, std::int6
   const std::string path = (fs::path(config_.storage_path) / rel).string();
   if (!fs::exists(path)) {
     if (auto st = record::export_clip(config_.storage_path, files, start_ms, end_ms, path); !st) return st.error();
-    store_->add_export(camera, start_ms, end_ms, rel, core::wall_clock_ms());
+    if (auto st = store_->add_export(camera, start_ms, end_ms, rel, core::wall_clock_ms()); !st) {
+      // Unprotected, the range could be deleted under the clip's feet: no clip rather than a false promise.
+      std::error_code ec;
+      fs::remove(path, ec);
+      return st.error();
+    }
   }
   return path;
 }
 
 std::string Node::metrics_text() {
-  std::string out;
-  auto family = [&](const char* name, const char* type, const char* help) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  // Read from the components' status at scrape time, serialised by prometheus-cpp with the
+  // histograms (detector latency, event delay, segment write time).
+  Exposition e;
+  auto add = [&](const char* name, const char* type, const char* help, const Exposition::Labels& labels, double v) {
+    if (std::string_view(type) == "counter")
+      e.counter(name, help, labels, v);
+    else
+      e.gauge(name, help, labels, v);
   };
   const auto cams = cameras();
   auto per_camera = [&](const char* name, const char* type, const char* help, auto get) {
-    family(name, type, help);
-    for (const auto& c : cams) out += fmt::format("{}{{camera=\"{}\"}} {}\n", name, c.name, get(c));
+    for (const auto& c : cams) add(name, type, help, {{"camera", c.name}}, static_cast<double>(get(c)));
   };
   per_camera("vsp_camera_up", "gauge", "1 when the camera is streaming",
              [](const CameraStatus& c) { return c.state == "streaming" ? 1 : 0; });
@@ -167,6 +383,13 @@ std::string Node::metrics_text() {
              [](const CameraStatus& c) { return c.segments; });
   per_camera("vsp_record_errors_total", "counter", "recording write errors (e.g. disk full)",
              [](const CameraStatus& c) { return c.record_errors; });
+  per_camera("vsp_packets_record_failed_total", "counter",
+             "packets not recorded: a failed write, or skipped until the next keyframe after one",
+             [](const CameraStatus& c) { return c.packets_record_failed; });
+  per_camera("vsp_recording_failing", "gauge", "1 while recording writes fail (retried at each keyframe)",
+             [](const CameraStatus& c) { return c.recording == "failing" ? 1 : 0; });
+  per_camera("vsp_segment_index_errors_total", "counter", "segment index writes that failed (retried by the store)",
+             [](const CameraStatus& c) { return c.index_errors; });
   per_camera("vsp_events_total", "counter", "events emitted", [](const CameraStatus& c) { return c.events; });
   per_camera("vsp_corrupt_packets_total", "counter", "packets the decoder rejected",
              [](const CameraStatus& c) { return c.corrupt_packets; });
@@ -174,17 +397,50 @@ std::string Node::metrics_text() {
              [](const CameraStatus& c) { return c.fps_in; });
   per_camera("vsp_camera_fps_analysed", "gauge", "analysed frames per second",
              [](const CameraStatus& c) { return c.fps_analysed; });
-  family("vsp_detector_inferences_total", "counter", "detector forward passes");
-  out += fmt::format("vsp_detector_inferences_total {}\n", detectors_.inferences());
-  family("vsp_detector_inference_seconds_total", "counter", "time spent in detector forward passes");
-  out += fmt::format("vsp_detector_inference_seconds_total {:.3f}\n", detectors_.inference_seconds());
-  family("vsp_outbox_pending", "gauge", "events waiting for the uplink");
-  out += fmt::format("vsp_outbox_pending {}\n", store_->outbox_size());
-  family("vsp_recordings_bytes", "gauge", "bytes of recorded segments");
-  out += fmt::format("vsp_recordings_bytes {}\n", store_->recordings_bytes());
-  family("vsp_retention_segments_deleted_total", "counter", "segments deleted by retention");
-  out += fmt::format("vsp_retention_segments_deleted_total {}\n", segments_deleted_.load());
-  return out;
+  add("vsp_detector_inferences_total", "counter", "detector forward passes", {},
+      static_cast<double>(detectors_.inferences()));
+  add("vsp_detector_inference_seconds_total", "counter", "time spent in detector forward passes", {},
+      static_cast<double>(detectors_.inference_seconds()));
+  add("vsp_outbox_pending", "gauge", "events waiting for the uplink", {}, static_cast<double>(store_->outbox_size()));
+  add("vsp_recordings_bytes", "gauge", "bytes of recorded segments", {},
+      static_cast<double>(store_->recordings_bytes()));
+  add("vsp_retention_segments_deleted_total", "counter", "segments deleted by retention", {},
+      static_cast<double>(segments_deleted_.load()));
+  const auto st = storage();
+  auto gauge = [&](const char* name, const char* type, const char* help, auto v) {
+    add(name, type, help, {}, static_cast<double>(v));
+  };
+  gauge("vsp_retention_segment_delete_failures_total", "counter", "segment files retention could not delete",
+        st.segment_delete_failures);
+  gauge("vsp_retention_events_pruned_total", "counter", "events deleted by age", st.events_pruned);
+  gauge("vsp_retention_snapshots_pruned_total", "counter", "snapshot files deleted by age", st.snapshots_pruned);
+  gauge("vsp_storage_filesystem_bytes", "gauge", "size of the storage folder's filesystem", st.fs_size_bytes);
+  gauge("vsp_storage_free_bytes", "gauge", "free space on the storage folder's filesystem", st.fs_free_bytes);
+  gauge("vsp_storage_reserve_bytes", "gauge", "free space retention keeps (min_free_gb / min_free_percent)",
+        st.reserve_bytes);
+  if (st.configured_quota_bytes)
+    gauge("vsp_retention_configured_quota_bytes", "gauge", "storage.retention.max_disk_gb in bytes",
+          *st.configured_quota_bytes);
+  if (st.effective_quota_bytes)
+    gauge("vsp_retention_effective_quota_bytes", "gauge",
+          "what recordings may use now: the configured quota or what the filesystem holds above the reserve",
+          *st.effective_quota_bytes);
+  gauge("vsp_retention_quota_limited_by_filesystem", "gauge", "1 when the filesystem, not the quota, sets the limit",
+        st.quota_limited_by_filesystem ? 1 : 0);
+  for (const char* s : {"ok", "low_space", "full", "read_only", "error"})
+    add("vsp_storage_state", "gauge", "1 for the storage's current state", {{"state", s}}, st.state == s ? 1 : 0);
+  gauge("vsp_store_ok", "gauge", "1 when the database takes writes and nothing waits for a retry", st.store.ok ? 1 : 0);
+  gauge("vsp_events_received_total", "counter", "events handed to the store", st.store.events_received);
+  gauge("vsp_events_stored_total", "counter", "events committed to the database", st.store.events_stored);
+  gauge("vsp_event_write_failures_total", "counter", "failed attempts to commit an event (retries included)",
+        st.store.event_write_failures);
+  gauge("vsp_events_pending", "gauge", "events kept in memory until the database takes them", st.store.events_pending);
+  gauge("vsp_events_dropped_total", "counter", "events lost: the pending queue was full", st.store.events_dropped);
+  gauge("vsp_store_index_write_failures_total", "counter", "segment index writes that failed",
+        st.store.index_write_failures);
+  gauge("vsp_store_index_pending", "gauge", "segment rows waiting for a retry", st.store.index_pending);
+  e.add(histograms_.collect());
+  return e.text();
 }
 
 }  // namespace vsp::pipeline

@@ -3,6 +3,8 @@
 /// retention thread; `start`/`stop` bring them up and down in order.
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -13,9 +15,30 @@
 #include "core/result.hpp"
 #include "pipeline/camera_worker.hpp"
 #include "pipeline/detector_pool.hpp"
+#include "pipeline/metrics.hpp"
+#include "record/retention.hpp"
 #include "store/store.hpp"
 
 namespace vsp::pipeline {
+
+/// The storage folder's filesystem and what retention and the store make of it, as the API and
+/// /metrics show them. Refreshed every second by the retention thread.
+struct StorageStatus {
+  std::string path;
+  /// "ok"; "low_space" (free space below the reserve: the oldest video is being deleted);
+  /// "full" (nothing left to delete, or the database refuses writes for lack of space);
+  /// "read_only"; "error" (the folder is unreadable or writes fail for another reason).
+  std::string state = "ok";
+  std::int64_t fs_size_bytes = 0, fs_free_bytes = 0;   ///< 0 when the filesystem cannot be measured
+  std::int64_t reserve_bytes = 0;                      ///< free space retention keeps
+  std::int64_t recordings_bytes = 0;                   ///< indexed recordings
+  std::optional<std::int64_t> configured_quota_bytes;  ///< storage.retention.max_disk_gb
+  std::optional<std::int64_t> effective_quota_bytes;   ///< what recordings may use now
+  bool quota_limited_by_filesystem = false;
+  long segments_deleted = 0, segment_delete_failures = 0, events_pruned = 0, snapshots_pruned = 0;
+  std::string last_error;  ///< retention's last failure (kept after recovery)
+  store::StoreHealth store;
+};
 
 class Node {
  public:
@@ -34,14 +57,23 @@ class Node {
   /// Remuxes the recorded range into storage/exports/ and returns the file's path; the range's
   /// segments are kept by retention from then on.
   core::Result<std::string> export_clip(const std::string& camera, std::int64_t start_ms, std::int64_t end_ms);
-  /// One retention pass (also run every `retention_interval_s` by the node).
+  /// One retention pass (the node runs one every 5 s, and every second while space is short).
   void apply_retention();
+  StorageStatus storage();
 
  private:
   explicit Node(config::ServeConfig c) : config_(std::move(c)) {}
   void recover_segments();
+  /// Measures the filesystem into `st` (size, free, read-only); false when it cannot.
+  bool measure_disk(StorageStatus& st);
+  void delete_segments(const std::vector<std::int64_t>& ids, const std::map<std::int64_t, record::SegmentFile>& rows,
+                       std::int64_t now_ms);
+  void prune_by_age(const record::RetentionPlan& plan);
+  void log_state_changes(const StorageStatus& st, bool low, bool short_of_space);
+  record::RetentionLimits limits() const;
   config::ServeConfig config_;
   std::unique_ptr<store::Store> store_;
+  Histograms histograms_;  ///< before the pool and the workers, which observe into it
   DetectorPool detectors_;
   std::vector<std::unique_ptr<CameraWorker>> workers_;
   std::thread retention_thread_;
@@ -49,7 +81,14 @@ class Node {
   std::mutex stop_m_;
   std::condition_variable stop_cv_;
   std::mutex export_m_;
-  std::atomic<long> segments_deleted_{0};
+  std::atomic<long> segments_deleted_{0}, segment_delete_failures_{0}, events_pruned_{0}, snapshots_pruned_{0};
+  std::mutex retention_m_;  ///< one pass at a time
+  std::mutex storage_m_;
+  StorageStatus storage_;
+  // Retention's state between passes (under retention_m_), for logging once per change.
+  bool logged_first_pass_ = false, was_low_ = false, was_short_ = false, was_fs_limited_ = false;
+  bool deletes_failing_ = false, disk_unmeasurable_ = false;
+  std::int64_t last_age_prune_ms_ = 0;  ///< wall clock of the last pruning by age (0: none yet)
 };
 
 }  // namespace vsp::pipeline

@@ -64,11 +64,41 @@ struct Segmenter::Impl {
   AVRational in_tb{1, 90000};
   Output out;
   std::optional<SegmentFile> open_seg;
-  std::int64_t seg_first_dts = 0;          ///< input ts of the segment's first packet
-  std::int64_t last_dts = AV_NOPTS_VALUE;  ///< last written, output-relative
-  std::int64_t last_end_ts = 0;            ///< input ts at the end of the last packet
-  std::optional<std::int64_t> anchor_ms;   ///< wall clock at input ts 0: segment times follow the stream clock
+  std::int64_t seg_first_dts = 0;             ///< input ts of the segment's first packet
+  std::int64_t last_dts = AV_NOPTS_VALUE;     ///< last written, output-relative
+  std::int64_t last_end_ts = 0;               ///< input ts at the end of the last packet written
+  std::int64_t prev_in_dts = AV_NOPTS_VALUE;  ///< input dts of the previous packet seen
+  std::optional<std::int64_t> anchor_ms;      ///< wall clock at input ts 0: segment times follow the stream clock
+  long seg_packets = 0;                       ///< packets written to the open segment
+  std::int64_t good_bytes = 0;                ///< file size after the last packet written (all flushed)
   ~Impl() { avcodec_parameters_free(&par); }
+
+  fs::path full_path(const SegmentFile& s) const { return fs::path(options.root) / s.path; }
+
+  /// Closes the open segment. `cut`: a write failed, so the file is cut back to its last good
+  /// packet (a partial packet or trailer at its end is dropped) and indexed with that real end.
+  std::optional<SegmentFile> finish(bool cut) {
+    if (!open_seg) return std::nullopt;
+    out.close();
+    SegmentFile s = *open_seg;
+    open_seg.reset();
+    const double dur = static_cast<double>(last_end_ts - seg_first_dts) * av_q2d(in_tb);
+    s.end_ms = s.start_ms + static_cast<std::int64_t>(std::max(0.0, dur) * 1000);
+    std::error_code ec;
+    if (cut) fs::resize_file(full_path(s), static_cast<std::uintmax_t>(good_bytes), ec);
+    const auto size = fs::file_size(full_path(s), ec);
+    s.bytes = ec ? good_bytes : static_cast<std::int64_t>(size);
+    return s;
+  }
+
+  /// Drops the open segment with nothing written in it: no file, no row.
+  void discard() {
+    if (!open_seg) return;
+    out.close();
+    std::error_code ec;
+    fs::remove(full_path(*open_seg), ec);
+    open_seg.reset();
+  }
 };
 
 Segmenter::Segmenter(SegmenterOptions options, const ingest::Source& source) : impl_(std::make_unique<Impl>()) {
@@ -81,28 +111,21 @@ Segmenter::Segmenter(SegmenterOptions options, const ingest::Source& source) : i
 
 Segmenter::~Segmenter() { close(); }
 
-std::optional<SegmentFile> Segmenter::close() {
-  Impl& im = *impl_;
-  if (!im.open_seg) return std::nullopt;
-  im.out.close();
-  SegmentFile s = *im.open_seg;
-  im.open_seg.reset();
-  const double dur = static_cast<double>(im.last_end_ts - im.seg_first_dts) * av_q2d(im.in_tb);
-  s.end_ms = s.start_ms + static_cast<std::int64_t>(std::max(0.0, dur) * 1000);
-  std::error_code ec;
-  s.bytes = static_cast<std::int64_t>(fs::file_size(fs::path(im.options.root) / s.path, ec));
-  return s;
-}
+std::optional<SegmentFile> Segmenter::close() { return impl_->finish(false); }
 
-core::Result<Segmenter::WriteResult> Segmenter::write(const ingest::Packet& packet, std::int64_t wall_ms) {
+Segmenter::WriteResult Segmenter::write(const ingest::Packet& packet, std::int64_t wall_ms) {
   Impl& im = *impl_;
   WriteResult r;
   const AVPacket* in = packet.av();
-  std::int64_t dts = in->dts != AV_NOPTS_VALUE ? in->dts : in->pts;
-  std::int64_t pts = in->pts != AV_NOPTS_VALUE ? in->pts : dts;
-  if (dts == AV_NOPTS_VALUE) {  // no timestamps at all: continue from the last packet
-    dts = pts = im.last_end_ts;
-  }
+  // A packet without dts (RTSP often sends the first ones so) follows the previous packet's dts:
+  // taking its pts instead would put a reordered frame's presentation time in decode order and
+  // look like a jump back at the next packet (it cut a 0.5 s stub segment at every connect).
+  std::int64_t dts = in->dts;
+  std::int64_t pts = in->pts;
+  if (dts == AV_NOPTS_VALUE)
+    dts = im.prev_in_dts != AV_NOPTS_VALUE ? im.prev_in_dts + 1 : (pts != AV_NOPTS_VALUE ? pts : im.last_end_ts);
+  if (pts == AV_NOPTS_VALUE || pts < dts) pts = dts;
+  im.prev_in_dts = dts;
   const bool key = packet.keyframe();
   if (!im.open_seg && !key) return r;  // a segment starts on a keyframe
   const double seg_len_s = static_cast<double>(dts - im.seg_first_dts) * av_q2d(im.in_tb);
@@ -117,47 +140,71 @@ core::Result<Segmenter::WriteResult> Segmenter::write(const ingest::Packet& pack
     SegmentFile s;
     s.camera = im.options.camera;
     s.start_ms = *im.anchor_ms + ts_ms;
-    const std::string base = segment_rel_path(im.options.camera, wall_ms);
+    // Named after the start it is indexed with, so a file's name and its row agree.
+    const std::string base = segment_rel_path(im.options.camera, s.start_ms);
     // MPEG-TS for the codecs it carries; Matroska (also readable when cut) for the rest, e.g. MJPEG.
     const AVCodecID id = im.par->codec_id;
     const bool ts_ok = id == AV_CODEC_ID_H264 || id == AV_CODEC_ID_HEVC || id == AV_CODEC_ID_MPEG2VIDEO ||
                        id == AV_CODEC_ID_MPEG4 || id == AV_CODEC_ID_MPEG1VIDEO;
     const char* ext = ts_ok ? "ts" : "mkv";
     s.path = fmt::format("{}.{}", base, ext);
-    for (int k = 1; fs::exists(fs::path(im.options.root) / s.path); ++k) s.path = fmt::format("{}-{}.{}", base, k, ext);
-    const fs::path full = fs::path(im.options.root) / s.path;
+    for (int k = 1; fs::exists(im.full_path(s)); ++k) s.path = fmt::format("{}-{}.{}", base, k, ext);
+    const fs::path full = im.full_path(s);
     std::error_code ec;
+    // The storage folder itself must exist: when a disk is unplugged its mount point is an empty
+    // folder on another disk, and recording there would fill that one instead.
+    if (!fs::is_directory(im.options.root, ec)) {
+      r.error = make_error("write_failed",
+                           fmt::format("recording {}: the storage folder {} is gone", s.camera, im.options.root));
+      return r;
+    }
     fs::create_directories(full.parent_path(), ec);
-    if (ec)
-      return make_error("write_failed",
-                        fmt::format("{}: cannot create folder: {}", full.parent_path().string(), ec.message()));
-    if (auto st = im.out.open(full.string(), ts_ok ? "mpegts" : "matroska", im.par, im.in_tb); !st) {
-      im.out.close();
-      return st.error();
+    if (ec) {
+      r.error = make_error("write_failed",
+                           fmt::format("{}: cannot create folder: {}", full.parent_path().string(), ec.message()));
+      return r;
     }
     im.open_seg = s;
+    if (auto st = im.out.open(full.string(), ts_ok ? "mpegts" : "matroska", im.par, im.in_tb); !st) {
+      im.discard();
+      r.error = st.error();
+      return r;
+    }
     im.seg_first_dts = dts;
     im.last_dts = AV_NOPTS_VALUE;
-    r.opened = s;
+    im.seg_packets = 0;
+    im.good_bytes = 0;
   }
   AVPacket* pkt = av_packet_clone(in);
   pkt->stream_index = 0;
   pkt->dts = dts - im.seg_first_dts;
   pkt->pts = pts - im.seg_first_dts;
   if (pkt->pts < pkt->dts) pkt->pts = pkt->dts;
-  im.last_dts = pkt->dts;
-  im.last_end_ts = dts + (in->duration > 0 ? in->duration : 0);
+  const std::int64_t rel_dts = pkt->dts;
   av_packet_rescale_ts(pkt, im.in_tb, im.out.ctx->streams[0]->time_base);
-  const int rc = av_write_frame(im.out.ctx, pkt);
+  int rc = av_write_frame(im.out.ctx, pkt);
   av_packet_free(&pkt);
-  if (rc < 0) {
-    // Disk full or I/O error: close what we have (it stays playable) and report.
-    r.closed = close();
-    return make_error("write_failed",
-                      fmt::format("recording {}: write failed: {}", im.options.camera, ingest::av_error_string(rc)));
+  if (rc >= 0) {  // every packet goes to disk at once: a failure shows here, not at the trailer
+    avio_flush(im.out.ctx->pb);
+    if (im.out.ctx->pb->error < 0) rc = im.out.ctx->pb->error;
   }
-  avio_flush(im.out.ctx->pb);
+  if (rc < 0) {
+    // Disk full, read-only or gone: cut the segment after its last good packet (it stays
+    // playable and is indexed with its real end), or drop it when nothing got in.
+    r.error = make_error("write_failed",
+                         fmt::format("recording {}: write failed: {}", im.options.camera, ingest::av_error_string(rc)));
+    if (im.seg_packets == 0)
+      im.discard();
+    else
+      r.closed = im.finish(true);
+    return r;
+  }
+  im.last_dts = rel_dts;
+  im.last_end_ts = dts + (in->duration > 0 ? in->duration : 0);
+  im.good_bytes = avio_tell(im.out.ctx->pb);
+  if (++im.seg_packets == 1) r.opened = im.open_seg;
   ++packets_written_;
+  r.written = true;
   return r;
 }
 

@@ -37,11 +37,17 @@ class Segmenter {
 
   /// What `write` did with a packet.
   struct WriteResult {
-    std::optional<SegmentFile> opened;  ///< a segment was started (row to insert as incomplete)
-    std::optional<SegmentFile> closed;  ///< a segment was finished (row to complete)
+    bool written = false;               ///< the packet is on disk (in the open segment)
+    std::optional<SegmentFile> opened;  ///< a segment was started (row to insert as incomplete);
+                                        ///< reported with its first packet written, never before
+    std::optional<SegmentFile> closed;  ///< a segment was finished or cut short by a failed write
+                                        ///< (row to complete; it ends with its last good packet)
+    std::optional<core::Error> error;   ///< the write failed (disk full, read-only, gone): the
+                                        ///< segment is cut, and recording retries at the next keyframe
   };
-  /// Writes one packet; `wall_ms` is when it arrived. Packets before the first keyframe are skipped.
-  core::Result<WriteResult> write(const ingest::Packet& packet, std::int64_t wall_ms);
+  /// Writes one packet; `wall_ms` is when it arrived. Packets before the first keyframe (of the
+  /// stream, or after a failure) are skipped: neither written nor an error.
+  WriteResult write(const ingest::Packet& packet, std::int64_t wall_ms);
   /// Finishes the open segment, if any.
   std::optional<SegmentFile> close();
   long packets_written() const { return packets_written_; }

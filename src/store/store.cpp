@@ -30,6 +30,8 @@ const char* const kMigrations[] = {
        CREATE INDEX segments_camera_start ON segments(camera, start_ms);
        CREATE TABLE exports(id INTEGER PRIMARY KEY, camera TEXT NOT NULL, start_ms INTEGER NOT NULL,
                             end_ms INTEGER NOT NULL, path TEXT NOT NULL, created_ms INTEGER NOT NULL);)",
+    // 2: retention reads the oldest complete segments every pass
+    R"(CREATE INDEX segments_complete_start ON segments(complete, start_ms, id);)",
 };
 
 /// Prepared statement with RAII and typed binds.
@@ -86,6 +88,42 @@ bool exec(sqlite3* db, const char* sql) {
   return true;
 }
 
+/// Runs `sql` quietly: the caller decides what to log.
+bool exec_quiet(sqlite3* db, const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
+
+/// Failures that may pass (space, permissions, I/O, locks): the write is kept and retried.
+/// Anything else (a constraint, a bug) would fail forever and must not block the queue.
+bool transient(int code) {
+  switch (code & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_NOMEM:
+    case SQLITE_PERM:
+    case SQLITE_PROTOCOL:
+    case SQLITE_ERROR:  // e.g. a prepare that could not read the schema
+      return true;
+    default:
+      return false;
+  }
+}
+
+/// The error of the statement that just failed, with the open transaction (if SQLite has not
+/// ended it itself, as it does on some I/O errors) rolled back. Codes: `store_full` (no space),
+/// `store_write_failed` (transient), `store_write_rejected` (will never succeed).
+core::Error fail_and_rollback(sqlite3* db, const std::string& what) {
+  const int code = sqlite3_extended_errcode(db);
+  std::string msg = fmt::format("{}: {}", what, sqlite3_errmsg(db));
+  if (!sqlite3_get_autocommit(db)) exec_quiet(db, "ROLLBACK");
+  const char* c = (code & 0xff) == SQLITE_FULL ? "store_full"
+                  : transient(code)            ? "store_write_failed"
+                                               : "store_write_rejected";
+  return make_error(c, std::move(msg));
+}
+
 std::string count_key(const events::Event& e) {
   if (e.type == "line_crossing") return e.direction;
   if (e.type == "zone_enter") return "enter";
@@ -95,7 +133,7 @@ std::string count_key(const events::Event& e) {
 
 }  // namespace
 
-core::Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+core::Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions options) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
       SQLITE_OK) {
@@ -103,7 +141,7 @@ core::Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
     sqlite3_close(db);
     return make_error("store_open_failed", fmt::format("{}: cannot open the database: {}", path, msg));
   }
-  std::unique_ptr<Store> s(new Store(db));
+  std::unique_ptr<Store> s(new Store(db, options));
   sqlite3_busy_timeout(db, 5000);
   exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
   exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)");
@@ -116,44 +154,154 @@ core::Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
     if (!exec(db, "BEGIN") || !exec(db, kMigrations[v - 1]) ||
         !exec(db, fmt::format("INSERT INTO schema_migrations VALUES({}, strftime('%s','now')*1000)", v).c_str()) ||
         !exec(db, "COMMIT")) {
-      exec(db, "ROLLBACK");
-      return make_error("store_migration_failed",
-                        fmt::format("{}: migration {} failed: {}", path, v, sqlite3_errmsg(db)));
+      const auto e = fail_and_rollback(db, fmt::format("{}: migration {} failed", path, v));
+      return make_error("store_migration_failed", e.message);
     }
   }
   return s;
 }
 
-Store::~Store() { sqlite3_close(db_); }
+Store::~Store() {
+  {
+    std::lock_guard lock(m_);
+    flush_locked();
+    if (!pending_events_.empty() || !pending_segments_.empty())
+      kLog.error("closing with {} event(s) and {} segment row(s) that could not be stored: they are lost ({})",
+                 pending_events_.size(), pending_segments_.size(), health_.last_error);
+  }
+  sqlite3_close(db_);
+}
 
 int Store::schema_version() {
   Stmt q(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
   return q.step() ? static_cast<int>(q.i64(0)) : 0;
 }
 
-void Store::write(const events::Event& e) {
-  std::lock_guard lock(m_);
-  exec(db_, "BEGIN");
-  Stmt ins(db_, "INSERT OR IGNORE INTO events(id, camera, type, rule, ts_ms, json) VALUES(?,?,?,?,?,?)");
-  ins.bind(1, e.id)
-      .bind(2, e.camera)
-      .bind(3, e.type)
-      .bind(4, e.rule)
-      .bind(5, e.ts_utc_ms)
-      .bind(6, events::to_json_line(e));
-  const bool ok = ins.run() == SQLITE_DONE;
-  if (ok && sqlite3_changes(db_) == 1) {
+// ---- Events: write, keep what fails, retry in order ------------------------------------------
+
+core::Status Store::insert_event_locked(const events::Event& e) {
+  const auto fail = [&](const char* step) {
+    return fail_and_rollback(db_, fmt::format("event {} not stored ({})", e.id, step));
+  };
+  if (!exec_quiet(db_, "BEGIN IMMEDIATE")) return fail("begin");
+  {
+    Stmt ins(db_, "INSERT OR IGNORE INTO events(id, camera, type, rule, ts_ms, json) VALUES(?,?,?,?,?,?)");
+    ins.bind(1, e.id)
+        .bind(2, e.camera)
+        .bind(3, e.type)
+        .bind(4, e.rule)
+        .bind(5, e.ts_utc_ms)
+        .bind(6, events::to_json_line(e));
+    if (ins.run() != SQLITE_DONE) return fail("event row");
+  }
+  const bool inserted = sqlite3_changes(db_) == 1;
+  if (inserted) {
     Stmt ob(db_, "INSERT INTO outbox(event_id, created_ms) VALUES(?, ?)");
-    ob.bind(1, e.id).bind(2, e.ts_utc_ms).run();
+    if (ob.bind(1, e.id).bind(2, e.ts_utc_ms).run() != SQLITE_DONE) return fail("outbox row");
     Stmt c(db_,
            "INSERT INTO counts(camera, rule, minute_ms, key, n) VALUES(?,?,?,?,1) "
            "ON CONFLICT(camera, rule, minute_ms, key) DO UPDATE SET n = n + 1");
-    c.bind(1, e.camera).bind(2, e.rule).bind(3, e.ts_utc_ms / 60'000 * 60'000).bind(4, count_key(e)).run();
+    c.bind(1, e.camera).bind(2, e.rule).bind(3, e.ts_utc_ms / 60'000 * 60'000).bind(4, count_key(e));
+    if (c.run() != SQLITE_DONE) return fail("count");
   }
-  if (!ok || !exec(db_, "COMMIT")) {
-    kLog.error("event {} not stored: {}", e.id, sqlite3_errmsg(db_));
-    exec(db_, "ROLLBACK");
+  // A failed COMMIT may end the transaction by itself (I/O errors) or leave it open (busy, full):
+  // fail_and_rollback rolls back only what is still open.
+  if (!exec_quiet(db_, "COMMIT")) return fail("commit");
+  ++health_.events_stored;  // new, or already there (a retried delivery, or a commit reported failed)
+  return core::Ok{};
+}
+
+void Store::note_failure_locked(const core::Error& e, const char* what) {
+  const bool changed = health_.ok || (e.code == "store_full") != health_.full;
+  health_.ok = false;
+  health_.full = e.code == "store_full";
+  health_.last_error = e.message;
+  ++failures_in_spell_;
+  if (changed)
+    kLog.error("{} cannot be stored: {}; kept in memory{} and retried", what, e.message,
+               std::string_view(what) == "events" ? fmt::format(" (up to {})", options_.max_pending_events) : "");
+}
+
+void Store::note_success_locked() {
+  if (health_.ok) return;
+  if (!pending_events_.empty() || !pending_segments_.empty()) return;
+  kLog.info("store writes again after {} failed attempt(s); nothing pending ({} event(s) dropped in all)",
+            failures_in_spell_, health_.events_dropped);
+  health_.ok = true;
+  health_.full = false;
+  failures_in_spell_ = 0;
+  drop_logged_ = false;
+}
+
+void Store::flush_locked() {
+  bool progress = false;
+  while (!pending_segments_.empty()) {
+    if (auto st = close_segment_locked(pending_segments_.front()); !st) {
+      ++health_.index_write_failures;
+      note_failure_locked(st.error(), "segment rows");
+      break;
+    }
+    pending_segments_.pop_front();
+    progress = true;
   }
+  while (!pending_events_.empty()) {
+    auto st = insert_event_locked(pending_events_.front());
+    if (!st) {
+      ++health_.event_write_failures;
+      if (st.error().code == "store_write_rejected") {  // would block the queue forever
+        kLog.error("{}; dropping it", st.error().message);
+        ++health_.events_dropped;
+        pending_events_.pop_front();
+        continue;
+      }
+      note_failure_locked(st.error(), "events");
+      break;
+    }
+    pending_events_.pop_front();
+    progress = true;
+  }
+  // Bounded: beyond max_pending_events the oldest go, counted and said once per spell.
+  while (static_cast<std::int64_t>(pending_events_.size()) > std::max(0, options_.max_pending_events)) {
+    if (!drop_logged_)
+      kLog.error("{} events wait for the database: dropping the oldest ({})", pending_events_.size(),
+                 health_.last_error);
+    drop_logged_ = true;
+    pending_events_.pop_front();
+    ++health_.events_dropped;
+  }
+  if (progress || (pending_events_.empty() && pending_segments_.empty())) note_success_locked();
+  health_.events_pending = static_cast<std::int64_t>(pending_events_.size());
+  health_.index_pending = static_cast<std::int64_t>(pending_segments_.size());
+}
+
+void Store::write(const events::Event& e) {
+  std::lock_guard lock(m_);
+  ++health_.events_received;
+  pending_events_.push_back(e);
+  flush_locked();
+}
+
+std::int64_t Store::retry_pending() {
+  std::lock_guard lock(m_);
+  if (!pending_events_.empty() || !pending_segments_.empty()) flush_locked();
+  return static_cast<std::int64_t>(pending_events_.size() + pending_segments_.size());
+}
+
+StoreHealth Store::health() {
+  std::lock_guard lock(m_);
+  return health_;
+}
+
+core::Result<std::int64_t> Store::prune_events(std::int64_t before_ms) {
+  std::lock_guard lock(m_);
+  if (!exec_quiet(db_, "BEGIN IMMEDIATE")) return fail_and_rollback(db_, "pruning events");
+  Stmt ob(db_, "DELETE FROM outbox WHERE event_id IN (SELECT id FROM events WHERE ts_ms < ?)");
+  if (ob.bind(1, before_ms).run() != SQLITE_DONE) return fail_and_rollback(db_, "pruning events (outbox)");
+  Stmt ev(db_, "DELETE FROM events WHERE ts_ms < ?");
+  if (ev.bind(1, before_ms).run() != SQLITE_DONE) return fail_and_rollback(db_, "pruning events");
+  const std::int64_t n = sqlite3_changes(db_);
+  if (!exec_quiet(db_, "COMMIT")) return fail_and_rollback(db_, "pruning events (commit)");
+  return n;
 }
 
 core::Result<EventPage> Store::events(const EventQuery& q) {
@@ -220,16 +368,45 @@ core::Result<std::int64_t> Store::segment_opened(const record::SegmentFile& f) {
   std::lock_guard lock(m_);
   Stmt s(db_, "INSERT INTO segments(camera, path, start_ms) VALUES(?,?,?)");
   s.bind(1, f.camera).bind(2, f.path).bind(3, f.start_ms);
-  if (s.run() != SQLITE_DONE) return make_error("store_write_failed", sqlite3_errmsg(db_));
+  if (s.run() != SQLITE_DONE) {
+    auto e = fail_and_rollback(db_, fmt::format("segment {} not indexed", f.path));
+    ++health_.index_write_failures;
+    note_failure_locked(e, "segment rows");
+    return e;
+  }
+  note_success_locked();
   return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
 }
 
-core::Status Store::segment_closed(const record::SegmentFile& f) {
-  std::lock_guard lock(m_);
-  Stmt s(db_, "UPDATE segments SET end_ms = ?, bytes = ?, complete = 1 WHERE path = ?");
-  s.bind(1, f.end_ms).bind(2, f.bytes).bind(3, f.path);
-  if (s.run() != SQLITE_DONE) return make_error("store_write_failed", sqlite3_errmsg(db_));
+core::Status Store::close_segment_locked(const record::SegmentFile& f) {
+  // An upsert: the opening row may be missing when the database refused it.
+  Stmt s(db_,
+         "INSERT INTO segments(camera, path, start_ms, end_ms, bytes, complete) VALUES(?,?,?,?,?,1) "
+         "ON CONFLICT(path) DO UPDATE SET end_ms = excluded.end_ms, bytes = excluded.bytes, complete = 1");
+  s.bind(1, f.camera).bind(2, f.path).bind(3, f.start_ms).bind(4, f.end_ms).bind(5, f.bytes);
+  if (s.run() != SQLITE_DONE) return fail_and_rollback(db_, fmt::format("segment {} not indexed", f.path));
   return core::Ok{};
+}
+
+core::Status Store::segment_closed(const record::SegmentFile& f) {
+  constexpr size_t kMaxPendingSegments = 10'000;
+  std::lock_guard lock(m_);
+  auto st = close_segment_locked(f);
+  if (st) {
+    if (!pending_segments_.empty()) flush_locked();
+    note_success_locked();
+    return st;
+  }
+  ++health_.index_write_failures;
+  note_failure_locked(st.error(), "segment rows");
+  pending_segments_.push_back(f);
+  if (pending_segments_.size() > kMaxPendingSegments) {
+    kLog.error("segment {} dropped from the index (too many waiting): its file stays until removed by hand",
+               pending_segments_.front().path);
+    pending_segments_.pop_front();
+  }
+  health_.index_pending = static_cast<std::int64_t>(pending_segments_.size());
+  return st;
 }
 
 std::vector<SegmentRow> Store::segments(const std::optional<std::string>& camera, std::int64_t since_ms,
@@ -256,11 +433,32 @@ std::vector<SegmentRow> Store::incomplete_segments() {
   return all;
 }
 
-void Store::delete_segments(const std::vector<std::int64_t>& ids) {
+std::vector<SegmentRow> Store::oldest_segments(int limit) {
   std::lock_guard lock(m_);
-  exec(db_, "BEGIN");
-  for (auto id : ids) Stmt(db_, "DELETE FROM segments WHERE id = ?").bind(1, id).run();
-  exec(db_, "COMMIT");
+  Stmt s(db_,
+         "SELECT id, camera, path, start_ms, end_ms, bytes FROM segments WHERE complete = 1 "
+         "ORDER BY start_ms, id LIMIT ?");
+  s.bind(1, static_cast<std::int64_t>(limit));
+  std::vector<SegmentRow> out;
+  while (s.step()) {
+    SegmentRow r;
+    r.id = s.i64(0);
+    r.file = {s.text(1), s.text(2), s.i64(3), s.i64(4), s.i64(5)};
+    r.complete = true;
+    out.push_back(r);
+  }
+  return out;
+}
+
+core::Status Store::delete_segments(const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return core::Ok{};
+  std::lock_guard lock(m_);
+  if (!exec_quiet(db_, "BEGIN IMMEDIATE")) return fail_and_rollback(db_, "deleting segment rows");
+  for (auto id : ids)
+    if (Stmt(db_, "DELETE FROM segments WHERE id = ?").bind(1, id).run() != SQLITE_DONE)
+      return fail_and_rollback(db_, "deleting segment rows");
+  if (!exec_quiet(db_, "COMMIT")) return fail_and_rollback(db_, "deleting segment rows (commit)");
+  return core::Ok{};
 }
 
 std::int64_t Store::recordings_bytes() {
@@ -269,11 +467,13 @@ std::int64_t Store::recordings_bytes() {
   return s.step() ? s.i64(0) : 0;
 }
 
-void Store::add_export(const std::string& camera, std::int64_t start_ms, std::int64_t end_ms, const std::string& path,
-                       std::int64_t now_ms) {
+core::Status Store::add_export(const std::string& camera, std::int64_t start_ms, std::int64_t end_ms,
+                               const std::string& path, std::int64_t now_ms) {
   std::lock_guard lock(m_);
   Stmt s(db_, "INSERT INTO exports(camera, start_ms, end_ms, path, created_ms) VALUES(?,?,?,?,?)");
-  s.bind(1, camera).bind(2, start_ms).bind(3, end_ms).bind(4, path).bind(5, now_ms).run();
+  if (s.bind(1, camera).bind(2, start_ms).bind(3, end_ms).bind(4, path).bind(5, now_ms).run() != SQLITE_DONE)
+    return fail_and_rollback(db_, fmt::format("export {} not recorded", path));
+  return core::Ok{};
 }
 
 std::vector<record::KeepRange> Store::keep_ranges() {

@@ -17,9 +17,7 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+. "$(dirname "$0")/lib.sh"
 # The rules' decisions, one per line, ordered: type rule direction pts (ms) dwell (ms).
 decisions() { jq -r '[.type, .rule, (.direction // "-"), ((.pts_s * 1000) | round), (((.dwell_s // 0) * 1000) | round)] | @tsv'; }
 

@@ -18,12 +18,7 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-# wait_for SECONDS CMD...: polls until CMD succeeds
-wait_for() { local n=$1; shift; for _ in $(seq "$n"); do "$@" && return 0; sleep 1; done; return 1; }
+. "$(dirname "$0")/lib.sh"
 state() { curl -s "$API/api/cameras" | jq -r --arg c "$1" '.cameras[] | select(.name == $c) | .state'; }
 is_state() { [ "$(state "$1")" = "$2" ]; }
 count_events() { curl -s "$API/api/events?camera=$1&type=$2&limit=1000" | jq '.events | length'; }
@@ -138,6 +133,9 @@ check "pagination with next_cursor" bash -c "c=\$(curl -s '$API/api/events?limit
 check "snapshot is a JPEG" bash -c "curl -s '$API/api/cameras/car/snapshot.jpg' | head -c 3 | od -An -tx1 | grep -q 'ff d8 ff'"
 check "live view is multipart MJPEG" bash -c "curl -s --max-time 3 '$API/api/cameras/car/live.mjpeg' | head -c 2000 | grep -aq -- '--vspframe'"
 check "metrics in Prometheus format" bash -c "curl -s '$API/metrics' | grep -q '^vsp_packets_recorded_total{camera=\"car\"} [1-9]'"
+check "metrics: detector latency histogram" bash -c "curl -s '$API/metrics' | grep -q '^vsp_detector_latency_seconds_bucket{model=\"nanodet_m_320\",le=\"+Inf\"} [1-9]'"
+check "metrics: event delay histogram" bash -c "curl -s '$API/metrics' | grep -q '^vsp_event_delay_seconds_count{camera=\"car\"} [1-9]'"
+check "metrics: segment write histogram" bash -c "curl -s '$API/metrics' | grep -q '^vsp_segment_write_seconds_count{camera=\"car\"} [1-9]'"
 check "page at /" bash -c "curl -s '$API/' | grep -q 'VSP node'"
 
 echo "== RTSP server down for 10 s"

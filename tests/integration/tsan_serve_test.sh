@@ -18,9 +18,7 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+. "$(dirname "$0")/lib.sh"
 start_rtsp() {
   "$RTSP" "$RPORT" car="$DATA/videos_traffic/car-detection.mp4" people="$DATA/videos_people/one-by-one-person-detection.mp4" \
     >>"$T/rtsp.log" 2>&1 &

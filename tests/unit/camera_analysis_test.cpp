@@ -55,15 +55,21 @@ config::CameraConfig scene() {
   return c;
 }
 
-/// Drives the core at the given call times (stream seconds) and returns the events.
-VecSink run_at(const std::vector<double>& times, double nominal_fps) {
-  VecSink sink;
+/// The scene's core, its stream started (1000x500).
+core::Result<std::unique_ptr<pipeline::CameraAnalysis>> started_core(VecSink& sink, double nominal_fps) {
   pipeline::CameraAnalysisOptions o;
   o.config = scene();
   o.nominal_fps = nominal_fps;
   auto core = pipeline::CameraAnalysis::create(o, sink);
+  if (core) (*core)->start_stream(1000, 500, 0, "test");
+  return core;
+}
+
+/// Drives the core at the given call times (stream seconds) and returns the events.
+VecSink run_at(const std::vector<double>& times, double nominal_fps) {
+  VecSink sink;
+  auto core = started_core(sink, nominal_fps);
   EXPECT_TRUE(core.ok());
-  (*core)->start_stream(1000, 500, 0, "test");
   for (size_t i = 0; i < times.size(); ++i) {
     const core::Timestamp ts{static_cast<std::int64_t>(i), times[i]};
     if ((*core)->offer(ts)) (*core)->update(person_at(times[i]), ts, nullptr);
@@ -189,12 +195,8 @@ TEST(CameraAnalysis, stopping_mid_stay_emits_the_pending_exit) {
 
 TEST(CameraAnalysis, time_going_back_ends_open_stays_and_starts_new_tracks) {
   VecSink sink;
-  pipeline::CameraAnalysisOptions o;
-  o.config = scene();
-  o.nominal_fps = 10;
-  auto core = pipeline::CameraAnalysis::create(o, sink);
+  auto core = started_core(sink, 10);
   ASSERT_TRUE(core.ok());
-  (*core)->start_stream(1000, 500, 0, "test");
   std::int64_t frame = 0;
   for (double t = 0; t <= 8; t += 0.1) {  // into the zone, standing at t=8 ...
     const core::Timestamp ts{frame++, t};
@@ -216,12 +218,8 @@ TEST(CameraAnalysis, time_going_back_ends_open_stays_and_starts_new_tracks) {
 TEST(CameraAnalysis, events_are_written_in_time_order) {
   // Two people: one leaves the zone (exit confirmed late) just before the other crosses the line.
   VecSink sink;
-  pipeline::CameraAnalysisOptions o;
-  o.config = scene();
-  o.nominal_fps = 10;
-  auto core = pipeline::CameraAnalysis::create(o, sink);
+  auto core = started_core(sink, 10);
   ASSERT_TRUE(core.ok());
-  (*core)->start_stream(1000, 500, 0, "test");
   std::int64_t frame = 0;
   for (double t = 0; t <= 20; t += 0.1) {
     core::Detections d = person_at(t);
