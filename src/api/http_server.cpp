@@ -253,9 +253,11 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions&
   if (tls && !vsp_civetweb_ssl_shim_loaded()) return core::make_error("tls_unavailable", "OpenSSL shim missing");
   mg_init_library(tls ? MG_FEATURES_SSL : 0);
   const std::string ports = tls ? options.listen + "s" : options.listen;
-  const char* opts[] = {"listening_ports",    ports.c_str(), "num_threads", "32",
+  // request_timeout_ms bounds each read and each write: a client that trickles its headers
+  // (slowloris) or stops reading a live view holds a thread for at most 10 s.
+  const char* opts[] = {"listening_ports",    ports.c_str(), "num_threads", "64",
                         "enable_keep_alive",  "yes",         "tcp_nodelay", "1",
-                        "request_timeout_ms", "3600000",     nullptr};
+                        "request_timeout_ms", "10000",       nullptr};
   mg_callbacks cb{};
   cb.log_message = [](const mg_connection*, const char* m) {
     kLog.debug("civetweb: {}", m);

@@ -115,6 +115,21 @@ check "Retry-After given" bash -c "curl -s -D - -o /dev/null -H 'Content-Type: a
 check "other accounts unaffected" [ "$(login viewer-user 'correct horse battery')" = 200 ]
 check "disabled user cannot log in" bash -c "'$VSP' user disable auditor-user --config '$T/node.yml' 2>/dev/null; [ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{\"name\":\"auditor-user\",\"password\":\"correct horse battery\"}' $API/api/login)\" = 401 ]"
 
+echo "== slow and malformed clients"
+fds=()
+for _ in $(seq 40); do  # slowloris: half a request each, never finished
+  exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" && printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n' >&"$fd" && fds+=("$fd")
+done
+check "40 slow clients: /healthz still answers" [ "$(code -m 5 "$API/healthz")" = 200 ]
+check "40 slow clients: an authenticated search still answers" [ "$(code -m 5 -H "Authorization: Bearer $TOK_admin" "$API/api/events")" = 200 ]
+sleep 12
+closed=0
+for fd in "${fds[@]}"; do timeout 1 cat <&"$fd" >/dev/null 2>&1 && closed=$((closed + 1)); exec {fd}>&-; done
+check "slow clients cut off after the 10 s request timeout ($closed/40)" [ "$closed" -eq 40 ]
+check "path traversal: 404" [ "$(code --path-as-is -H "Authorization: Bearer $TOK_admin" "$API/api/cameras/../../etc/passwd")" = 404 ]
+check "huge header: clean 4xx" bash -c "c=\$(curl -s -o /dev/null -w '%{http_code}' -H \"X-Big: \$(head -c 70000 /dev/zero | tr '\\0' a)\" $API/healthz); [ \$c -ge 400 ] && [ \$c -lt 500 ] || [ \$c = 000 ]"
+check "node alive after all that" [ "$(code "$API/healthz")" = 200 ]
+
 echo "== audit log"
 curl -s -H "Authorization: Bearer $TOK_admin" "$API/api/audit?limit=1000" >"$T/audit.json"
 for a in user_add token_create login search_events snapshot clip token_revoke unmask; do
