@@ -17,9 +17,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::fwrite(data + 1, 1, size - 1, f);
   std::fclose(f);
   switch (data[0] % 3) {
-    case 0: (void)vsp::eval::read_mot_file(path, true); break;
-    case 1: (void)vsp::eval::read_mot_file(path, false); break;
-    default: (void)vsp::eval::read_seqinfo(path); break;
+    case 0:
+      (void)vsp::eval::read_mot_file(path, true);
+      break;
+    case 1:
+      (void)vsp::eval::read_mot_file(path, false);
+      break;
+    default:
+      (void)vsp::eval::read_seqinfo(path);
+      break;
   }
   return 0;
 }

@@ -595,11 +595,27 @@ int HttpServer::dispatch(Request& r) {
     if (!err && *start >= *end) err = HttpError{400, "bad_range", "start must be before end", "start"};
     if (!err && *end - *start > kMaxClipMs)
       err = HttpError{400, "bad_range", "a clip may be at most 1 hour long", "end"};
+    const bool raw_clip = q.opt("raw").value_or("0") == "1";
+    const std::string clip_reason = q.opt("reason").value_or("");
+    if (!err && raw_clip && !auth::allows(r.who->role, auth::Access::unmask)) {
+      audit(r, "unmask_clip", *camera, "denied", clip_reason);
+      err = HttpError{403, "forbidden", "unmasked (raw) clips need the auditor or admin role", "raw"};
+    }
+    if (!err && raw_clip && clip_reason.size() < 4)
+      err = HttpError{400, "reason_required", "unmasking needs a reason (reason=..., 4+ characters)", "reason"};
     if (err) return send_error(conn, *err);
     const std::string target =
         fmt::format("{} {}..{}", *camera, events::format_rfc3339_ms(*start), events::format_rfc3339_ms(*end));
     auto path = node_.export_clip(*camera, *start, *end);
-    audit(r, "clip", target, path ? "ok" : "failed");
+    if (path && !raw_clip && opt_.blur_clip) {
+      auto blurred = opt_.blur_clip(*path);  // re-encoded with faces covered; the raw export stays on disk
+      if (!blurred) {
+        audit(r, "clip", target, "failed");
+        return send_error(conn, {503, blurred.error().code, blurred.error().message, ""});
+      }
+      *path = *blurred;
+    }
+    audit(r, raw_clip ? "unmask_clip" : "clip", target, path ? "ok" : "failed", clip_reason);
     if (!path)  // no video there (404), or the storage failed writing the clip or its row (503)
       return send_error(conn, {path.error().code == "no_recording" ? 404 : 503, path.error().code, path.error().message,
                                path.error().path});

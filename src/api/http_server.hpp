@@ -37,6 +37,9 @@ const std::vector<RouteInfo>& route_table();
 using FrameFilter = std::function<std::optional<std::string>(const std::string& camera, const std::string& jpeg,
                                                              const std::vector<core::BoxXyxy>& persons)>;
 
+/// Turns an exported clip (a file path) into its blurred copy; returns the copy's path.
+using ClipFilter = std::function<core::Result<std::string>(const std::string& clip_path)>;
+
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";
   std::optional<std::string> tls_cert, tls_key;  ///< both or neither: HTTPS
@@ -44,7 +47,8 @@ struct ServerOptions {
   /// Without any user, a loopback-only node answers everyone as `admin` (development and demos);
   /// a non-loopback node answers 401 until a user exists.
   bool open_without_users = true;
-  FrameFilter blur;  ///< applied to snapshots and live view unless unmasked
+  FrameFilter blur;      ///< applied to snapshots and live view unless unmasked
+  ClipFilter blur_clip;  ///< applied to /api/clip unless unmasked (raw=1 with a reason)
   std::int64_t session_ttl_ms = 12 * 3'600'000LL;
   auth::ThrottlePolicy throttle;
 };

@@ -3,6 +3,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 
 #include "api/http_server.hpp"
 #include "app/commands.hpp"
@@ -10,6 +12,7 @@
 #include "config/serve_config.hpp"
 #include "pipeline/node.hpp"
 #include "privacy/jpeg_blur.hpp"
+#include "privacy/video_blur.hpp"
 
 namespace vsp::app {
 
@@ -67,6 +70,23 @@ int cmd_serve(const std::string& config_path) {
       return 1;
     }
     opts.blur = std::move(blur).value();
+    auto export_det = privacy::FaceDetector::load(privacy::default_face_model_path(), 640);
+    if (!export_det) {
+      fmt::print(stderr, "vsp serve: privacy.blur_faces: {}\n", export_det.error().message);
+      return 1;
+    }
+    // Exports get their own detector (a long export does not stall live views) and run one at a time.
+    auto export_blur = std::make_shared<privacy::FaceBlur>(std::move(export_det).value(), privacy::BlurOptions{});
+    auto export_m = std::make_shared<std::mutex>();
+    opts.blur_clip = [export_blur, export_m](const std::string& clip) -> core::Result<std::string> {
+      std::lock_guard lk(*export_m);
+      const std::string out = clip.substr(0, clip.rfind('.')) + ".blurred.mp4";
+      if (std::filesystem::exists(out)) return out;
+      auto st = privacy::blur_video(clip, out, *export_blur, "export:" + clip);
+      export_blur->forget("export:" + clip);
+      if (!st) return st.error();
+      return out;
+    };
   }
   auto server = api::HttpServer::start(opts, **node);
   if (!server) {

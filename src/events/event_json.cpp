@@ -36,7 +36,8 @@ std::string to_json_line(const Event& e) {
   }
   if (!e.snapshot_ref.empty()) j["snapshot_ref"] = e.snapshot_ref;
   json attrs = json::object();
-  for (const auto& [k, v] : e.attributes) std::visit([&](const auto& x) { attrs[k] = x; }, v);
+  for (const auto& kv : e.attributes)
+    std::visit([&](const auto& x) { attrs[kv.first] = x; }, kv.second);  // clang 14: no captured bindings
   j["attributes"] = attrs;
   return j.dump();
 }

@@ -26,10 +26,22 @@ core::BoxXyxy head_region(const core::BoxXyxy& p) {
   return {p.x1 + 0.15f * w, p.y1, p.x2 - 0.15f * w, p.y1 + 0.2f * h};
 }
 
-std::vector<Face> FaceBlur::apply(const std::string& stream, cv::Mat& bgr, const std::vector<core::BoxXyxy>& persons) {
+void FaceBlur::forget(const std::string& stream) {
   std::lock_guard lk(m_);
-  auto faces = det_->detect(bgr, o_.threshold);
+  recent_.erase(stream);
+}
+
+std::vector<Face> FaceBlur::apply(const std::string& stream, cv::Mat& bgr, const std::vector<core::BoxXyxy>& persons,
+                                  bool detect) {
+  std::lock_guard lk(m_);
   auto& hist = recent_[stream];
+  if (!detect && !hist.empty()) {
+    std::vector<core::BoxXyxy> held;
+    for (const auto& h : hist) held.insert(held.end(), h.begin(), h.end());
+    obscure(bgr, held, o_.grow);
+    return {};
+  }
+  auto faces = det_->detect(bgr, o_.threshold);
   std::vector<core::BoxXyxy> now;
   for (const auto& f : faces) now.push_back(f.box_px);
   for (const auto& p : persons)

@@ -33,7 +33,11 @@ class FaceBlur {
   FaceBlur(std::unique_ptr<FaceDetector> det, BlurOptions o) : det_(std::move(det)), o_(o) {}
   /// Blurs the faces of one frame of `stream` in place, and the heads of small `persons` (boxes in
   /// the frame's pixels); returns the faces YuNet found in this frame.
-  std::vector<Face> apply(const std::string& stream, cv::Mat& bgr, const std::vector<core::BoxXyxy>& persons = {});
+  /// `detect` false skips YuNet and covers only the held boxes (cheaper frames in between).
+  std::vector<Face> apply(const std::string& stream, cv::Mat& bgr, const std::vector<core::BoxXyxy>& persons = {},
+                          bool detect = true);
+  /// Forgets a stream's held boxes (an export finished).
+  void forget(const std::string& stream);
 
  private:
   std::unique_ptr<FaceDetector> det_;

@@ -7,11 +7,13 @@
 #include <chrono>
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
 #include "core/geometry.hpp"
 #include "privacy/face_blur.hpp"
 #include "privacy/jpeg_blur.hpp"
+#include "privacy/video_blur.hpp"
 #include "test_paths.hpp"
 
 using namespace vsp;
@@ -122,6 +124,49 @@ TEST(Privacy, head_fallback_covers_the_head_of_a_small_person_yunet_does_not_see
   const cv::Rect big_head(static_cast<int>(bh.x1), static_cast<int>(bh.y1), static_cast<int>(bh.width()),
                           static_cast<int>(bh.height()));
   EXPECT_EQ(cv::norm(before(big_head), img(big_head)), 0) << "large people are left to YuNet";
+}
+
+TEST(Privacy, exported_video_is_re_encoded_with_no_face_yunet_can_find) {
+  // A clip made of crowd photos, 3 frames each, stands in for an export.
+  const auto dir = std::filesystem::temp_directory_path() / ("vsp_privacy_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string in = (dir / "in.mp4").string(), out = (dir / "out.mp4").string();
+  std::vector<cv::Mat> stills;
+  for (int i = 1; i <= 4; ++i) {
+    cv::Mat m = cv::imread(fmt::format("{}/crowd_headpoints_small/images/train_data/IMG_{}.jpg", data_dir(), i));
+    ASSERT_FALSE(m.empty());
+    cv::resize(m, m, cv::Size(1024, 768));
+    stills.push_back(m);
+  }
+  {
+    cv::VideoWriter w(in, cv::CAP_FFMPEG, cv::VideoWriter::fourcc('a', 'v', 'c', '1'), 10, cv::Size(1024, 768));
+    ASSERT_TRUE(w.isOpened());
+    for (const auto& m : stills)
+      for (int k = 0; k < 3; ++k) w.write(m);
+  }
+  auto d = privacy::FaceDetector::load(privacy::default_face_model_path(), 640);
+  ASSERT_TRUE(d);
+  privacy::FaceBlur blur(std::move(d).value(), {});
+  auto st = privacy::blur_video(in, out, blur, "export");
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(st->frames, 12);
+  auto check = privacy::FaceDetector::load(privacy::default_face_model_path(), 640);
+  ASSERT_TRUE(check);
+  cv::VideoCapture orig(in), blurred(out);
+  cv::Mat a, b;
+  int frames = 0, found = 0, left = 0;
+  while (orig.read(a) && blurred.read(b)) {
+    ++frames;
+    const auto before = (*check)->detect(a, 0.5f);
+    found += static_cast<int>(before.size());
+    for (const auto& f : (*check)->detect(b, 0.5f))
+      if (overlaps(f.box_px, before)) ++left;
+  }
+  EXPECT_EQ(frames, 12);
+  EXPECT_GE(found, 12);
+  EXPECT_EQ(left, 0) << "faces found again in the exported clip";
+  fmt::print("privacy: export of {} frames: {} faces on the original, {} after\n", frames, found, left);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Privacy, jpeg_filter_returns_nothing_for_an_undecodable_frame_never_the_raw_bytes) {
