@@ -147,7 +147,9 @@ TEST(Privacy, exported_video_is_re_encoded_with_no_face_yunet_can_find) {
   auto d = privacy::FaceDetector::load(privacy::default_face_model_path(), 640);
   ASSERT_TRUE(d);
   privacy::FaceBlur blur(std::move(d).value(), {});
+  const auto t0 = std::chrono::steady_clock::now();
   auto st = privacy::blur_video(in, out, blur, "export");
+  const double export_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_TRUE(st) << st.error().message;
   EXPECT_EQ(st->frames, 12);
   auto check = privacy::FaceDetector::load(privacy::default_face_model_path(), 640);
@@ -165,7 +167,8 @@ TEST(Privacy, exported_video_is_re_encoded_with_no_face_yunet_can_find) {
   EXPECT_EQ(frames, 12);
   EXPECT_GE(found, 12);
   EXPECT_EQ(left, 0) << "faces found again in the exported clip";
-  fmt::print("privacy: export of {} frames: {} faces on the original, {} after\n", frames, found, left);
+  fmt::print("privacy: export of {} frames (1024x768): {} faces on the original, {} after; {:.1f} ms/frame\n",
+             frames, found, left, export_ms / 12);
   std::filesystem::remove_all(dir);
 }
 
