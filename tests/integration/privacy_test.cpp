@@ -167,8 +167,8 @@ TEST(Privacy, exported_video_is_re_encoded_with_no_face_yunet_can_find) {
   EXPECT_EQ(frames, 12);
   EXPECT_GE(found, 12);
   EXPECT_EQ(left, 0) << "faces found again in the exported clip";
-  fmt::print("privacy: export of {} frames (1024x768): {} faces on the original, {} after; {:.1f} ms/frame\n",
-             frames, found, left, export_ms / 12);
+  fmt::print("privacy: export of {} frames (1024x768): {} faces on the original, {} after; {:.1f} ms/frame\n", frames,
+             found, left, export_ms / 12);
   std::filesystem::remove_all(dir);
 }
 
