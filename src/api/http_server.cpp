@@ -387,11 +387,10 @@ int HttpServer::login(Request& r) {
       !j["password"].is_string())
     return send_error(r.conn, {400, "bad_login", "expected {\"name\": ..., \"password\": ...}", "body"});
   const std::string name = j["name"], password = j["password"];
-  r.who = auth::Principal{name, auth::Role::viewer, "", false};
+  r.who.reset();  // not anyone yet: failed and locked attempts are audited as "-" with the name as target
   const std::int64_t now = core::wall_clock_ms();
   if (const auto wait_ms = throttle_.retry_after_ms(name, r.address, now); wait_ms > 0) {
     throttle_.failed(name, r.address, now);  // attempts while locked keep it locked
-    r.who->role = auth::Role::viewer;
     audit(r, "login", name, "locked");
     const auto wait_s = (wait_ms + 999) / 1000;
     return send_error(r.conn,
@@ -402,9 +401,7 @@ int HttpServer::login(Request& r) {
   auto user = opt_.auth->check_password(name, password);
   if (!user) {
     throttle_.failed(name, r.address, now);
-    Request anon = r;
-    anon.who.reset();
-    audit(anon, "login", name, "failed");
+    audit(r, "login", name, "failed");
     return send_error(r.conn, {401, "bad_credentials", "wrong name or password", ""});
   }
   throttle_.succeeded(name);
