@@ -139,10 +139,22 @@ void check_order(std::optional<std::int64_t> since, std::optional<std::int64_t> 
   if (!err && since && until && *since > *until) err = HttpError{400, "bad_range", "since is after until", "since"};
 }
 
+/// Camera URLs in messages lose their credentials: "rtsp://user:pass@cam/x" -> "rtsp://***@cam/x".
+std::string redact_urls(std::string s) {
+  for (size_t at = s.find("://"); at != std::string::npos; at = s.find("://", at + 3)) {
+    const size_t start = at + 3;
+    const size_t end = s.find_first_of("/ \t\n\"'", start);
+    const size_t sep = s.rfind('@', end == std::string::npos ? s.size() - 1 : end - 1);
+    if (sep != std::string::npos && sep >= start && (end == std::string::npos || sep < end))
+      s.replace(start, sep - start, "***");
+  }
+  return s;
+}
+
 json camera_json(const pipeline::CameraStatus& c) {
   return {{"name", c.name},
           {"state", c.state},
-          {"last_error", c.last_error},
+          {"last_error", redact_urls(c.last_error)},
           {"fps_in", std::round(c.fps_in * 10) / 10},
           {"fps_analysed", std::round(c.fps_analysed * 10) / 10},
           {"width", c.width},
@@ -152,7 +164,7 @@ json camera_json(const pipeline::CameraStatus& c) {
           {"packets_record_failed", c.packets_record_failed},
           {"record_errors", c.record_errors},
           {"recording", c.recording},
-          {"record_error", c.record_error},
+          {"record_error", redact_urls(c.record_error)},
           {"index_errors", c.index_errors},
           {"index_error", c.index_error},
           {"analysis_packets_dropped", c.packets_dropped},

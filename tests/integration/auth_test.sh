@@ -22,6 +22,7 @@ write_cfg() {  # write_cfg FILE LISTEN [TLS-YAML]
 detector: {model: nanodet_m_320}
 cameras:
   - {name: people, record_url: $DATA/videos_people/one-by-one-person-detection.mp4, detect_fps: 2}
+  - {name: locked, record_url: "rtsp://camuser:s3cretpass@127.0.0.1:1/x"}
 storage: {path: $T/data}
 api: {listen: $2$3}
 YAML
@@ -81,6 +82,7 @@ done <<'ROUTES'
 /api/clip?camera=people&start=2020-01-01T00:00:00Z&end=2020-01-01T00:00:10Z 0 1 1 0
 /api/audit 0 0 1 1
 ROUTES
+check "camera credentials never reach /api" bash -c "curl -s -H 'Authorization: Bearer $TOK_admin' $API/api/cameras | grep -q 'rtsp://\*\*\*@127.0.0.1:1/x' && ! curl -s -H 'Authorization: Bearer $TOK_admin' $API/api/cameras | grep -q s3cretpass"
 check "/healthz open" [ "$(code "$API/healthz")" = 200 ]
 check "unknown route 404 (not a hint of auth)" [ "$(code -H "Authorization: Bearer $TOK_admin" "$API/api/nope")" = 404 ]
 check "garbage bearer token: 401" [ "$(code -H 'Authorization: Bearer vsp_zz_zz' "$API/api/cameras")" = 401 ]
