@@ -13,6 +13,7 @@
 #include "auth/secrets.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/redact.hpp"
 #include "events/event.hpp"
 
 extern "C" int vsp_civetweb_ssl_shim_loaded(void);  // civetweb_ssl_shim.c
@@ -139,17 +140,7 @@ void check_order(std::optional<std::int64_t> since, std::optional<std::int64_t> 
   if (!err && since && until && *since > *until) err = HttpError{400, "bad_range", "since is after until", "since"};
 }
 
-/// Camera URLs in messages lose their credentials: "rtsp://user:pass@cam/x" -> "rtsp://***@cam/x".
-std::string redact_urls(std::string s) {
-  for (size_t at = s.find("://"); at != std::string::npos; at = s.find("://", at + 3)) {
-    const size_t start = at + 3;
-    const size_t end = s.find_first_of("/ \t\n\"'", start);
-    const size_t sep = s.rfind('@', end == std::string::npos ? s.size() - 1 : end - 1);
-    if (sep != std::string::npos && sep >= start && (end == std::string::npos || sep < end))
-      s.replace(start, sep - start, "***");
-  }
-  return s;
-}
+using core::redact_urls;
 
 json camera_json(const pipeline::CameraStatus& c) {
   return {{"name", c.name},

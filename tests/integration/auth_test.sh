@@ -83,6 +83,7 @@ done <<'ROUTES'
 /api/audit 0 0 1 1
 ROUTES
 check "camera credentials never reach /api" bash -c "curl -s -H 'Authorization: Bearer $TOK_admin' $API/api/cameras | grep -q 'rtsp://\*\*\*@127.0.0.1:1/x' && ! curl -s -H 'Authorization: Bearer $TOK_admin' $API/api/cameras | grep -q s3cretpass"
+check "camera credentials never reach the log" bash -c "! grep -q s3cretpass '$T/node.log'"
 check "/healthz open" [ "$(code "$API/healthz")" = 200 ]
 check "unknown route 404 (not a hint of auth)" [ "$(code -H "Authorization: Bearer $TOK_admin" "$API/api/nope")" = 404 ]
 check "garbage bearer token: 401" [ "$(code -H 'Authorization: Bearer vsp_zz_zz' "$API/api/cameras")" = 401 ]

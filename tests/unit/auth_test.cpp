@@ -10,6 +10,7 @@
 #include "auth/auth_store.hpp"
 #include "auth/login_throttle.hpp"
 #include "config/serve_config.hpp"
+#include "core/redact.hpp"
 
 using namespace vsp;
 namespace fs = std::filesystem;
@@ -204,4 +205,12 @@ TEST(ServeConfig, a_non_loopback_listen_needs_tls_and_loopback_stays_the_default
   EXPECT_TRUE(config::is_loopback_listen("[::1]:8080"));
   EXPECT_FALSE(config::is_loopback_listen("0.0.0.0:8080"));
   EXPECT_FALSE(config::is_loopback_listen("192.168.1.5:8080"));
+}
+
+TEST(Redact, url_credentials_are_masked_and_everything_else_kept) {
+  EXPECT_EQ(core::redact_urls("rtsp://u:p@cam:554/x: cannot open"), "rtsp://***@cam:554/x: cannot open");
+  EXPECT_EQ(core::redact_urls("a http://cam/x and nats://n:pw@h:4222"), "a http://cam/x and nats://***@h:4222");
+  EXPECT_EQ(core::redact_urls("rtsp://cam/path@odd"), "rtsp://cam/path@odd");
+  EXPECT_EQ(core::redact_urls("no url @ all"), "no url @ all");
+  EXPECT_EQ(core::redact_urls("rtsp://u:p@"), "rtsp://***@");
 }
