@@ -1,6 +1,6 @@
 // Tracker benchmark on MOTChallenge detections: accuracy (HOTA/MOTA/IDF1 per sequence and
 // combined) and update() time per frame. Options override TrackerOptions: key=value ...
-//   tracker_bench DATA_DIR [key=value ...]      DATA_DIR holds gt/<SEQ>/ and dets/<SEQ>.txt
+//   tracker_bench DATA_DIR [benchmark=mot15] [key=value ...]   DATA_DIR holds gt/<SEQ>/ and dets/<SEQ>.txt
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -24,20 +24,27 @@ int main(int argc, char** argv) {
   }
   const fs::path dir = argv[1];
   track::TrackerOptions o;
-  std::map<std::string, double*> dkeys = {{"lost_buffer_s", &o.lost_buffer_s},
-                                          {"lost_expand_per_frame", &o.lost_expand_per_frame},
-                                          {"lost_expand_max", &o.lost_expand_max},
-                                          {"velocity_damping", &o.velocity_damping},
-                                          {"report_predicted_s", &o.report_predicted_s}};
+  std::map<std::string, double*> dkeys = {
+      {"lost_buffer_s", &o.lost_buffer_s},       {"lost_expand_per_frame", &o.lost_expand_per_frame},
+      {"lost_expand_max", &o.lost_expand_max},   {"tentative_expand_per_s", &o.tentative_expand_per_s},
+      {"height_iou_power", &o.height_iou_power}, {"centre_distance_weight", &o.centre_distance_weight},
+      {"velocity_damping", &o.velocity_damping}, {"report_predicted_s", &o.report_predicted_s},
+      {"slow_confirm_s", &o.slow_confirm_s}};
   std::map<std::string, float*> fkeys = {{"high_score", &o.high_score},
                                          {"low_score", &o.low_score},
                                          {"new_track_score", &o.new_track_score},
+                                         {"quick_confirm_score", &o.quick_confirm_score},
                                          {"match_max_cost", &o.match_max_cost},
                                          {"low_match_max_cost", &o.low_match_max_cost},
                                          {"recovery_max_cost", &o.recovery_max_cost},
                                          {"tentative_max_cost", &o.tentative_max_cost}};
+  auto bench = eval::Benchmark::mot17;
   for (int i = 2; i < argc; ++i) {
     const std::string kv = argv[i];
+    if (kv == "benchmark=mot15") {
+      bench = eval::Benchmark::mot15;
+      continue;
+    }
     const auto eq = kv.find('=');
     const std::string k = kv.substr(0, eq);
     const double v = std::atof(kv.substr(eq + 1).c_str());
@@ -49,6 +56,10 @@ int main(int argc, char** argv) {
       o.min_hits = static_cast<int>(v);
     else if (k == "fuse_score")
       o.fuse_score = v != 0;
+    else if (k == "score_scale")
+      o.score_scale = static_cast<track::ScoreScale>(static_cast<int>(v));  // 0 auto, 1 unit, 2 rank
+    else if (k == "score_calibration_size")
+      o.score_calibration_size = static_cast<int>(v);
     else if (k == "observation_reupdate")
       o.observation_reupdate = v != 0;
     else {
@@ -76,7 +87,7 @@ int main(int argc, char** argv) {
     total_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     frames += info->length;
     dets_total += static_cast<long>(dets->size());
-    const auto c = eval::evaluate_sequence(eval::preprocess(*gt, res, *info, eval::Benchmark::mot17));
+    const auto c = eval::evaluate_sequence(eval::preprocess(*gt, res, *info, bench));
     counts.push_back(c);
     const auto s = eval::finalise(c);
     fmt::print("{:<16} {:6.2f} {:6.2f} {:6.2f} {:6.2f} {:6.2f}\n", seq, s.at("HOTA"), s.at("DetA"), s.at("AssA"),

@@ -504,6 +504,19 @@ int HttpServer::dispatch(Request& r) {
     send_json(conn, 200, {{"cameras", cams}, {"storage", storage_json(node_.storage())}});
     return 200;
   }
+  if (uri == "/api/node") {  // who this node is and how its uplink is doing
+    const auto& cfg = node_.config();
+    json up = {{"configured", false}, {"outbox_pending", node_.store().outbox_size()}};
+    if (const auto st = node_.uplink_status())
+      up.update({{"configured", true},
+                 {"connected", st->connected},
+                 {"published_total", st->published_total},
+                 {"publish_failures_total", st->publish_failures_total},
+                 {"outbox_dropped_total", st->outbox_dropped_total},
+                 {"last_error", st->last_error}});
+    send_json(conn, 200, {{"site", cfg.site}, {"node", cfg.node}, {"uplink", up}});
+    return 200;
+  }
   if (uri == "/api/events") {
     store::EventQuery eq;
     eq.camera = q.opt("camera");

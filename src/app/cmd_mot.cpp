@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/commands.hpp"
+#include "config/analyze_config.hpp"
 #include "eval/mot_metrics.hpp"
 #include "eval/mot_tracking.hpp"
 
@@ -23,8 +24,20 @@ int cmd_track(const TrackArgs& a) {
     fmt::print(stderr, "vsp track: {}\n", dets.error().message);
     return 1;
   }
+  // The tracker settings `vsp analyze` would use with the same config (defaults without one).
+  config::AnalyzeConfig cfg = config::default_analyze_config();
+  if (a.config) {
+    auto parsed = config::load_analyze_config(*a.config);
+    if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
+      for (const auto& e : *errs) fmt::print(stderr, "{}\n", e.to_string());
+      fmt::print(stderr, "vsp track: {} error(s) in the config; nothing tracked\n", errs->size());
+      return 1;
+    }
+    cfg = std::get<config::AnalyzeConfig>(parsed);
+  }
   // Detection files carry the score in column 7; read_mot_file stores it in `conf`.
-  const auto rows = eval::run_tracker_on_detections(*dets, *info, {});
+  const auto rows =
+      eval::run_tracker_on_detections(*dets, *info, config::make_tracker_options(cfg.camera.tracker, info->frame_rate));
   std::ofstream out(a.out);
   if (!out) {
     fmt::print(stderr, "vsp track: {}: cannot write\n", a.out);

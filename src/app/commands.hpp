@@ -23,6 +23,7 @@ int cmd_analyze(const AnalyzeArgs& a);
 
 int cmd_config_check(const std::string& file);
 int cmd_serve(const std::string& config_path);
+int cmd_center(const std::string& config_path);
 
 struct PlatesArgs {
   std::string region = "auto";
@@ -36,6 +37,7 @@ int cmd_config_schema(const std::string& kind);
 
 struct TrackArgs {
   std::string dets, seqinfo, out;
+  std::optional<std::string> config;  ///< analyze YAML: its `tracker` section is used
 };
 int cmd_track(const TrackArgs& a);
 

@@ -29,6 +29,11 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "run the live node: cameras, recording, analysis, API");
   serve->add_option("config", serve_config, "serve config (YAML)")->required();
 
+  std::string center_config;
+  auto* center = app.add_subcommand(
+      "center", "run the center: events from every node (NATS JetStream) into PostgreSQL, search API");
+  center->add_option("config", center_config, "center config (YAML)")->required();
+
   vsp::app::PlatesArgs pl;
   auto* plates = app.add_subcommand("plates", "read licence plates in still photos");
   plates->add_option("inputs", pl.inputs, "images or folders of images")->required();
@@ -52,6 +57,7 @@ int main(int argc, char** argv) {
   track->add_option("--dets", tr.dets, "detections, frame,-1,x,y,w,h,score,...")->required();
   track->add_option("--seqinfo", tr.seqinfo, "seqinfo.ini of the sequence")->required();
   track->add_option("--out", tr.out, "MOTChallenge results file to write")->required();
+  track->add_option("-c,--config", tr.config, "YAML config as for vsp analyze: its tracker section is used");
 
   vsp::app::EvalMotArgs ev;
   auto* eval = app.add_subcommand("eval", "evaluation tools");
@@ -114,6 +120,7 @@ int main(int argc, char** argv) {
   if (analyze->parsed()) return vsp::app::cmd_analyze(an);
   if (plates->parsed()) return vsp::app::cmd_plates(pl);
   if (serve->parsed()) return vsp::app::cmd_serve(serve_config);
+  if (center->parsed()) return vsp::app::cmd_center(center_config);
   if (check->parsed()) return vsp::app::cmd_config_check(config_file);
   if (reference->parsed()) return vsp::app::cmd_config_reference();
   if (schema->parsed()) return vsp::app::cmd_config_schema(schema_kind);

@@ -31,6 +31,8 @@ struct TrackerSection {
   std::optional<float> high_score, low_score, new_track_score;
   std::optional<double> lost_buffer_s;
   std::optional<int> min_hits;
+  track::ScoreScale score_scale = track::TrackerOptions{}.score_scale;
+  std::optional<double> report_predicted_s;
 };
 
 /// The fields of one camera. Defaults are the member initialisers (here and in the option structs

@@ -29,6 +29,10 @@ const std::vector<std::pair<std::string, analytics::Anchor>>& anchors() {
   return a;
 }
 
+std::vector<std::pair<std::string, track::ScoreScale>> score_scales() {
+  return {{"auto", track::ScoreScale::automatic}, {"unit", track::ScoreScale::unit}, {"rank", track::ScoreScale::rank}};
+}
+
 std::vector<std::pair<std::string, anpr::Region>> regions() {
   std::vector<std::pair<std::string, anpr::Region>> out;
   for (auto r : {anpr::Region::us, anpr::Region::eu, anpr::Region::br, anpr::Region::ru, anpr::Region::any})
@@ -125,6 +129,20 @@ const Table<TrackerSection>& tracker_table() {
                .description = "matches in a row to confirm a track"},
               [](TrackerSection & s) -> auto& { return s.min_hits; },
               [](const track::TrackerOptions& o) { return o.min_hits; }),
+          choice<TrackerSection>(
+              {.key = "score_scale",
+               .description = "how detection scores are read: unit = probabilities in 0..1; rank = each score's rank "
+                              "among the detector's first 2000 scores (any scale: DPM, ACF); auto = unit until a "
+                              "score outside 0..1 is seen, then rank"},
+              score_scales(), [](TrackerSection & s) -> auto& { return s.score_scale; }),
+          tracker_field(
+              {.key = "report_predicted_s",
+               .bounds = {0.0, 60.0},
+               .unit = "s",
+               .description = "output of boxes (vsp track, --tracks-out): a lost track is still shown at its "
+                              "predicted box this long; rules never use predicted boxes"},
+              [](TrackerSection & s) -> auto& { return s.report_predicted_s; },
+              [](const track::TrackerOptions& o) { return o.report_predicted_s; }),
       },
       nullptr};
   return t;
@@ -378,6 +396,8 @@ track::TrackerOptions make_tracker_options(const TrackerSection& s, double frame
   if (s.new_track_score) o.new_track_score = *s.new_track_score;
   if (s.lost_buffer_s) o.lost_buffer_s = *s.lost_buffer_s;
   if (s.min_hits) o.min_hits = *s.min_hits;
+  o.score_scale = s.score_scale;
+  if (s.report_predicted_s) o.report_predicted_s = *s.report_predicted_s;
   return o;
 }
 

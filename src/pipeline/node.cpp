@@ -10,6 +10,7 @@
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "events/event_json.hpp"
 #include "record/retention.hpp"
 #include "record/segmenter.hpp"
 
@@ -46,6 +47,40 @@ core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& conf
     }
     n->workers_.push_back(std::make_unique<CameraWorker>(cam, *key, ctx));
   }
+  if (config.uplink) {
+    uplink::UplinkOptions uo;
+    uo.servers = config.uplink->servers;
+    uo.site = config.site;
+    uo.node = config.node;
+    uo.max_outbox_events = config.uplink->max_outbox_events;
+    uo.heartbeat_s = config.uplink->heartbeat_s;
+    n->uplink_ = std::make_unique<uplink::Uplink>(uo, *n->store_, [node = n.get()] {
+      std::vector<uplink::CameraState> out;
+      for (const auto& c : node->cameras()) out.push_back({c.name, c.state, c.last_error});
+      return out;
+    });
+    // Evidence for the center, over NATS request-reply: clips remuxed from the recordings, and
+    // event snapshots (both stay on the node until asked for).
+    uplink::EvidenceSource ev;
+    ev.export_clip = [node = n.get()](const std::string& camera, std::int64_t start_ms, std::int64_t end_ms) {
+      if (!node->camera(camera))
+        return core::Result<std::string>(
+            core::make_error("unknown_camera", fmt::format("no camera named '{}'", camera), "camera"));
+      if (start_ms >= end_ms || end_ms - start_ms > 3'600'000)
+        return core::Result<std::string>(
+            core::make_error("bad_range", "start must be before end, at most 1 hour apart", "start"));
+      return node->export_clip(camera, start_ms, end_ms);
+    };
+    ev.snapshot_path = [node = n.get()](const std::string& event_id) -> core::Result<std::string> {
+      const auto json = node->store().event_json(event_id);
+      if (!json) return core::make_error("unknown_event", fmt::format("no event {} on this node", event_id), "id");
+      auto e = events::from_json_line(*json);
+      if (!e || e->snapshot_ref.empty())
+        return core::make_error("no_snapshot", fmt::format("event {} has no snapshot", event_id), "id");
+      return (fs::path(node->config().storage_path) / e->snapshot_ref).string();
+    };
+    n->uplink_->set_evidence_source(ev);
+  }
   return n;
 }
 
@@ -77,6 +112,7 @@ void Node::recover_segments() {
 }
 
 void Node::start() {
+  if (uplink_) uplink_->start();
   for (auto& w : workers_) w->start();
   // Retention: a full pass every 5 s; in between, a look at the free space every second (one
   // statvfs), and a pass at once when it nears the reserve or the store is short of space.
@@ -110,6 +146,7 @@ void Node::stop() {
   stop_cv_.notify_all();
   for (auto& w : workers_) w->stop();
   if (retention_thread_.joinable()) retention_thread_.join();
+  if (uplink_) uplink_->stop();  // after the workers: their last events get one drain attempt
 }
 
 std::vector<CameraStatus> Node::cameras() {
@@ -402,6 +439,16 @@ std::string Node::metrics_text() {
   add("vsp_detector_inference_seconds_total", "counter", "time spent in detector forward passes", {},
       static_cast<double>(detectors_.inference_seconds()));
   add("vsp_outbox_pending", "gauge", "events waiting for the uplink", {}, static_cast<double>(store_->outbox_size()));
+  if (uplink_) {
+    const auto up = uplink_->status();
+    add("vsp_uplink_connected", "gauge", "1 when the uplink is connected to NATS", {}, up.connected ? 1 : 0);
+    add("vsp_uplink_published_total", "counter", "events acknowledged by JetStream", {},
+        static_cast<double>(up.published_total));
+    add("vsp_uplink_publish_failures_total", "counter", "event publishes not acknowledged (retried)", {},
+        static_cast<double>(up.publish_failures_total));
+    add("vsp_outbox_dropped_total", "counter", "outbox events dropped above uplink.max_outbox_events", {},
+        static_cast<double>(up.outbox_dropped_total));
+  }
   add("vsp_recordings_bytes", "gauge", "bytes of recorded segments", {},
       static_cast<double>(store_->recordings_bytes()));
   add("vsp_retention_segments_deleted_total", "counter", "segments deleted by retention", {},

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "pipeline/metrics.hpp"
 #include "record/retention.hpp"
 #include "store/store.hpp"
+#include "uplink/uplink.hpp"
 
 namespace vsp::pipeline {
 
@@ -52,6 +54,10 @@ class Node {
   CameraWorker* camera(const std::string& name);
   store::Store& store() { return *store_; }
   const config::ServeConfig& config() const { return config_; }
+  /// The uplink's counters; nullopt when the config has no `uplink:`.
+  std::optional<uplink::UplinkStatus> uplink_status() const {
+    return uplink_ ? std::optional(uplink_->status()) : std::nullopt;
+  }
   /// Prometheus text exposition of the node's counters.
   std::string metrics_text();
   /// Remuxes the recorded range into storage/exports/ and returns the file's path; the range's
@@ -88,7 +94,8 @@ class Node {
   // Retention's state between passes (under retention_m_), for logging once per change.
   bool logged_first_pass_ = false, was_low_ = false, was_short_ = false, was_fs_limited_ = false;
   bool deletes_failing_ = false, disk_unmeasurable_ = false;
-  std::int64_t last_age_prune_ms_ = 0;  ///< wall clock of the last pruning by age (0: none yet)
+  std::int64_t last_age_prune_ms_ = 0;      ///< wall clock of the last pruning by age (0: none yet)
+  std::unique_ptr<uplink::Uplink> uplink_;  ///< present when the config has `uplink:`
 };
 
 }  // namespace vsp::pipeline

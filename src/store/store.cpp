@@ -364,6 +364,51 @@ std::int64_t Store::outbox_size() {
   return s.step() ? s.i64(0) : 0;
 }
 
+std::vector<OutboxItem> Store::outbox_batch(int limit) {
+  std::lock_guard lock(m_);
+  Stmt s(db_,
+         "SELECT o.rowid, e.id, e.camera, e.type, e.json FROM outbox o JOIN events e ON e.id = o.event_id "
+         "ORDER BY o.rowid LIMIT ?");
+  s.bind(1, static_cast<std::int64_t>(limit));
+  std::vector<OutboxItem> out;
+  while (s.step()) out.push_back({s.i64(0), s.text(1), s.text(2), s.text(3), s.text(4)});
+  return out;
+}
+
+void Store::outbox_delete(const std::vector<std::string>& event_ids) {
+  if (event_ids.empty()) return;
+  std::lock_guard lock(m_);
+  exec(db_, "BEGIN");
+  for (const auto& id : event_ids) Stmt(db_, "DELETE FROM outbox WHERE event_id = ?").bind(1, id).run();
+  if (!exec(db_, "COMMIT")) exec(db_, "ROLLBACK");
+}
+
+std::int64_t Store::outbox_trim(std::int64_t max_rows) {
+  std::lock_guard lock(m_);
+  Stmt n(db_, "SELECT COUNT(*) FROM outbox");
+  const std::int64_t have = n.step() ? n.i64(0) : 0;
+  if (have <= max_rows) return 0;
+  Stmt d(db_, "DELETE FROM outbox WHERE rowid IN (SELECT rowid FROM outbox ORDER BY rowid LIMIT ?)");
+  d.bind(1, have - max_rows);
+  if (d.run() != SQLITE_DONE) return 0;
+  return sqlite3_changes(db_);
+}
+
+std::optional<std::string> Store::event_json(const std::string& id) {
+  std::lock_guard lock(m_);
+  Stmt s(db_, "SELECT json FROM events WHERE id = ?");
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return s.text(0);
+}
+
+std::optional<std::int64_t> Store::outbox_oldest_ms() {
+  std::lock_guard lock(m_);
+  Stmt s(db_, "SELECT created_ms FROM outbox ORDER BY rowid LIMIT 1");
+  if (!s.step()) return std::nullopt;
+  return s.i64(0);
+}
+
 core::Result<std::int64_t> Store::segment_opened(const record::SegmentFile& f) {
   std::lock_guard lock(m_);
   Stmt s(db_, "INSERT INTO segments(camera, path, start_ms) VALUES(?,?,?)");

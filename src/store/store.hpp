@@ -46,6 +46,13 @@ struct CountPoint {
   std::int64_t n = 0;
 };
 
+/// One outbox row with what the uplink needs to route and send it.
+struct OutboxItem {
+  std::int64_t seq = 0;  ///< outbox insertion order (rowid)
+  std::string event_id, camera, type;
+  std::string json;  ///< the event's wire-format JSON
+};
+
 struct SegmentRow {
   std::int64_t id = 0;
   record::SegmentFile file;
@@ -88,6 +95,16 @@ class Store final : public events::EventSink {
   core::Result<EventPage> events(const EventQuery& q);
   core::Result<std::vector<CountPoint>> counts(const CountQuery& q);
   std::int64_t outbox_size();
+  /// Up to `limit` outbox rows, oldest first (insertion order).
+  std::vector<OutboxItem> outbox_batch(int limit);
+  /// Removes these events' outbox rows (after the broker acknowledged them); the events stay.
+  void outbox_delete(const std::vector<std::string>& event_ids);
+  /// Drops the oldest outbox rows beyond `max_rows`; returns how many were dropped.
+  std::int64_t outbox_trim(std::int64_t max_rows);
+  /// The wire JSON of one event, nullopt when this node has no such event.
+  std::optional<std::string> event_json(const std::string& id);
+  /// Event time (ms) of the oldest outbox row, nullopt when the outbox is empty.
+  std::optional<std::int64_t> outbox_oldest_ms();
 
   /// Segment index: a row is inserted incomplete when a segment opens and completed on close
   /// (inserted complete when its opening row is missing). A closing row the database refuses is

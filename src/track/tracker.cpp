@@ -58,6 +58,23 @@ Matching associate(const std::vector<int>& tracks, const std::vector<int>& dets,
 
 }  // namespace
 
+double Tracker::similarity(const core::BoxXyxy& a, const core::BoxXyxy& b) const {
+  double o = core::iou(a, b);
+  if (o <= 0) return 0;
+  if (options_.height_iou_power > 0) {
+    const double inter = std::max(0.f, std::min(a.y2, b.y2) - std::max(a.y1, b.y1));
+    const double uni = std::max(a.y2, b.y2) - std::min(a.y1, b.y1);
+    o *= std::pow(uni > 0 ? inter / uni : 0.0, options_.height_iou_power);
+  }
+  if (options_.centre_distance_weight > 0) {
+    const double dx = (a.x1 + a.x2 - b.x1 - b.x2) / 2.0, dy = (a.y1 + a.y2 - b.y1 - b.y2) / 2.0;
+    const double cw = std::max(a.x2, b.x2) - std::min(a.x1, b.x1), ch = std::max(a.y2, b.y2) - std::min(a.y1, b.y1);
+    const double diag2 = cw * cw + ch * ch;
+    if (diag2 > 0) o -= options_.centre_distance_weight * (dx * dx + dy * dy) / diag2;
+  }
+  return std::max(0.0, o);
+}
+
 Tracker::Tracker(TrackerOptions options) : options_(options) {}
 
 void Tracker::reset() {
@@ -65,6 +82,31 @@ void Tracker::reset() {
   call_ = -1;
   last_pts_s_ = 0;
   first_update_ = true;
+}
+
+void Tracker::apply_camera_motion(const std::array<double, 6>& m) {
+  const double scale = std::sqrt(std::abs(m[0] * m[4] - m[1] * m[3]));
+  auto move_state = [&](KalmanBoxFilter::State& st) {
+    auto& x = st.mean;
+    const double cx = x[0], cy = x[1], vx = x[4], vy = x[5];
+    x[0] = m[0] * cx + m[1] * cy + m[2];
+    x[1] = m[3] * cx + m[4] * cy + m[5];
+    x[4] = m[0] * vx + m[1] * vy;
+    x[5] = m[3] * vx + m[4] * vy;
+    for (int k : {2, 3, 6, 7}) x[static_cast<size_t>(k)] *= scale;
+  };
+  auto move_box = [&](core::BoxXyxy& b) {
+    const double cx = (b.x1 + b.x2) / 2.0, cy = (b.y1 + b.y2) / 2.0;
+    const double hw = b.width() * scale / 2.0, hh = b.height() * scale / 2.0;
+    const double nx = m[0] * cx + m[1] * cy + m[2], ny = m[3] * cx + m[4] * cy + m[5];
+    b = {static_cast<float>(nx - hw), static_cast<float>(ny - hh), static_cast<float>(nx + hw),
+         static_cast<float>(ny + hh)};
+  };
+  for (auto& t : items_) {
+    move_state(t.kf);
+    move_state(t.kf_at_last_obs);
+    move_box(t.last_obs);
+  }
 }
 
 void Tracker::apply_match(Item& t, const Detection& d, std::int64_t call, double pts_s) {
@@ -98,13 +140,36 @@ void Tracker::apply_match(Item& t, const Detection& d, std::int64_t call, double
   else
     vote->second += d.score;
   if (t.state == TrackState::lost) t.state = TrackState::confirmed;
-  if (t.state == TrackState::tentative && (t.streak >= options_.min_hits || first_update_)) {
+  t.best_score = std::max(t.best_score, d.score);
+  const bool steady_enough =
+      t.best_score >= options_.quick_confirm_score || pts_s - t.first_obs_pts_s >= options_.slow_confirm_s - 1e-9;
+  if (t.state == TrackState::tentative && ((t.streak >= options_.min_hits && steady_enough) || first_update_)) {
     t.state = TrackState::confirmed;
     t.id = next_id_++;
   }
 }
 
-core::Tracks Tracker::update(const core::Detections& detections, core::Timestamp ts) {
+void Tracker::scale_scores(const core::Detections& detections) {
+  scaled_ = detections;
+  if (options_.score_scale == ScoreScale::unit) return;
+  for (const auto& d : detections) {
+    if (d.score < 0.f || d.score > 1.f) out_of_unit_ = true;
+    if (static_cast<int>(calibration_.size()) < options_.score_calibration_size)
+      calibration_.insert(std::upper_bound(calibration_.begin(), calibration_.end(), d.score), d.score);
+  }
+  if (options_.score_scale == ScoreScale::automatic && !out_of_unit_) return;
+  const auto n = static_cast<float>(calibration_.size());
+  for (auto& d : scaled_) {
+    const auto [lo, hi] = std::equal_range(calibration_.begin(), calibration_.end(), d.score);
+    const auto below = static_cast<float>(lo - calibration_.begin());
+    const auto equal = static_cast<float>(hi - lo);
+    d.score = (below + 0.5f * equal) / n;
+  }
+}
+
+core::Tracks Tracker::update(const core::Detections& raw_detections, core::Timestamp ts) {
+  scale_scores(raw_detections);
+  const core::Detections& detections = scaled_;
   if (!first_update_ && ts.pts_s < last_pts_s_ - 1e-9) reset();  // time went backwards: start over
   // Elapsed time in nominal frame periods; the first call counts as one period.
   const double dt = first_update_ ? 1.0 : (ts.pts_s - last_pts_s_) * options_.frame_rate;
@@ -152,7 +217,7 @@ core::Tracks Tracker::update(const core::Detections& detections, core::Timestamp
     const double grow = std::min(options_.lost_expand_max, options_.lost_expand_per_frame * (unseen_frames(i) - 1));
     const core::BoxXyxy tb = grow > 1e-9 ? expand(pred[static_cast<size_t>(i)], grow) : pred[static_cast<size_t>(i)];
     const core::BoxXyxy db = grow > 1e-9 ? expand(det(j).box_px, grow) : det(j).box_px;
-    const double o = core::iou(tb, db);
+    const double o = similarity(tb, db);
     return 1.0 - (options_.fuse_score ? o * det(j).score : o);
   });
   for (auto [i, j] : m1.pairs) apply_match(items_[static_cast<size_t>(i)], det(j), call, pts);
@@ -179,7 +244,7 @@ core::Tracks Tracker::update(const core::Detections& detections, core::Timestamp
                                                                (pts - items_[static_cast<size_t>(i)].last_obs_pts_s));
     const core::BoxXyxy tb = grow > 1e-9 ? expand(pred[static_cast<size_t>(i)], grow) : pred[static_cast<size_t>(i)];
     const core::BoxXyxy db = grow > 1e-9 ? expand(det(j).box_px, grow) : det(j).box_px;
-    const double o = core::iou(tb, db);
+    const double o = similarity(tb, db);
     return 1.0 - (options_.fuse_score ? o * det(j).score : o);
   });
   for (auto [i, j] : m4.pairs) apply_match(items_[static_cast<size_t>(i)], det(j), call, pts);
@@ -204,6 +269,8 @@ core::Tracks Tracker::update(const core::Detections& detections, core::Timestamp
     t.score = det(j).score;
     t.hits = 1;
     t.streak = 1;
+    t.first_obs_pts_s = pts;
+    t.best_score = det(j).score;
     t.class_votes.emplace_back(det(j).class_id, det(j).score);
     if (first_update_ || options_.min_hits <= 1) {
       t.state = TrackState::confirmed;

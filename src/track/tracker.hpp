@@ -16,6 +16,7 @@
 /// tracker called at 25, 5 or an irregular 2-7 calls per second gives the same answers in seconds.
 /// A timestamp earlier than the previous call's starts the tracker over (a looped file, a new
 /// connection); callers that know why should call `reset()` themselves and log the reason.
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -24,31 +25,54 @@
 
 namespace vsp::track {
 
+/// How detection scores are read before the thresholds below apply (they are meant for 0..1).
+enum class ScoreScale {
+  /// `unit` while every score seen lies in [0, 1]; from the first score outside it on, `rank`.
+  automatic,
+  unit,  ///< scores are probability-like in [0, 1]: used as they are
+  /// A score becomes its rank among the detector's scores seen so far (the first
+  /// `score_calibration_size` detections of the stream): the fraction below it, ties counted
+  /// half. Any monotone score scale (DPM -0.5..4.8, ACF -0.8..139) then means the same.
+  rank,
+};
+
 struct TrackerOptions {
   /// Nominal update calls per second: the unit of the per-frame noise, growth and decay below.
   /// At exactly this rate the tracker behaves as a classic per-frame tracker.
   double frame_rate = 30;
-  float high_score = 0.3f;              ///< detections at or above take part in the 1st association
-  float low_score = 0.1f;               ///< detections below are ignored
-  float new_track_score = 0.35f;        ///< a leftover detection at or above starts a track
-  float match_max_cost = 0.8f;          ///< 1st association: max (1 - IoU x score)
-  float low_match_max_cost = 0.5f;      ///< 2nd association: max (1 - IoU)
-  float recovery_max_cost = 0.5f;       ///< 3rd association (last observation): max (1 - IoU)
-  float tentative_max_cost = 0.7f;      ///< tentative tracks: max (1 - IoU x score)
-  int min_hits = 2;                     ///< consecutive matches to confirm
-  double lost_buffer_s = 1.0;           ///< how long an unseen track may come back
-  double lost_expand_per_frame = 0.03;  ///< box growth of unseen tracks for matching, per nominal frame
+  float high_score = 0.3f;          ///< detections at or above take part in the 1st association
+  float low_score = 0.1f;           ///< detections below are ignored
+  float new_track_score = 0.35f;    ///< a leftover detection at or above starts a track
+  float match_max_cost = 0.8f;      ///< 1st association: max (1 - IoU x score)
+  float low_match_max_cost = 0.5f;  ///< 2nd association: max (1 - IoU)
+  float recovery_max_cost = 0.5f;   ///< 3rd association (last observation): max (1 - IoU)
+  float tentative_max_cost = 0.7f;  ///< tentative tracks: max (1 - IoU x score)
+  int min_hits = 2;                 ///< consecutive matches to confirm
+  /// A tentative track none of whose detections reached `quick_confirm_score` must also have been
+  /// matched in a row for `slow_confirm_s` seconds: a weak but steady object (a top-down car read
+  /// as "cell phone") is kept, a real detector's weak false alarm, which flickers, is not.
+  float quick_confirm_score = 0.6f;
+  double slow_confirm_s = 0.0;
+  double lost_buffer_s = 3.0;           ///< how long an unseen track may come back
+  double lost_expand_per_frame = 0.01;  ///< box growth of unseen tracks for matching, per nominal frame
   double lost_expand_max = 0.6;
   /// Tentative tracks have no velocity yet: for matching, their box and the detection's grow by
   /// this fraction per second since they were seen (capped by lost_expand_max), so a walker is
   /// confirmed also when the detector runs only a few times a second.
   double tentative_expand_per_s = 2.0;
-  bool fuse_score = true;            ///< weigh IoU by detection score in the 1st association
+  bool fuse_score = true;  ///< weigh IoU by detection score in the 1st association
+  /// Similarity of the 1st and tentative associations: IoU x (height IoU)^height_iou_power
+  /// (Hybrid-SORT's height-modulated IoU: people of other depths differ in height) minus
+  /// centre_distance_weight x (centre distance / enclosing-box diagonal)^2 (DIoU). 0 = plain IoU.
+  double height_iou_power = 0;
+  double centre_distance_weight = 0;
   bool observation_reupdate = true;  ///< ORU on re-found tracks
-  double velocity_damping = 0.8;     ///< velocity decay per unseen nominal frame (stops runaway predictions)
+  double velocity_damping = 1.0;     ///< velocity decay per unseen nominal frame (stops runaway predictions)
   /// Consumers that output boxes (e.g. `vsp track`) also show a lost track at its predicted box
   /// for this long: a missed detection is far likelier than an object vanishing. 0 = never.
   double report_predicted_s = 0.2;
+  ScoreScale score_scale = ScoreScale::automatic;
+  int score_calibration_size = 2000;  ///< detections whose scores define `rank`
 };
 
 class Tracker {
@@ -60,6 +84,12 @@ class Tracker {
   core::Tracks update(const core::Detections& detections, core::Timestamp ts);
   /// Forgets every track (ids keep counting up, so an id is never reused).
   void reset();
+  /// Camera-motion compensation hook (BoT-SORT's GMC): the caller that sees pixels estimates the
+  /// 2x3 affine image motion [a b tx; c d ty] from the previous frame to the next one (e.g. sparse
+  /// optical flow on a small grey image) and calls this before update(); every track's state and
+  /// last observation move with the image. Nothing calls it yet: MOTChallenge public detections
+  /// come without images, so the gain cannot be measured here (docs/tracking.md).
+  void apply_camera_motion(const std::array<double, 6>& affine);
   const TrackerOptions& options() const { return options_; }
 
  private:
@@ -73,11 +103,17 @@ class Tracker {
     int streak = 0;
     std::int64_t last_obs_call = 0;  ///< index of the update call that last matched it
     double last_obs_pts_s = 0;       ///< and that call's time
+    double first_obs_pts_s = 0;      ///< time of the first observation of its current streak
+    float best_score = 0;            ///< highest detection score while tentative
     float score = 0;
     std::vector<std::pair<int, float>> class_votes;
   };
 
   void apply_match(Item& t, const core::Detection& d, std::int64_t call, double pts_s);
+  /// IoU, modulated as `height_iou_power` and `centre_distance_weight` say.
+  double similarity(const core::BoxXyxy& a, const core::BoxXyxy& b) const;
+  /// Fills `scaled_` with `detections`, scores read by `options_.score_scale`.
+  void scale_scores(const core::Detections& detections);
   core::Track report(const Item& t, std::int64_t call, double pts_s) const;
 
   TrackerOptions options_;
@@ -87,6 +123,9 @@ class Tracker {
   std::int64_t call_ = -1;  ///< update calls so far - 1
   double last_pts_s_ = 0;   ///< time of the previous call
   bool first_update_ = true;
+  std::vector<float> calibration_;  ///< sorted scores of the first detections (kept over reset())
+  bool out_of_unit_ = false;        ///< a score outside [0, 1] was seen
+  core::Detections scaled_;
 };
 
 }  // namespace vsp::track

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <mutex>
 
-#include "events/event_json.hpp"
 #include "core/log.hpp"
+#include "events/event_json.hpp"
 #include "store/store.hpp"
 
 using namespace vsp;

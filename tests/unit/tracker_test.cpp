@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "track/tracker.hpp"
@@ -96,4 +97,95 @@ TEST(Tracker, class_is_voted_over_the_whole_track) {
   for (int f = 0; f < 10; ++f) ts = tr.update({det(100, 100, 0.9f, f == 4 ? 41 : 2)}, {f, f / 30.0});
   ASSERT_EQ(ts.size(), 1u);
   EXPECT_EQ(ts[0].class_id, 2);
+}
+
+namespace {
+/// Tracks (id, box) of a scene with two walkers and scattered one-off false alarms, scores
+/// mapped by `f`; the tracker reads them with `scale`.
+std::vector<std::pair<int, int>> run_scene(track::ScoreScale scale, float (*f)(float)) {
+  track::TrackerOptions o;
+  o.score_scale = scale;
+  track::Tracker tr(o);
+  std::vector<std::pair<int, int>> out;
+  for (int k = 0; k < 60; ++k) {
+    core::Detections ds = {det(100.f + 4 * k, 200, f(0.9f)), det(600.f - 3 * k, 220, f(0.7f))};
+    if (k % 3 == 0) ds.push_back(det(50.f + 37 * (k % 11), 500, f(0.2f)));  // never twice in place
+    if (k % 5 == 1) ds.push_back(det(300, 50, f(0.05f + 0.01f * static_cast<float>(k % 7))));
+    for (const auto& t : tr.update(ds, {k, k / 30.0}))
+      if (t.id && t.frames_since_update == 0) out.emplace_back(k, t.id * 10000 + static_cast<int>(t.box_px.x1));
+  }
+  return out;
+}
+}  // namespace
+
+TEST(Tracker, rank_score_scale_reads_any_monotone_score_scale_alike) {
+  // A DPM/ACF-like scale (scores -5..95) gives the same tracks as the same detector in 0..1.
+  const auto unit_scores = run_scene(track::ScoreScale::rank, [](float s) { return s; });
+  const auto odd_scores = run_scene(track::ScoreScale::rank, [](float s) { return 100 * s - 5; });
+  EXPECT_EQ(unit_scores, odd_scores);
+  EXPECT_FALSE(unit_scores.empty());
+  // auto: scores outside 0..1 switch to rank.
+  EXPECT_EQ(run_scene(track::ScoreScale::automatic, [](float s) { return 100 * s - 5; }), odd_scores);
+}
+
+TEST(Tracker, auto_score_scale_keeps_unit_scores_as_they_are) {
+  EXPECT_EQ(run_scene(track::ScoreScale::automatic, [](float s) { return s; }),
+            run_scene(track::ScoreScale::unit, [](float s) { return s; }));
+}
+
+TEST(Tracker, unit_thresholds_on_an_unnormalised_scale_let_everything_through) {
+  // What score_scale exists for: read as 0..1, every score of 100*s-5 clears every threshold.
+  track::TrackerOptions o;
+  o.score_scale = track::ScoreScale::unit;
+  o.new_track_score = 0.45f;
+  track::Tracker unit_tr(o);
+  o.score_scale = track::ScoreScale::rank;
+  track::Tracker rank_tr(o);
+  // A weak detection repeated in place among strong ones: rank puts it below new_track_score.
+  int unit_ids = 0, rank_ids = 0;
+  for (int k = 0; k < 10; ++k) {
+    const core::Detections ds = {det(100, 100, 95.f), det(300, 100, 90.f), det(500, 100, 5.f)};
+    for (const auto& t : unit_tr.update(ds, {k, k / 30.0})) unit_ids = std::max(unit_ids, t.id);
+    for (const auto& t : rank_tr.update(ds, {k, k / 30.0})) rank_ids = std::max(rank_ids, t.id);
+  }
+  EXPECT_EQ(unit_ids, 3);
+  EXPECT_EQ(rank_ids, 2);
+}
+
+TEST(Tracker, camera_motion_hook_keeps_the_id_when_the_image_shifts) {
+  // A still person; the camera pans so the image moves 120 px left between two frames. Without
+  // compensation the boxes no longer overlap; with it the track continues.
+  for (bool compensate : {false, true}) {
+    track::Tracker tr;
+    int id = 0;
+    for (int f = 0; f < 5; ++f)
+      for (const auto& t : tr.update({det(400, 200)}, {f, f / 30.0})) id = t.id;
+    if (compensate) tr.apply_camera_motion({1, 0, -120, 0, 1, 0});
+    const auto ts = tr.update({det(280, 200)}, {5, 5 / 30.0});
+    const bool same = std::any_of(ts.begin(), ts.end(),
+                                  [&](const core::Track& t) { return t.id == id && t.frames_since_update == 0; });
+    EXPECT_EQ(same, compensate);
+  }
+}
+
+TEST(Tracker, slow_confirm_holds_weak_tracks_for_that_many_seconds_at_any_call_rate) {
+  for (double fps : {25.0, 5.0}) {
+    track::TrackerOptions o;
+    o.frame_rate = 25;
+    o.slow_confirm_s = 0.4;
+    track::Tracker tr(o);
+    tr.update({}, {0, 0});  // the first call confirms at once; start after it
+    double weak_confirmed_at = -1, strong_confirmed_at = -1;
+    for (int k = 1; k < 20; ++k) {
+      const double t = k / fps;
+      for (const auto& tk : tr.update({det(100, 100, 0.4f), det(400, 100, 0.9f)}, {k, t})) {
+        if (tk.id == 0) continue;
+        double& at = tk.box_px.x1 < 250 ? weak_confirmed_at : strong_confirmed_at;
+        if (at < 0) at = t - 1 / fps;  // seconds since the first sighting
+      }
+    }
+    EXPECT_NEAR(strong_confirmed_at, 1 / fps, 1e-9) << fps;  // two matches in a row
+    EXPECT_GE(weak_confirmed_at, 0.4 - 1e-9) << fps;
+    EXPECT_LT(weak_confirmed_at, 0.4 + 1 / fps + 1e-9) << fps;
+  }
 }

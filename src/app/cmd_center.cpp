@@ -1,0 +1,63 @@
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <chrono>
+
+#include "app/commands.hpp"
+#include "center/alerts.hpp"
+#include "center/center_api.hpp"
+#include "center/center_config.hpp"
+#include "center/consumer.hpp"
+#include "center/pg_store.hpp"
+
+namespace vsp::app {
+
+int cmd_center(const std::string& config_path) {
+  // SIGINT/SIGTERM are taken by this thread with sigwait: block them before any thread starts.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto parsed = center::load_center_config(config_path);
+  if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
+    for (const auto& e : *errs) fmt::print(stderr, "{}\n", e.to_string());
+    fmt::print(stderr, "vsp center: {} error(s) in the config; not started\n", errs->size());
+    return 1;
+  }
+  const auto& cfg = std::get<center::CenterConfig>(parsed);
+  // A wrong DSN or an unreachable database at start is an error (a supervisor restarts us);
+  // NATS away at start is retried in the background, the search API serves meanwhile.
+  auto store = center::PgStore::open(cfg.postgres_dsn);
+  if (!store) {
+    fmt::print(stderr, "{}: {}\nvsp center: not started\n", config_path, store.error().message);
+    return 1;
+  }
+  (*store)->set_alert_rules(cfg.alerts);
+  center::Consumer consumer(cfg, **store);
+  center::AlertDispatcher alerts(cfg.nats_servers, **store);
+  auto api = center::CenterApi::start(cfg.listen, **store, &consumer, &alerts);
+  if (!api) {
+    fmt::print(stderr, "{}: {}\nvsp center: not started\n", config_path, api.error().message);
+    return 1;
+  }
+  (*api)->set_nats_servers(cfg.nats_servers);  // evidence from the nodes
+  consumer.start();
+  alerts.start();
+  fmt::print(stderr, "vsp center: stream {} (R{}) -> PostgreSQL; API on http://{}/ (loopback only)\n", cfg.stream,
+             cfg.replicas, cfg.listen);
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  const auto t0 = std::chrono::steady_clock::now();
+  fmt::print(stderr, "vsp center: {} received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*api)->stop();
+  consumer.stop();  // a batch in flight is either committed and acked or redelivered later
+  alerts.stop();    // a delivery in flight is retried by the next center after its lease
+  fmt::print(stderr, "vsp center: stopped cleanly in {:.1f} s\n",
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  return 0;
+}
+
+}  // namespace vsp::app

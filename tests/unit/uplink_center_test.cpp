@@ -1,0 +1,246 @@
+// The node's outbox methods (real SQLite, real migrations), uplink subjects, and the uplink and
+// center config sections. The end-to-end path with real servers is tests/integration/center_test.sh.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "center/alerts.hpp"
+#include "center/center_config.hpp"
+#include "config/serve_config.hpp"
+#include "store/store.hpp"
+#include "uplink/uplink.hpp"
+
+using namespace vsp;
+
+namespace {
+struct TempDb {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("vsp_outbox_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+                               "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  TempDb() { std::filesystem::create_directories(dir); }
+  ~TempDb() { std::filesystem::remove_all(dir); }
+  std::string path() const { return (dir / "vsp.db").string(); }
+};
+
+events::Event event(std::int64_t ts_ms, const char* camera, const char* type) {
+  events::Event e;
+  e.id = events::make_uuid_v7(ts_ms);
+  e.camera = camera;
+  e.type = type;
+  e.rule = "r";
+  e.ts_utc_ms = ts_ms;
+  return e;
+}
+
+std::string errors_text(const config::ConfigErrors& errs) {
+  std::string s;
+  for (const auto& e : errs) s += e.to_string() + "\n";
+  return s;
+}
+}  // namespace
+
+TEST(Outbox, batch_is_in_write_order_not_id_or_time_order) {
+  TempDb db;
+  auto s = store::Store::open(db.path());
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  // Written out of time order: the outbox keeps the order of writing.
+  const auto a = event(3000, "gate", "line_crossing"), b = event(1000, "yard", "zone_enter"),
+             c = event(2000, "gate", "zone_exit");
+  for (const auto& e : {a, b, c}) (*s)->write(e);
+  (*s)->write(a);  // a duplicate id adds no second outbox row
+  const auto batch = (*s)->outbox_batch(10);
+  ASSERT_EQ(batch.size(), 3u);
+  EXPECT_EQ(batch[0].event_id, a.id);
+  EXPECT_EQ(batch[1].event_id, b.id);
+  EXPECT_EQ(batch[2].event_id, c.id);
+  EXPECT_EQ(batch[1].camera, "yard");
+  EXPECT_EQ(batch[1].type, "zone_enter");
+  EXPECT_NE(batch[1].json.find(b.id), std::string::npos);
+  EXPECT_EQ((*s)->outbox_batch(2).size(), 2u);
+  EXPECT_EQ((*s)->outbox_oldest_ms(), 3000);
+}
+
+TEST(Outbox, delete_removes_only_acknowledged_rows_and_keeps_the_events) {
+  TempDb db;
+  auto s = store::Store::open(db.path());
+  ASSERT_TRUE(s.ok());
+  const auto a = event(1000, "gate", "line_crossing"), b = event(2000, "gate", "line_crossing");
+  (*s)->write(a);
+  (*s)->write(b);
+  (*s)->outbox_delete({a.id, "not-an-id"});
+  const auto left = (*s)->outbox_batch(10);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].event_id, b.id);
+  store::EventQuery q;
+  auto page = (*s)->events(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->events_json.size(), 2u);
+  (*s)->outbox_delete({b.id});
+  EXPECT_EQ((*s)->outbox_size(), 0);
+  EXPECT_FALSE((*s)->outbox_oldest_ms().has_value());
+}
+
+TEST(Outbox, trim_drops_the_oldest_rows_above_the_bound_and_counts_them) {
+  TempDb db;
+  auto s = store::Store::open(db.path());
+  ASSERT_TRUE(s.ok());
+  std::vector<events::Event> evs;
+  for (int i = 0; i < 5; ++i) evs.push_back(event(1000 + i, "gate", "line_crossing"));
+  for (const auto& e : evs) (*s)->write(e);
+  EXPECT_EQ((*s)->outbox_trim(10), 0);
+  EXPECT_EQ((*s)->outbox_trim(3), 2);
+  const auto left = (*s)->outbox_batch(10);
+  ASSERT_EQ(left.size(), 3u);
+  EXPECT_EQ(left[0].event_id, evs[2].id);
+  EXPECT_EQ((*s)->outbox_trim(3), 0);
+}
+
+TEST(Uplink, subject_names_site_node_camera_and_type_with_reserved_characters_replaced) {
+  EXPECT_EQ(uplink::Uplink::subject_for("north", "n1", "gate", "line_crossing"),
+            "vsp.events.north.n1.gate.line_crossing");
+  EXPECT_EQ(uplink::Uplink::subject_for("a.b", "n *1", "c>d", ""), "vsp.events.a_b.n__1.c_d._");
+}
+
+TEST(UplinkConfig, uplink_section_parses_with_defaults) {
+  auto r = config::parse_serve_config(R"(site: north
+node: n1
+cameras: [{name: a, record_url: x.mp4}]
+uplink:
+  nats: {servers: [nats://127.0.0.1:4222, nats://127.0.0.1:4223]}
+  heartbeat_s: 2
+)",
+                                      "s.yml");
+  auto* cfg = std::get_if<config::ServeConfig>(&r);
+  ASSERT_NE(cfg, nullptr) << errors_text(std::get<config::ConfigErrors>(r));
+  ASSERT_TRUE(cfg->uplink.has_value());
+  EXPECT_EQ(cfg->uplink->servers.size(), 2u);
+  EXPECT_EQ(cfg->uplink->heartbeat_s, 2);
+  EXPECT_EQ(cfg->uplink->max_outbox_events, 1000000);
+  EXPECT_EQ(cfg->site, "north");
+  auto none = config::parse_serve_config("cameras: [{name: a, record_url: x.mp4}]\n", "s.yml");
+  ASSERT_NE(std::get_if<config::ServeConfig>(&none), nullptr);
+  EXPECT_FALSE(std::get<config::ServeConfig>(none).uplink.has_value());
+}
+
+TEST(UplinkConfig, bad_uplink_sections_name_line_and_key) {
+  auto r = config::parse_serve_config(R"(cameras: [{name: a, record_url: x.mp4}]
+uplink:
+  nats: {servers: [http://x:1]}
+  max_outbox_events: 0
+  heartbeat: 3
+)",
+                                      "s.yml");
+  auto* errs = std::get_if<config::ConfigErrors>(&r);
+  ASSERT_NE(errs, nullptr);
+  const std::string text = errors_text(*errs);
+  EXPECT_NE(text.find("s.yml:3: uplink.nats.servers: 'http://x:1' is not a NATS URL"), std::string::npos) << text;
+  EXPECT_NE(text.find("s.yml:4: uplink.max_outbox_events:"), std::string::npos) << text;
+  EXPECT_NE(text.find("s.yml:5: uplink.heartbeat: unknown key 'heartbeat'"), std::string::npos) << text;
+  auto missing = config::parse_serve_config("cameras: [{name: a, record_url: x.mp4}]\nuplink: {}\n", "s.yml");
+  ASSERT_NE(std::get_if<config::ConfigErrors>(&missing), nullptr);
+  EXPECT_NE(errors_text(std::get<config::ConfigErrors>(missing)).find("s.yml:2: uplink: missing required key 'nats'"),
+            std::string::npos);
+}
+
+TEST(CenterConfig, minimal_config_gets_the_documented_defaults) {
+  auto r = center::parse_center_config(R"(nats: {servers: [nats://127.0.0.1:4222]}
+postgres: {dsn: "host=127.0.0.1 dbname=vsp"}
+)",
+                                       "c.yml");
+  auto* cfg = std::get_if<center::CenterConfig>(&r);
+  ASSERT_NE(cfg, nullptr) << errors_text(std::get<config::ConfigErrors>(r));
+  EXPECT_EQ(cfg->stream, "VSP_EVENTS");
+  EXPECT_EQ(cfg->replicas, 1);
+  EXPECT_EQ(cfg->consumer, "vsp-center");
+  EXPECT_EQ(cfg->listen, "127.0.0.1:8090");
+  EXPECT_EQ(cfg->postgres_dsn, "host=127.0.0.1 dbname=vsp");
+}
+
+TEST(CenterConfig, every_error_is_reported_at_once_with_line_and_key) {
+  auto r = center::parse_center_config(R"(nats:
+  servers: [127.0.0.1:4222]
+  replicas: 2
+  stream: "a.b"
+api: {listen: 0.0.0.0:8090}
+extra: 1
+)",
+                                       "c.yml");
+  auto* errs = std::get_if<config::ConfigErrors>(&r);
+  ASSERT_NE(errs, nullptr);
+  const std::string text = errors_text(*errs);
+  EXPECT_NE(text.find("c.yml:2: nats.servers[0]: expected nats://HOST:PORT, got '127.0.0.1:4222'"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("c.yml:3: nats.replicas: expected 1, 3 or 5, got 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("c.yml:4: nats.stream:"), std::string::npos) << text;
+  EXPECT_NE(text.find("c.yml:5: api.listen: '0.0.0.0' is not loopback"), std::string::npos) << text;
+  EXPECT_NE(text.find("c.yml:6: extra: unknown key 'extra'"), std::string::npos) << text;
+  EXPECT_NE(text.find("postgres: missing required key 'postgres'"), std::string::npos) << text;
+}
+
+TEST(Alerts, a_rule_matches_only_when_every_given_filter_and_the_plate_list_agree) {
+  center::AlertRule stolen;
+  stolen.name = "stolen";
+  stolen.type = "plate_read";
+  stolen.plates = {"ABC1234", "XYZ9876"};
+  center::AlertRule north_cars;
+  north_cars.name = "north_cars";
+  north_cars.site = "north";
+  north_cars.class_name = "car";
+  const std::vector<center::AlertRule> rules = {stolen, north_cars};
+  auto names = [&](const events::Event& e) {
+    std::string s;
+    for (const auto* r : center::match_alerts(rules, e)) s += r->name + ";";
+    return s;
+  };
+  events::Event e;
+  e.type = "plate_read";
+  e.site = "north";
+  e.class_name = "car";
+  e.text = "xyz9876";  // plate lists compare in upper case
+  EXPECT_EQ(names(e), "stolen;north_cars;");
+  e.text = "XYZ9877";  // one character off is not on the list
+  EXPECT_EQ(names(e), "north_cars;");
+  e.text = "";
+  e.site = "south";
+  EXPECT_EQ(names(e), "");
+  e.type = "line_crossing";
+  e.site = "north";
+  e.text = "ABC1234";  // right plate, wrong type
+  EXPECT_EQ(names(e), "north_cars;");
+}
+
+TEST(CenterConfig, alert_rules_parse_and_their_errors_name_the_rule) {
+  auto ok = center::parse_center_config(R"(nats: {servers: [nats://127.0.0.1:4222]}
+postgres: {dsn: x}
+alerts:
+  - {name: stolen, type: plate_read, plates: [abc1234], webhook: "http://127.0.0.1:9/hook", nats: false}
+  - {name: gate, camera: gate, min_count: 5, window_s: 30, cooldown_s: 60}
+)",
+                                        "c.yml");
+  auto* cfg = std::get_if<center::CenterConfig>(&ok);
+  ASSERT_NE(cfg, nullptr) << errors_text(std::get<config::ConfigErrors>(ok));
+  ASSERT_EQ(cfg->alerts.size(), 2u);
+  EXPECT_EQ(cfg->alerts[0].plates, std::vector<std::string>{"ABC1234"});
+  EXPECT_FALSE(cfg->alerts[0].nats);
+  EXPECT_TRUE(cfg->alerts[1].nats);
+  EXPECT_EQ(cfg->alerts[1].camera, "gate");
+  EXPECT_EQ(cfg->alerts[1].min_count, 5);
+  EXPECT_EQ(cfg->alerts[1].window_s, 30);
+  EXPECT_EQ(cfg->alerts[1].cooldown_s, 60);
+  EXPECT_EQ(cfg->alerts[0].min_count, 1);
+  auto bad = center::parse_center_config(R"(nats: {servers: [nats://127.0.0.1:4222]}
+postgres: {dsn: x}
+alerts:
+  - {name: a, webhook: "https://x/hook"}
+  - {name: a, nats: false}
+  - {name: b, colour: red}
+)",
+                                         "c.yml");
+  auto* errs = std::get_if<config::ConfigErrors>(&bad);
+  ASSERT_NE(errs, nullptr);
+  const std::string text = errors_text(*errs);
+  EXPECT_NE(text.find("c.yml:4: alerts[a].webhook: expected an http:// URL"), std::string::npos) << text;
+  EXPECT_NE(text.find("c.yml:5: alerts[1].name: duplicate alert name 'a'"), std::string::npos) << text;
+  EXPECT_NE(text.find("c.yml:5: alerts[a]: an alert needs a webhook or nats: true"), std::string::npos) << text;
+  EXPECT_NE(text.find("c.yml:6: alerts[2].colour: unknown key 'colour'"), std::string::npos) << text;
+}
