@@ -2,7 +2,7 @@
 # The whole test suite: installs what is missing, builds Release and runs every test (unit,
 # accuracy, integration on the real clips, bad input), then a ThreadSanitizer build of the node
 # runs under the RTSP integration test, then an ASan/UBSan build runs the unit and golden tests,
-# then the formatting check. Exits non-zero on the first failing stage.
+# then each fuzz target briefly, then the formatting check. Exits non-zero on the first failing stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -17,6 +17,8 @@ echo "== Sanitizer build (ASan + UBSan) and unit tests"
 cmake -S . -B build-asan -DVSP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$(nproc)" --target vsp_unit_tests
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -L unit --output-on-failure)
+echo "== Fuzzing (libFuzzer, clang): each target briefly on its seed corpus"
+./scripts/fuzz.sh "${VSP_FUZZ_SECONDS:-30}"
 echo "== Formatting (clang-format)"
 ./scripts/check-format.sh
 echo "all tests passed"

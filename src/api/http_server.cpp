@@ -2,6 +2,7 @@
 
 #include <civetweb.h>
 #include <fmt/format.h>
+#include <openssl/ssl.h>
 
 #include <cstring>
 #include <filesystem>
@@ -9,8 +10,13 @@
 #include <optional>
 
 #include "api/index_page.hpp"
+#include "auth/secrets.hpp"
 #include "core/clock.hpp"
+#include "core/log.hpp"
+#include "core/redact.hpp"
 #include "events/event.hpp"
+
+extern "C" int vsp_civetweb_ssl_shim_loaded(void);  // civetweb_ssl_shim.c
 
 namespace vsp::api {
 
@@ -25,23 +31,62 @@ struct HttpError {
   std::string code, message, path;
 };
 
-void send(mg_connection* c, int status, const std::string& type, const std::string& body) {
+const core::Logger kLog("api");
+
+void send(mg_connection* c, int status, const std::string& type, const std::string& body,
+          const std::string& extra_headers = {}) {
   const char* reason = status == 200   ? "OK"
                        : status == 400 ? "Bad Request"
+                       : status == 401 ? "Unauthorized"
+                       : status == 403 ? "Forbidden"
                        : status == 404 ? "Not Found"
                        : status == 405 ? "Method Not Allowed"
+                       : status == 413 ? "Payload Too Large"
+                       : status == 429 ? "Too Many Requests"
                        : status == 503 ? "Service Unavailable"
                                        : "Error";
-  mg_printf(c, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n\r\n", status,
-            reason, type.c_str(), body.size());
+  mg_printf(c,
+            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
+            "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n%s\r\n",
+            status, reason, type.c_str(), body.size(), extra_headers.c_str());
   mg_write(c, body.data(), body.size());
 }
 
-void send_json(mg_connection* c, int status, const json& j) { send(c, status, "application/json", j.dump() + "\n"); }
+void send_json(mg_connection* c, int status, const json& j, const std::string& extra_headers = {}) {
+  send(c, status, "application/json", j.dump() + "\n", extra_headers);
+}
 
-int send_error(mg_connection* c, const HttpError& e) {
-  send_json(c, e.status, {{"code", e.code}, {"message", e.message}, {"path", e.path}});
+int send_error(mg_connection* c, const HttpError& e, const std::string& extra_headers = {}) {
+  send_json(c, e.status, {{"code", e.code}, {"message", e.message}, {"path", e.path}}, extra_headers);
   return e.status;
+}
+
+std::vector<std::string> split_path(const std::string& uri) {
+  std::vector<std::string> out;
+  size_t i = 1;
+  while (i <= uri.size()) {
+    const size_t j = uri.find('/', i);
+    out.push_back(uri.substr(i, j == std::string::npos ? std::string::npos : j - i));
+    if (j == std::string::npos) break;
+    i = j + 1;
+  }
+  return out;
+}
+
+bool matches(const std::string& pattern, const std::vector<std::string>& segs) {
+  const auto ps = split_path(pattern);
+  if (ps.size() != segs.size()) return false;
+  for (size_t i = 0; i < ps.size(); ++i)
+    if (ps[i] == "*" ? segs[i].empty() : ps[i] != segs[i]) return false;
+  return true;
+}
+
+/// The value of cookie `name` in a Cookie header, or empty.
+std::string cookie(const char* header, const char* name) {
+  if (!header) return {};
+  char buf[256];
+  const int n = mg_get_cookie(header, name, buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
 /// Query parameters with typed, validated access; the first error wins.
@@ -95,10 +140,12 @@ void check_order(std::optional<std::int64_t> since, std::optional<std::int64_t> 
   if (!err && since && until && *since > *until) err = HttpError{400, "bad_range", "since is after until", "since"};
 }
 
+using core::redact_urls;
+
 json camera_json(const pipeline::CameraStatus& c) {
   return {{"name", c.name},
           {"state", c.state},
-          {"last_error", c.last_error},
+          {"last_error", redact_urls(c.last_error)},
           {"fps_in", std::round(c.fps_in * 10) / 10},
           {"fps_analysed", std::round(c.fps_analysed * 10) / 10},
           {"width", c.width},
@@ -108,7 +155,7 @@ json camera_json(const pipeline::CameraStatus& c) {
           {"packets_record_failed", c.packets_record_failed},
           {"record_errors", c.record_errors},
           {"recording", c.recording},
-          {"record_error", c.record_error},
+          {"record_error", redact_urls(c.record_error)},
           {"index_errors", c.index_errors},
           {"index_error", c.index_error},
           {"analysis_packets_dropped", c.packets_dropped},
@@ -157,20 +204,78 @@ json storage_json(const pipeline::StorageStatus& s) {
 
 int handler(mg_connection* conn, void* cbdata) { return static_cast<HttpServer*>(cbdata)->handle(conn); }
 
+/// Loads the PEM certificate chain and key into civetweb's SSL context ourselves, so the two may
+/// be separate files (civetweb's `ssl_certificate` wants one file holding both).
+int init_ssl(void* ssl_ctx, void* user_data) {
+  const auto* o = static_cast<const ServerOptions*>(user_data);
+  auto* ctx = static_cast<SSL_CTX*>(ssl_ctx);
+  if (SSL_CTX_use_certificate_chain_file(ctx, o->tls_cert->c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(ctx, o->tls_key->c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1)
+    return -1;
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  return 1;
+}
+
 }  // namespace
 
-core::Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& listen, pipeline::Node& node) {
-  std::unique_ptr<HttpServer> s(new HttpServer(node));
-  mg_init_library(0);
-  const char* options[] = {"listening_ports",    listen.c_str(), "num_threads", "32",
-                           "enable_keep_alive",  "yes",          "tcp_nodelay", "1",
-                           "request_timeout_ms", "3600000",      nullptr};
+const std::vector<RouteInfo>& route_table() {
+  using A = auth::Access;
+  static const std::vector<RouteInfo> t = {
+      {"GET", "/healthz", A::open},
+      {"GET", "/", A::open},  // the static page: no data, it asks for a login
+      {"POST", "/api/login", A::open},
+      {"POST", "/api/logout", A::any},
+      {"GET", "/api/me", A::any},
+      {"GET", "/metrics", A::any},
+      {"GET", "/api/cameras", A::view},
+      {"GET", "/api/cameras/*", A::view},
+      {"GET", "/api/cameras/*/snapshot.jpg", A::view},
+      {"GET", "/api/cameras/*/live.mjpeg", A::view},
+      {"GET", "/api/events", A::view},
+      {"GET", "/api/counts", A::view},
+      {"GET", "/api/recordings", A::operate},
+      {"GET", "/api/clip", A::operate},
+      {"GET", "/api/audit", A::audit},
+  };
+  return t;
+}
+
+struct HttpServer::Request {
+  mg_connection* conn;
+  const mg_request_info* ri;
+  std::string uri, method, address;
+  std::optional<auth::Principal> who;
+  const RouteInfo* route = nullptr;
+};
+
+core::Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions& options, pipeline::Node& node) {
+  if (!options.auth) return core::make_error("no_auth", "the HTTP server needs the account store");
+  std::unique_ptr<HttpServer> s(new HttpServer(node, options));
+  const bool tls = options.tls_cert && options.tls_key;
+  if (tls && !vsp_civetweb_ssl_shim_loaded()) return core::make_error("tls_unavailable", "OpenSSL shim missing");
+  mg_init_library(tls ? MG_FEATURES_SSL : 0);
+  const std::string ports = tls ? options.listen + "s" : options.listen;
+  // request_timeout_ms bounds each read and each write: a client that trickles its headers
+  // (slowloris) or stops reading a live view holds a thread for at most 10 s.
+  const char* opts[] = {"listening_ports",    ports.c_str(), "num_threads", "64",
+                        "enable_keep_alive",  "yes",         "tcp_nodelay", "1",
+                        "request_timeout_ms", "10000",       nullptr};
   mg_callbacks cb{};
-  cb.log_message = [](const mg_connection*, const char*) { return 1; };  // we log ourselves
-  s->ctx_ = mg_start(&cb, nullptr, options);
+  cb.log_message = [](const mg_connection*, const char* m) {
+    kLog.debug("civetweb: {}", m);
+    return 1;
+  };
+  if (tls) cb.init_ssl = init_ssl;
+  s->ctx_ = mg_start(&cb, &s->opt_, opts);
   if (!s->ctx_)
-    return core::make_error("listen_failed", fmt::format("api.listen: cannot listen on {} (port in use?)", listen),
-                            "api.listen");
+    return core::make_error(
+        "listen_failed",
+        tls ? fmt::format("api.listen: cannot serve HTTPS on {} (port in use, or api.tls cert/key unreadable or "
+                          "not a pair)",
+                          options.listen)
+            : fmt::format("api.listen: cannot listen on {} (port in use?)", options.listen),
+        "api.listen");
   mg_set_request_handler(s->ctx_, "/", handler, s.get());
   return s;
 }
@@ -185,12 +290,147 @@ void HttpServer::stop() {
 
 int HttpServer::handle(mg_connection* conn) {
   const mg_request_info* ri = mg_get_request_info(conn);
-  const std::string uri = ri->local_uri ? ri->local_uri : "/";
-  const std::string method = ri->request_method ? ri->request_method : "";
-  if (method != "GET" && method != "HEAD")
-    return send_error(
-        conn, {405, "method_not_allowed", fmt::format("{} is not allowed; this API is read-only", method), uri});
-  const Query q(ri);
+  Request r{conn,
+            ri,
+            ri->local_uri ? ri->local_uri : "/",
+            ri->request_method ? ri->request_method : "",
+            ri->remote_addr,
+            std::nullopt,
+            nullptr};
+  if (r.method == "HEAD") r.method = "GET";
+  // ---- Route: 404 for unknown paths, 405 for a known path with another method
+  const auto segs = split_path(r.uri);
+  bool path_known = false;
+  for (const auto& route : route_table())
+    if (matches(route.pattern, segs)) {
+      path_known = true;
+      if (route.method == r.method) r.route = &route;
+    }
+  if (!r.route && path_known)
+    return send_error(conn,
+                      {405, "method_not_allowed", fmt::format("{} is not allowed on {}", r.method, r.uri), r.uri});
+  if (!r.route) return send_error(conn, {404, "not_found", fmt::format("no such endpoint: {}", r.uri), r.uri});
+  if (ri->content_length > 8192)
+    return send_error(conn, {413, "too_large", "request bodies are limited to 8 KiB", r.uri});
+
+  // ---- Authenticate: bearer token, else session cookie; open only on a loopback node without users
+  const std::int64_t now = core::wall_clock_ms();
+  const char* authz = mg_get_header(conn, "Authorization");
+  const std::string session_id = cookie(mg_get_header(conn, "Cookie"), "vsp_session");
+  const std::string bearer = "Bearer ";
+  if (authz) {
+    const std::string a = authz;
+    if (a.rfind(bearer, 0) == 0) r.who = opt_.auth->authenticate_token(a.substr(bearer.size()), now);
+    if (!r.who)
+      return send_error(conn, {401, "bad_token", "the bearer token is unknown, expired or revoked", "Authorization"},
+                        "WWW-Authenticate: Bearer realm=\"vsp\"\r\n");
+  } else if (!session_id.empty()) {
+    r.who = opt_.auth->authenticate_session(session_id, now);
+  }
+  const bool open = !r.who && opt_.open_without_users && !opt_.auth->has_users();
+  if (open) r.who = auth::Principal{"-", auth::Role::admin, "", false};
+  if (r.route->access != auth::Access::open) {
+    if (!r.who)
+      return send_error(conn,
+                        {401, session_id.empty() ? "unauthenticated" : "session_expired",
+                         "log in (POST /api/login) or send Authorization: Bearer <token>", ""},
+                        "WWW-Authenticate: Bearer realm=\"vsp\"\r\n");
+    if (!auth::allows(r.who->role, r.route->access)) {
+      audit(r, "denied", r.uri, "denied");
+      return send_error(
+          conn,
+          {403, "forbidden", fmt::format("role {} may not {} {}", auth::role_name(r.who->role), r.method, r.uri), ""});
+    }
+    // CSRF: a state-changing request riding on a session cookie must echo the session's token.
+    if (r.method != "GET" && r.who->session) {
+      const char* h = mg_get_header(conn, "X-CSRF-Token");
+      if (!h || !auth::equal_constant_time(h, r.who->csrf))
+        return send_error(conn, {403, "csrf", "missing or wrong X-CSRF-Token header", "X-CSRF-Token"});
+    }
+  }
+  return dispatch(r);
+}
+
+void HttpServer::audit(const Request& r, const std::string& action, const std::string& target,
+                       const std::string& result, const std::string& reason) {
+  const std::int64_t now = core::wall_clock_ms();
+  const std::string user = r.who ? r.who->name : "-";
+  if (action.rfind("search_", 0) == 0) {  // a page polling the same search is logged once a minute
+    std::lock_guard lk(audit_m_);
+    const std::string key = user + '\x1f' + r.address + '\x1f' + action + '\x1f' + target;
+    auto [it, fresh] = recent_searches_.emplace(key, now);
+    if (!fresh && now - it->second < 60'000) return;
+    it->second = now;
+    if (recent_searches_.size() > 10'000) recent_searches_.clear();
+  }
+  auth::AuditRecord rec;
+  rec.ts_ms = now;
+  rec.user = user;
+  rec.role = r.who ? std::string(auth::role_name(r.who->role)) : "-";
+  rec.address = r.address;
+  rec.action = action;
+  rec.target = target;
+  rec.reason = reason;
+  rec.result = result;
+  if (auto a = opt_.auth->append_audit(rec); !a) kLog.error("audit: {}", a.error().message);
+}
+
+int HttpServer::login(Request& r) {
+  const char* ct = mg_get_header(r.conn, "Content-Type");
+  if (!ct || std::string(ct).rfind("application/json", 0) != 0)
+    return send_error(r.conn, {415, "bad_content_type", "send the login as application/json", "Content-Type"});
+  std::string body(8192, '\0');
+  int got = 0;
+  for (int n; got < static_cast<int>(body.size()) &&
+              (n = mg_read(r.conn, body.data() + got, body.size() - static_cast<size_t>(got))) > 0;)
+    got += n;
+  body.resize(static_cast<size_t>(got));
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j.contains("password") || !j["name"].is_string() ||
+      !j["password"].is_string())
+    return send_error(r.conn, {400, "bad_login", "expected {\"name\": ..., \"password\": ...}", "body"});
+  const std::string name = j["name"], password = j["password"];
+  r.who.reset();  // not anyone yet: failed and locked attempts are audited as "-" with the name as target
+  const std::int64_t now = core::wall_clock_ms();
+  if (const auto wait_ms = throttle_.retry_after_ms(name, r.address, now); wait_ms > 0) {
+    throttle_.failed(name, r.address, now);  // attempts while locked keep it locked
+    audit(r, "login", name, "locked");
+    const auto wait_s = (wait_ms + 999) / 1000;
+    return send_error(r.conn,
+                      {429, "login_locked",
+                       fmt::format("too many failed logins for this account or address; retry in {} s", wait_s), ""},
+                      fmt::format("Retry-After: {}\r\n", wait_s));
+  }
+  auto user = opt_.auth->check_password(name, password);
+  if (!user) {
+    throttle_.failed(name, r.address, now);
+    audit(r, "login", name, "failed");
+    return send_error(r.conn, {401, "bad_credentials", "wrong name or password", ""});
+  }
+  throttle_.succeeded(name);
+  auto s = opt_.auth->create_session(*user, now, opt_.session_ttl_ms);
+  if (!s) return send_error(r.conn, {500, s.error().code, s.error().message, ""});
+  r.who = auth::Principal{user->name, user->role, s->csrf, true};
+  audit(r, "login", name, "ok");
+  const bool tls = opt_.tls_cert.has_value();
+  const std::int64_t max_age = opt_.session_ttl_ms / 1000;
+  const std::string headers = fmt::format(
+      "Set-Cookie: vsp_session={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{}\r\n"
+      "Set-Cookie: vsp_csrf={}; Path=/; Max-Age={}; SameSite=Strict{}\r\n",
+      s->id, max_age, tls ? "; Secure" : "", s->csrf, max_age, tls ? "; Secure" : "");
+  send_json(r.conn, 200,
+            {{"name", user->name},
+             {"role", auth::role_name(user->role)},
+             {"csrf", s->csrf},
+             {"expires", events::format_rfc3339_ms(s->expires_ms)}},
+            headers);
+  return 200;
+}
+
+int HttpServer::dispatch(Request& r) {
+  mg_connection* conn = r.conn;
+  const std::string& uri = r.uri;
+  const Query q(r.ri);
   std::optional<HttpError> err;
 
   if (uri == "/") {
@@ -203,6 +443,54 @@ int HttpServer::handle(mg_connection* conn) {
   }
   if (uri == "/metrics") {
     send(conn, 200, "text/plain; version=0.0.4", node_.metrics_text());
+    return 200;
+  }
+  if (uri == "/api/login") return login(r);
+  if (uri == "/api/logout") {
+    const std::string sid = cookie(mg_get_header(conn, "Cookie"), "vsp_session");
+    if (!sid.empty()) opt_.auth->end_session(sid);
+    audit(r, "logout", r.who->name, "ok");
+    send_json(conn, 200, {{"status", "logged_out"}},
+              "Set-Cookie: vsp_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict\r\n"
+              "Set-Cookie: vsp_csrf=; Path=/; Max-Age=0; SameSite=Strict\r\n");
+    return 200;
+  }
+  if (uri == "/api/me") {
+    send_json(conn, 200,
+              {{"name", r.who->name},
+               {"role", auth::role_name(r.who->role)},
+               {"auth", r.who->name == "-" ? "open"
+                        : r.who->session   ? "session"
+                                           : "token"}});
+    return 200;
+  }
+  if (uri == "/api/audit") {
+    std::int64_t after = 0;
+    int limit = q.integer("limit", 1, 1000, err).value_or(100);
+    if (auto c = q.opt("cursor")) try {
+        after = std::stoll(*c);
+      } catch (const std::exception&) {
+        err = HttpError{400, "bad_cursor", "cursor: not one returned by this API", "cursor"};
+      }
+    if (err) return send_error(conn, *err);
+    audit(r, "read_audit", q.opt("cursor").value_or(""), "ok");
+    json recs = json::array();
+    const auto rows = opt_.auth->audit(after, limit);
+    for (const auto& a : rows)
+      recs.push_back({{"seq", a.seq},
+                      {"time", events::format_rfc3339_ms(a.ts_ms)},
+                      {"user", a.user},
+                      {"role", a.role},
+                      {"address", a.address},
+                      {"action", a.action},
+                      {"target", a.target},
+                      {"reason", a.reason},
+                      {"result", a.result},
+                      {"prev_hash", a.prev_hash},
+                      {"hash", a.hash}});
+    json body = {{"records", recs}};
+    if (static_cast<int>(rows.size()) == limit) body["next_cursor"] = std::to_string(rows.back().seq);
+    send_json(conn, 200, body);
     return 200;
   }
   auto require_camera = [&](const std::string& name) -> pipeline::CameraWorker* {
@@ -244,6 +532,7 @@ int HttpServer::handle(mg_connection* conn) {
     eq.newest_first = q.opt("order").value_or("asc") == "desc";
     check_order(eq.since_ms, eq.until_ms, err);
     if (err) return send_error(conn, *err);
+    audit(r, "search_events", std::string(r.ri->query_string ? r.ri->query_string : ""), "ok");
     auto page = node_.store().events(eq);
     if (!page) return send_error(conn, {400, page.error().code, page.error().message, page.error().path});
     json evs = json::array();
@@ -269,6 +558,7 @@ int HttpServer::handle(mg_connection* conn) {
     cq.since_ms = q.time("since", err).value_or(cq.until_ms - 24 * 3'600'000LL);
     check_order(cq.since_ms, cq.until_ms, err);
     if (err) return send_error(conn, *err);
+    audit(r, "search_counts", std::string(r.ri->query_string ? r.ri->query_string : ""), "ok");
     auto pts = node_.store().counts(cq);
     if (!pts) return send_error(conn, {500, pts.error().code, pts.error().message, ""});
     // One series per (camera, rule); each point holds its keys (in/out, enter/exit, ...).
@@ -294,14 +584,15 @@ int HttpServer::handle(mg_connection* conn) {
     const auto since = q.time("since", err).value_or(INT64_MIN);
     check_order(since, until, err);
     if (err) return send_error(conn, *err);
+    audit(r, "search_recordings", std::string(r.ri->query_string ? r.ri->query_string : ""), "ok");
     json recs = json::array();
-    for (const auto& r : node_.store().segments(camera, since, until, true))
-      recs.push_back({{"camera", r.file.camera},
-                      {"start", events::format_rfc3339_ms(r.file.start_ms)},
-                      {"end", events::format_rfc3339_ms(r.file.end_ms)},
-                      {"duration_s", static_cast<double>(r.file.end_ms - r.file.start_ms) / 1000.0},
-                      {"bytes", r.file.bytes},
-                      {"path", r.file.path}});
+    for (const auto& rec : node_.store().segments(camera, since, until, true))
+      recs.push_back({{"camera", rec.file.camera},
+                      {"start", events::format_rfc3339_ms(rec.file.start_ms)},
+                      {"end", events::format_rfc3339_ms(rec.file.end_ms)},
+                      {"duration_s", static_cast<double>(rec.file.end_ms - rec.file.start_ms) / 1000.0},
+                      {"bytes", rec.file.bytes},
+                      {"path", rec.file.path}});
     send_json(conn, 200, {{"recordings", recs}});
     return 200;
   }
@@ -317,8 +608,27 @@ int HttpServer::handle(mg_connection* conn) {
     if (!err && *start >= *end) err = HttpError{400, "bad_range", "start must be before end", "start"};
     if (!err && *end - *start > kMaxClipMs)
       err = HttpError{400, "bad_range", "a clip may be at most 1 hour long", "end"};
+    const bool raw_clip = q.opt("raw").value_or("0") == "1";
+    const std::string clip_reason = q.opt("reason").value_or("");
+    if (!err && raw_clip && !auth::allows(r.who->role, auth::Access::unmask)) {
+      audit(r, "unmask_clip", *camera, "denied", clip_reason);
+      err = HttpError{403, "forbidden", "unmasked (raw) clips need the auditor or admin role", "raw"};
+    }
+    if (!err && raw_clip && clip_reason.size() < 4)
+      err = HttpError{400, "reason_required", "unmasking needs a reason (reason=..., 4+ characters)", "reason"};
     if (err) return send_error(conn, *err);
+    const std::string target =
+        fmt::format("{} {}..{}", *camera, events::format_rfc3339_ms(*start), events::format_rfc3339_ms(*end));
     auto path = node_.export_clip(*camera, *start, *end);
+    if (path && !raw_clip && opt_.blur_clip) {
+      auto blurred = opt_.blur_clip(*path);  // re-encoded with faces covered; the raw export stays on disk
+      if (!blurred) {
+        audit(r, "clip", target, "failed");
+        return send_error(conn, {503, blurred.error().code, blurred.error().message, ""});
+      }
+      *path = *blurred;
+    }
+    audit(r, raw_clip ? "unmask_clip" : "clip", target, path ? "ok" : "failed", clip_reason);
     if (!path)  // no video there (404), or the storage failed writing the clip or its row (503)
       return send_error(conn, {path.error().code == "no_recording" ? 404 : 503, path.error().code, path.error().message,
                                path.error().path});
@@ -333,15 +643,35 @@ int HttpServer::handle(mg_connection* conn) {
     const std::string leaf = slash == std::string::npos ? "" : uri.substr(slash + 1);
     auto* cam = require_camera(name);
     if (err) return send_error(conn, *err);
+    // ---- Unmasking: raw frames need the unmask right and a stated reason, and are audited
+    const bool raw = q.opt("raw").value_or("0") == "1";
+    const std::string reason = q.opt("reason").value_or("");
+    if (raw && (leaf == "snapshot.jpg" || leaf == "live.mjpeg")) {
+      if (!auth::allows(r.who->role, auth::Access::unmask)) {
+        audit(r, "unmask", name, "denied", reason);
+        return send_error(conn, {403, "forbidden", "unmasked (raw) frames need the auditor or admin role", "raw"});
+      }
+      if (reason.size() < 4)
+        return send_error(conn,
+                          {400, "reason_required", "unmasking needs a reason (reason=..., 4+ characters)", "reason"});
+    }
+    auto viewable = [&](std::optional<std::string> jpg) -> std::optional<std::string> {
+      if (!jpg || raw || !opt_.blur) return jpg;
+      return opt_.blur(name, *jpg, cam->person_boxes());  // nullopt: withheld, never shown raw
+    };
     if (leaf == "snapshot.jpg") {
+      audit(r, raw ? "unmask_snapshot" : "snapshot", name, "ok", reason);
       auto jpg = cam->snapshot_jpeg();
       if (!jpg)
         return send_error(
             conn, {503, "no_frame_yet", fmt::format("camera '{}' has not delivered a frame yet", name), "camera"});
-      send(conn, 200, "image/jpeg", *jpg);
+      auto shown = viewable(jpg);
+      if (!shown) return send_error(conn, {503, "privacy_filter_failed", "the frame could not be blurred", "camera"});
+      send(conn, 200, "image/jpeg", *shown);
       return 200;
     }
     if (leaf == "live.mjpeg") {
+      audit(r, raw ? "unmask_live_view" : "live_view", name, "ok", reason);
       mg_printf(conn,
                 "HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=vspframe\r\n"
                 "Cache-Control: no-store\r\nConnection: close\r\n\r\n");
@@ -350,7 +680,7 @@ int HttpServer::handle(mg_connection* conn) {
         const auto next = cam->wait_frame(seq, 1000);
         if (next == seq) continue;
         seq = next;
-        auto jpg = cam->snapshot_jpeg();
+        auto jpg = viewable(cam->snapshot_jpeg());
         if (!jpg) continue;
         if (mg_printf(conn, "--vspframe\r\nContent-Type: image/jpeg\r\nContent-Length: %zu\r\n\r\n", jpg->size()) <=
                 0 ||

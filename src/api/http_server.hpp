@@ -1,11 +1,20 @@
 #pragma once
-/// The node's HTTP API (JSON over HTTP, civetweb): cameras, events, counts, recordings, clips,
-/// snapshots, the MJPEG live view, /metrics, /healthz and the built-in page at /.
-/// Errors are `{code, message, path}` with an HTTP status.
+/// The node's HTTP API (JSON over HTTP or HTTPS, civetweb): cameras, events, counts, recordings,
+/// clips, snapshots, the MJPEG live view, the audit log, login, /metrics, /healthz and the built-in
+/// page at /. Every route is listed once in `route_table()` with the access it needs (the role
+/// matrix is `auth::allows`). Errors are `{code, message, path}` with an HTTP status.
 #include <atomic>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "auth/auth_store.hpp"
+#include "auth/login_throttle.hpp"
+#include "auth/role.hpp"
 #include "core/result.hpp"
 #include "pipeline/node.hpp"
 
@@ -14,20 +23,59 @@ struct mg_connection;
 
 namespace vsp::api {
 
+/// One route: `pattern` segments match literally, `*` matches one path segment (a camera name).
+struct RouteInfo {
+  std::string method;  ///< GET (HEAD too) or POST
+  std::string pattern;
+  auth::Access access;
+};
+/// Every route the server answers, with the access it needs.
+const std::vector<RouteInfo>& route_table();
+
+/// Turns a camera's latest JPEG into the one viewers get (faces blurred, and the heads of the
+/// people boxes given); nullopt = the frame must not be shown.
+using FrameFilter = std::function<std::optional<std::string>(const std::string& camera, const std::string& jpeg,
+                                                             const std::vector<core::BoxXyxy>& persons)>;
+
+/// Turns an exported clip (a file path) into its blurred copy; returns the copy's path.
+using ClipFilter = std::function<core::Result<std::string>(const std::string& clip_path)>;
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::optional<std::string> tls_cert, tls_key;  ///< both or neither: HTTPS
+  auth::AuthStore* auth = nullptr;               ///< accounts, tokens, sessions, audit (required)
+  /// Without any user, a loopback-only node answers everyone as `admin` (development and demos);
+  /// a non-loopback node answers 401 until a user exists.
+  bool open_without_users = true;
+  FrameFilter blur;      ///< applied to snapshots and live view unless unmasked
+  ClipFilter blur_clip;  ///< applied to /api/clip unless unmasked (raw=1 with a reason)
+  std::int64_t session_ttl_ms = 12 * 3'600'000LL;
+  auth::ThrottlePolicy throttle;
+};
+
 class HttpServer {
  public:
-  /// Binds `listen` ("127.0.0.1:8080"); errors when the port is taken.
-  static core::Result<std::unique_ptr<HttpServer>> start(const std::string& listen, pipeline::Node& node);
+  /// Binds `options.listen`; errors when the port is taken or the certificate does not load.
+  static core::Result<std::unique_ptr<HttpServer>> start(const ServerOptions& options, pipeline::Node& node);
   ~HttpServer();
   /// Stops accepting, ends live streams, waits for handlers.
   void stop();
   int handle(mg_connection* conn);
 
  private:
-  explicit HttpServer(pipeline::Node& node) : node_(node) {}
+  HttpServer(pipeline::Node& node, const ServerOptions& o) : node_(node), opt_(o), throttle_(o.throttle) {}
+  struct Request;
+  int dispatch(Request& r);
+  int login(Request& r);
+  void audit(const Request& r, const std::string& action, const std::string& target, const std::string& result,
+             const std::string& reason = {});
   pipeline::Node& node_;
+  ServerOptions opt_;
+  auth::LoginThrottle throttle_;
   mg_context* ctx_ = nullptr;
   std::atomic<bool> stopping_{false};
+  std::mutex audit_m_;
+  std::map<std::string, std::int64_t> recent_searches_;  ///< repeated identical searches, logged once a minute
 };
 
 }  // namespace vsp::api

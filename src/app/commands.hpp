@@ -49,4 +49,21 @@ struct EvalMotArgs {
 };
 int cmd_eval_mot(const EvalMotArgs& a);
 
+/// `vsp user add|list|disable|enable|passwd`.
+struct UserArgs {
+  std::string action, name, role, config;
+  std::optional<std::string> password_file;  ///< else a prompt without echo
+};
+int cmd_user(const UserArgs& a);
+
+/// `vsp token create|list|revoke`.
+struct TokenArgs {
+  std::string action, role, config, id, label;
+  double ttl_days = 90;  ///< 0 = never expires
+};
+int cmd_token(const TokenArgs& a);
+
+/// `vsp audit verify`: 0 intact, 1 naming the first bad record.
+int cmd_audit_verify(const std::string& config_path);
+
 }  // namespace vsp::app

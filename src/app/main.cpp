@@ -1,4 +1,6 @@
 // vsp: the command-line entry point. Parses arguments and dispatches; nothing else.
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
@@ -69,6 +71,45 @@ int main(int argc, char** argv) {
   mot->add_option("--json", ev.json, "also write the scores as JSON here");
   mot->add_option("--seq", ev.seqs, "only these sequences");
 
+  vsp::app::UserArgs us;
+  auto* user = app.add_subcommand("user", "accounts on this node: add, list, disable, enable, passwd");
+  user->require_subcommand(1);
+  for (const char* act : {"add", "list", "disable", "enable", "passwd"}) {
+    auto* sc = user->add_subcommand(act, fmt::format("{} user(s)", act));
+    sc->add_option("-c,--config", us.config, "the node's serve config (its storage.path holds the accounts)")
+        ->required();
+    sc->callback([&us, act] { us.action = act; });
+    if (std::string(act) == "list") continue;
+    sc->add_option("name", us.name, "user name")->required();
+    if (std::string(act) == "add")
+      sc->add_option("--role", us.role, "viewer, operator, admin or auditor")
+          ->required()
+          ->check(CLI::IsMember({"viewer", "operator", "admin", "auditor"}));
+    if (std::string(act) == "add" || std::string(act) == "passwd")
+      sc->add_option("--password-file", us.password_file, "read the password from this file (else a prompt)");
+  }
+  vsp::app::TokenArgs tk;
+  auto* token = app.add_subcommand("token", "API tokens for machines: create, list, revoke");
+  token->require_subcommand(1);
+  for (const char* act : {"create", "list", "revoke"}) {
+    auto* sc = token->add_subcommand(act, fmt::format("{} API token(s)", act));
+    sc->add_option("-c,--config", tk.config, "the node's serve config")->required();
+    sc->callback([&tk, act] { tk.action = act; });
+    if (std::string(act) == "create") {
+      sc->add_option("--role", tk.role, "viewer, operator, admin or auditor")
+          ->required()
+          ->check(CLI::IsMember({"viewer", "operator", "admin", "auditor"}));
+      sc->add_option("--ttl-days", tk.ttl_days, "days until it expires (0 = never)")->capture_default_str();
+      sc->add_option("--label", tk.label, "what the token is for");
+    }
+    if (std::string(act) == "revoke") sc->add_option("id", tk.id, "the token's id (vsp token list)")->required();
+  }
+  std::string audit_config;
+  auto* audit = app.add_subcommand("audit", "the audit log");
+  audit->require_subcommand(1);
+  auto* verify = audit->add_subcommand("verify", "check the hash chain; names the first bad record (exit 1)");
+  verify->add_option("-c,--config", audit_config, "the node's serve config")->required();
+
   // Usage errors exit 2 (README, CONTRACTS.md), not CLI11's own codes; --help and --version exit 0.
   try {
     app.parse(argc, argv);
@@ -85,5 +126,8 @@ int main(int argc, char** argv) {
   if (schema->parsed()) return vsp::app::cmd_config_schema(schema_kind);
   if (track->parsed()) return vsp::app::cmd_track(tr);
   if (mot->parsed()) return vsp::app::cmd_eval_mot(ev);
+  if (user->parsed()) return vsp::app::cmd_user(us);
+  if (token->parsed()) return vsp::app::cmd_token(tk);
+  if (verify->parsed()) return vsp::app::cmd_audit_verify(audit_config);
   return 2;
 }

@@ -39,8 +39,7 @@ std::optional<std::string> check_listen(const std::string& v) {
   } catch (const std::exception&) {
   }
   if (port <= 0 || port > 65535) return fmt::format("expected HOST:PORT, got '{}'", v);
-  if (host != "127.0.0.1" && host != "localhost" && host != "::1")
-    return fmt::format("'{}' is not loopback: until authentication lands the API binds loopback only", host);
+  if (host.empty()) return fmt::format("expected HOST:PORT, got '{}'", v);
   return std::nullopt;
 }
 
@@ -174,14 +173,53 @@ const Table<ServeConfig>& storage_table() {
   return t;
 }
 
+const Table<TlsConfig>& tls_table() {
+  using T = TlsConfig;
+  static const Table<T> t = {{"tls", "api.tls", "HTTPS for the API: PEM certificate chain and private key.", {}},
+                             {
+                                 field<T>(
+                                     {.key = "cert", .description = "certificate chain (PEM file)", .required = true},
+                                     [](T & t) -> auto& { return t.cert; }),
+                                 field<T>(
+                                     {.key = "key", .description = "private key (PEM file)", .required = true},
+                                     [](T & t) -> auto& { return t.key; }),
+                             },
+                             nullptr};
+  return t;
+}
+
 const Table<ServeConfig>& api_table() {
   using S = ServeConfig;
   static const Table<S> t = {
       {"api", "api", "The HTTP API and web page.", {}},
       {
           field<S>(
-              {.key = "listen", .description = "HTTP API address", .notes = "loopback HOST:PORT"},
+              {.key = "listen",
+               .description = "HTTP API address",
+               .notes = "HOST:PORT; a non-loopback host needs api.tls and at least one user"},
               [](S & s) -> auto& { return s.listen; }, check_listen),
+          section<S>(
+              {.key = "tls", .description = "HTTPS (cert, key)", .default_text = "off"}, tls_table(),
+              [](S & s) -> auto& { return s.tls; }),
+      },
+      [](Reader& r, const YAML::Node& n, const std::string& p, S& s) {
+        if (!is_loopback_listen(s.listen) && !s.tls)
+          r.error(
+              n["listen"] ? n["listen"] : n, p + ".listen",
+              fmt::format("'{}' is not loopback: a non-loopback listen needs api.tls (cert, key) and users", s.listen));
+      }};
+  return t;
+}
+
+const Table<PrivacyConfig>& privacy_table() {
+  using P = PrivacyConfig;
+  static const Table<P> t = {
+      {"privacy", "privacy", "What the node hides from every viewer by default.", {}},
+      {
+          field<P>(
+              {.key = "blur_faces",
+               .description = "blur faces in live view and snapshots for every role (unmasking is audited)"},
+              [](P & p) -> auto& { return p.blur_faces; }),
       },
       nullptr};
   return t;
@@ -303,6 +341,9 @@ const Table<ServeRoot>& serve_table() {
         section<R>({.key = "storage", .description = "recordings, database, retention"}, storage_table(), cfg));
     tab.rows.push_back(section<R>({.key = "api", .description = "HTTP API"}, api_table(), cfg));
     tab.rows.push_back(section<R>(
+        {.key = "privacy", .description = "face blurring"}, privacy_table(),
+        [](R & r) -> auto& { return r.cfg.privacy; }));
+    tab.rows.push_back(section<R>(
         {.key = "uplink", .description = "events to a center over NATS", .default_text = "off"}, uplink_table(),
         [](R & r) -> auto& { return r.cfg.uplink; }));
     return tab;
@@ -313,8 +354,16 @@ const Table<ServeRoot>& serve_table() {
 }  // namespace
 
 std::vector<TableInfo> serve_table_infos() {
-  return {serve_table().info(), camera_table().info(), storage_table().info(), retention_table().info(),
-          api_table().info(),   uplink_table().info(), nats_table().info()};
+  return {serve_table().info(),     camera_table().info(), storage_table().info(),
+          retention_table().info(), api_table().info(),    tls_table().info(),
+          privacy_table().info(),   uplink_table().info(), nats_table().info()};
+}
+
+bool is_loopback_listen(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return host == "127.0.0.1" || host == "localhost" || host == "::1";
 }
 
 bool looks_like_serve_config(const std::string& text) {

@@ -28,6 +28,17 @@ struct UplinkConfig {
   double heartbeat_s = 5;
 };
 
+/// `api.tls:`: HTTPS on api.listen. PEM files; the key is read once at start and never logged.
+struct TlsConfig {
+  std::string cert;  ///< certificate chain (PEM)
+  std::string key;   ///< private key (PEM)
+};
+
+/// `privacy:`: what the node hides from every viewer by default.
+struct PrivacyConfig {
+  bool blur_faces = true;  ///< faces blurred in live view, snapshots (and exports)
+};
+
 struct ServeConfig {
   std::string site = "local";
   std::string node = "local";
@@ -43,7 +54,12 @@ struct ServeConfig {
   int max_pending_events = 10000;                ///< storage.max_pending_events: kept in memory when the DB fails
   std::string listen = "127.0.0.1:8080";
   std::optional<UplinkConfig> uplink;  ///< absent = events stay on the node
+  std::optional<TlsConfig> tls;        ///< api.tls; required for a non-loopback api.listen
+  PrivacyConfig privacy;
 };
+
+/// True for 127.0.0.1, localhost and ::1 listen addresses ("HOST:PORT").
+bool is_loopback_listen(const std::string& listen);
 
 std::variant<ServeConfig, ConfigErrors> parse_serve_config(const std::string& yaml_text, const std::string& file_name);
 /// Parses a serve config file (via read_config_file).

@@ -1,5 +1,7 @@
 #include "core/log.hpp"
 
+#include "core/redact.hpp"
+
 #include <cstdio>
 #include <mutex>
 
@@ -18,7 +20,10 @@ void set_log_sink(LogSink sink) {
 void set_log_level(LogLevel level) { g_level = static_cast<int>(level); }
 LogLevel log_level() { return static_cast<LogLevel>(g_level.load()); }
 
-void log_line(LogLevel level, std::string_view logger, std::string_view message) {
+void log_line(LogLevel level, std::string_view logger, std::string_view raw_message) {
+  const std::string clean =
+      raw_message.find("://") == std::string_view::npos ? std::string(raw_message) : redact_urls(raw_message);
+  const std::string_view message = clean;  // camera URLs may carry passwords
   std::lock_guard lock(g_mutex);
   if (g_sink) {
     g_sink(level, logger, message);

@@ -451,6 +451,10 @@ core::Result<std::vector<MotBox>> read_mot_file(const std::string& path, bool is
     if (k < 6)
       return core::make_error("bad_mot_file",
                               fmt::format("{}:{}: expected at least 6 comma-separated numbers", path, line_no));
+    // Casting an out-of-range double to int is undefined behaviour (found by fuzz_mot).
+    bool sane = std::abs(v[0]) < 1e9 && std::abs(v[1]) < 1e9 && (k <= 7 || std::abs(v[7]) < 1e9);
+    for (int i = 0; i < k; ++i) sane = sane && std::isfinite(v[i]) && std::abs(v[i]) < 1e30;
+    if (!sane) return core::make_error("bad_mot_file", fmt::format("{}:{}: a number is out of range", path, line_no));
     MotBox b;
     b.frame = static_cast<int>(v[0]);
     b.id = static_cast<int>(v[1]);

@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
 
 namespace vsp::events {
 
@@ -36,16 +40,34 @@ std::string to_json_line(const Event& e) {
   }
   if (!e.snapshot_ref.empty()) j["snapshot_ref"] = e.snapshot_ref;
   json attrs = json::object();
-  for (const auto& [k, v] : e.attributes) std::visit([&](const auto& x) { attrs[k] = x; }, v);
+  for (const auto& kv : e.attributes)
+    std::visit([&](const auto& x) { attrs[kv.first] = x; }, kv.second);  // clang 14: no captured bindings
   j["attributes"] = attrs;
   return j.dump();
 }
+
+namespace {
+/// An int field, range-checked: nlohmann's get<int>() on 1e81 is undefined behaviour (found by
+/// fuzz_event_json).
+int int_field(const json& j, const char* key, std::optional<int> dflt = std::nullopt) {
+  if (!j.contains(key)) {
+    if (dflt) return *dflt;
+    throw std::out_of_range(fmt::format("missing key '{}'", key));
+  }
+  const json& v = j.at(key);
+  if (!v.is_number()) throw std::invalid_argument(fmt::format("'{}' is not a number", key));
+  const double d = v.get<double>();
+  if (!(d >= std::numeric_limits<int>::min() && d <= std::numeric_limits<int>::max()))
+    throw std::out_of_range(fmt::format("'{}' is out of range", key));
+  return v.is_number_float() ? static_cast<int>(d) : static_cast<int>(v.get<std::int64_t>());
+}
+}  // namespace
 
 core::Result<Event> from_json_line(const std::string& line) {
   try {
     const json j = json::parse(line);
     Event e;
-    e.schema_version = j.at("schema_version").get<int>();
+    e.schema_version = int_field(j, "schema_version");
     e.id = j.at("id").get<std::string>();
     e.site = j.value("site", "");
     e.node = j.value("node", "");
@@ -55,12 +77,12 @@ core::Result<Event> from_json_line(const std::string& line) {
     if (!ts) return core::make_error("bad_event", "ts_utc is not RFC 3339", "ts_utc");
     e.ts_utc_ms = *ts;
     e.pts_s = j.value("pts_s", 0.0);
-    e.track_id = j.value("track_id", 0);
+    e.track_id = int_field(j, "track_id", 0);
     e.class_name = j.value("class", "");
     e.rule = j.value("rule", "");
     e.direction = j.value("direction", "");
     if (j.contains("dwell_s")) e.dwell_s = j["dwell_s"].get<double>();
-    if (j.contains("count")) e.count = j["count"].get<int>();
+    if (j.contains("count")) e.count = int_field(j, "count");
     e.text = j.value("text", "");
     if (j.contains("confidence")) e.confidence = j["confidence"].get<double>();
     if (j.contains("candidates"))

@@ -408,6 +408,14 @@ std::optional<std::string> CameraWorker::snapshot_jpeg() {
   return encode_jpeg(frame);
 }
 
+std::vector<core::BoxXyxy> CameraWorker::person_boxes() {
+  std::lock_guard lock(frame_m_);
+  std::vector<core::BoxXyxy> out;
+  for (const auto& t : last_overlay_.tracks)
+    if (t.class_id == 0 && t.frames_since_update == 0) out.push_back(t.box_px);  // COCO 0 = person
+  return out;
+}
+
 std::uint64_t CameraWorker::wait_frame(std::uint64_t seq, int timeout_ms) {
   std::unique_lock lock(frame_m_);
   frame_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return frame_seq_ > seq || stop_.load(); });

@@ -76,6 +76,9 @@ class CameraWorker {
   CameraStatus status();
   /// JPEG of the latest analysed frame with overlays; nullopt before the first one.
   std::optional<std::string> snapshot_jpeg();
+  /// Boxes of the people tracked in the latest analysed frame (snapshot pixels), for the privacy
+  /// filter's head fallback.
+  std::vector<core::BoxXyxy> person_boxes();
   /// Waits up to `timeout_ms` for a frame newer than `seq`; returns the new sequence number.
   std::uint64_t wait_frame(std::uint64_t seq, int timeout_ms);
 

@@ -278,7 +278,8 @@ TEST(ConfigSchema, writing_every_documented_default_changes_nothing) {
   EXPECT_GE(na, 15);  // detector, tracker, motion and anpr leaves
   const json s = schema_of(config::ConfigKind::serve);
   const json base = {{"cameras", {{{"name", "a"}, {"record_url", "x"}}}},
-                     {"uplink", {{"nats", {{"servers", {"nats://127.0.0.1:4222"}}}}}}};
+                     {"uplink", {{"nats", {{"servers", {"nats://127.0.0.1:4222"}}}}}},
+                     {"api", {{"tls", {{"cert", "c.pem"}, {"key", "k.pem"}}}}}};
   int ns = check_defaults(s, s, base, json::json_pointer(), serve_effective);
   ns += check_defaults(s, s["definitions"]["camera"], base, json::json_pointer("/cameras/0"), serve_effective);
   EXPECT_GE(ns, 40);

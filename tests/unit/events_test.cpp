@@ -41,3 +41,16 @@ TEST(Events, json_line_round_trips_type_specific_fields) {
   EXPECT_EQ(std::get<std::int64_t>(back->attributes["frame"]), 15);
   EXPECT_FALSE(from_json_line("{not json").ok());
 }
+
+// Regression for a fuzz_event_json find: an int field holding 1e81 was converted with undefined
+// behaviour; it is now a malformed event.
+TEST(EventJson, an_int_field_out_of_range_is_a_malformed_event) {
+  const std::string base = R"({"id":"x","type":"line_crossing","ts_utc":"2026-01-01T00:00:00.000Z","schema_version":)";
+  EXPECT_FALSE(vsp::events::from_json_line(base + "1.11111e+81}"));
+  EXPECT_FALSE(vsp::events::from_json_line(base + "1,\"track_id\":9e99}"));
+  EXPECT_FALSE(vsp::events::from_json_line(base + "1,\"count\":-1e20}"));
+  EXPECT_FALSE(vsp::events::from_json_line(base + "\"1\"}"));
+  auto ok = vsp::events::from_json_line(base + "1,\"track_id\":7}");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->track_id, 7);
+}

@@ -90,3 +90,18 @@ TEST(MotMetrics, mot17_preprocessing_removes_boxes_on_distractors_and_ignores_un
   EXPECT_EQ(s.at("CLR_TP"), 1);
   EXPECT_EQ(s.at("CLR_FP"), 1);
 }
+
+// Regression for a fuzz_mot find: huge or non-finite numbers were cast to int (undefined behaviour).
+TEST(MotFiles, out_of_range_or_non_finite_numbers_are_an_error_not_undefined_behaviour) {
+  const std::string path = ::testing::TempDir() + "/vsp_mot_fuzz_regression.txt";
+  for (const char* row : {"1e300,1,0,0,10,10", "1,nan,0,0,10,10", "1,1,inf,0,10,10", "1,1,0,0,10,10,1,-9e99"}) {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_TRUE(f);
+    std::fprintf(f, "%s\n", row);
+    std::fclose(f);
+    auto r = vsp::eval::read_mot_file(path, true);
+    ASSERT_FALSE(r) << row;
+    EXPECT_EQ(r.error().code, "bad_mot_file");
+  }
+  std::remove(path.c_str());
+}

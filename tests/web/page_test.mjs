@@ -11,6 +11,16 @@ const browser = await chromium.launch({
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(base + '/');
+  // The node has a user (page_test.sh): the page asks for a login first.
+  await page.waitForSelector('#login:not([hidden])', { timeout: 15000 });
+  await page.fill('#lname', 'wrong'); await page.fill('#lpw', 'wrong password');
+  await page.click('#login button');
+  await page.waitForFunction(() => document.getElementById('lerr').textContent.length > 0, null, { timeout: 10000 });
+  console.log('ok   wrong login refused: ' + await page.textContent('#lerr'));
+  await page.fill('#lname', 'pageadmin'); await page.fill('#lpw', 'page test password');
+  await page.click('#login button');
+  await page.waitForSelector('#login', { state: 'hidden', timeout: 15000 });
+  console.log('ok   logged in through the form');
   await page.waitForSelector('.cam[data-camera="parking"] .st.state-streaming', { timeout: 30000 });
   console.log('ok   camera card shows streaming');
   // The live view is an MJPEG <img>: it has decoded a frame when naturalWidth > 0.

@@ -21,6 +21,8 @@ cameras:
 storage: {path: $T/data}
 api: {listen: 127.0.0.1:$PORT}
 YAML
+printf 'page test password\n' >"$T/pw"
+"$VSP" user add pageadmin --role admin --password-file "$T/pw" --config "$T/page.yml" || exit 1
 "$VSP" serve "$T/page.yml" >"$T/node.log" 2>&1 &
 NODE=$!
 for _ in $(seq 20); do curl -sf "http://127.0.0.1:$PORT/healthz" -o /dev/null && break; sleep 1; done

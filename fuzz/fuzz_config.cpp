@@ -1,0 +1,16 @@
+// libFuzzer: the YAML config parser (analyze and serve) must turn any input into a config or a
+// list of errors, never crash or hang.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "config/analyze_config.hpp"
+#include "config/serve_config.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  (void)vsp::config::parse_analyze_config(text, "fuzz.yml");
+  (void)vsp::config::parse_serve_config(text, "fuzz.yml");
+  (void)vsp::config::looks_like_serve_config(text);
+  return 0;
+}

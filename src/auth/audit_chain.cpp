@@ -1,0 +1,41 @@
+#include "auth/audit_chain.hpp"
+
+#include <fmt/format.h>
+
+#include "auth/secrets.hpp"
+
+namespace vsp::auth {
+
+std::string audit_record_hash(const AuditRecord& r) {
+  // Length-prefixed fields: no separator inside a field can make two records hash alike.
+  std::string buf;
+  auto add = [&](const std::string& s) { buf += fmt::format("{}:{};", s.size(), s); };
+  add(std::to_string(r.seq));
+  add(std::to_string(r.ts_ms));
+  for (const auto* f : {&r.user, &r.role, &r.address, &r.action, &r.target, &r.reason, &r.result, &r.prev_hash})
+    add(*f);
+  return sha256_hex(buf);
+}
+
+std::optional<AuditBreak> verify_audit_chain(const std::vector<AuditRecord>& records) {
+  std::string prev = kAuditGenesis;
+  std::int64_t expect_seq = 1;
+  for (const auto& r : records) {
+    if (r.seq != expect_seq)
+      return AuditBreak{
+          r.seq,
+          fmt::format("record {} follows record {}: record(s) {} deleted, or records reordered", r.seq, expect_seq - 1,
+                      r.seq > expect_seq ? fmt::format("{}..{}", expect_seq, r.seq - 1) : std::string("before it"))};
+    if (r.prev_hash != prev)
+      return AuditBreak{r.seq, fmt::format("record {} does not follow record {} (previous-hash mismatch): a record "
+                                           "was deleted, inserted or reordered here",
+                                           r.seq, r.seq - 1)};
+    if (audit_record_hash(r) != r.hash)
+      return AuditBreak{r.seq, fmt::format("record {} was edited: its contents do not match its hash", r.seq)};
+    prev = r.hash;
+    ++expect_seq;
+  }
+  return std::nullopt;
+}
+
+}  // namespace vsp::auth

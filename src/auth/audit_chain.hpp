@@ -1,0 +1,42 @@
+#pragma once
+/// The audit log's hash chain, independent of where records are stored (SQLite on the node,
+/// PostgreSQL on the center). Each record's hash covers its sequence number, every field and the
+/// previous record's hash, so an edited, deleted, inserted or reordered record breaks the chain at
+/// that record.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vsp::auth {
+
+/// One audit record. `seq` counts from 1 without gaps; `ts_ms` is UTC milliseconds.
+struct AuditRecord {
+  std::int64_t seq = 0;
+  std::int64_t ts_ms = 0;
+  std::string user;     ///< account or token id; "-" for anonymous
+  std::string role;     ///< the role the request ran with; "-" for none
+  std::string address;  ///< the client's IP address, or "cli" for the command line
+  std::string action;   ///< login, login_failed, search_events, live_view, snapshot, clip, user_add, ...
+  std::string target;   ///< what was acted on (camera, user, query string)
+  std::string reason;   ///< the stated reason (unmasking), else empty
+  std::string result;   ///< ok, denied, failed, locked
+  std::string prev_hash;
+  std::string hash;
+};
+
+/// The previous hash of the first record.
+inline constexpr const char* kAuditGenesis = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// SHA-256 (hex) over the record's seq, fields and prev_hash (not over `hash`).
+std::string audit_record_hash(const AuditRecord& r);
+
+struct AuditBreak {
+  std::int64_t seq = 0;  ///< the first bad record (its stored seq), or the seq where one is missing
+  std::string problem;   ///< one sentence naming what is wrong
+};
+
+/// Walks `records` in stored order; nullopt when the chain is intact.
+std::optional<AuditBreak> verify_audit_chain(const std::vector<AuditRecord>& records);
+
+}  // namespace vsp::auth

@@ -1,0 +1,288 @@
+#include "auth/auth_store.hpp"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include "auth/secrets.hpp"
+#include "core/log.hpp"
+
+namespace vsp::auth {
+
+using core::make_error;
+
+namespace {
+
+const core::Logger kLog("auth");
+
+const char* const kSchema = R"(
+CREATE TABLE IF NOT EXISTS auth_users(name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+                                      disabled INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS auth_tokens(id TEXT PRIMARY KEY, token_sha256 TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
+                                       label TEXT NOT NULL, created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL,
+                                       revoked_ms INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS auth_sessions(id_sha256 TEXT PRIMARY KEY, user TEXT NOT NULL, csrf TEXT NOT NULL,
+                                         created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_log(seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, user TEXT NOT NULL,
+                                     role TEXT NOT NULL, address TEXT NOT NULL, action TEXT NOT NULL,
+                                     target TEXT NOT NULL, reason TEXT NOT NULL, result TEXT NOT NULL,
+                                     prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)";
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) {
+      kLog.error("prepare failed: {}: {}", sqlite3_errmsg(db), sql);
+      s_ = nullptr;
+    }
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt& bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  bool step() { return s_ && sqlite3_step(s_) == SQLITE_ROW; }
+  bool done() { return s_ && sqlite3_step(s_) == SQLITE_DONE; }
+  std::int64_t i64(int c) { return sqlite3_column_int64(s_, c); }
+  std::string text(int c) {
+    const auto* p = sqlite3_column_text(s_, c);
+    return p ? reinterpret_cast<const char*>(p) : "";
+  }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+};
+
+bool exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) == SQLITE_OK) return true;
+  kLog.error("sql failed: {}", err ? err : "?");
+  sqlite3_free(err);
+  return false;
+}
+
+Role role_or_viewer(const std::string& s) { return parse_role(s).value_or(Role::viewer); }
+
+bool valid_name(const std::string& n) {
+  if (n.empty() || n.size() > 64) return false;
+  for (char c : n)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '@')) return false;
+  return true;
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<AuthStore>> AuthStore::open(const std::string& db_path) {
+  if (!crypto_ready()) return make_error("crypto_unavailable", "libsodium failed to initialise");
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    auto e = make_error("db_open_failed", fmt::format("{}: {}", db_path, db ? sqlite3_errmsg(db) : "cannot open"));
+    sqlite3_close(db);
+    return e;
+  }
+  std::unique_ptr<AuthStore> s(new AuthStore(db));
+  sqlite3_busy_timeout(db, 5000);
+  exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+  if (!exec(db, "BEGIN IMMEDIATE") || !exec(db, kSchema) || !exec(db, "COMMIT"))
+    return make_error("db_schema_failed", fmt::format("{}: cannot create the account tables", db_path));
+  return s;
+}
+
+AuthStore::~AuthStore() { sqlite3_close(db_); }
+
+core::Status AuthStore::add_user(const std::string& name, Role role, std::string_view password, std::int64_t now_ms) {
+  if (!valid_name(name))
+    return make_error("bad_name", fmt::format("user name '{}': use 1-64 letters, digits, _ - . @", name), "name");
+  if (password.size() < 8) return make_error("weak_password", "a password needs at least 8 characters", "password");
+  auto h = hash_password(password);
+  if (!h) return h.error();
+  std::lock_guard lk(m_);
+  Stmt st(db_, "INSERT INTO auth_users(name, role, password_hash, created_ms) VALUES(?,?,?,?)");
+  st.bind(1, name).bind(2, std::string(role_name(role))).bind(3, *h).bind(4, now_ms);
+  if (!st.done()) return make_error("user_exists", fmt::format("user '{}' already exists", name), "name");
+  return core::Ok{};
+}
+
+core::Status AuthStore::set_password(const std::string& name, std::string_view password) {
+  if (password.size() < 8) return make_error("weak_password", "a password needs at least 8 characters", "password");
+  auto h = hash_password(password);
+  if (!h) return h.error();
+  std::lock_guard lk(m_);
+  Stmt st(db_, "UPDATE auth_users SET password_hash = ? WHERE name = ?");
+  st.bind(1, *h).bind(2, name);
+  if (!st.done() || sqlite3_changes(db_) != 1)
+    return make_error("unknown_user", fmt::format("no user named '{}'", name), "name");
+  Stmt end(db_, "DELETE FROM auth_sessions WHERE user = ?");  // a new password ends every session
+  end.bind(1, name).done();
+  return core::Ok{};
+}
+
+core::Status AuthStore::set_disabled(const std::string& name, bool disabled) {
+  std::lock_guard lk(m_);
+  Stmt st(db_, "UPDATE auth_users SET disabled = ? WHERE name = ?");
+  st.bind(1, std::int64_t{disabled}).bind(2, name);
+  if (!st.done() || sqlite3_changes(db_) != 1)
+    return make_error("unknown_user", fmt::format("no user named '{}'", name), "name");
+  if (disabled) {
+    Stmt end(db_, "DELETE FROM auth_sessions WHERE user = ?");
+    end.bind(1, name).done();
+  }
+  return core::Ok{};
+}
+
+std::vector<User> AuthStore::users() {
+  std::lock_guard lk(m_);
+  std::vector<User> out;
+  Stmt st(db_, "SELECT name, role, disabled, created_ms FROM auth_users ORDER BY name");
+  while (st.step()) out.push_back(User{st.text(0), role_or_viewer(st.text(1)), st.i64(2) != 0, st.i64(3)});
+  return out;
+}
+
+bool AuthStore::has_users() {
+  std::lock_guard lk(m_);
+  Stmt st(db_, "SELECT 1 FROM auth_users WHERE disabled = 0 LIMIT 1");
+  return st.step();
+}
+
+std::optional<User> AuthStore::check_password(const std::string& name, std::string_view password) {
+  std::optional<User> u;
+  std::string hash;
+  {
+    std::lock_guard lk(m_);
+    Stmt st(db_, "SELECT name, role, disabled, created_ms, password_hash FROM auth_users WHERE name = ?");
+    st.bind(1, name);
+    if (st.step()) {
+      u = User{st.text(0), role_or_viewer(st.text(1)), st.i64(2) != 0, st.i64(3)};
+      hash = st.text(4);
+    }
+  }
+  // Unknown users cost the same argon2id work as known ones: the answer's timing names no accounts.
+  static const std::string kDummy = hash_password("not-a-password-0").value();
+  const bool match = verify_password(password, u ? hash : kDummy);
+  if (!u || !match || u->disabled) return std::nullopt;
+  return u;
+}
+
+core::Result<NewToken> AuthStore::create_token(Role role, const std::string& label, std::int64_t now_ms,
+                                               std::int64_t expires_ms) {
+  NewToken t;
+  t.id = random_hex(6);
+  t.secret = fmt::format("vsp_{}_{}", t.id, random_hex(24));
+  std::lock_guard lk(m_);
+  Stmt st(db_, "INSERT INTO auth_tokens(id, token_sha256, role, label, created_ms, expires_ms) VALUES(?,?,?,?,?,?)");
+  st.bind(1, t.id).bind(2, sha256_hex(t.secret)).bind(3, std::string(role_name(role))).bind(4, label);
+  st.bind(5, now_ms).bind(6, expires_ms);
+  if (!st.done()) return make_error("db_write_failed", "cannot store the token");
+  return t;
+}
+
+core::Status AuthStore::revoke_token(const std::string& id, std::int64_t now_ms) {
+  std::lock_guard lk(m_);
+  Stmt st(db_, "UPDATE auth_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms = 0");
+  st.bind(1, now_ms).bind(2, id);
+  if (!st.done() || sqlite3_changes(db_) != 1)
+    return make_error("unknown_token", fmt::format("no active token with id '{}'", id), "id");
+  return core::Ok{};
+}
+
+std::vector<TokenInfo> AuthStore::tokens() {
+  std::lock_guard lk(m_);
+  std::vector<TokenInfo> out;
+  Stmt st(db_, "SELECT id, role, label, created_ms, expires_ms, revoked_ms FROM auth_tokens ORDER BY created_ms");
+  while (st.step())
+    out.push_back(TokenInfo{st.text(0), role_or_viewer(st.text(1)), st.text(2), st.i64(3), st.i64(4), st.i64(5) != 0});
+  return out;
+}
+
+std::optional<Principal> AuthStore::authenticate_token(const std::string& token, std::int64_t now_ms) {
+  if (token.size() > 200 || token.rfind("vsp_", 0) != 0) return std::nullopt;
+  std::lock_guard lk(m_);
+  Stmt st(db_, "SELECT id, role, expires_ms, revoked_ms FROM auth_tokens WHERE token_sha256 = ?");
+  st.bind(1, sha256_hex(token));
+  if (!st.step()) return std::nullopt;
+  const std::int64_t expires = st.i64(2);
+  if (st.i64(3) != 0 || (expires != 0 && now_ms >= expires)) return std::nullopt;
+  return Principal{"token:" + st.text(0), role_or_viewer(st.text(1)), "", false};
+}
+
+core::Result<NewSession> AuthStore::create_session(const User& user, std::int64_t now_ms, std::int64_t ttl_ms) {
+  NewSession s{random_hex(32), random_hex(16), now_ms + ttl_ms};
+  std::lock_guard lk(m_);
+  Stmt gc(db_, "DELETE FROM auth_sessions WHERE expires_ms <= ?");
+  gc.bind(1, now_ms).done();
+  Stmt st(db_, "INSERT INTO auth_sessions(id_sha256, user, csrf, created_ms, expires_ms) VALUES(?,?,?,?,?)");
+  st.bind(1, sha256_hex(s.id)).bind(2, user.name).bind(3, s.csrf).bind(4, now_ms).bind(5, s.expires_ms);
+  if (!st.done()) return make_error("db_write_failed", "cannot store the session");
+  return s;
+}
+
+std::optional<Principal> AuthStore::authenticate_session(const std::string& id, std::int64_t now_ms) {
+  if (id.size() != 64) return std::nullopt;
+  std::lock_guard lk(m_);
+  // The role is read from the user row each time: a role change or disable takes effect at once.
+  Stmt st(db_,
+          "SELECT u.name, u.role, s.csrf FROM auth_sessions s JOIN auth_users u ON u.name = s.user "
+          "WHERE s.id_sha256 = ? AND s.expires_ms > ? AND u.disabled = 0");
+  st.bind(1, sha256_hex(id)).bind(2, now_ms);
+  if (!st.step()) return std::nullopt;
+  return Principal{st.text(0), role_or_viewer(st.text(1)), st.text(2), true};
+}
+
+void AuthStore::end_session(const std::string& id) {
+  std::lock_guard lk(m_);
+  Stmt st(db_, "DELETE FROM auth_sessions WHERE id_sha256 = ?");
+  st.bind(1, sha256_hex(id)).done();
+}
+
+core::Result<AuditRecord> AuthStore::append_audit(AuditRecord r) {
+  std::lock_guard lk(m_);
+  if (!exec(db_, "BEGIN IMMEDIATE")) return make_error("audit_write_failed", "cannot lock the audit log");
+  {
+    Stmt last(db_, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+    r.seq = 1;
+    r.prev_hash = kAuditGenesis;
+    if (last.step()) {
+      r.seq = last.i64(0) + 1;
+      r.prev_hash = last.text(1);
+    }
+    r.hash = audit_record_hash(r);
+    Stmt st(db_,
+            "INSERT INTO audit_log(seq, ts_ms, user, role, address, action, target, reason, result, prev_hash, hash) "
+            "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+    st.bind(1, r.seq).bind(2, r.ts_ms).bind(3, r.user).bind(4, r.role).bind(5, r.address).bind(6, r.action);
+    st.bind(7, r.target).bind(8, r.reason).bind(9, r.result).bind(10, r.prev_hash).bind(11, r.hash);
+    if (!st.done()) {
+      exec(db_, "ROLLBACK");
+      return make_error("audit_write_failed", "cannot append to the audit log");
+    }
+  }
+  if (!exec(db_, "COMMIT")) {
+    exec(db_, "ROLLBACK");
+    return make_error("audit_write_failed", "cannot commit the audit record");
+  }
+  return r;
+}
+
+std::vector<AuditRecord> AuthStore::audit(std::int64_t after_seq, int limit) {
+  std::lock_guard lk(m_);
+  std::vector<AuditRecord> out;
+  Stmt st(db_,
+          "SELECT seq, ts_ms, user, role, address, action, target, reason, result, prev_hash, hash FROM audit_log "
+          "WHERE seq > ? ORDER BY seq LIMIT ?");
+  st.bind(1, after_seq).bind(2, limit > 0 ? std::int64_t{limit} : std::int64_t{-1});
+  while (st.step())
+    out.push_back(AuditRecord{st.i64(0), st.i64(1), st.text(2), st.text(3), st.text(4), st.text(5), st.text(6),
+                              st.text(7), st.text(8), st.text(9), st.text(10)});
+  return out;
+}
+
+}  // namespace vsp::auth
