@@ -234,6 +234,7 @@ const std::vector<RouteInfo>& route_table() {
       {"GET", "/api/cameras/*/live.mjpeg", A::view},
       {"GET", "/api/events", A::view},
       {"GET", "/api/counts", A::view},
+      {"GET", "/api/node", A::view},
       {"GET", "/api/recordings", A::operate},
       {"GET", "/api/clip", A::operate},
       {"GET", "/api/audit", A::audit},

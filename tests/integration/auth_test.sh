@@ -78,6 +78,7 @@ done <<'ROUTES'
 /api/cameras/people/snapshot.jpg 1 1 1 1
 /api/events 1 1 1 1
 /api/counts 1 1 1 1
+/api/node 1 1 1 1
 /api/recordings 0 1 1 0
 /api/clip?camera=people&start=2020-01-01T00:00:00Z&end=2020-01-01T00:00:10Z 0 1 1 0
 /api/audit 0 0 1 1

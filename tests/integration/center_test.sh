@@ -252,9 +252,16 @@ outbox_left() { sqlite3 "$1" "SELECT count(*) FROM outbox"; }
 left=$(( $(outbox_left "$T/n1/vsp.db") + $(outbox_left "$T/n2/vsp.db") + $(outbox_left "$T/load.db") ))
 total=$(wc -l <"$T/node_ids")
 caught_up() { [ "$(pg_count)" -ge "$total" ]; }
-wait_for 30 caught_up
+wait_for 60 caught_up
 sql "SELECT id FROM events" | sort >"$T/pg_ids"
 lost=$(comm -23 "$T/node_ids" "$T/pg_ids" | wc -l)
+# Say which events are missing and where they came from (id, node store, type, event time).
+for id in $(comm -23 "$T/node_ids" "$T/pg_ids" | head -5); do
+  for db in "$T/n1/vsp.db" "$T/n2/vsp.db" "$T/load.db"; do
+    row=$(sqlite3 "$db" "SELECT camera, type, ts_ms FROM events WHERE id = '$id'")
+    [ -n "$row" ] && echo "     missing in PostgreSQL: $id from $(basename "$(dirname "$db")")/$(basename "$db"): $row"
+  done
+done
 extra=$(comm -13 "$T/node_ids" "$T/pg_ids" | wc -l)
 doubled=$(sql "SELECT count(*) - count(DISTINCT id) FROM events")
 echo "     node events: $total, in PostgreSQL: $(pg_count), lost: $lost, unknown: $extra, doubled: $doubled, outbox left: $left"
