@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "app/cli_util.hpp"
 #include "app/commands.hpp"
 #include "app/progress_bar.hpp"
 #include "config/analyze_config.hpp"
@@ -63,8 +64,7 @@ int cmd_analyze(const AnalyzeArgs& a) {
   if (a.config) {
     auto parsed = config::load_analyze_config(*a.config);
     if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
-      for (const auto& e : *errs) fmt::print(stderr, "{}\n", e.to_string());
-      fmt::print(stderr, "vsp analyze: {} error(s) in the config; nothing analysed\n", errs->size());
+      print_config_errors(*errs, "vsp analyze", "nothing analysed");
       return 1;
     }
     cfg = std::get<config::AnalyzeConfig>(parsed);

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "app/cli_util.hpp"
 #include "app/commands.hpp"
 #include "auth/auth_store.hpp"
 #include "config/serve_config.hpp"
@@ -24,8 +25,7 @@ namespace {
 std::unique_ptr<auth::AuthStore> open_store(const std::string& config_path) {
   auto parsed = config::load_serve_config(config_path);
   if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
-    for (const auto& e : *errs) fmt::print(stderr, "{}\n", e.to_string());
-    fmt::print(stderr, "vsp: {} error(s) in the config\n", errs->size());
+    print_config_errors(*errs, "vsp", "");
     return nullptr;
   }
   const auto& cfg = std::get<config::ServeConfig>(parsed);

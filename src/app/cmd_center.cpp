@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "app/cli_util.hpp"
 #include "app/commands.hpp"
 #include "center/alerts.hpp"
 #include "center/center_api.hpp"
@@ -13,18 +14,11 @@
 namespace vsp::app {
 
 int cmd_center(const std::string& config_path) {
-  // SIGINT/SIGTERM are taken by this thread with sigwait: block them before any thread starts.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const sigset_t stop_signals = block_stop_signals();  // before any thread starts
 
   auto parsed = center::load_center_config(config_path);
   if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
-    for (const auto& e : *errs) fmt::print(stderr, "{}\n", e.to_string());
-    fmt::print(stderr, "vsp center: {} error(s) in the config; not started\n", errs->size());
+    print_config_errors(*errs, "vsp center", "not started");
     return 1;
   }
   const auto& cfg = std::get<center::CenterConfig>(parsed);
@@ -48,10 +42,9 @@ int cmd_center(const std::string& config_path) {
   alerts.start();
   fmt::print(stderr, "vsp center: stream {} (R{}) -> PostgreSQL; API on http://{}/ (loopback only)\n", cfg.stream,
              cfg.replicas, cfg.listen);
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  const char* sig = wait_stop_signal(stop_signals);
   const auto t0 = std::chrono::steady_clock::now();
-  fmt::print(stderr, "vsp center: {} received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  fmt::print(stderr, "vsp center: {} received, stopping\n", sig);
   (*api)->stop();
   consumer.stop();  // a batch in flight is either committed and acked or redelivered later
   alerts.stop();    // a delivery in flight is retried by the next center after its lease

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "app/cli_util.hpp"
 #include "app/commands.hpp"
 #include "config/analyze_config.hpp"
 #include "eval/mot_metrics.hpp"
@@ -29,8 +30,7 @@ int cmd_track(const TrackArgs& a) {
   if (a.config) {
     auto parsed = config::load_analyze_config(*a.config);
     if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
-      for (const auto& e : *errs) fmt::print(stderr, "{}\n", e.to_string());
-      fmt::print(stderr, "vsp track: {} error(s) in the config; nothing tracked\n", errs->size());
+      print_config_errors(*errs, "vsp track", "nothing tracked");
       return 1;
     }
     cfg = std::get<config::AnalyzeConfig>(parsed);

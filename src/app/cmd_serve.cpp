@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "api/http_server.hpp"
+#include "app/cli_util.hpp"
 #include "app/commands.hpp"
 #include "auth/auth_store.hpp"
 #include "config/serve_config.hpp"
@@ -17,19 +18,11 @@
 namespace vsp::app {
 
 int cmd_serve(const std::string& config_path) {
-  // SIGINT/SIGTERM are taken by this thread with sigwait: block them before any thread starts so
-  // every thread inherits the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const sigset_t stop_signals = block_stop_signals();  // before any thread starts
 
   auto parsed = config::load_serve_config(config_path);
   if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
-    for (const auto& e : *errs) fmt::print(stderr, "{}\n", e.to_string());
-    fmt::print(stderr, "vsp serve: {} error(s) in the config; not started\n", errs->size());
+    print_config_errors(*errs, "vsp serve", "not started");
     return 1;
   }
   const auto& cfg = std::get<config::ServeConfig>(parsed);
@@ -98,10 +91,9 @@ int cmd_serve(const std::string& config_path) {
              cfg.cameras.size(), cfg.tls ? "https" : "http", cfg.listen,
              users ? "login required" : "OPEN to anyone on this machine until a user exists",
              cfg.privacy.blur_faces ? "blurred" : "NOT blurred (privacy.blur_faces: false)", cfg.storage_path);
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  const char* sig = wait_stop_signal(stop_signals);
   const auto t0 = std::chrono::steady_clock::now();
-  fmt::print(stderr, "vsp serve: {} received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  fmt::print(stderr, "vsp serve: {} received, stopping\n", sig);
   (*server)->stop();  // stop accepting and end live views first
   (*node)->stop();    // then close segments and flush the store
   fmt::print(stderr, "vsp serve: stopped cleanly in {:.1f} s\n",
