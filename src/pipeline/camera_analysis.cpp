@@ -107,7 +107,9 @@ void CameraAnalysis::restart(const std::string& reason) {
 
 bool CameraAnalysis::check_time(double pts_s) {
   if (last_pts_s_) {
-    if (pts_s < *last_pts_s_ - 1e-6)
+    // A stream's first frames can step back a little (reordered frames at an RTSP start); with no
+    // track alive nothing is open, so only the clock moves and no restart is reported.
+    if (pts_s < *last_pts_s_ - 1e-6 && !tracks_.empty())
       restart(fmt::format("time went back from {:.3f} s to {:.3f} s", *last_pts_s_, pts_s));
     else if (pts_s - *last_pts_s_ > max_gap_s)
       restart(fmt::format("time jumped from {:.3f} s to {:.3f} s", *last_pts_s_, pts_s));
