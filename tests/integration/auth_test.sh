@@ -2,15 +2,13 @@
 # Accounts, roles, sessions, tokens, brute-force throttling, TLS and the audit chain, end to end
 # against a real node on loopback.   auth_test.sh VSP
 set -u
+. "$(dirname "$0")/lib.sh"
 VSP=$1
 DATA=${VSP_DATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/data}
 T=$(mktemp -d)
-PORT=$((20000 + RANDOM % 20000))
+PORT=$(free_base 2)
 API=http://127.0.0.1:$PORT
 trap 'kill -9 ${NODE:-} 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 wait_up() { for _ in $(seq 30); do curl -skf "$1/healthz" -o /dev/null && return 0; sleep 0.5; done; return 1; }

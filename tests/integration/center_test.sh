@@ -10,18 +10,16 @@
 # batches in flight while things fail.
 #   center_test.sh VSP UPLINK_LOAD
 set -u
+. "$(dirname "$0")/lib.sh"
 VSP=$1 LOAD=$2
 DATA=${VSP_DATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/data}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 T=$(mktemp -d)
 chmod 755 "$T"
-BASE=$((20000 + RANDOM % 20000))
+BASE=$(free_base 23)
 NP1=$BASE NP2=$((BASE + 6)) NP3=$((BASE + 7)) PGPORT=$((BASE + 1)) C1PORT=$((BASE + 2)) C2PORT=$((BASE + 3)) N1PORT=$((BASE + 4)) N2PORT=$((BASE + 5))
 HOOKPORT=$((BASE + 8))
 CENTER=http://127.0.0.1:$C1PORT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 wait_for() { local n=$1; shift; for _ in $(seq "$n"); do "$@" && return 0; sleep 1; done; return 1; }
 status_of() { curl -s -o /dev/null -w '%{http_code}' "$@"; }

@@ -9,6 +9,7 @@
 # Needs to mount a tmpfs: as root, else inside an unprivileged user+mount namespace; exits 77
 # (skipped) when neither is allowed.
 set -u
+. "$(dirname "$0")/lib.sh"
 VSP=$1
 DATA=${VSP_DATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/data}
 
@@ -27,7 +28,7 @@ if ! mount -t tmpfs -o size=12m vsp-disk-test "$MNT" 2>/dev/null; then
 fi
 STORE=$MNT/data
 mkdir -p "$STORE"
-BASE=$((20000 + RANDOM % 20000))
+BASE=$(free_base 9)
 APORT=$BASE
 API=http://127.0.0.1:$APORT
 cleanup() {
@@ -39,7 +40,6 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-. "$(dirname "$0")/lib.sh"
 cams() { curl -s --max-time 5 "$API/api/cameras"; }
 metric() { curl -s --max-time 5 "$API/metrics" | awk -v m="$1" '$1 == m { print $2; f = 1 } END { if (!f) print "missing" }'; }
 metric_sum() { curl -s --max-time 5 "$API/metrics" | awk -v m="$1" 'index($1, m "{") == 1 { s += $2 } END { print s + 0 }'; }

@@ -5,11 +5,12 @@
 # both. Then stopping the node while a stay is open must store its pending zone_exit.
 #   same_answer_test.sh VSP
 set -u
+. "$(dirname "$0")/lib.sh"
 VSP=$1
 DATA=${VSP_DATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/data}
 CLIP=$DATA/videos_traffic/car-detection.mp4
 T=$(mktemp -d)
-APORT=$((20000 + RANDOM % 20000))
+APORT=$(free_base 1)
 API=http://127.0.0.1:$APORT
 cleanup() {
   [ -n "${NODE:-}" ] && kill -9 "$NODE" 2>/dev/null
@@ -17,7 +18,6 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-. "$(dirname "$0")/lib.sh"
 # The rules' decisions, one per line, ordered: type rule direction pts (ms) dwell (ms).
 decisions() { jq -r '[.type, .rule, (.direction // "-"), ((.pts_s * 1000) | round), (((.dwell_s // 0) * 1000) | round)] | @tsv'; }
 

@@ -5,10 +5,11 @@
 # and retention by disk quota that keeps exported clips.
 #   serve_test.sh VSP RTSP_SERVER GARBAGE_SERVER
 set -u
+. "$(dirname "$0")/lib.sh"
 VSP=$1 RTSP=$2 GARBAGE=$3
 DATA=${VSP_DATA_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/data}
 T=$(mktemp -d)
-BASE=$((20000 + RANDOM % 20000))
+BASE=$(free_base 9)
 RPORT=$BASE GPORT=$((BASE + 1)) HPORT=$((BASE + 2)) APORT=$((BASE + 3))
 API=http://127.0.0.1:$APORT
 pids=()
@@ -18,7 +19,6 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-. "$(dirname "$0")/lib.sh"
 state() { curl -s "$API/api/cameras" | jq -r --arg c "$1" '.cameras[] | select(.name == $c) | .state'; }
 is_state() { [ "$(state "$1")" = "$2" ]; }
 count_events() { curl -s "$API/api/events?camera=$1&type=$2&limit=1000" | jq '.events | length'; }

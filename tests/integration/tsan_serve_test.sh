@@ -5,11 +5,12 @@
 # lock-order report in our code (tests/tsan.supp lists the uninstrumented libraries).
 #   tsan_serve_test.sh VSP_TSAN RTSP_SERVER
 set -u
+. "$(dirname "$0")/lib.sh"
 VSP=$1 RTSP=$2
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DATA=${VSP_DATA_DIR:-$ROOT/../shared/data}
 T=$(mktemp -d)
-BASE=$((20000 + RANDOM % 20000))
+BASE=$(free_base 9)
 RPORT=$BASE APORT=$((BASE + 3))
 API=http://127.0.0.1:$APORT
 cleanup() {
@@ -18,7 +19,6 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-. "$(dirname "$0")/lib.sh"
 start_rtsp() {
   "$RTSP" "$RPORT" car="$DATA/videos_traffic/car-detection.mp4" people="$DATA/videos_people/one-by-one-person-detection.mp4" \
     >>"$T/rtsp.log" 2>&1 &

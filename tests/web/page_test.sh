@@ -6,7 +6,8 @@ VSP=$1 SHOT=${2:-page.png}
 HERE=$(cd "$(dirname "$0")" && pwd)
 DATA=${VSP_DATA_DIR:-$(cd "$HERE/../../.." && pwd)/shared/data}
 T=$(mktemp -d)
-PORT=$((40000 + RANDOM % 20000))
+. "$HERE/../integration/lib.sh"
+PORT=$(free_base 1)
 trap 'kill -9 $NODE 2>/dev/null; rm -rf "$T"' EXIT
 [ -d "$HERE/node_modules/playwright-core" ] || (cd "$HERE" && npm install --no-audit --no-fund --silent) || exit 1
 cat >"$T/page.yml" <<YAML
