@@ -12,6 +12,8 @@
 #include "api/index_page.hpp"
 #include "auth/secrets.hpp"
 #include "core/clock.hpp"
+#include "core/coco.hpp"
+#include "crowd/heatmap.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
 #include "events/event.hpp"
@@ -232,6 +234,7 @@ const std::vector<RouteInfo>& route_table() {
       {"GET", "/api/cameras/*", A::view},
       {"GET", "/api/cameras/*/snapshot.jpg", A::view},
       {"GET", "/api/cameras/*/live.mjpeg", A::view},
+      {"GET", "/api/cameras/*/heatmap.png", A::view},
       {"GET", "/api/events", A::view},
       {"GET", "/api/counts", A::view},
       {"GET", "/api/node", A::view},
@@ -572,7 +575,17 @@ int HttpServer::dispatch(Request& r) {
     json out = json::array();
     for (auto& [k, points] : series) {
       json arr = json::array();
-      for (auto& [t, p] : points) arr.push_back(p);
+      for (auto& [t, p] : points) {
+        // Zone occupancy is stored as a sum and a number of samples: the bucket's mean.
+        if (p.contains("zone_occupancy_samples")) {
+          const double n = p["zone_occupancy_samples"].get<double>();
+          const double sum = p.value("zone_occupancy_sum", 0.0);
+          p["zone_occupancy"] = n > 0 ? std::round(sum / n * 10) / 10 : 0.0;
+          p.erase("zone_occupancy_samples");
+          p.erase("zone_occupancy_sum");
+        }
+        arr.push_back(p);
+      }
       out.push_back({{"camera", k.first}, {"rule", k.second}, {"points", arr}});
     }
     send_json(conn, 200, {{"bucket", bucket}, {"series", out}});
@@ -669,6 +682,24 @@ int HttpServer::dispatch(Request& r) {
       auto shown = viewable(jpg);
       if (!shown) return send_error(conn, {503, "privacy_filter_failed", "the frame could not be blurred", "camera"});
       send(conn, 200, "image/jpeg", *shown);
+      return 200;
+    }
+    if (leaf == "heatmap.png") {
+      // ---- Where a class (default person) stood and walked over [since, until), on a snapshot
+      const std::string cls = q.opt("class").value_or("person");
+      const int class_id = core::coco_id(cls).value_or(-1);
+      if (class_id < 0)
+        err = HttpError{400, "bad_parameter", fmt::format("class: not a COCO class name: '{}'", cls), "class"};
+      const auto until = q.time("until", err).value_or(core::wall_clock_ms());
+      const auto since = q.time("since", err).value_or(until - 3'600'000LL);
+      check_order(since, until, err);
+      if (err) return send_error(conn, *err);
+      audit(r, "heatmap", name, "ok");
+      auto grid = node_.heatmaps().read(name, class_id, since, until);
+      if (!grid) return send_error(conn, {400, grid.error().code, grid.error().message, grid.error().path});
+      // The background is the (privacy-filtered) snapshot; without one, a dark canvas.
+      const auto jpg = viewable(cam->snapshot_jpeg());
+      send(conn, 200, "image/png", crowd::render_heatmap_png_on_jpeg(*grid, jpg.value_or("")));
       return 200;
     }
     if (leaf == "live.mjpeg") {

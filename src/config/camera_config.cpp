@@ -29,6 +29,12 @@ const std::vector<std::pair<std::string, analytics::Anchor>>& anchors() {
   return a;
 }
 
+std::vector<std::pair<std::string, analytics::ZoneCountMode>> zone_count_modes() {
+  return {{"boxes", analytics::ZoneCountMode::boxes},
+          {"dense", analytics::ZoneCountMode::dense},
+          {"auto", analytics::ZoneCountMode::automatic}};
+}
+
 std::vector<std::pair<std::string, track::ScoreScale>> score_scales() {
   return {{"auto", track::ScoreScale::automatic}, {"unit", track::ScoreScale::unit}, {"rank", track::ScoreScale::rank}};
 }
@@ -307,6 +313,17 @@ const Table<analytics::ZoneOptions>& zone_table() {
                .unit = "s",
                .description = "minimum time between overcrowding events"},
               [](Z & z) -> auto& { return z.overcrowded_cooldown_s; }),
+          choice<Z>(
+              {.key = "count_mode",
+               .description = "occupancy from tracked boxes, a dense count (tiles + heads; costly) or auto (dense "
+                              "from 4 tracked people); dense and auto drive zone_overcrowded"},
+              zone_count_modes(), [](Z & z) -> auto& { return z.count_mode; }),
+          field<Z>(
+              {.key = "count_interval_s",
+               .bounds = {0.1, 3600.0},
+               .unit = "s",
+               .description = "how often occupancy is sampled for zone_occupancy (and the dense count runs)"},
+              [](Z & z) -> auto& { return z.count_interval_s; }),
       },
       nullptr};
   return t;

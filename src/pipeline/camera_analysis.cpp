@@ -8,6 +8,7 @@
 
 #include "core/log.hpp"
 #include "pipeline/plate_stage.hpp"
+#include "pipeline/zone_count_stage.hpp"
 
 namespace vsp::pipeline {
 
@@ -69,6 +70,10 @@ core::Result<std::unique_ptr<CameraAnalysis>> CameraAnalysis::create(CameraAnaly
     if (!ps) return ps.error();
     a->plates_ = std::move(ps.value());
   }
+  auto zc = ZoneCountStage::create(a->options_.config.rules.zones);
+  if (!zc) return zc.error();
+  a->zone_counts_ = std::move(zc.value());
+  if (a->options_.heatmap) a->heat_ = std::make_unique<crowd::HeatmapAccumulator>();
   if (a->options_.config.motion.enabled) a->gate_ = std::make_unique<detect::MotionGate>(a->options_.config.motion);
   return a;
 }
@@ -97,6 +102,8 @@ void CameraAnalysis::restart(const std::string& reason) {
   for (auto& z : zones_) emit(z.finish());
   for (auto& l : lines_) l.restart(width_, height_);
   if (plates_) emit(plates_->finish());
+  if (zone_counts_) zone_counts_->restart();
+  if (heat_) heat_->restart();
   release(std::numeric_limits<double>::infinity());
   released_pts_s_ = -1e18;  // the new stream's clock starts again
   tracker_.reset();
@@ -157,12 +164,28 @@ void CameraAnalysis::update(const core::Detections& detections, core::Timestamp 
   for (auto& l : lines_) emit(l.update(tracks_, ts));
   for (auto& z : zones_) emit(z.update(tracks_, ts));
   if (plates_ && frame) emit(plates_->update(*frame, tracks_, ts));
+  if (zone_counts_) {
+    std::vector<OccupancySample> samples;
+    emit(zone_counts_->update(frame, zones_, ts, samples));
+    if (options_.on_occupancy)
+      for (const auto& smp : samples)
+        options_.on_occupancy(smp.zone, ts, epoch_ms_ + static_cast<std::int64_t>(std::llround(smp.pts_s * 1000)),
+                              smp.count);
+  }
+  if (heat_)
+    emit_heat(heat_->update(tracks_, ts.pts_s, epoch_ms_ + static_cast<std::int64_t>(std::llround(ts.pts_s * 1000)),
+                            width_, height_));
   release(ts.pts_s - horizon_s_);
+}
+
+void CameraAnalysis::emit_heat(std::vector<crowd::HeatBucket> buckets) {
+  if (!buckets.empty() && options_.on_heatmap) options_.on_heatmap(buckets);
 }
 
 void CameraAnalysis::finish() {
   for (auto& z : zones_) emit(z.finish());
   if (plates_) emit(plates_->finish());
+  if (heat_) emit_heat(heat_->flush());
   release(std::numeric_limits<double>::infinity());
   sink_.flush();
 }

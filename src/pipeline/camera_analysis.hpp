@@ -23,6 +23,7 @@
 #include "config/analyze_config.hpp"
 #include "core/result.hpp"
 #include "core/types.hpp"
+#include "crowd/heatmap.hpp"
 #include "detect/motion_gate.hpp"
 #include "events/event.hpp"
 #include "track/tracker.hpp"
@@ -30,6 +31,7 @@
 namespace vsp::pipeline {
 
 class PlateStage;
+class ZoneCountStage;
 
 /// Frame rate assumed when a stream does not say (analyze, replay and the node use this value).
 inline constexpr double kFallbackFps = 25;
@@ -60,6 +62,11 @@ struct CameraAnalysisOptions {
   std::string snapshot_prefix;  ///< what `snapshot_ref` holds before the file name
   /// Tracks the rules saw, for `--tracks-out`: called after each tracker update.
   std::function<void(core::Timestamp, const core::Tracks&)> on_tracks;
+  /// Zone occupancy samples (every zone, at its `count_interval_s`): zone, time, UTC ms, count.
+  std::function<void(const std::string& zone, core::Timestamp, std::int64_t utc_ms, int count)> on_occupancy;
+  /// Heatmap accumulation of confirmed tracks (`heatmap()`); closed one-minute buckets go here.
+  bool heatmap = false;
+  std::function<void(const std::vector<crowd::HeatBucket>&)> on_heatmap;
 };
 
 /// What the core has counted so far (the drivers add their own I/O counters).
@@ -103,6 +110,9 @@ class CameraAnalysis {
   const std::vector<analytics::ZoneMonitor>& zones() const { return zones_; }
   const AnalysisStats& stats() const { return stats_; }
   const PlateStage* plates() const { return plates_.get(); }
+  const ZoneCountStage* zone_counts() const { return zone_counts_.get(); }
+  /// Null unless `options.heatmap`.
+  const crowd::HeatmapAccumulator* heatmap() const { return heat_.get(); }
   /// Confirmed track id -> class voted at its last report.
   const std::map<int, int>& confirmed_classes() const { return confirmed_class_; }
   /// How long events are held to be written in time order (seconds of stream time).
@@ -125,6 +135,9 @@ class CameraAnalysis {
   track::Tracker tracker_;
   std::unique_ptr<detect::MotionGate> gate_;
   std::unique_ptr<PlateStage> plates_;
+  std::unique_ptr<ZoneCountStage> zone_counts_;
+  std::unique_ptr<crowd::HeatmapAccumulator> heat_;
+  void emit_heat(std::vector<crowd::HeatBucket> buckets);
   std::vector<analytics::LineCounter> lines_;
   std::vector<analytics::ZoneMonitor> zones_;
   core::Tracks tracks_;

@@ -292,6 +292,18 @@ void CameraWorker::analysis_loop() {
     o.nominal_fps = config_.camera.detect_fps.value_or(stream_fps > 0 ? stream_fps : kFallbackFps);
     o.snapshot_dir = (std::filesystem::path(ctx_.storage_root) / "snapshots" / config_.name).string();
     o.snapshot_prefix = fmt::format("snapshots/{}/", config_.name);
+    // Zone occupancy series: per-minute sum and sample count, so any bucket's mean is sum / n.
+    o.on_occupancy = [this, store = ctx_.store](const std::string& zone, core::Timestamp, std::int64_t utc_ms,
+                                                int count) {
+      (void)store->add_count(config_.name, zone, utc_ms, "zone_occupancy_sum", count);
+      (void)store->add_count(config_.name, zone, utc_ms, "zone_occupancy_samples", 1);
+    };
+    if (ctx_.heatmaps) {
+      o.heatmap = true;
+      o.on_heatmap = [this, files = ctx_.heatmaps](const std::vector<crowd::HeatBucket>& b) {
+        if (auto st = files->append(config_.name, b); !st) core::Logger(fmt::format("analysis[{}]", config_.name)).warn("{}", st.error().message);
+      };
+    }
     auto c = CameraAnalysis::create(o, sink);
     if (c) return std::move(c.value());
     // Plate reading could not start: say so, and keep counting without it.

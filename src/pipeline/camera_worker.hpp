@@ -20,6 +20,7 @@
 
 #include "config/serve_config.hpp"
 #include "core/bounded_queue.hpp"
+#include "crowd/heatmap.hpp"
 #include "core/log.hpp"
 #include "decode/decoder.hpp"
 #include "ingest/source.hpp"
@@ -63,6 +64,7 @@ struct NodeContext {
   double segment_s = 4;
   std::string site, node;
   Histograms* histograms = nullptr;  ///< event delay and segment write time go here (optional)
+  crowd::HeatmapFiles* heatmaps = nullptr;  ///< per-minute heatmap buckets go here (optional)
 };
 
 class CameraWorker {

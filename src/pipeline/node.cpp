@@ -36,8 +36,10 @@ core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& conf
   n->store_ = std::move(store.value());
   n->recover_segments();
   n->detectors_.set_histograms(&n->histograms_);
+  n->heatmaps_ = std::make_unique<crowd::HeatmapFiles>(fs::path(config.storage_path) / "heatmaps");
   NodeContext ctx{n->store_.get(), &n->detectors_, config.storage_path, config.segment_s,
                   config.site,     config.node,    &n->histograms_};
+  ctx.heatmaps = n->heatmaps_.get();
   for (const auto& cam : config.cameras) {
     auto key = n->detectors_.add(cam.camera.detector);
     if (!key) {

@@ -53,6 +53,8 @@ class Node {
   std::vector<CameraStatus> cameras();
   CameraWorker* camera(const std::string& name);
   store::Store& store() { return *store_; }
+  /// Heatmap buckets of every camera (`<storage>/heatmaps/`).
+  const crowd::HeatmapFiles& heatmaps() const { return *heatmaps_; }
   const config::ServeConfig& config() const { return config_; }
   /// The uplink's counters; nullopt when the config has no `uplink:`.
   std::optional<uplink::UplinkStatus> uplink_status() const {
@@ -79,6 +81,7 @@ class Node {
   record::RetentionLimits limits() const;
   config::ServeConfig config_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<crowd::HeatmapFiles> heatmaps_;
   Histograms histograms_;  ///< before the pool and the workers, which observe into it
   DetectorPool detectors_;
   std::vector<std::unique_ptr<CameraWorker>> workers_;

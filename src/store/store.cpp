@@ -358,6 +358,18 @@ core::Result<std::vector<CountPoint>> Store::counts(const CountQuery& q) {
   return out;
 }
 
+core::Status Store::add_count(const std::string& camera, const std::string& rule, std::int64_t ts_ms,
+                             const std::string& key, std::int64_t n) {
+  std::lock_guard lock(m_);
+  Stmt c(db_,
+         "INSERT INTO counts(camera, rule, minute_ms, key, n) VALUES(?,?,?,?,?) "
+         "ON CONFLICT(camera, rule, minute_ms, key) DO UPDATE SET n = n + excluded.n");
+  c.bind(1, camera).bind(2, rule).bind(3, ts_ms / 60'000 * 60'000).bind(4, key).bind(5, n);
+  if (c.run() != SQLITE_DONE)
+    return core::make_error("store_write_failed", fmt::format("count {}/{}: {}", camera, rule, sqlite3_errmsg(db_)));
+  return core::Ok{};
+}
+
 std::int64_t Store::outbox_size() {
   std::lock_guard lock(m_);
   Stmt s(db_, "SELECT COUNT(*) FROM outbox");
