@@ -74,6 +74,7 @@ done <<'ROUTES'
 /api/cameras 1 1 1 1
 /api/cameras/people 1 1 1 1
 /api/cameras/people/snapshot.jpg 1 1 1 1
+/api/cameras/people/heatmap.png 1 1 1 1
 /api/events 1 1 1 1
 /api/counts 1 1 1 1
 /api/node 1 1 1 1
