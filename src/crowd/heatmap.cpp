@@ -191,6 +191,7 @@ std::string render_heatmap_png(const HeatGrid& grid, const std::vector<std::uint
   if (mx > 0) {
     cv::Mat norm, u8, colour;
     heat.convertTo(norm, CV_32F, 1.0 / mx);
+    cv::sqrt(cv::max(norm, 0.0), norm);  // square root: a path walked once still shows next to a long stay
     norm.convertTo(u8, CV_8U, 255.0);
     cv::applyColorMap(u8, colour, cv::COLORMAP_JET);
     for (int y = 0; y < h; ++y) {
