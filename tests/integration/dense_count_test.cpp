@@ -13,9 +13,13 @@
 #include <opencv2/imgcodecs.hpp>
 #include <sstream>
 
+#include "analytics/zone_monitor.hpp"
+#include "crowd/crowd_counter.hpp"
+#include "pipeline/zone_count_stage.hpp"
 #include "test_paths.hpp"
 
 namespace fs = std::filesystem;
+using namespace vsp;
 
 namespace {
 
@@ -111,4 +115,52 @@ TEST(DenseCount, bad_images_get_clear_errors_and_good_ones_still_count) {
   const auto [rc2, j2] = count((dir / "not_an_image.jpg").string(), "bad2");
   EXPECT_EQ(rc2, 1);
   fs::remove_all(dir);
+}
+
+// The per-camera core's hook: a zone in dense mode counts the people of a real crowd photo
+// (IMG_4: 53 heads; no tracks at all) and fires zone_overcrowded from that count; a zone over
+// the left half counts fewer; a boxes zone with no tracks counts none and stays quiet.
+TEST(DenseCount, a_dense_zone_counts_the_crowd_and_fires_overcrowded_from_it) {
+  auto image = crowd::load_image(data_dir() + kSet + "/images/train_data/IMG_4.jpg");
+  ASSERT_TRUE(image.ok()) << image.error().message;
+  auto zone = [](const char* name, double x2, analytics::ZoneCountMode mode) {
+    analytics::ZoneOptions z;
+    z.name = name;
+    z.polygon = {{0, 0}, {x2, 0}, {x2, 1}, {0, 1}};
+    z.count_mode = mode;
+    z.max_occupancy = 30;
+    z.overcrowded_cooldown_s = 60;
+    return z;
+  };
+  const std::vector<analytics::ZoneOptions> opts = {zone("all", 1, analytics::ZoneCountMode::dense),
+                                                    zone("left", 0.5, analytics::ZoneCountMode::dense),
+                                                    zone("boxes", 1, analytics::ZoneCountMode::boxes)};
+  auto stage = pipeline::ZoneCountStage::create(opts);
+  ASSERT_TRUE(stage.ok()) << stage.error().message;
+  std::vector<analytics::ZoneMonitor> zones;
+  for (const auto& o : opts) zones.emplace_back(o, image->width, image->height);
+  std::vector<pipeline::OccupancySample> samples;
+  auto evs = (*stage)->update(&*image, zones, {0, 0.0}, samples);
+  ASSERT_EQ(samples.size(), 3u);
+  std::printf("dense zone counts: all %d, left half %d, boxes zone %d\n", samples[0].count, samples[1].count,
+              samples[2].count);
+  EXPECT_STREQ(samples[0].mode, "dense");
+  EXPECT_GE(samples[0].count, 45);  // 53 heads in the photo
+  EXPECT_LE(samples[0].count, 60);
+  EXPECT_LT(samples[1].count, samples[0].count - 10);
+  EXPECT_GT(samples[1].count, 5);
+  EXPECT_EQ(samples[2].count, 0);
+  ASSERT_GE(evs.size(), 1u);
+  EXPECT_EQ(evs[0].type, "zone_overcrowded");
+  EXPECT_EQ(evs[0].rule, "all");
+  EXPECT_EQ(evs[0].count, samples[0].count);
+  for (const auto& e : evs) EXPECT_NE(e.rule, "boxes");
+  // Half a second later: not due (count_interval_s = 1), nothing runs; a second later it samples
+  // again, still over the limit: no second event (hysteresis).
+  samples.clear();
+  EXPECT_TRUE((*stage)->update(&*image, zones, {1, 0.5}, samples).empty());
+  EXPECT_TRUE(samples.empty());
+  const auto again = (*stage)->update(&*image, zones, {2, 1.0}, samples);
+  EXPECT_EQ(samples.size(), 3u);
+  for (const auto& e : again) EXPECT_NE(e.rule, "all");
 }
