@@ -12,10 +12,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "crowd/crowd_counter.hpp"
-#include "crowd/fusion.hpp"
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include "crowd/crowd_counter.hpp"
+#include "crowd/fusion.hpp"
 
 using namespace vsp;
 using nlohmann::json;
@@ -121,8 +121,9 @@ int main(int argc, char** argv) {
       li.raw = timed("persons_tiles", [&] { return counter->observe(*image, {true, 0}, &full); });
       for (size_t i = 0; i < crowd::kHeadScales.size(); ++i)
         li.raw.heads[i] =
-            timed(fmt::format("heads_{}x{}", crowd::kHeadScales[i][0], crowd::kHeadScales[i][1]).c_str(),
-                  [&] { return counter->observe(*image, {false, 1u << i}, &full).heads[i]; });
+            timed(fmt::format("heads_{}x{}", crowd::kHeadScales[i][0], crowd::kHeadScales[i][1]).c_str(), [&] {
+              return counter->observe(*image, {false, 1u << i}, &full).heads[i];
+            });
       json heads = json::array();
       for (const auto& h : li.raw.heads) heads.push_back(to_json(h));
       cache[img] = {{"w", li.raw.width},
@@ -186,9 +187,11 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < ims.size(); ++i) {
       cv::Mat m = cv::imread((dir / rows[i].first).string());
       for (const auto& d : crowd::merge_persons(ims[i].raw, p.person_tiles, p.person_threshold))
-        cv::rectangle(m, cv::Rect(cv::Point(d.box_px.x1, d.box_px.y1), cv::Point(d.box_px.x2, d.box_px.y2)), {255, 0, 0}, 2);
+        cv::rectangle(m, cv::Rect(cv::Point(d.box_px.x1, d.box_px.y1), cv::Point(d.box_px.x2, d.box_px.y2)),
+                      {255, 0, 0}, 2);
       for (const auto& d : crowd::merge_heads(ims[i].raw, p.head_scales, p.head_threshold))
-        cv::rectangle(m, cv::Rect(cv::Point(d.box_px.x1, d.box_px.y1), cv::Point(d.box_px.x2, d.box_px.y2)), {0, 255, 0}, 2);
+        cv::rectangle(m, cv::Rect(cv::Point(d.box_px.x1, d.box_px.y1), cv::Point(d.box_px.x2, d.box_px.y2)),
+                      {0, 255, 0}, 2);
       cv::resize(m, m, cv::Size(), 0.6, 0.6);
       cv::imwrite(fmt::format("{}/{}.png", draw, std::filesystem::path(rows[i].first).stem().string()), m);
     }

@@ -13,9 +13,9 @@
 #include "auth/secrets.hpp"
 #include "core/clock.hpp"
 #include "core/coco.hpp"
-#include "crowd/heatmap.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
+#include "crowd/heatmap.hpp"
 #include "events/event.hpp"
 
 extern "C" int vsp_civetweb_ssl_shim_loaded(void);  // civetweb_ssl_shim.c

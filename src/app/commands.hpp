@@ -16,8 +16,8 @@ struct AnalyzeArgs {
   std::optional<std::string> config;
   std::string out_dir = "vsp-out";
   std::optional<std::string> annotate;
-  std::optional<std::string> model;  ///< overrides detector.model
-  std::optional<std::string> heatmap;       ///< PNG of where `heatmap_class` stood and walked
+  std::optional<std::string> model;    ///< overrides detector.model
+  std::optional<std::string> heatmap;  ///< PNG of where `heatmap_class` stood and walked
   std::string heatmap_class = "person";
   bool quiet = false;
 };

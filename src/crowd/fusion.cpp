@@ -28,7 +28,8 @@ const char* to_string(Fusion f) {
 std::string describe(const CountParams& p) {
   std::string scales;
   for (size_t i = 0; i < kHeadScales.size(); ++i)
-    if (p.head_scales & (1u << i)) scales += fmt::format("{}{}x{}", scales.empty() ? "" : "+", kHeadScales[i][0], kHeadScales[i][1]);
+    if (p.head_scales & (1u << i))
+      scales += fmt::format("{}{}x{}", scales.empty() ? "" : "+", kHeadScales[i][0], kHeadScales[i][1]);
   return fmt::format("fusion={} heads=[{}]@{:.2f} persons={}@{:.2f} head_zone={:.2f}", to_string(p.fusion),
                      scales.empty() ? "none" : scales, p.head_threshold, p.person_tiles ? "full+tiles" : "full",
                      p.person_threshold, p.head_zone);

@@ -23,8 +23,8 @@ inline constexpr std::array<std::array<int, 2>, 4> kHeadScales = {{{640, 480}, {
 /// Everything the detectors found on one image at low thresholds (thresholds are applied later).
 struct RawDetections {
   int width = 0, height = 0;
-  core::Detections persons_full;   ///< person detector on the whole image
-  core::Detections persons_tiles;  ///< on overlapping tiles, in image pixels (not yet merged)
+  core::Detections persons_full;                           ///< person detector on the whole image
+  core::Detections persons_tiles;                          ///< on overlapping tiles, in image pixels (not yet merged)
   std::array<core::Detections, kHeadScales.size()> heads;  ///< per scale, each suppressed on its own
 };
 

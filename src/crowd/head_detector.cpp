@@ -28,9 +28,9 @@ core::Result<std::unique_ptr<HeadDetector>> HeadDetector::create() {
   const auto path = detect::models_dir() / kHeadModelPath;
   auto sum = detect::sha256_file(path);
   if (!sum)
-    return core::make_error("model_not_found",
-                            fmt::format("{}: head model missing (set VSP_MODELS_DIR or see models/MANIFEST.md)",
-                                        path.string()));
+    return core::make_error(
+        "model_not_found",
+        fmt::format("{}: head model missing (set VSP_MODELS_DIR or see models/MANIFEST.md)", path.string()));
   if (*sum != kHeadModelSha256)
     return core::make_error("model_checksum_mismatch",
                             fmt::format("{}: sha256 {} is not the expected {}", path.string(), *sum, kHeadModelSha256));
@@ -50,7 +50,8 @@ core::Result<std::unique_ptr<HeadDetector>> HeadDetector::create() {
         d->net_->out_names.push_back(want);
       }
   } catch (const cv::Exception& e) {
-    return core::make_error("model_load_failed", fmt::format("{}: cannot load the head model: {}", path.string(), e.what()));
+    return core::make_error("model_load_failed",
+                            fmt::format("{}: cannot load the head model: {}", path.string(), e.what()));
   }
   return d;
 }
@@ -60,7 +61,8 @@ HeadDetector::~HeadDetector() = default;
 core::Detections HeadDetector::detect(const core::Image& image, int input_w, int input_h, float score_threshold) {
   const cv::Mat frame(image.height, image.width, CV_8UC3, const_cast<std::uint8_t*>(image.bgr.data()));
   cv::Mat resized;
-  cv::resize(frame, resized, cv::Size(input_w, input_h), 0, 0, input_w < image.width ? cv::INTER_AREA : cv::INTER_LINEAR);
+  cv::resize(frame, resized, cv::Size(input_w, input_h), 0, 0,
+             input_w < image.width ? cv::INTER_AREA : cv::INTER_LINEAR);
   net_->net.setInput(cv::dnn::blobFromImage(resized));  // BGR, raw 0..255 (scaling is in the graph)
   std::vector<cv::Mat> outs;
   net_->net.forward(outs, net_->out_names);

@@ -64,7 +64,7 @@ class HeatmapAccumulator {
     double pts_s = 0;
   };
   double max_step_s_;
-  std::map<int, Last> last_;                            ///< by track id
+  std::map<int, Last> last_;                               ///< by track id
   std::map<std::pair<std::int64_t, int>, HeatGrid> open_;  ///< (bucket start, class) -> grid
   std::map<int, HeatGrid> totals_;
 };

@@ -301,7 +301,8 @@ void CameraWorker::analysis_loop() {
     if (ctx_.heatmaps) {
       o.heatmap = true;
       o.on_heatmap = [this, files = ctx_.heatmaps](const std::vector<crowd::HeatBucket>& b) {
-        if (auto st = files->append(config_.name, b); !st) core::Logger(fmt::format("analysis[{}]", config_.name)).warn("{}", st.error().message);
+        if (auto st = files->append(config_.name, b); !st)
+          core::Logger(fmt::format("analysis[{}]", config_.name)).warn("{}", st.error().message);
       };
     }
     auto c = CameraAnalysis::create(o, sink);

@@ -20,8 +20,8 @@
 
 #include "config/serve_config.hpp"
 #include "core/bounded_queue.hpp"
-#include "crowd/heatmap.hpp"
 #include "core/log.hpp"
+#include "crowd/heatmap.hpp"
 #include "decode/decoder.hpp"
 #include "ingest/source.hpp"
 #include "pipeline/detector_pool.hpp"
@@ -63,7 +63,7 @@ struct NodeContext {
   std::string storage_root;
   double segment_s = 4;
   std::string site, node;
-  Histograms* histograms = nullptr;  ///< event delay and segment write time go here (optional)
+  Histograms* histograms = nullptr;         ///< event delay and segment write time go here (optional)
   crowd::HeatmapFiles* heatmaps = nullptr;  ///< per-minute heatmap buckets go here (optional)
 };
 

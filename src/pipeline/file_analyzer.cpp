@@ -205,8 +205,8 @@ core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::E
   if (options.heatmap_path) {
     const auto& totals = analysis.heatmap()->totals();
     const auto it = totals.find(options.heatmap_class);
-    const auto png = crowd::render_heatmap_png(it == totals.end() ? crowd::HeatGrid{} : it->second,
-                                               heat_background.bgr, heat_background.width, heat_background.height);
+    const auto png = crowd::render_heatmap_png(it == totals.end() ? crowd::HeatGrid{} : it->second, heat_background.bgr,
+                                               heat_background.width, heat_background.height);
     std::ofstream out(*options.heatmap_path, std::ios::binary);
     if (!out || !out.write(png.data(), static_cast<std::streamsize>(png.size())))
       return core::make_error("io_error", fmt::format("{}: cannot write the heatmap", *options.heatmap_path),

@@ -359,7 +359,7 @@ core::Result<std::vector<CountPoint>> Store::counts(const CountQuery& q) {
 }
 
 core::Status Store::add_count(const std::string& camera, const std::string& rule, std::int64_t ts_ms,
-                             const std::string& key, std::int64_t n) {
+                              const std::string& key, std::int64_t n) {
   std::lock_guard lock(m_);
   Stmt c(db_,
          "INSERT INTO counts(camera, rule, minute_ms, key, n) VALUES(?,?,?,?,?) "

@@ -96,8 +96,8 @@ class Store final : public events::EventSink {
   core::Result<std::vector<CountPoint>> counts(const CountQuery& q);
   /// Adds `n` to a per-minute count that no event stands for (the zone occupancy series keeps
   /// `zone_occupancy_sum` and `zone_occupancy_samples`, so any bucket's mean is sum / samples).
-  core::Status add_count(const std::string& camera, const std::string& rule, std::int64_t ts_ms,
-                         const std::string& key, std::int64_t n);
+  core::Status add_count(const std::string& camera, const std::string& rule, std::int64_t ts_ms, const std::string& key,
+                         std::int64_t n);
   std::int64_t outbox_size();
   /// Up to `limit` outbox rows, oldest first (insertion order).
   std::vector<OutboxItem> outbox_batch(int limit);

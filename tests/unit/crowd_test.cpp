@@ -65,7 +65,7 @@ TEST(CrowdFusion, one_head_seen_at_two_scales_is_one_head) {
 TEST(CrowdFusion, a_person_cut_by_a_tile_edge_is_not_counted_twice) {
   crowd::RawDetections raw;
   raw.persons_full = {box(10, 10, 60, 200, 0.9f)};
-  raw.persons_tiles = {box(12, 12, 58, 120, 0.85f),   // the upper half, cut by the tile edge
+  raw.persons_tiles = {box(12, 12, 58, 120, 0.85f),    // the upper half, cut by the tile edge
                        box(300, 10, 340, 120, 0.7f)};  // someone only the tiles saw
   EXPECT_EQ(crowd::merge_persons(raw, true, 0.5f).size(), 2u);
   EXPECT_EQ(crowd::merge_persons(raw, false, 0.5f).size(), 1u);
@@ -114,7 +114,7 @@ TEST(Heatmap, hot_where_the_track_walked_and_stood_cold_elsewhere) {
   EXPECT_NEAR(sum.at(stand_col, row), 10.0, 0.8);  // stood 10 s there
   for (int c = static_cast<int>(120.0 / 640 * crowd::kHeatCols); c < stand_col - 1; ++c)
     EXPECT_GT(sum.at(c, row), 0.05f) << "the path has a gap at column " << c;
-  EXPECT_EQ(sum.at(5, 5), 0.f);              // never there
+  EXPECT_EQ(sum.at(5, 5), 0.f);                // never there
   EXPECT_EQ(sum.at(stand_col, row - 6), 0.f);  // above the path
 }
 
