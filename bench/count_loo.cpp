@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
     for (const auto& i : ims) s += i.truth;
     return s;
   }());
-  fmt::print("\nmean ms per pass (tiles: {} windows; heads_* include the person pass? no):\n", 4);
+  fmt::print("\nmean ms per pass, each timed alone (persons_tiles: the 4 tile windows only):\n");
   for (const auto& [k, v] : ms_sum) fmt::print("  {:<18} {:8.1f}\n", k, v / n);
 
   // ---- The plain detector at its counting threshold (no fitting at all)
