@@ -307,10 +307,11 @@ void CameraWorker::analysis_loop() {
     }
     auto c = CameraAnalysis::create(o, sink);
     if (c) return std::move(c.value());
-    // Plate reading could not start: say so, and keep counting without it.
+    // Plate reading or dense counting could not start: say so, and keep counting without them.
     set_state(CameraState::failed, c.error().message);
-    log.error("{} (analysis continues without plate reading)", c.error().message);
+    log.error("{} (analysis continues without plate reading and dense zone counts)", c.error().message);
     o.config.anpr.reset();
+    for (auto& z : o.config.rules.zones) z.count_mode = analytics::ZoneCountMode::boxes;
     auto plain = CameraAnalysis::create(o, sink);
     return plain ? std::move(plain.value()) : nullptr;
   };
