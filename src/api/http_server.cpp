@@ -16,6 +16,7 @@
 #include "core/log.hpp"
 #include "core/redact.hpp"
 #include "events/event.hpp"
+#include "events/event_json.hpp"
 
 extern "C" int vsp_civetweb_ssl_shim_loaded(void);  // civetweb_ssl_shim.c
 
@@ -267,6 +268,7 @@ const std::vector<RouteInfo>& route_table() {
       {"GET", "/api/node", A::view},
       {"GET", "/api/recordings", A::operate},
       {"GET", "/api/clip", A::operate},
+      {"GET", "/api/events/*/snapshot.jpg", A::operate},
       {"GET", "/api/cameras/*/rules", A::operate},
       {"PUT", "/api/cameras/*/rules", A::operate},
       {"GET", "/api/audit", A::audit},
@@ -723,6 +725,23 @@ int HttpServer::dispatch(Request& r) {
       return send_error(conn, {path.error().code == "no_recording" ? 404 : 503, path.error().code, path.error().message,
                                path.error().path});
     mg_send_file(conn, path->c_str());  // streamed from disk; clips can be hundreds of MB
+    return 200;
+  }
+  if (const std::string ev = "/api/events/", snap = "/snapshot.jpg";
+      uri.rfind(ev, 0) == 0 && uri.size() > ev.size() + snap.size() &&
+      uri.compare(uri.size() - snap.size(), snap.size(), snap) == 0) {  // an event's own snapshot (plate crops)
+    const std::string id = uri.substr(ev.size(), uri.size() - ev.size() - snap.size());
+    const auto text = node_.store().event_json(id);
+    if (!text) return send_error(conn, {404, "unknown_event", fmt::format("no event {}", id), "id"});
+    const auto e = events::from_json_line(*text);
+    if (!e || e->snapshot_ref.empty() || e->snapshot_ref.find("..") != std::string::npos)
+      return send_error(conn, {404, "no_snapshot", fmt::format("event {} has no snapshot", id), "id"});
+    const auto path = std::filesystem::path(node_.config().storage_path) / e->snapshot_ref;
+    if (!std::filesystem::is_regular_file(path))
+      return send_error(conn,
+                        {404, "no_snapshot", fmt::format("the snapshot of event {} is gone (retention)", id), "id"});
+    audit(r, "event_snapshot", id, "ok");
+    mg_send_file(conn, path.c_str());
     return 200;
   }
   const std::string prefix = "/api/cameras/";

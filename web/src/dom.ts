@@ -42,11 +42,11 @@ export function iso(ms: number): string {
 
 /** A value for <input type="datetime-local"> (UTC) and back. */
 export function toLocalInput(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 16);
+  return new Date(ms).toISOString().slice(0, 19);
 }
 export function fromLocalInput(v: string): number | null {
   if (!v) return null;
-  const ms = Date.parse(v + ':00Z');
+  const ms = Date.parse((v.length === 16 ? v + ':00' : v) + 'Z');
   return Number.isNaN(ms) ? null : ms;
 }
 

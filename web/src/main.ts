@@ -113,6 +113,7 @@ function render(): void {
             type: 'button',
             onclick: async () => {
               await logout().catch(() => {});
+              history.replaceState(null, '', '#/live'); // the next person starts at the grid
               showLogin('Logged out.');
             },
           }, 'Log out')
@@ -140,6 +141,12 @@ function render(): void {
     ctx.say(`${(e as Error).message}`, 'error');
   });
 }
+
+// The skip link moves focus to the screen without touching the route (the hash).
+document.querySelector('.skip')?.addEventListener('click', (ev) => {
+  ev.preventDefault();
+  document.getElementById('main')?.focus();
+});
 
 window.addEventListener('hashchange', () => {
   if (me) render();

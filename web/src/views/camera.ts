@@ -18,7 +18,7 @@ export async function cameraView(root: HTMLElement, ctx: Ctx, name: string): Pro
   const winSel = h('select', {}, Object.keys(WINDOWS).map((k) => h('option', { value: k, selected: k === '1 hour' }, k)));
   const timeline = h('div', { class: 'timeline', id: 'timeline' });
   const eventsList = h('ol', { class: 'eventlist', id: 'camera-events', 'aria-label': 'Events in the window' });
-  const detail = h('div', { id: 'detail', class: 'detail' });
+  const detail = h('div', { id: 'detail', class: 'detail' }, h('p', { class: 'muted' }, 'Choose an event on the timeline or in the list below; click elsewhere on the timeline to play the recording from there.'));
   const exportBox = h('div', { id: 'export-result' });
   const now = Date.now();
   const exStart = h('input', { type: 'datetime-local', id: 'export-start', step: '1', value: toLocalInput(now - 60_000) });

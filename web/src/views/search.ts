@@ -11,8 +11,8 @@ const PAGE = 25;
 export async function searchView(root: HTMLElement, ctx: Ctx): Promise<void> {
   const p = ctx.params;
   const now = Date.now();
-  const since = h('input', { type: 'datetime-local', name: 'since', value: p.get('since') ?? toLocalInput(now - 86_400_000) });
-  const until = h('input', { type: 'datetime-local', name: 'until', value: p.get('until') ?? '' });
+  const since = h('input', { type: 'datetime-local', step: '1', name: 'since', value: p.get('since') ?? toLocalInput(now - 86_400_000) });
+  const until = h('input', { type: 'datetime-local', step: '1', name: 'until', value: p.get('until') ?? '' });
   const camera = h('select', { name: 'camera' }, h('option', { value: '' }, 'any camera'));
   const type = h('select', { name: 'type' }, TYPES.map((t) => h('option', { value: t }, t || 'any type')));
   const rule = h('input', { name: 'rule', value: p.get('rule') ?? '', placeholder: 'any' });
