@@ -50,7 +50,10 @@ const login = async (name, pw) => {
   await page.click('#login button[type=submit]');
 };
 const step = async (name, f) => {
-  try { await f(); } catch (e) { fail(`${name}: ${e.message.split('\n')[0]}`); }
+  try { await f(); } catch (e) {
+    fail(`${name}: ${e.message.split('\n')[0]}`);
+    await page.screenshot({ path: `${out}/failed-${name.replace(/\W+/g, '-')}.png`, fullPage: true }).catch(() => {});
+  }
   if (problems.length) { fail(`${name}: ${problems.join('; ')}`); problems.length = 0; }
 };
 
@@ -168,10 +171,11 @@ await step('camera page: timeline, evidence, export', async () => {
   ok('an event from the timeline list opens its evidence');
   const now = Date.now();
   const local = (ms) => new Date(ms).toISOString().slice(0, 19);
-  await page.fill('#export-start', local(now - 40000));
-  await page.fill('#export-end', local(now - 20000));
+  // A short range: the clip is re-encoded with faces covered, slow on a busy 2-core machine.
+  await page.fill('#export-start', local(now - 30000));
+  await page.fill('#export-end', local(now - 24000));
   await page.click('#export-form button[type=submit]');
-  await page.waitForSelector('#export-result a.download', { timeout: 90000 });
+  await page.waitForSelector('#export-result a.download', { timeout: 180000 });
   const dl = page.waitForEvent('download');
   await page.click('#export-result a.download');
   const file = await dl;
@@ -224,7 +228,8 @@ await step('camera goes reconnecting', async () => {
 });
 
 await step('keyboard', async () => {
-  await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
+  await page.reload();
+  await page.waitForSelector('#cams .cam');
   await page.keyboard.press('Tab');
   const first = await page.evaluate(() => document.activeElement?.textContent);
   check(/Skip to content/.test(first ?? ''), 'the first Tab reaches "Skip to content"');
