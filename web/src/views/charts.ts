@@ -22,8 +22,9 @@ function plot(title: string, cols: number[][], names: string[], width: number, k
     series: [{ label: 'time (UTC)' }, ...names.map((n, i) => ({ label: n, stroke: COLOURS[i % COLOURS.length], fill: kind === 'bars' ? COLOURS[i % COLOURS.length] + '66' : undefined, width: 2, paths: kind === 'bars' ? bars : undefined }))],
   };
   new uPlot(opts, cols as uPlot.AlignedData, box);
-  // A text alternative: totals per key.
-  box.append(h('figcaption', { class: 'muted' }, names.map((n, i) => `${n}: ${cols[i + 1].reduce((a, b) => a + b, 0)}`).join(' · ')));
+  // A text alternative: totals of counts, latest values of rates.
+  const summary = (i: number) => (kind === 'bars' ? cols[i + 1].reduce((a, b) => a + b, 0) : `${(cols[i + 1].at(-1) ?? 0).toFixed(1)} now`);
+  box.append(h('figcaption', { class: 'muted' }, names.map((n, i) => `${n}: ${summary(i)}`).join(' · ')));
   return box;
 }
 
