@@ -11,7 +11,7 @@
 
 #include "api/web_assets.hpp"
 #include "auth/secrets.hpp"
-#include "config/schema.hpp"
+#include "config/rules_json.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
@@ -212,17 +212,8 @@ const std::string kWebUiHeaders =
     "Content-Security-Policy: default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
     "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'\r\n";
 
-/// A camera's rules as the API shows them: every key with its value (defaults filled in), in the
-/// config's own words (class names, anchors), so a GET can be edited and PUT back.
-json rules_json(const analytics::RulesOptions& rules) {
-  config::AnalyzeConfig c;
-  c.camera.rules = rules;
-  json rules_out = json::parse(config::effective_json(c)).value("rules", json::object());
-  for (auto* kind : {"lines", "zones"})  // an unset optional key is left out, so the GET can be PUT back
-    for (auto& rule : rules_out[kind])
-      for (auto it = rule.begin(); it != rule.end();) it = it->is_null() ? rule.erase(it) : std::next(it);
-  return rules_out;
-}
+/// A camera's rules as the API shows them (the config's keys; GET output can be PUT back).
+json rules_json(const analytics::RulesOptions& rules) { return config::rules_to_json(rules); }
 
 /// The request body, up to `max` bytes.
 std::string read_body(mg_connection* conn, size_t max) {
@@ -488,7 +479,7 @@ int HttpServer::put_rules(Request& r, pipeline::CameraWorker& cam) {
     }
   }
   // The same parser and checks as the config file: the body is the camera's `rules:` section.
-  auto parsed = config::parse_analyze_config(json{{"rules", body}}.dump(), "request");
+  auto parsed = config::rules_from_json(body);
   if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
     json list = json::array();
     for (const auto& e : *errs)
@@ -503,8 +494,13 @@ int HttpServer::put_rules(Request& r, pipeline::CameraWorker& cam) {
          {"errors", list}});
     return 400;
   }
-  auto rules = std::get<config::AnalyzeConfig>(parsed).camera.rules;
-  const int version = cam.set_rules(rules);
+  auto rules = std::get<analytics::RulesOptions>(parsed);
+  auto set = node_.set_camera_rules(name, rules);
+  if (!set) {
+    audit(r, "set_rules", name, "failed");
+    return send_error(r.conn, {503, set.error().code, set.error().message, set.error().path});
+  }
+  const int version = *set;
   audit(r, "set_rules",
         fmt::format("{} v{}: {} line(s), {} zone(s)", name, version, rules.lines.size(), rules.zones.size()), "ok");
   send_json(r.conn, 200,

@@ -44,6 +44,12 @@ if [ $rc -eq 0 ]; then
   check "the refused rule change is audited" bash -c "sqlite3 '$T/data/vsp.db' \"SELECT count(*) FROM audit_log WHERE action='set_rules' AND result='invalid'\" | grep -qx '[1-9][0-9]*'"
   check "the node swapped the rules in without a restart" grep -q "rules replaced (version 2)" "$T/node.log"
   check "the node ran throughout (one process)" kill -0 "$NODE"
+  kill -TERM "$NODE"; wait "$NODE" 2>/dev/null
+  "$VSP" serve "$T/page.yml" >>"$T/node.log" 2>&1 &
+  NODE=$!
+  wait_for 20 curl -sf "http://127.0.0.1:$PORT/healthz" -o /dev/null
+  TOK=$("$VSP" token create --role operator --ttl-days 1 --config "$T/page.yml" 2>/dev/null)
+  check "the drawn line is still there after a restart" bash -c "curl -s -H 'Authorization: Bearer $TOK' http://127.0.0.1:$PORT/api/cameras/parking/rules | jq -e '.rules.lines[0].name == \"crossing\" and .rules.zones[0].name == \"aisle\"' >/dev/null"
   rc=$fail
 fi
 [ $rc -eq 0 ] || tail -30 "$T/node.log"
