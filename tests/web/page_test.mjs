@@ -169,6 +169,13 @@ await step('camera page: timeline, evidence, export', async () => {
   await page.click('#camera-events button');
   await page.waitForSelector('#detail .evidence');
   ok('an event from the timeline list opens its evidence');
+  // An admin may see faces, with a reason the server audits.
+  await page.fill('#unmask-reason', 'page test incident');
+  await page.click('#unmask-form button[type=submit]');
+  await page.waitForFunction(() => { const i = document.querySelector('img.live'); return /raw=1/.test(i.src) && i.naturalWidth > 0; }, null, { timeout: 20000 });
+  check(/NOT blurred/.test(await page.getAttribute('img.live', 'alt')), 'the unblurred live view says so');
+  await page.click('#blur-again');
+  check(!/raw=1/.test(await page.getAttribute('img.live', 'src')), 'blur again returns to the blurred stream');
   const now = Date.now();
   const local = (ms) => new Date(ms).toISOString().slice(0, 19);
   // A short range: the clip is re-encoded with faces covered, slow on a busy 2-core machine.

@@ -42,6 +42,7 @@ if [ $rc -eq 0 ]; then
   # What the browser did is in the audit chain, as for any client.
   check "the rule change is audited" bash -c "sqlite3 '$T/data/vsp.db' \"SELECT count(*) FROM audit_log WHERE action='set_rules' AND result='ok'\" | grep -qx '[1-9][0-9]*'"
   check "the refused rule change is audited" bash -c "sqlite3 '$T/data/vsp.db' \"SELECT count(*) FROM audit_log WHERE action='set_rules' AND result='invalid'\" | grep -qx '[1-9][0-9]*'"
+  check "the unblurred view is audited with its reason" bash -c "sqlite3 '$T/data/vsp.db' \"SELECT count(*) FROM audit_log WHERE action='unmask_live_view' AND reason='page test incident'\" | grep -qx '[1-9][0-9]*'"
   check "the node swapped the rules in without a restart" grep -q "rules replaced (version 2)" "$T/node.log"
   check "the node ran throughout (one process)" kill -0 "$NODE"
   kill -TERM "$NODE"; wait "$NODE" 2>/dev/null

@@ -41,9 +41,28 @@ export async function cameraView(root: HTMLElement, ctx: Ctx, name: string): Pro
     void loadClip(ctx, exportBox, { camera: name }, s, e);
   });
 
+  // Unblurred live view (auditor, admin): needs a stated reason, and the server audits it.
+  const reason = h('input', { id: 'unmask-reason', minlength: 4, required: true, placeholder: 'e.g. incident 4711' });
+  const blurAgain = h('button', { type: 'button', id: 'blur-again', hidden: true, onclick: () => {
+    img.src = cam.live ?? '';
+    img.alt = `${name}: live view, faces blurred`;
+    blurAgain.hidden = true;
+    unmaskForm.hidden = false;
+    ctx.say('Faces are blurred again.');
+  } }, 'Blur again');
+  const unmaskForm = h('form', { class: 'row', id: 'unmask-form', 'aria-label': 'Show without blur' }, field('Reason to see faces (audited)', reason), h('button', { type: 'submit' }, 'Show unblurred'));
+  unmaskForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    img.src = withQuery(cam.live ?? '', { raw: 1, reason: reason.value.trim() });
+    img.alt = `${name}: live view, NOT blurred`;
+    unmaskForm.hidden = true;
+    blurAgain.hidden = false;
+    ctx.say(`Unblurred view of ${name}, audited with the reason “${reason.value.trim()}”.`);
+  });
+
   add(root, 
     h('div', { class: 'titlebar' }, h('h2', {}, name), state, ctx.canOperate ? h('a', { href: `#/rules/${encodeURIComponent(name)}`, class: 'button' }, 'Edit rules') : null),
-    h('div', { class: 'camera-page' }, h('div', {}, img, err, health), h('div', {}, h('h3', {}, 'Event'), detail)),
+    h('div', { class: 'camera-page' }, h('div', {}, img, err, health, ctx.canAudit ? [unmaskForm, blurAgain] : null), h('div', {}, h('h3', {}, 'Event'), detail)),
     h('section', { 'aria-label': 'Timeline' }, h('div', { class: 'row' }, h('h3', {}, 'Timeline'), field('Window', winSel)), timeline, eventsList),
     ctx.canOperate ? h('section', { 'aria-label': 'Export' }, h('h3', {}, 'Export a clip'), exportForm, exportBox) : null,
   );
