@@ -3,6 +3,7 @@
 #include <iterator>
 
 #include "config/schema.hpp"
+#include "core/coco.hpp"
 
 namespace vsp::config {
 
@@ -13,8 +14,12 @@ json rules_to_json(const analytics::RulesOptions& rules) {
   c.camera.rules = rules;
   json out = json::parse(effective_json(c)).value("rules", json::object());
   for (const char* kind : {"lines", "zones"})
-    for (auto& rule : out[kind])
+    for (auto& rule : out[kind]) {
       for (auto it = rule.begin(); it != rule.end();) it = it->is_null() ? rule.erase(it) : std::next(it);
+      if (auto c = rule.find("classes"); c != rule.end())  // class ids in words, as a config file names them
+        for (auto& id : *c)
+          if (id.is_number_integer()) id = std::string(core::coco_name(id.get<int>()));
+    }
   return out;
 }
 

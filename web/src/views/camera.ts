@@ -15,7 +15,7 @@ export async function cameraView(root: HTMLElement, ctx: Ctx, name: string): Pro
   const err = h('p', { class: 'err' });
   const health = h('p', { class: 'muted' });
   const img = h('img', { class: 'live', alt: `${name}: live view, faces blurred`, src: cam.live ?? '' });
-  const winSel = h('select', {}, Object.keys(WINDOWS).map((k) => h('option', { value: k, selected: k === '1 hour' }, k)));
+  const winSel = h('select', {}, Object.keys(WINDOWS).map((k) => h('option', { value: k, selected: k === '15 min' }, k)));
   const timeline = h('div', { class: 'timeline', id: 'timeline' });
   const eventsList = h('ol', { class: 'eventlist', id: 'camera-events', 'aria-label': 'Events in the window' });
   const detail = h('div', { id: 'detail', class: 'detail' }, h('p', { class: 'muted' }, 'Choose an event on the timeline or in the list below; click elsewhere on the timeline to play the recording from there.'));
