@@ -19,7 +19,17 @@ page.on('console', (m) => { if (m.type() === 'error') problems.push(`console err
 page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
 page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.url()}`); });
 page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-const shot = async (name) => { await page.screenshot({ path: `${out}/${name}.png`, fullPage: true }); ok(`screenshot ${name}.png`); };
+// Every screen: each form control has a label (or aria-label), each image an alt text.
+const unlabelled = () => page.evaluate(() => [
+  ...[...document.querySelectorAll('input, select, textarea')].filter((c) => !c.labels?.length && !c.getAttribute('aria-label')).map((c) => `${c.tagName.toLowerCase()}[name=${c.name || c.id}]`),
+  ...[...document.querySelectorAll('img')].filter((i) => !i.getAttribute('alt')).map((i) => `img ${i.src}`),
+]);
+const shot = async (name) => {
+  await page.screenshot({ path: `${out}/${name}.png`, fullPage: true });
+  const missing = await unlabelled();
+  if (missing.length) fail(`${name}: controls without a label or images without alt: ${missing.join(', ')}`);
+  ok(`screenshot ${name}.png (every control labelled)`);
+};
 const go = async (hash) => { await page.evaluate((h) => { location.hash = h; }, hash); };
 const step = async (name, f) => {
   try { await f(); } catch (e) {
