@@ -464,18 +464,15 @@ int HttpServer::put_rules(Request& r, pipeline::CameraWorker& cam) {
   if (body.is_discarded() || !body.is_object())
     return send_error(r.conn,
                       {400, "bad_rules", "expected a JSON object {\"lines\": [...], \"zones\": [...]}", "body"});
-  // Optimistic concurrency: If-Match names the version the editor started from.
-  const auto current = cam.rules().version;
+  // Optimistic concurrency: If-Match names the version the editor started from ("*" or none: any).
+  std::optional<int> expected;
   if (const char* m = mg_get_header(r.conn, "If-Match"); m && std::string(m) != "*") {
     std::string v = m;
     if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-    if (v != std::to_string(current)) {
-      audit(r, "set_rules", fmt::format("{} (based on v{}, now v{})", name, v, current), "conflict");
-      return send_error(
-          r.conn,
-          {409, "version_conflict",
-           fmt::format("the rules changed since version {} (now version {}); reload and edit again", v, current),
-           "If-Match"});
+    try {
+      expected = std::stoi(v);
+    } catch (const std::exception&) {
+      expected = -1;  // no version has that name: a conflict
     }
   }
   // The same parser and checks as the config file: the body is the camera's `rules:` section.
@@ -495,10 +492,11 @@ int HttpServer::put_rules(Request& r, pipeline::CameraWorker& cam) {
     return 400;
   }
   auto rules = std::get<analytics::RulesOptions>(parsed);
-  auto set = node_.set_camera_rules(name, rules);
+  auto set = node_.set_camera_rules(name, rules, expected);
   if (!set) {
-    audit(r, "set_rules", name, "failed");
-    return send_error(r.conn, {503, set.error().code, set.error().message, set.error().path});
+    const bool conflict = set.error().code == "version_conflict";
+    audit(r, "set_rules", name, conflict ? "conflict" : "failed");
+    return send_error(r.conn, {conflict ? 409 : 503, set.error().code, set.error().message, set.error().path});
   }
   const int version = *set;
   audit(r, "set_rules",

@@ -42,26 +42,33 @@ void Node::load_saved_rules(config::ServeConfig& config) {
       // The config file's rules were edited since (or the file is damaged): the config file wins.
       fs::rename(path, path.string() + ".old", ec);
       kLog.warn(
-          "camera {}: the config file's rules changed since rules were set through the API; the config "
-          "file's apply ({} kept as .old)",
+          "camera {}: the rules in the config file changed since rules were set through the API; those in "
+          "the config file apply ({} kept as .old)",
           cam.name, path.string());
       continue;
     }
     auto rules = config::rules_from_json(saved.value("rules", nlohmann::json::object()));
     if (auto* errors = std::get_if<config::ConfigErrors>(&rules)) {
-      kLog.error("camera {}: {}: {} (the config file's rules apply)", cam.name, path.string(),
+      kLog.error("camera {}: {}: {} (the rules in the config file apply)", cam.name, path.string(),
                  errors->empty() ? "invalid" : errors->front().to_string());
       continue;
     }
     cam.camera.rules = std::get<analytics::RulesOptions>(rules);
-    kLog.info("camera {}: runs the rules set through the API on {} ({}), not the config file's", cam.name,
+    kLog.info("camera {}: runs the rules set through the API on {} ({}), not those in the config file", cam.name,
               saved.value("saved", "?"), path.string());
   }
 }
 
-core::Result<int> Node::set_camera_rules(const std::string& camera, const analytics::RulesOptions& rules) {
+core::Result<int> Node::set_camera_rules(const std::string& camera, const analytics::RulesOptions& rules,
+                                         std::optional<int> expected_version) {
   auto* worker = this->camera(camera);
   if (!worker) return core::make_error("unknown_camera", fmt::format("no camera named '{}'", camera), "camera");
+  std::lock_guard lock(rules_m_);
+  if (const int current = worker->rules().version; expected_version && *expected_version != current)
+    return core::make_error("version_conflict",
+                            fmt::format("the rules changed since version {} (now version {}); reload and edit again",
+                                        *expected_version, current),
+                            "If-Match");
   // ---- Keep: written to a temporary file and renamed, so a crash leaves the old or the new ----
   const auto path = rules_file(config_.storage_path, camera);
   std::error_code ec;

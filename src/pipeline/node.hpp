@@ -66,8 +66,10 @@ class Node {
   /// Replaces a camera's lines and zones while it runs (CameraWorker::set_rules) and keeps them in
   /// `<storage>/rules/<camera>.json`, so the node runs them after a restart too, unless the config
   /// file's rules for that camera have changed since (then the file's edit wins). Returns the new
-  /// version; fails when the file cannot be written (the running rules are unchanged then).
-  core::Result<int> set_camera_rules(const std::string& camera, const analytics::RulesOptions& rules);
+  /// version; fails when the file cannot be written (the running rules are unchanged then), and
+  /// with `version_conflict` when `expected_version` is given and is not the current one.
+  core::Result<int> set_camera_rules(const std::string& camera, const analytics::RulesOptions& rules,
+                                     std::optional<int> expected_version = std::nullopt);
   /// One retention pass (the node runs one every 5 s, and every second while space is short).
   void apply_retention();
   StorageStatus storage();
@@ -106,6 +108,7 @@ class Node {
   /// Each camera's rules as the config file gives them (JSON text), kept next to rules set
   /// through the API so a later start can tell whether the file was edited since.
   std::map<std::string, std::string> config_file_rules_;
+  std::mutex rules_m_;  ///< one rule change at a time (version check, file, swap)
 };
 
 }  // namespace vsp::pipeline

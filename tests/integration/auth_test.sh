@@ -94,6 +94,9 @@ for r in viewer auditor; do
 done
 check "PUT rules as operator: 200" [ "$(rules_put -H "Authorization: Bearer $TOK_operator")" = 200 ]
 check "PUT rules as admin: 200" [ "$(rules_put -H "Authorization: Bearer $TOK_admin")" = 200 ]
+check "PUT rules based on an old version: 409" [ "$(rules_put -H "Authorization: Bearer $TOK_admin" -H 'If-Match: "1"')" = 409 ]
+check "PUT rules based on the current version: 200" [ "$(rules_put -H "Authorization: Bearer $TOK_admin" -H 'If-Match: "3"')" = 200 ]
+check "PUT invalid rules: 400 naming the field" bash -c "curl -s -X PUT -H 'Authorization: Bearer $TOK_admin' -H 'Content-Type: application/json' -d '{\"lines\": [{\"name\": \"l\", \"p1\": [0.1, 0.5], \"p2\": [0.1, 0.5]}]}' $API/api/cameras/people/rules | jq -e '.code == \"invalid_rules\" and .path == \"cameras[people].rules.lines[0].p2\"' >/dev/null"
 check "camera credentials never reach /api" bash -c "curl -s -H 'Authorization: Bearer $TOK_admin' $API/api/cameras | grep -q 'rtsp://\*\*\*@127.0.0.1:1/x' && ! curl -s -H 'Authorization: Bearer $TOK_admin' $API/api/cameras | grep -q s3cretpass"
 check "camera credentials never reach the log" bash -c "! grep -q s3cretpass '$T/node.log'"
 check "/healthz open" [ "$(code "$API/healthz")" = 200 ]
