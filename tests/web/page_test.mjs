@@ -39,6 +39,8 @@ page.on('requestfailed', (r) => {
   const why = r.failure()?.errorText ?? '';
   // Leaving a screen ends its MJPEG streams and snapshot loads: the browser aborts those.
   if (why === 'net::ERR_ABORTED' && /live\.mjpeg|snapshot\.jpg/.test(r.url())) return;
+  // A <video> cancels its own reads of a clip it holds as a blob (it re-reads by range).
+  if (why === 'net::ERR_ABORTED' && r.url().startsWith('blob:')) return;
   problems.push(`request failed: ${r.url()} ${why}`);
 });
 // Every screen: each form control has a label (or aria-label), each image an alt text.

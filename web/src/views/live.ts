@@ -2,7 +2,7 @@
 // and, on a node, its live view (faces blurred by the server). On the center: every node's cameras.
 import { get, type Camera, type NodeRow } from '../api';
 import type { Ctx } from '../app';
-import { clear, h } from '../dom';
+import { clear, field, h } from '../dom';
 import { badge } from './status';
 
 /** Browsers keep about 6 connections per server; more MJPEG streams than this would starve the
@@ -12,7 +12,11 @@ const MAX_STREAMS = 4;
 export async function liveView(root: HTMLElement, ctx: Ctx): Promise<void> {
   const summary = h('p', { id: 'summary', class: 'muted' }, 'loading…');
   const grid = h('section', { id: 'cams', class: 'grid', 'aria-label': 'Cameras' });
-  root.append(h('div', { class: 'titlebar' }, h('h2', {}, 'Live'), summary), grid);
+  // Center: one site's cameras, or every site's.
+  const site = h('select', { id: 'site-filter' }, h('option', { value: '' }, 'every site'));
+  site.value = ctx.params.get('site') ?? '';
+  site.addEventListener('change', () => void refresh());
+  root.append(h('div', { class: 'titlebar' }, h('h2', {}, 'Live'), summary, ctx.isCenter ? field('Site', site) : ''), grid);
   const cards = new Map<string, HTMLElement>();
   let timer = 0;
 
@@ -36,7 +40,10 @@ export async function liveView(root: HTMLElement, ctx: Ctx): Promise<void> {
     let cams: Camera[];
     if (ctx.isCenter) {
       const nodes = (await get<{ nodes: NodeRow[] }>('/api/nodes')).nodes;
-      cams = nodes.flatMap((n) => n.cameras.map((c) => ({ ...c, site: n.site, node: n.node }) as Camera));
+      const sites = [...new Set(nodes.map((n) => n.site))].sort();
+      for (const name of sites) if (![...site.options].some((o) => o.value === name)) site.append(h('option', { value: name }, name));
+      cams = nodes.filter((n) => !site.value || n.site === site.value).flatMap((n) => n.cameras.map((c) => ({ ...c, site: n.site, node: n.node }) as Camera));
+      for (const [key, card] of cards) if (!cams.some((c) => `${c.site}/${c.node}/${c.name}` === key)) (card.remove(), cards.delete(key));
     } else cams = (await get<{ cameras: Camera[] }>('/api/cameras')).cameras;
     const streams = cams.length <= MAX_STREAMS;
     let up = 0;
@@ -52,9 +59,11 @@ export async function liveView(root: HTMLElement, ctx: Ctx): Promise<void> {
       const img = d.querySelector('img');
       if (img && img.dataset.stream === '0') img.src = `${c.snapshot}?t=${Date.now()}`;
     }
+    grid.querySelector('.empty')?.remove();
     if (cams.length === 0) {
       clear(grid);
-      grid.append(h('p', { class: 'muted' }, ctx.isCenter ? 'No node has sent a heartbeat yet.' : 'This node has no cameras.'));
+      cards.clear();
+      grid.append(h('p', { class: 'muted empty' }, ctx.isCenter ? (site.value ? `No camera at site ${site.value}.` : 'No node has sent a heartbeat yet.') : 'This node has no cameras.'));
     }
     summary.textContent = `${up}/${cams.length} cameras streaming`;
   };
