@@ -9,14 +9,16 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "api/index_page.hpp"
+#include "api/web_assets.hpp"
 #include "auth/secrets.hpp"
+#include "config/rules_json.hpp"
 #include "core/clock.hpp"
 #include "core/coco.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
 #include "crowd/heatmap.hpp"
 #include "events/event.hpp"
+#include "events/event_json.hpp"
 
 extern "C" int vsp_civetweb_ssl_shim_loaded(void);  // civetweb_ssl_shim.c
 
@@ -43,6 +45,7 @@ void send(mg_connection* c, int status, const std::string& type, const std::stri
                        : status == 403 ? "Forbidden"
                        : status == 404 ? "Not Found"
                        : status == 405 ? "Method Not Allowed"
+                       : status == 409 ? "Conflict"
                        : status == 413 ? "Payload Too Large"
                        : status == 429 ? "Too Many Requests"
                        : status == 503 ? "Service Unavailable"
@@ -206,6 +209,24 @@ json storage_json(const pipeline::StorageStatus& s) {
 
 int handler(mg_connection* conn, void* cbdata) { return static_cast<HttpServer*>(cbdata)->handle(conn); }
 
+/// The web UI loads its scripts, styles, images and video from this server only.
+const std::string kWebUiHeaders =
+    "Content-Security-Policy: default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
+    "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'\r\n";
+
+/// A camera's rules as the API shows them (the config's keys; GET output can be PUT back).
+json rules_json(const analytics::RulesOptions& rules) { return config::rules_to_json(rules); }
+
+/// The request body, up to `max` bytes.
+std::string read_body(mg_connection* conn, size_t max) {
+  std::string body(max, '\0');
+  size_t got = 0;
+  for (int n; got < body.size() && (n = mg_read(conn, body.data() + got, body.size() - got)) > 0;)
+    got += static_cast<size_t>(n);
+  body.resize(got);
+  return body;
+}
+
 /// Loads the PEM certificate chain and key into civetweb's SSL context ourselves, so the two may
 /// be separate files (civetweb's `ssl_certificate` wants one file holding both).
 int init_ssl(void* ssl_ctx, void* user_data) {
@@ -225,7 +246,8 @@ const std::vector<RouteInfo>& route_table() {
   using A = auth::Access;
   static const std::vector<RouteInfo> t = {
       {"GET", "/healthz", A::open},
-      {"GET", "/", A::open},  // the static page: no data, it asks for a login
+      {"GET", "/", A::open},          // the web UI (static files, no data): it asks for a login
+      {"GET", "/assets/*", A::open},  // the web UI's scripts and styles
       {"POST", "/api/login", A::open},
       {"POST", "/api/logout", A::any},
       {"GET", "/api/me", A::any},
@@ -240,6 +262,9 @@ const std::vector<RouteInfo>& route_table() {
       {"GET", "/api/node", A::view},
       {"GET", "/api/recordings", A::operate},
       {"GET", "/api/clip", A::operate},
+      {"GET", "/api/events/*/snapshot.jpg", A::operate},
+      {"GET", "/api/cameras/*/rules", A::operate},
+      {"PUT", "/api/cameras/*/rules", A::operate},
       {"GET", "/api/audit", A::audit},
   };
   return t;
@@ -314,8 +339,10 @@ int HttpServer::handle(mg_connection* conn) {
     return send_error(conn,
                       {405, "method_not_allowed", fmt::format("{} is not allowed on {}", r.method, r.uri), r.uri});
   if (!r.route) return send_error(conn, {404, "not_found", fmt::format("no such endpoint: {}", r.uri), r.uri});
-  if (ri->content_length > 8192)
-    return send_error(conn, {413, "too_large", "request bodies are limited to 8 KiB", r.uri});
+  const long long max_body = r.method == "PUT" ? 65536 : 8192;  // a camera's rules may be longer than a login
+  if (ri->content_length > max_body)
+    return send_error(conn,
+                      {413, "too_large", fmt::format("request bodies are limited to {} KiB", max_body / 1024), r.uri});
 
   // ---- Authenticate: bearer token, else session cookie; open only on a loopback node without users
   const std::int64_t now = core::wall_clock_ms();
@@ -431,14 +458,71 @@ int HttpServer::login(Request& r) {
   return 200;
 }
 
+int HttpServer::put_rules(Request& r, pipeline::CameraWorker& cam) {
+  const std::string& name = cam.name();
+  const char* ct = mg_get_header(r.conn, "Content-Type");
+  if (!ct || std::string(ct).rfind("application/json", 0) != 0)
+    return send_error(r.conn, {415, "bad_content_type", "send the rules as application/json", "Content-Type"});
+  const json body = json::parse(read_body(r.conn, 65536), nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return send_error(r.conn,
+                      {400, "bad_rules", "expected a JSON object {\"lines\": [...], \"zones\": [...]}", "body"});
+  // Optimistic concurrency: If-Match names the version the editor started from ("*" or none: any).
+  std::optional<int> expected;
+  if (const char* m = mg_get_header(r.conn, "If-Match"); m && std::string(m) != "*") {
+    std::string v = m;
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    try {
+      expected = std::stoi(v);
+    } catch (const std::exception&) {
+      expected = -1;  // no version has that name: a conflict
+    }
+  }
+  // The same parser and checks as the config file: the body is the camera's `rules:` section.
+  auto parsed = config::rules_from_json(body);
+  if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
+    json list = json::array();
+    for (const auto& e : *errs)
+      list.push_back({{"path", fmt::format("cameras[{}].{}", name, e.path)}, {"message", e.message}});
+    audit(r, "set_rules", name, "invalid");
+    const json first = list.empty() ? json{{"path", ""}, {"message", "invalid rules"}} : list.front();
+    send_json(
+        r.conn, 400,
+        {{"code", "invalid_rules"},
+         {"message", fmt::format("{}: {}", first["path"].get<std::string>(), first["message"].get<std::string>())},
+         {"path", first["path"]},
+         {"errors", list}});
+    return 400;
+  }
+  auto rules = std::get<analytics::RulesOptions>(parsed);
+  auto set = node_.set_camera_rules(name, rules, expected);
+  if (!set) {
+    const bool conflict = set.error().code == "version_conflict";
+    audit(r, "set_rules", name, conflict ? "conflict" : "failed");
+    return send_error(r.conn, {conflict ? 409 : 503, set.error().code, set.error().message, set.error().path});
+  }
+  const int version = *set;
+  audit(r, "set_rules",
+        fmt::format("{} v{}: {} line(s), {} zone(s)", name, version, rules.lines.size(), rules.zones.size()), "ok");
+  send_json(r.conn, 200,
+            {{"camera", name},
+             {"version", version},
+             {"applied_version", cam.rules().applied_version},
+             {"rules", rules_json(rules)}},
+            fmt::format("ETag: \"{}\"\r\n", version));
+  return 200;
+}
+
 int HttpServer::dispatch(Request& r) {
   mg_connection* conn = r.conn;
   const std::string& uri = r.uri;
   const Query q(r.ri);
   std::optional<HttpError> err;
 
-  if (uri == "/") {
-    send(conn, 200, "text/html; charset=utf-8", kIndexPage);
+  if (uri == "/" || uri.rfind("/assets/", 0) == 0) {
+    const auto asset = find_web_asset(uri == "/" ? "/index.html" : uri);
+    if (!asset) return send_error(conn, {404, "not_found", fmt::format("no such file: {}", uri), uri});
+    send(conn, 200, std::string(asset->content_type), std::string(asset->body), kWebUiHeaders);
     return 200;
   }
   if (uri == "/healthz") {
@@ -465,7 +549,8 @@ int HttpServer::dispatch(Request& r) {
                {"role", auth::role_name(r.who->role)},
                {"auth", r.who->name == "-" ? "open"
                         : r.who->session   ? "session"
-                                           : "token"}});
+                                           : "token"},
+               {"kind", "node"}});
     return 200;
   }
   if (uri == "/api/audit") {
@@ -649,6 +734,23 @@ int HttpServer::dispatch(Request& r) {
     mg_send_file(conn, path->c_str());  // streamed from disk; clips can be hundreds of MB
     return 200;
   }
+  if (const std::string ev = "/api/events/", snap = "/snapshot.jpg";
+      uri.rfind(ev, 0) == 0 && uri.size() > ev.size() + snap.size() &&
+      uri.compare(uri.size() - snap.size(), snap.size(), snap) == 0) {  // an event's own snapshot (plate crops)
+    const std::string id = uri.substr(ev.size(), uri.size() - ev.size() - snap.size());
+    const auto text = node_.store().event_json(id);
+    if (!text) return send_error(conn, {404, "unknown_event", fmt::format("no event {}", id), "id"});
+    const auto e = events::from_json_line(*text);
+    if (!e || e->snapshot_ref.empty() || e->snapshot_ref.find("..") != std::string::npos)
+      return send_error(conn, {404, "no_snapshot", fmt::format("event {} has no snapshot", id), "id"});
+    const auto path = std::filesystem::path(node_.config().storage_path) / e->snapshot_ref;
+    if (!std::filesystem::is_regular_file(path))
+      return send_error(conn,
+                        {404, "no_snapshot", fmt::format("the snapshot of event {} is gone (retention)", id), "id"});
+    audit(r, "event_snapshot", id, "ok");
+    mg_send_file(conn, path.c_str());
+    return 200;
+  }
   const std::string prefix = "/api/cameras/";
   if (uri.rfind(prefix, 0) == 0) {
     const auto slash = uri.find('/', prefix.size());
@@ -673,6 +775,17 @@ int HttpServer::dispatch(Request& r) {
       if (!jpg || raw || !opt_.blur) return jpg;
       return opt_.blur(name, *jpg, cam->person_boxes());  // nullopt: withheld, never shown raw
     };
+    if (leaf == "rules" && r.method == "PUT") return put_rules(r, *cam);
+    if (leaf == "rules") {
+      const auto rs = cam->rules();
+      send_json(conn, 200,
+                {{"camera", name},
+                 {"version", rs.version},
+                 {"applied_version", rs.applied_version},
+                 {"rules", rules_json(rs.rules)}},
+                fmt::format("ETag: \"{}\"\r\n", rs.version));
+      return 200;
+    }
     if (leaf == "snapshot.jpg") {
       audit(r, raw ? "unmask_snapshot" : "snapshot", name, "ok", reason);
       auto jpg = cam->snapshot_jpeg();

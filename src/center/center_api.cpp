@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "api/web_assets.hpp"
 #include "core/clock.hpp"
 #include "events/event.hpp"
 #include "events/subjects.hpp"
@@ -262,6 +263,16 @@ int CenterApi::handle(mg_connection* conn) {
 
   if (uri == "/healthz") {
     send_json(conn, 200, {{"status", "ok"}});
+    return 200;
+  }
+  if (uri == "/" || uri.rfind("/assets/", 0) == 0) {  // the web UI (the same bundle as the node's)
+    const auto asset = api::find_web_asset(uri == "/" ? "/index.html" : uri);
+    if (!asset) return send_error(conn, {404, "not_found", fmt::format("no such file: {}", uri), uri});
+    send(conn, 200, std::string(asset->content_type), std::string(asset->body));
+    return 200;
+  }
+  if (uri == "/api/me") {  // the center has no accounts yet: everyone reads everything (docs/center.md)
+    send_json(conn, 200, {{"name", "-"}, {"role", "admin"}, {"auth", "open"}, {"kind", "center"}});
     return 200;
   }
   if (uri == "/metrics") {

@@ -46,6 +46,10 @@ CameraAnalysis::CameraAnalysis(CameraAnalysisOptions options, events::EventSink&
     : options_(std::move(options)),
       sink_(sink),
       tracker_(config::make_tracker_options(options_.config.tracker, options_.nominal_fps)) {
+  set_horizon();
+}
+
+void CameraAnalysis::set_horizon() {
   // ---- Reorder horizon: the longest a rule can take to confirm an event stamped earlier ------
   // A crossing is confirmed `min_frames` detector calls after it happened, an exit `exit_frames`
   // calls after the last sighting or when the tracker drops the track (`lost_buffer_s`).
@@ -188,6 +192,18 @@ void CameraAnalysis::finish() {
   if (heat_) emit_heat(heat_->flush());
   release(std::numeric_limits<double>::infinity());
   sink_.flush();
+}
+
+void CameraAnalysis::replace_rules(analytics::RulesOptions rules) {
+  for (auto& z : zones_) emit(z.finish());
+  lines_.clear();
+  zones_.clear();
+  options_.config.rules = std::move(rules);
+  if (started_) {
+    for (const auto& l : options_.config.rules.lines) lines_.emplace_back(l, width_, height_);
+    for (const auto& z : options_.config.rules.zones) zones_.emplace_back(z, width_, height_);
+  }
+  set_horizon();
 }
 
 void CameraAnalysis::emit(std::vector<events::Event> evs) {

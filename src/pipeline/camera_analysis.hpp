@@ -105,6 +105,12 @@ class CameraAnalysis {
   /// the reorder buffer drains), then the sink is flushed.
   void finish();
 
+  /// Swaps in new lines and zones without a restart (the node's rule editor). Open stays of the old
+  /// zones end here (their exits are emitted); tracks, the clock and the held events carry on, and
+  /// the new rules count from the next update. Call from the thread that drives the core.
+  void replace_rules(analytics::RulesOptions rules);
+  const analytics::RulesOptions& rules() const { return options_.config.rules; }
+
   const core::Tracks& tracks() const { return tracks_; }
   const std::vector<analytics::LineCounter>& lines() const { return lines_; }
   const std::vector<analytics::ZoneMonitor>& zones() const { return zones_; }
@@ -129,6 +135,7 @@ class CameraAnalysis {
   void emit(std::vector<events::Event> evs);
   void release(double up_to_pts_s);  ///< writes held events with pts <= up_to, in time order
   bool check_time(double pts_s);     ///< restarts on a jump; false for the first frame after it
+  void set_horizon();                ///< from the rules' confirmation frames and the tracker
 
   CameraAnalysisOptions options_;
   events::EventSink& sink_;

@@ -60,7 +60,10 @@ const char* to_string(CameraState s) {
 }
 
 CameraWorker::CameraWorker(config::CameraEntry config, std::string detector_key, NodeContext ctx)
-    : config_(std::move(config)), detector_key_(std::move(detector_key)), ctx_(std::move(ctx)) {}
+    : config_(std::move(config)),
+      detector_key_(std::move(detector_key)),
+      ctx_(std::move(ctx)),
+      rules_(config_.camera.rules) {}
 
 CameraWorker::~CameraWorker() { stop(); }
 
@@ -289,6 +292,12 @@ void CameraWorker::analysis_loop() {
     o.site = ctx_.site;
     o.node = ctx_.node;
     o.config = config_.camera;
+    {
+      std::lock_guard lock(rules_m_);
+      o.config.rules = rules_;  // as last set (the rule editor may have changed them already)
+      pending_rules_.reset();
+      applied_rules_version_ = rules_version_;
+    }
     o.nominal_fps = config_.camera.detect_fps.value_or(stream_fps > 0 ? stream_fps : kFallbackFps);
     o.snapshot_dir = (std::filesystem::path(ctx_.storage_root) / "snapshots" / config_.name).string();
     o.snapshot_prefix = fmt::format("snapshots/{}/", config_.name);
@@ -343,6 +352,12 @@ void CameraWorker::analysis_loop() {
         pending = false;
       }
       ++frames_analysed_;
+      if (auto fresh = take_pending_rules()) {
+        core->replace_rules(std::move(fresh->first));
+        applied_rules_version_ = fresh->second;
+        log.info("rules replaced (version {}): {} line(s), {} zone(s)", fresh->second, core->rules().lines.size(),
+                 core->rules().zones.size());
+      }
       if (core->offer(*img)) {
         ++frames_detected_;
         core->update(ctx_.detectors->detect(detector_key_, *img), img->ts, &*img);
@@ -427,6 +442,26 @@ std::vector<core::BoxXyxy> CameraWorker::person_boxes() {
   std::vector<core::BoxXyxy> out;
   for (const auto& t : last_overlay_.tracks)
     if (t.class_id == 0 && t.frames_since_update == 0) out.push_back(t.box_px);  // COCO 0 = person
+  return out;
+}
+
+CameraWorker::Rules CameraWorker::rules() {
+  std::lock_guard lock(rules_m_);
+  return {rules_, rules_version_, applied_rules_version_};
+}
+
+int CameraWorker::set_rules(analytics::RulesOptions rules) {
+  std::lock_guard lock(rules_m_);
+  rules_ = rules;
+  pending_rules_ = std::move(rules);
+  return ++rules_version_;
+}
+
+std::optional<std::pair<analytics::RulesOptions, int>> CameraWorker::take_pending_rules() {
+  std::lock_guard lock(rules_m_);
+  if (!pending_rules_) return std::nullopt;
+  auto out = std::make_pair(std::move(*pending_rules_), rules_version_);
+  pending_rules_.reset();
   return out;
 }
 

@@ -6,8 +6,10 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
+#include "config/rules_json.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "events/event_json.hpp"
@@ -22,8 +24,79 @@ namespace {
 const core::Logger kLog("node");
 }  // namespace
 
-core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& config) {
+namespace {
+fs::path rules_file(const std::string& storage, const std::string& camera) {
+  return fs::path(storage) / "rules" / (camera + ".json");
+}
+}  // namespace
+
+void Node::load_saved_rules(config::ServeConfig& config) {
+  for (auto& cam : config.cameras) {
+    const auto path = rules_file(config.storage_path, cam.name);
+    std::error_code ec;
+    if (!fs::exists(path, ec)) continue;
+    std::ifstream in(path);
+    const auto saved = nlohmann::json::parse(in, nullptr, false);
+    const auto from_config = config::rules_to_json(cam.camera.rules);
+    if (saved.is_discarded() || !saved.is_object() || saved.value("config_rules", nlohmann::json()) != from_config) {
+      // The config file's rules were edited since (or the file is damaged): the config file wins.
+      fs::rename(path, path.string() + ".old", ec);
+      kLog.warn(
+          "camera {}: the rules in the config file changed since rules were set through the API; those in "
+          "the config file apply ({} kept as .old)",
+          cam.name, path.string());
+      continue;
+    }
+    auto rules = config::rules_from_json(saved.value("rules", nlohmann::json::object()));
+    if (auto* errors = std::get_if<config::ConfigErrors>(&rules)) {
+      kLog.error("camera {}: {}: {} (the rules in the config file apply)", cam.name, path.string(),
+                 errors->empty() ? "invalid" : errors->front().to_string());
+      continue;
+    }
+    cam.camera.rules = std::get<analytics::RulesOptions>(rules);
+    kLog.info("camera {}: runs the rules set through the API on {} ({}), not those in the config file", cam.name,
+              saved.value("saved", "?"), path.string());
+  }
+}
+
+core::Result<int> Node::set_camera_rules(const std::string& camera, const analytics::RulesOptions& rules,
+                                         std::optional<int> expected_version) {
+  auto* worker = this->camera(camera);
+  if (!worker) return core::make_error("unknown_camera", fmt::format("no camera named '{}'", camera), "camera");
+  std::lock_guard lock(rules_m_);
+  if (const int current = worker->rules().version; expected_version && *expected_version != current)
+    return core::make_error("version_conflict",
+                            fmt::format("the rules changed since version {} (now version {}); reload and edit again",
+                                        *expected_version, current),
+                            "If-Match");
+  // ---- Keep: written to a temporary file and renamed, so a crash leaves the old or the new ----
+  const auto path = rules_file(config_.storage_path, camera);
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  const nlohmann::json doc = {{"camera", camera},
+                              {"saved", events::format_rfc3339_ms(core::wall_clock_ms())},
+                              {"config_rules", nlohmann::json::parse(config_file_rules_.at(camera))},
+                              {"rules", config::rules_to_json(rules)}};
+  const std::string tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << doc.dump(2) << "\n";
+    out.flush();
+    if (!out) return core::make_error("storage_failed", fmt::format("{}: cannot write the rules", tmp), "storage.path");
+  }
+  fs::rename(tmp, path, ec);
+  if (ec)
+    return core::make_error("storage_failed", fmt::format("{}: cannot keep the rules: {}", path.string(), ec.message()),
+                            "storage.path");
+  return worker->set_rules(rules);
+}
+
+core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& config_in) {
+  config::ServeConfig config = config_in;
+  load_saved_rules(config);
   std::unique_ptr<Node> n(new Node(config));
+  for (const auto& cam : config_in.cameras)
+    n->config_file_rules_[cam.name] = config::rules_to_json(cam.camera.rules).dump();
   std::error_code ec;
   fs::create_directories(fs::path(config.storage_path) / "exports", ec);
   if (ec)

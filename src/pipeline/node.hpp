@@ -65,6 +65,13 @@ class Node {
   /// Remuxes the recorded range into storage/exports/ and returns the file's path; the range's
   /// segments are kept by retention from then on.
   core::Result<std::string> export_clip(const std::string& camera, std::int64_t start_ms, std::int64_t end_ms);
+  /// Replaces a camera's lines and zones while it runs (CameraWorker::set_rules) and keeps them in
+  /// `<storage>/rules/<camera>.json`, so the node runs them after a restart too, unless the config
+  /// file's rules for that camera have changed since (then the file's edit wins). Returns the new
+  /// version; fails when the file cannot be written (the running rules are unchanged then), and
+  /// with `version_conflict` when `expected_version` is given and is not the current one.
+  core::Result<int> set_camera_rules(const std::string& camera, const analytics::RulesOptions& rules,
+                                     std::optional<int> expected_version = std::nullopt);
   /// One retention pass (the node runs one every 5 s, and every second while space is short).
   void apply_retention();
   StorageStatus storage();
@@ -72,6 +79,8 @@ class Node {
  private:
   explicit Node(config::ServeConfig c) : config_(std::move(c)) {}
   void recover_segments();
+  /// Rules set through the API in an earlier run, for the cameras whose config rules are unchanged.
+  static void load_saved_rules(config::ServeConfig& config);
   /// Measures the filesystem into `st` (size, free, read-only); false when it cannot.
   bool measure_disk(StorageStatus& st);
   void delete_segments(const std::vector<std::int64_t>& ids, const std::map<std::int64_t, record::SegmentFile>& rows,
@@ -99,6 +108,10 @@ class Node {
   bool deletes_failing_ = false, disk_unmeasurable_ = false;
   std::int64_t last_age_prune_ms_ = 0;      ///< wall clock of the last pruning by age (0: none yet)
   std::unique_ptr<uplink::Uplink> uplink_;  ///< present when the config has `uplink:`
+  /// Each camera's rules as the config file gives them (JSON text), kept next to rules set
+  /// through the API so a later start can tell whether the file was edited since.
+  std::map<std::string, std::string> config_file_rules_;
+  std::mutex rules_m_;  ///< one rule change at a time (version check, file, swap)
 };
 
 }  // namespace vsp::pipeline
