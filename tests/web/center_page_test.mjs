@@ -76,9 +76,14 @@ await step('center search by plate', async () => {
   await page.fill('#search-form input[name=plate]', 'abc1224');
   await page.selectOption('#search-form select[name=plate_match]', 'fuzzy');
   await page.click('#search-form button[type=submit]');
-  await page.waitForSelector('#results tbody tr[data-event]');
+  // The view may still show the rows of its first, unfiltered search: wait (bounded) for the answer.
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('#results tbody tr[data-event]')];
+    return rows.length > 0 && rows.every((t) => /plate_read ABC1234/.test(t.textContent));
+  }, null, { timeout: 15000 }).catch(() => {});
   const first = await page.$$eval('#results tbody tr[data-event]', (trs) => trs.map((t) => t.textContent));
-  check(first.length === 25 && first.every((r) => /plate_read ABC1234/.test(r)), `fuzzy plate abc1224 finds ABC1234 only (${first.length} on page 1)`);
+  const odd = first.filter((r) => !/plate_read ABC1234/.test(r));
+  check(first.length === 25 && odd.length === 0, `fuzzy plate abc1224 finds ABC1234 only (${first.length} on page 1${odd.length ? `; not ABC1234: ${odd[0]}` : ''})`);
   await page.click('#next-page');
   await page.waitForFunction(() => /page 2/.test(document.querySelector('.pager')?.textContent ?? ''));
   const second = await page.$$eval('#results tbody tr[data-event]', (trs) => trs.map((t) => t.dataset.event));
