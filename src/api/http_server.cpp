@@ -172,8 +172,27 @@ json camera_json(const pipeline::CameraStatus& c) {
 
 json optional_json(const std::optional<std::int64_t>& v) { return v ? json(*v) : json(nullptr); }
 
-json storage_json(const pipeline::StorageStatus& s) {
+json optional_days(const std::optional<double>& d) { return d ? json(*d) : json(nullptr); }
+
+/// Each kind's age limit as configured (null = no age limit) and what retention removed by age.
+json retention_json(const pipeline::StorageStatus& s, const config::ServeConfig& c) {
+  return {{"recordings_max_age_days", optional_days(c.max_age_days)},
+          {"events_max_age_days", optional_days(c.events_max_age_days)},
+          {"snapshots_max_age_days", optional_days(c.snapshots_max_age_days)},
+          {"plate_reads_max_age_days", optional_days(c.plate_reads_max_age_days)},
+          {"audit_max_age_days", optional_days(c.audit_max_age_days)},
+          {"last_applied", s.retention_applied_ms ? json(events::format_rfc3339_ms(s.retention_applied_ms)) : json()},
+          {"deleted",
+           {{"segments", s.segments_deleted},
+            {"events", s.events_pruned},
+            {"snapshots", s.snapshots_pruned},
+            {"plate_reads", s.plate_reads_pruned},
+            {"audit_records", s.audit_pruned}}}};
+}
+
+json storage_json(const pipeline::StorageStatus& s, const config::ServeConfig& c) {
   return {{"path", s.path},
+          {"retention", retention_json(s, c)},
           {"state", s.state},
           {"filesystem_bytes", s.fs_size_bytes},
           {"free_bytes", s.fs_free_bytes},
@@ -502,7 +521,7 @@ int HttpServer::dispatch(Request& r) {
   if (uri == "/api/cameras") {
     json cams = json::array();
     for (const auto& c : node_.cameras()) cams.push_back(camera_json(c));
-    send_json(conn, 200, {{"cameras", cams}, {"storage", storage_json(node_.storage())}});
+    send_json(conn, 200, {{"cameras", cams}, {"storage", storage_json(node_.storage(), node_.config())}});
     return 200;
   }
   if (uri == "/api/node") {  // who this node is and how its uplink is doing

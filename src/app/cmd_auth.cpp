@@ -178,12 +178,15 @@ int cmd_audit_verify(const std::string& config_path) {
   auto st = open_store(config_path);
   if (!st) return 1;
   const auto recs = st->audit();
-  if (auto bad = auth::verify_audit_chain(recs)) {
+  const auto anchor = st->audit_anchor();
+  if (auto bad = auth::verify_audit_chain(recs, anchor)) {
     fmt::print("audit log BROKEN at record {}: {}\n", bad->seq, bad->problem);
     return 1;
   }
-  fmt::print("audit log intact: {} record(s); head {}\n", recs.size(),
-             recs.empty() ? std::string(auth::kAuditGenesis) : recs.back().hash);
+  const std::string cut =
+      anchor.first_seq > 1 ? fmt::format(" (records 1..{} removed by retention)", anchor.first_seq - 1) : "";
+  fmt::print("audit log intact: {} record(s){}; head {}\n", recs.size(), cut,
+             recs.empty() ? anchor.prev_hash : recs.back().hash);
   return 0;
 }
 

@@ -144,8 +144,41 @@ const Table<ServeConfig>& retention_table() {
                .unit = "days",
                .description = "delete snapshot images older than this"},
               [](S & s) -> auto& { return s.snapshots_max_age_days; }),
+          field<S>(
+              {.key = "plate_reads_max_age_days",
+               .bounds = {0.0, 1e5, true},
+               .unit = "days",
+               .description = "delete plate_read events older than this (events_max_age_days applies too)"},
+              [](S & s) -> auto& { return s.plate_reads_max_age_days; }),
+          field<S>(
+              {.key = "audit_max_age_days",
+               .bounds = {0.0, 1e5, true},
+               .unit = "days",
+               .description = "delete audit records older than this; must be the longest age (the chain is "
+                              "anchored where it was cut)",
+               .default_text = "kept forever"},
+              [](S & s) -> auto& { return s.audit_max_age_days; }),
       },
-      nullptr};
+      [](Reader& r, const YAML::Node& n, const std::string& p, S& s) {
+        // The audit log outlives what it is about: who looked at a clip is known while the clip is.
+        if (!s.audit_max_age_days) return;
+        const double audit = *s.audit_max_age_days;
+        const std::pair<const char*, std::optional<double>> kinds[] = {
+            {"max_age_days", s.max_age_days},
+            {"events_max_age_days", s.events_max_age_days},
+            {"snapshots_max_age_days", s.snapshots_max_age_days},
+            {"plate_reads_max_age_days", s.plate_reads_max_age_days}};
+        for (const auto& [key, age] : kinds) {
+          if (age && *age <= audit) continue;
+          r.error(n["audit_max_age_days"], Reader::join(p, "audit_max_age_days"),
+                  age ? fmt::format("the audit log must be kept at least as long as every other kind: {} days is "
+                                    "shorter than {} ({} days)",
+                                    format_number(audit), key, format_number(*age))
+                      : fmt::format("the audit log must be kept at least as long as every other kind: {} days is "
+                                    "shorter than {} (not set: no age limit); set {} or remove audit_max_age_days",
+                                    format_number(audit), key, key));
+        }
+      }};
   return t;
 }
 

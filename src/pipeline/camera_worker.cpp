@@ -329,6 +329,7 @@ void CameraWorker::analysis_loop() {
         pending = false;
       }
       ++frames_analysed_;
+      core->mask(*img);  // privacy masks: before gating, detection, plates, live view and snapshots
       if (core->offer(*img)) {
         ++frames_detected_;
         core->update(ctx_.detectors->detect(detector_key_, *img), img->ts, &*img);
