@@ -5,6 +5,7 @@
 
 #include "app/cli_util.hpp"
 #include "app/commands.hpp"
+#include "auth/auth_store.hpp"
 #include "center/alerts.hpp"
 #include "center/center_api.hpp"
 #include "center/center_config.hpp"
@@ -32,7 +33,20 @@ int cmd_center(const std::string& config_path) {
   (*store)->set_alert_rules(cfg.alerts);
   center::Consumer consumer(cfg, **store);
   center::AlertDispatcher alerts(cfg.nats_servers, **store);
-  auto api = center::CenterApi::start(cfg.listen, **store, &consumer, &alerts);
+  // Accounts, tokens, sessions and the audit log: the node's store, in the file auth.db names.
+  auto accounts = auth::AuthStore::open(cfg.auth_db);
+  if (!accounts) {
+    fmt::print(stderr, "{}: auth.db: {}\nvsp center: not started\n", config_path, accounts.error().message);
+    return 1;
+  }
+  if (!(*accounts)->has_users())
+    fmt::print(stderr,
+               "vsp center: no user yet: the API answers every loopback client as admin. Create the first admin "
+               "with\n  vsp user add NAME --role admin --config {}\n",
+               config_path);
+  center::CenterAuth center_auth;
+  center_auth.store = accounts->get();
+  auto api = center::CenterApi::start(cfg.listen, **store, &consumer, &alerts, center_auth);
   if (!api) {
     fmt::print(stderr, "{}: {}\nvsp center: not started\n", config_path, api.error().message);
     return 1;

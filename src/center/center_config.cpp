@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -16,7 +17,8 @@ namespace {
 
 /// The declared keys of each map (unknown keys are errors).
 const std::map<std::string, std::vector<std::string>> kKeys = {
-    {"", {"nats", "postgres", "api", "alerts"}},
+    {"", {"nats", "postgres", "api", "alerts", "auth"}},
+    {"auth", {"db"}},
     {"alerts[]",
      {"name", "type", "site", "node", "camera", "rule", "class", "plates", "min_count", "window_s", "cooldown_s",
       "webhook", "nats"}},
@@ -162,10 +164,20 @@ std::variant<CenterConfig, config::ConfigErrors> parse_center_config(const std::
         r.error(a["listen"], "api.listen", fmt::format("expected HOST:PORT, got '{}'", *v));
       else if (host != "127.0.0.1" && host != "localhost" && host != "::1")
         r.error(a["listen"], "api.listen",
-                fmt::format("'{}' is not loopback: until authentication lands the API binds loopback only", host));
+                fmt::format("'{}' is not loopback: the center API serves plain HTTP, so it binds loopback only (put a "
+                            "TLS proxy in front)",
+                            host));
       else
         cfg.listen = *v;
     }
+  }
+  // ---- auth -------------------------------------------------------------------------------------
+  {
+    const std::filesystem::path dir = std::filesystem::path(file).parent_path();
+    std::string db = cfg.auth_db;
+    if (const auto a = root["auth"]; a && r.check_map(a, "auth") && a["db"])
+      if (auto v = r.string(a["db"], "auth.db")) db = *v;
+    cfg.auth_db = std::filesystem::path(db).is_absolute() ? db : (dir / db).string();
   }
   // ---- alerts -----------------------------------------------------------------------------------
   if (const auto al = root["alerts"]; al && !al.IsSequence()) {
@@ -231,6 +243,15 @@ std::variant<CenterConfig, config::ConfigErrors> parse_center_config(const std::
     return errors;
   }
   return cfg;
+}
+
+bool looks_like_center_config(const std::string& yaml_text) {
+  try {
+    const YAML::Node root = YAML::Load(yaml_text);
+    return root.IsMap() && root["postgres"];
+  } catch (const YAML::Exception&) {
+    return false;
+  }
 }
 
 std::variant<CenterConfig, config::ConfigErrors> load_center_config(const std::string& path) {

@@ -24,6 +24,10 @@ struct CenterConfig {
   std::string postgres_dsn;  ///< libpq connection string or URI
   // api:
   std::string listen = "127.0.0.1:8090";
+  // auth:
+  /// SQLite file of the center's accounts, tokens, sessions and audit log (the node's `auth`
+  /// module and schema); `auth.db`, default `vsp-center.db` next to the config file.
+  std::string auth_db = "vsp-center.db";
   // alerts:
   std::vector<AlertRule> alerts;
 };
@@ -31,5 +35,8 @@ struct CenterConfig {
 std::variant<CenterConfig, config::ConfigErrors> parse_center_config(const std::string& yaml_text,
                                                                      const std::string& file_name);
 std::variant<CenterConfig, config::ConfigErrors> load_center_config(const std::string& path);
+
+/// True when the YAML text has a top-level key only a center config has (`postgres:`).
+bool looks_like_center_config(const std::string& yaml_text);
 
 }  // namespace vsp::center
