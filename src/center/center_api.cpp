@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "api/query.hpp"
 #include "auth/secrets.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
@@ -21,10 +22,8 @@ using nlohmann::json;
 
 namespace {
 
-struct HttpError {
-  int status;
-  std::string code, message, path;
-};
+using api::HttpError;
+using api::Query;
 
 void send(mg_connection* c, int status, const std::string& type, const std::string& body,
           const std::string& extra_headers = {}) {
@@ -55,26 +54,6 @@ int send_error(mg_connection* c, const HttpError& e, const std::string& extra_he
   return e.status;
 }
 
-std::vector<std::string> split_path(const std::string& uri) {
-  std::vector<std::string> out;
-  size_t i = 1;
-  while (i <= uri.size()) {
-    const size_t j = uri.find('/', i);
-    out.push_back(uri.substr(i, j == std::string::npos ? std::string::npos : j - i));
-    if (j == std::string::npos) break;
-    i = j + 1;
-  }
-  return out;
-}
-
-bool matches(const std::string& pattern, const std::vector<std::string>& segs) {
-  const auto ps = split_path(pattern);
-  if (ps.size() != segs.size()) return false;
-  for (size_t i = 0; i < ps.size(); ++i)
-    if (ps[i] == "*" ? segs[i].empty() : ps[i] != segs[i]) return false;
-  return true;
-}
-
 /// The value of cookie `name` in a Cookie header, or empty.
 std::string cookie(const char* header, const char* name) {
   if (!header) return {};
@@ -91,70 +70,6 @@ HttpError store_error(const core::Error& e) {
     return {503, "database_unavailable", e.message, ""};
   return {400, e.code, e.message, e.path};
 }
-
-/// Query parameters with typed, validated access; the first error wins.
-class Query {
- public:
-  explicit Query(const mg_request_info* ri) : qs_(ri->query_string ? ri->query_string : "") {}
-  std::optional<std::string> str(const char* name) const {
-    std::string buf(4096, '\0');
-    const int n = mg_get_var(qs_.c_str(), qs_.size(), name, buf.data(), buf.size());
-    if (n < 0) return std::nullopt;
-    buf.resize(static_cast<size_t>(n));
-    return buf;
-  }
-  std::optional<std::string> opt(const char* name) const {
-    auto v = str(name);
-    if (v && v->empty()) v.reset();
-    return v;
-  }
-  std::optional<std::int64_t> time(const char* name, std::optional<HttpError>& err) const {
-    auto s = opt(name);
-    if (!s) return std::nullopt;
-    auto t = events::parse_rfc3339_ms(*s);
-    if (!t && !err)
-      err = HttpError{400, "bad_time",
-                      fmt::format("{}: expected an RFC 3339 UTC time like 2026-01-31T12:00:00Z, got '{}'", name, *s),
-                      name};
-    return t;
-  }
-  std::optional<int> integer(const char* name, int lo, int hi, std::optional<HttpError>& err) const {
-    auto s = opt(name);
-    if (!s) return std::nullopt;
-    try {
-      size_t used = 0;
-      const int v = std::stoi(*s, &used);
-      if (used == s->size() && v >= lo && v <= hi) return v;
-    } catch (const std::exception&) {
-    }
-    if (!err)
-      err = HttpError{400, "bad_parameter",
-                      fmt::format("{}: expected an integer in {}..{}, got '{}'", name, lo, hi, *s), name};
-    return std::nullopt;
-  }
-  /// Rejects parameters this endpoint does not know (a typo must not silently widen a search).
-  void only(std::initializer_list<const char*> known, std::optional<HttpError>& err) const {
-    size_t pos = 0;
-    while (!err && pos < qs_.size()) {
-      const auto amp = qs_.find('&', pos);
-      const std::string part = qs_.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-      const std::string key = part.substr(0, part.find('='));
-      bool ok = key.empty();
-      for (const char* k : known) ok = ok || key == k;
-      if (!ok) {
-        std::string names;
-        for (const char* k : known) names += (names.empty() ? "" : ", ") + std::string(k);
-        err = HttpError{400, "unknown_parameter",
-                        fmt::format("unknown parameter '{}' (expected one of: {})", key, names), key};
-      }
-      if (amp == std::string::npos) break;
-      pos = amp + 1;
-    }
-  }
-
- private:
-  std::string qs_;
-};
 
 std::string uplink_subject(const std::string& site, const std::string& node) {
   return events::evidence_subject(site, node);
@@ -324,11 +239,11 @@ int CenterApi::handle(mg_connection* conn) {
             std::nullopt};
   if (r.method == "HEAD") r.method = "GET";
   // ---- Route: 404 for unknown paths, 405 for a known path with another method
-  const auto segs = split_path(r.uri);
+  const auto segs = api::split_path(r.uri);
   const Route* route = nullptr;
   bool path_known = false;
   for (const auto& rt : route_table())
-    if (matches(rt.pattern, segs)) {
+    if (api::route_matches(rt.pattern, segs)) {
       path_known = true;
       if (rt.method == r.method) route = &rt;
     }
