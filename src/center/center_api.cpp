@@ -14,6 +14,7 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "events/event.hpp"
+#include "events/nats_security.hpp"
 #include "events/subjects.hpp"
 
 namespace vsp::center {
@@ -142,6 +143,10 @@ int CenterApi::relay_evidence(mg_connection* conn, const std::string& site, cons
       natsOptions_SetServers(o, urls.data(), static_cast<int>(urls.size()));
       natsOptions_SetMaxReconnect(o, -1);
       natsOptions_SetTimeout(o, 2000);
+      if (auto st = events::apply_nats_auth(o, nats_auth_, "nats"); !st) {
+        natsOptions_Destroy(o);
+        return send_error(conn, {503, "nats_unavailable", st.error().message, ""});
+      }
       auto n = std::make_unique<Nats>();
       const natsStatus s = natsConnection_Connect(&n->nc, o);
       natsOptions_Destroy(o);

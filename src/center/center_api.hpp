@@ -51,9 +51,10 @@ class CenterApi {
                                                         CenterAuth auth);
   ~CenterApi();
   /// NATS servers used to fetch evidence from the nodes (request-reply); set before start.
-  void set_nats_servers(std::vector<std::string> servers) {
+  void set_nats_servers(std::vector<std::string> servers, core::NatsAuth auth = {}) {
     std::lock_guard lock(nats_m_);
     nats_servers_ = std::move(servers);
+    nats_auth_ = std::move(auth);
   }
   void stop();
   int handle(mg_connection* conn);
@@ -75,6 +76,7 @@ class CenterApi {
   std::mutex nats_m_;
   std::unique_ptr<Nats> nats_;
   std::vector<std::string> nats_servers_;
+  core::NatsAuth nats_auth_;
   PgStore& store_;
   const Consumer* consumer_;
   const AlertDispatcher* alerts_;

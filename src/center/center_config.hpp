@@ -8,12 +8,14 @@
 
 #include "center/alerts.hpp"
 #include "config/analyze_config.hpp"
+#include "core/secret.hpp"
 
 namespace vsp::center {
 
 struct CenterConfig {
   // nats:
   std::vector<std::string> nats_servers;  ///< nats://host:port
+  core::NatsAuth nats_auth;               ///< nats.user|password_*|token_*|tls (where secrets are, not them)
   std::string stream = "VSP_EVENTS";
   int replicas = 1;                     ///< 1 or 3
   std::string consumer = "vsp-center";  ///< durable pull consumer shared by every center process
@@ -21,7 +23,8 @@ struct CenterConfig {
   double max_age_days = 7;              ///< how long the stream keeps events (replay window)
   int batch = 1000;                     ///< events per fetch and per PostgreSQL transaction
   // postgres:
-  std::string postgres_dsn;  ///< libpq connection string or URI
+  std::string postgres_dsn;           ///< libpq connection string or URI (sslmode, sslrootcert... go here)
+  core::SecretRef postgres_password;  ///< postgres.password_file / password_env (kept out of the DSN)
   // api:
   std::string listen = "127.0.0.1:8090";
   // auth:

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/analyze_config.hpp"
+#include "core/secret.hpp"
 
 namespace vsp::config {
 
@@ -24,6 +25,7 @@ struct CameraEntry {
 /// `uplink:`: events drained from the outbox to NATS JetStream.
 struct UplinkConfig {
   std::vector<std::string> servers;  ///< `uplink.nats.servers`: nats:// or tls:// URLs, at least one
+  core::NatsAuth auth;               ///< `uplink.nats.user|password_*|token_*|tls`: where secrets are, not them
   std::int64_t max_outbox_events = 1000000;
   double heartbeat_s = 5;
 };

@@ -56,6 +56,7 @@ core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& conf
   if (config.uplink) {
     uplink::UplinkOptions uo;
     uo.servers = config.uplink->servers;
+    uo.auth = config.uplink->auth;
     uo.site = config.site;
     uo.node = config.node;
     uo.max_outbox_events = config.uplink->max_outbox_events;
