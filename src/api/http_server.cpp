@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "api/web_assets.hpp"
+#include "api/query.hpp"
 #include "auth/secrets.hpp"
 #include "config/rules_json.hpp"
 #include "core/clock.hpp"
@@ -29,11 +30,6 @@ using nlohmann::json;
 namespace {
 
 constexpr std::int64_t kMaxClipMs = 3'600'000;
-
-struct HttpError {
-  int status;
-  std::string code, message, path;
-};
 
 const core::Logger kLog("api");
 
@@ -66,83 +62,12 @@ int send_error(mg_connection* c, const HttpError& e, const std::string& extra_he
   return e.status;
 }
 
-std::vector<std::string> split_path(const std::string& uri) {
-  std::vector<std::string> out;
-  size_t i = 1;
-  while (i <= uri.size()) {
-    const size_t j = uri.find('/', i);
-    out.push_back(uri.substr(i, j == std::string::npos ? std::string::npos : j - i));
-    if (j == std::string::npos) break;
-    i = j + 1;
-  }
-  return out;
-}
-
-bool matches(const std::string& pattern, const std::vector<std::string>& segs) {
-  const auto ps = split_path(pattern);
-  if (ps.size() != segs.size()) return false;
-  for (size_t i = 0; i < ps.size(); ++i)
-    if (ps[i] == "*" ? segs[i].empty() : ps[i] != segs[i]) return false;
-  return true;
-}
-
 /// The value of cookie `name` in a Cookie header, or empty.
 std::string cookie(const char* header, const char* name) {
   if (!header) return {};
   char buf[256];
   const int n = mg_get_cookie(header, name, buf, sizeof buf);
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-}
-
-/// Query parameters with typed, validated access; the first error wins.
-class Query {
- public:
-  explicit Query(const mg_request_info* ri) : qs_(ri->query_string ? ri->query_string : "") {}
-  std::optional<std::string> str(const char* name) const {
-    std::string buf(4096, '\0');
-    const int n = mg_get_var(qs_.c_str(), qs_.size(), name, buf.data(), buf.size());
-    if (n < 0) return std::nullopt;
-    buf.resize(static_cast<size_t>(n));
-    return buf;
-  }
-  /// A parameter that is absent or empty counts as not given.
-  std::optional<std::string> opt(const char* name) const {
-    auto v = str(name);
-    if (v && v->empty()) v.reset();
-    return v;
-  }
-  std::optional<std::int64_t> time(const char* name, std::optional<HttpError>& err) const {
-    auto s = str(name);
-    if (!s || s->empty()) return std::nullopt;
-    auto t = events::parse_rfc3339_ms(*s);
-    if (!t && !err)
-      err = HttpError{400, "bad_time",
-                      fmt::format("{}: expected an RFC 3339 UTC time like 2026-01-31T12:00:00Z, got '{}'", name, *s),
-                      name};
-    return t;
-  }
-  std::optional<int> integer(const char* name, int lo, int hi, std::optional<HttpError>& err) const {
-    auto s = str(name);
-    if (!s || s->empty()) return std::nullopt;
-    try {
-      size_t used = 0;
-      const int v = std::stoi(*s, &used);
-      if (used == s->size() && v >= lo && v <= hi) return v;
-    } catch (const std::exception&) {
-    }
-    if (!err)
-      err = HttpError{400, "bad_parameter",
-                      fmt::format("{}: expected an integer in {}..{}, got '{}'", name, lo, hi, *s), name};
-    return std::nullopt;
-  }
-
- private:
-  std::string qs_;
-};
-
-/// since <= until, when both are given; the first error wins.
-void check_order(std::optional<std::int64_t> since, std::optional<std::int64_t> until, std::optional<HttpError>& err) {
-  if (!err && since && until && *since > *until) err = HttpError{400, "bad_range", "since is after until", "since"};
 }
 
 using core::redact_urls;
@@ -177,8 +102,27 @@ json camera_json(const pipeline::CameraStatus& c) {
 
 json optional_json(const std::optional<std::int64_t>& v) { return v ? json(*v) : json(nullptr); }
 
-json storage_json(const pipeline::StorageStatus& s) {
+json optional_days(const std::optional<double>& d) { return d ? json(*d) : json(nullptr); }
+
+/// Each kind's age limit as configured (null = no age limit) and what retention removed by age.
+json retention_json(const pipeline::StorageStatus& s, const config::ServeConfig& c) {
+  return {{"recordings_max_age_days", optional_days(c.max_age_days)},
+          {"events_max_age_days", optional_days(c.events_max_age_days)},
+          {"snapshots_max_age_days", optional_days(c.snapshots_max_age_days)},
+          {"plate_reads_max_age_days", optional_days(c.plate_reads_max_age_days)},
+          {"audit_max_age_days", optional_days(c.audit_max_age_days)},
+          {"last_applied", s.retention_applied_ms ? json(events::format_rfc3339_ms(s.retention_applied_ms)) : json()},
+          {"deleted",
+           {{"segments", s.segments_deleted},
+            {"events", s.events_pruned},
+            {"snapshots", s.snapshots_pruned},
+            {"plate_reads", s.plate_reads_pruned},
+            {"audit_records", s.audit_pruned}}}};
+}
+
+json storage_json(const pipeline::StorageStatus& s, const config::ServeConfig& c) {
   return {{"path", s.path},
+          {"retention", retention_json(s, c)},
           {"state", s.state},
           {"filesystem_bytes", s.fs_size_bytes},
           {"free_bytes", s.fs_free_bytes},
@@ -331,7 +275,7 @@ int HttpServer::handle(mg_connection* conn) {
   const auto segs = split_path(r.uri);
   bool path_known = false;
   for (const auto& route : route_table())
-    if (matches(route.pattern, segs)) {
+    if (route_matches(route.pattern, segs)) {
       path_known = true;
       if (route.method == r.method) r.route = &route;
     }
@@ -590,7 +534,7 @@ int HttpServer::dispatch(Request& r) {
   if (uri == "/api/cameras") {
     json cams = json::array();
     for (const auto& c : node_.cameras()) cams.push_back(camera_json(c));
-    send_json(conn, 200, {{"cameras", cams}, {"storage", storage_json(node_.storage())}});
+    send_json(conn, 200, {{"cameras", cams}, {"storage", storage_json(node_.storage(), node_.config())}});
     return 200;
   }
   if (uri == "/api/node") {  // who this node is and how its uplink is doing

@@ -358,6 +358,25 @@ const Table<analytics::RulesOptions>& rules_table() {
 
 }  // namespace
 
+const Table<PrivacyMask>& privacy_mask_table() {
+  using M = PrivacyMask;
+  static const Table<M> t = {
+      {"privacy_mask",
+       "privacy_masks[]",
+       "An area of the view blacked out in every frame before motion gating and detection, and in the live "
+       "view, snapshots and every export (raw ones included): it cannot be unmasked.",
+       {}},
+      {
+          field<M>(
+              {.key = "name", .description = "label of the mask"}, [](M & m) -> auto& { return m.name; }),
+          field<M>(
+              {.key = "polygon", .unit = "normalised", .description = "masked area", .required = true},
+              [](M & m) -> auto& { return m.polygon; }),
+      },
+      nullptr};
+  return t;
+}
+
 std::vector<Row<CameraConfig>> camera_rows(bool with_rules) {
   using C = CameraConfig;
   auto self = [](C& c) -> C& { return c; };
@@ -376,10 +395,14 @@ std::vector<Row<CameraConfig>> camera_rows(bool with_rules) {
       section<C>({.key = "motion", .description = "motion gating", .default_text = "serve: on; analyze: off"},
                  motion_table(), self),
   };
-  if (with_rules)
+  if (with_rules) {
     rows.push_back(section<C>(
         {.key = "rules", .description = "counting lines and zones"}, rules_table(),
         [](C & c) -> auto& { return c.rules; }));
+    rows.push_back(list<C>(
+        {.key = "privacy_masks", .description = "privacy masks", .default_text = "none"}, privacy_mask_table(),
+        [](C & c) -> auto& { return c.privacy_masks; }));
+  }
   rows.push_back(section<C>(
       {.key = "anpr", .description = "licence-plate reading for vehicle tracks", .default_text = "off"}, anpr_table(),
       [](C & c) -> auto& { return c.anpr; }));
@@ -399,8 +422,9 @@ const Table<CameraConfig>& analyze_table() {
 }
 
 std::vector<TableInfo> analyze_table_infos() {
-  return {analyze_table().info(), detector_table().info(), tracker_table().info(), motion_table().info(),
-          rules_table().info(),   line_table().info(),     zone_table().info(),    anpr_table().info()};
+  return {analyze_table().info(), detector_table().info(), tracker_table().info(),
+          motion_table().info(),  rules_table().info(),    line_table().info(),
+          zone_table().info(),    anpr_table().info(),     privacy_mask_table().info()};
 }
 
 AnalyzeConfig default_analyze_config() { return AnalyzeConfig{}; }

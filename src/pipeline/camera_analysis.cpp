@@ -46,6 +46,9 @@ CameraAnalysis::CameraAnalysis(CameraAnalysisOptions options, events::EventSink&
     : options_(std::move(options)),
       sink_(sink),
       tracker_(config::make_tracker_options(options_.config.tracker, options_.nominal_fps)) {
+  std::vector<core::Polygon> masks;
+  for (const auto& m : options_.config.privacy_masks) masks.push_back(m.polygon);
+  mask_ = privacy::StaticMask(std::move(masks));
   set_horizon();
 }
 
@@ -161,7 +164,16 @@ bool CameraAnalysis::offer(core::Timestamp ts) {
 void CameraAnalysis::update(const core::Detections& detections, core::Timestamp ts, const core::Image* frame) {
   last_detect_pts_s_ = ts.pts_s;
   ++stats_.frames_detected;
-  tracks_ = tracker_.update(detections, ts);
+  // Privacy masks: nothing centred in a masked area is tracked or counted (the pixels were blacked
+  // out by `mask`; this also covers replay, which has none, and boxes that reach into a mask).
+  core::Detections kept;
+  const core::Detections* dets = &detections;
+  if (!mask_.empty()) {
+    for (const auto& d : detections)
+      if (!mask_.covers(d.box_px.center(), width_, height_)) kept.push_back(d);
+    dets = &kept;
+  }
+  tracks_ = tracker_.update(*dets, ts);
   for (const auto& t : tracks_)
     if (t.confirmed()) confirmed_class_[t.id] = t.class_id;
   if (options_.on_tracks) options_.on_tracks(ts, tracks_);

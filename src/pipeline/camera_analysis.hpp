@@ -26,6 +26,7 @@
 #include "crowd/heatmap.hpp"
 #include "detect/motion_gate.hpp"
 #include "events/event.hpp"
+#include "privacy/static_mask.hpp"
 #include "track/tracker.hpp"
 
 namespace vsp::pipeline {
@@ -91,6 +92,12 @@ class CameraAnalysis {
   /// (emitting their pending events) and logs `reason`.
   void start_stream(int width, int height, std::int64_t epoch_ms, const std::string& reason);
 
+  /// Blacks out the camera's privacy masks in `frame`, in place. Drivers call it on every decoded
+  /// frame before anything else sees it (motion gate, detector, live view, snapshots, annotated
+  /// video); `update` also drops detections centred in a mask (replay has no pixels). Thread-safe.
+  void mask(core::Image& frame) const { mask_.apply(frame); }
+  const privacy::StaticMask& privacy_mask() const { return mask_; }
+
   /// Offers a frame: true when the detector must run on it (then call `update`). Frames whose
   /// time jumps (backwards, or forwards by more than `max_gap_s`) restart the stream state.
   bool offer(const core::Image& frame);
@@ -145,6 +152,7 @@ class CameraAnalysis {
   std::unique_ptr<ZoneCountStage> zone_counts_;
   std::unique_ptr<crowd::HeatmapAccumulator> heat_;
   void emit_heat(std::vector<crowd::HeatBucket> buckets);
+  privacy::StaticMask mask_;  ///< the camera's privacy masks (normalised)
   std::vector<analytics::LineCounter> lines_;
   std::vector<analytics::ZoneMonitor> zones_;
   core::Tracks tracks_;

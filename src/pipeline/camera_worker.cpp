@@ -358,6 +358,7 @@ void CameraWorker::analysis_loop() {
         log.info("rules replaced (version {}): {} line(s), {} zone(s)", fresh->second, core->rules().lines.size(),
                  core->rules().zones.size());
       }
+      core->mask(*img);  // privacy masks: before gating, detection, plates, live view and snapshots
       if (core->offer(*img)) {
         ++frames_detected_;
         core->update(ctx_.detectors->detect(detector_key_, *img), img->ts, &*img);

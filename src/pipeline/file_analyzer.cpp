@@ -160,6 +160,7 @@ core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::E
     core::RateLimit corrupt_log(std::chrono::seconds(5));
     FrameSampler sampler(options.camera.detect_fps);
     auto emit = [&](core::Image img) {
+      analysis.mask(img);  // privacy masks: before the detector, the motion gate and the annotated video
       Work w;
       if (sampler.take(img.ts.pts_s)) w.prepared = det_const.prepare(img);
       w.image = std::move(img);

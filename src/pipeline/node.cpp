@@ -13,6 +13,7 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "events/event_json.hpp"
+#include "privacy/static_mask.hpp"
 #include "record/retention.hpp"
 #include "record/segmenter.hpp"
 
@@ -107,6 +108,11 @@ core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& conf
                                   store::StoreOptions{config.max_pending_events});
   if (!store) return store.error();
   n->store_ = std::move(store.value());
+  if (config.audit_max_age_days) {  // audit retention: a connection of its own to the account tables
+    auto audit = auth::AuthStore::open((fs::path(config.storage_path) / "vsp.db").string());
+    if (!audit) return audit.error();
+    n->audit_ = std::move(audit.value());
+  }
   n->recover_segments();
   n->detectors_.set_histograms(&n->histograms_);
   n->heatmaps_ = std::make_unique<crowd::HeatmapFiles>(fs::path(config.storage_path) / "heatmaps");
@@ -125,6 +131,7 @@ core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& conf
   if (config.uplink) {
     uplink::UplinkOptions uo;
     uo.servers = config.uplink->servers;
+    uo.auth = config.uplink->auth;
     uo.site = config.site;
     uo.node = config.node;
     uo.max_outbox_events = config.uplink->max_outbox_events;
@@ -244,6 +251,8 @@ record::RetentionLimits Node::limits() const {
   l.min_free_percent = config_.min_free_percent;
   l.events_max_age_days = config_.events_max_age_days;
   l.snapshots_max_age_days = config_.snapshots_max_age_days;
+  l.plate_reads_max_age_days = config_.plate_reads_max_age_days;
+  l.audit_max_age_days = config_.audit_max_age_days;
   return l;
 }
 
@@ -268,6 +277,9 @@ StorageStatus Node::storage() {
   s.segment_delete_failures = segment_delete_failures_;
   s.events_pruned = events_pruned_;
   s.snapshots_pruned = snapshots_pruned_;
+  s.plate_reads_pruned = plate_reads_pruned_;
+  s.audit_pruned = audit_pruned_;
+  s.retention_applied_ms = retention_applied_ms_;
   s.store = store_->health();
   if (s.state == "ok" || s.state == "low_space") {  // the store's trouble shows even between passes
     if (!s.store.ok) s.state = s.store.full ? "full" : "error";
@@ -373,6 +385,24 @@ void Node::delete_segments(const std::vector<std::int64_t>& ids,
 }
 
 void Node::prune_by_age(const record::RetentionPlan& plan) {
+  retention_applied_ms_ = last_age_prune_ms_;
+  if (plan.plate_reads_before_ms) {
+    if (auto n = store_->prune_events(*plan.plate_reads_before_ms, std::string("plate_read")); !n)
+      kLog.error("retention: plate reads not pruned: {}", n.error().message);
+    else if (*n > 0) {
+      plate_reads_pruned_ += static_cast<long>(*n);
+      kLog.info("retention deleted {} plate read(s) older than {} day(s)", *n, *config_.plate_reads_max_age_days);
+    }
+  }
+  if (plan.audit_before_ms && audit_) {
+    if (auto n = audit_->prune_audit(*plan.audit_before_ms, last_age_prune_ms_); !n)
+      kLog.error("retention: audit records not pruned: {}", n.error().message);
+    else if (*n > 0) {
+      audit_pruned_ += static_cast<long>(*n);
+      kLog.info("retention deleted {} audit record(s) older than {} day(s); the chain is anchored at the last one", *n,
+                *config_.audit_max_age_days);
+    }
+  }
   if (plan.events_before_ms) {
     if (auto n = store_->prune_events(*plan.events_before_ms); !n)
       kLog.error("retention: events not pruned: {}", n.error().message);
@@ -449,7 +479,23 @@ core::Result<std::string> Node::export_clip(const std::string& camera, std::int6
   const std::string rel = fmt::format("exports/{}_{}_{}.mp4", camera, start_ms, end_ms);
   const std::string path = (fs::path(config_.storage_path) / rel).string();
   if (!fs::exists(path)) {
-    if (auto st = record::export_clip(config_.storage_path, files, start_ms, end_ms, path); !st) return st.error();
+    // A camera with privacy masks exports re-encoded with the masks burned in: every export (the
+    // API's raw and blurred ones, the center's) starts from this file, so none can unmask them.
+    privacy::StaticMask mask;
+    for (const auto& c : config_.cameras)
+      if (c.name == camera) {
+        std::vector<core::Polygon> polys;
+        for (const auto& m : c.camera.privacy_masks) polys.push_back(m.polygon);
+        mask = privacy::StaticMask(std::move(polys));
+      }
+    const std::string remux = mask.empty() ? path : path + ".unmasked.mp4";
+    if (auto st = record::export_clip(config_.storage_path, files, start_ms, end_ms, remux); !st) return st.error();
+    if (!mask.empty()) {
+      auto st = privacy::mask_video(remux, path, mask);
+      std::error_code rm;
+      fs::remove(remux, rm);
+      if (!st) return st.error();
+    }
     if (auto st = store_->add_export(camera, start_ms, end_ms, rel, core::wall_clock_ms()); !st) {
       // Unprotected, the range could be deleted under the clip's feet: no clip rather than a false promise.
       std::error_code ec;

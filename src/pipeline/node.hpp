@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "auth/auth_store.hpp"
 #include "config/serve_config.hpp"
 #include "core/result.hpp"
 #include "pipeline/camera_worker.hpp"
@@ -38,7 +39,9 @@ struct StorageStatus {
   std::optional<std::int64_t> effective_quota_bytes;   ///< what recordings may use now
   bool quota_limited_by_filesystem = false;
   long segments_deleted = 0, segment_delete_failures = 0, events_pruned = 0, snapshots_pruned = 0;
-  std::string last_error;  ///< retention's last failure (kept after recovery)
+  long plate_reads_pruned = 0, audit_pruned = 0;  ///< retention by age of plate reads and audit records
+  std::int64_t retention_applied_ms = 0;          ///< wall clock of the last pruning by age; 0 = none yet
+  std::string last_error;                         ///< retention's last failure (kept after recovery)
   store::StoreHealth store;
 };
 
@@ -100,7 +103,10 @@ class Node {
   std::condition_variable stop_cv_;
   std::mutex export_m_;
   std::atomic<long> segments_deleted_{0}, segment_delete_failures_{0}, events_pruned_{0}, snapshots_pruned_{0};
-  std::mutex retention_m_;  ///< one pass at a time
+  std::atomic<long> plate_reads_pruned_{0}, audit_pruned_{0};
+  std::atomic<std::int64_t> retention_applied_ms_{0};
+  std::unique_ptr<auth::AuthStore> audit_;  ///< present when storage.retention.audit_max_age_days is set
+  std::mutex retention_m_;                  ///< one pass at a time
   std::mutex storage_m_;
   StorageStatus storage_;
   // Retention's state between passes (under retention_m_), for logging once per change.

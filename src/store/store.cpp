@@ -292,13 +292,18 @@ StoreHealth Store::health() {
   return health_;
 }
 
-core::Result<std::int64_t> Store::prune_events(std::int64_t before_ms) {
+core::Result<std::int64_t> Store::prune_events(std::int64_t before_ms, const std::optional<std::string>& type) {
   std::lock_guard lock(m_);
+  const std::string only = type ? " AND type = ?" : "";
   if (!exec_quiet(db_, "BEGIN IMMEDIATE")) return fail_and_rollback(db_, "pruning events");
-  Stmt ob(db_, "DELETE FROM outbox WHERE event_id IN (SELECT id FROM events WHERE ts_ms < ?)");
-  if (ob.bind(1, before_ms).run() != SQLITE_DONE) return fail_and_rollback(db_, "pruning events (outbox)");
-  Stmt ev(db_, "DELETE FROM events WHERE ts_ms < ?");
-  if (ev.bind(1, before_ms).run() != SQLITE_DONE) return fail_and_rollback(db_, "pruning events");
+  Stmt ob(db_, ("DELETE FROM outbox WHERE event_id IN (SELECT id FROM events WHERE ts_ms < ?" + only + ")").c_str());
+  ob.bind(1, before_ms);
+  if (type) ob.bind(2, *type);
+  if (ob.run() != SQLITE_DONE) return fail_and_rollback(db_, "pruning events (outbox)");
+  Stmt ev(db_, ("DELETE FROM events WHERE ts_ms < ?" + only).c_str());
+  ev.bind(1, before_ms);
+  if (type) ev.bind(2, *type);
+  if (ev.run() != SQLITE_DONE) return fail_and_rollback(db_, "pruning events");
   const std::int64_t n = sqlite3_changes(db_);
   if (!exec_quiet(db_, "COMMIT")) return fail_and_rollback(db_, "pruning events (commit)");
   return n;

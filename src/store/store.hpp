@@ -90,8 +90,9 @@ class Store final : public events::EventSink {
   /// Retries pending events and segment rows, oldest first; returns how many are still pending.
   std::int64_t retry_pending();
   StoreHealth health();
-  /// Deletes events stamped before `before_ms` with their outbox rows (retention by age).
-  core::Result<std::int64_t> prune_events(std::int64_t before_ms);
+  /// Deletes events stamped before `before_ms` with their outbox rows (retention by age); only
+  /// those of `type` when given (plate reads have an age of their own).
+  core::Result<std::int64_t> prune_events(std::int64_t before_ms, const std::optional<std::string>& type = {});
   core::Result<EventPage> events(const EventQuery& q);
   core::Result<std::vector<CountPoint>> counts(const CountQuery& q);
   /// Adds `n` to a per-minute count that no event stands for (the zone occupancy series keeps
