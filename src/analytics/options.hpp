@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/types.hpp"
+#include "road/options.hpp"
 
 namespace vsp::analytics {
 
@@ -30,11 +31,13 @@ struct ZoneOptions {
   std::optional<double> dwell_threshold_s;  ///< emit zone_dwell once per stay beyond this
   std::optional<int> max_occupancy;         ///< emit zone_overcrowded above this
   double overcrowded_cooldown_s = 60;
+  road::RoadZoneOptions road;  ///< wrong way, speeding, no stopping, rail crossing (road/road_rules.hpp)
 };
 
 struct RulesOptions {
   std::vector<LineOptions> lines;
   std::vector<ZoneOptions> zones;
+  std::vector<road::StopLineOptions> stop_lines;  ///< red light (road/road_rules.hpp)
 };
 
 }  // namespace vsp::analytics

@@ -91,8 +91,9 @@ const Table<CameraEntry>& camera_table() {
                  .description = "analysis frames are scaled to this width"},
                 [](E & e) -> auto& { return e.detect_width; }),
         },
-        [](Reader&, const YAML::Node&, const std::string&, E& e) {
+        [](Reader& r, const YAML::Node& n, const std::string& path, E& e) {
           if (e.detect_url.empty()) e.detect_url = e.record_url;
+          check_camera_road(r, n, path, e.camera);
         }};
     for (const auto& row : camera_rows(true))
       tab.rows.push_back(lift<E>(row, [](E& e) -> CameraConfig& { return e.camera; }));

@@ -10,6 +10,7 @@
 ///
 /// Time comes only from the frames' timestamps. A stream restart (a reconnect, a looped file, a
 /// timestamp jump, a new frame size) ends every open stay and track explicitly and says why.
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -25,6 +26,10 @@
 #include "core/types.hpp"
 #include "detect/motion_gate.hpp"
 #include "events/event.hpp"
+#include "pipeline/evidence_recorder.hpp"
+#include "road/road_rules.hpp"
+#include "road/signal_board.hpp"
+#include "road/signal_head.hpp"
 #include "track/tracker.hpp"
 
 namespace vsp::pipeline {
@@ -60,6 +65,12 @@ struct CameraAnalysisOptions {
   std::string snapshot_prefix;  ///< what `snapshot_ref` holds before the file name
   /// Tracks the rules saw, for `--tracks-out`: called after each tracker update.
   std::function<void(core::Timestamp, const core::Tracks&)> on_tracks;
+  /// Signal states the road rules read (shared with the API in serve); null = the core's own.
+  std::shared_ptr<road::SignalBoard> signals;
+  /// Analyze: signal changes by stream time (`at_ms` = pts in ms), applied as the stream reaches them.
+  std::vector<road::SignalChange> signal_timeline;
+  /// Evidence packs of violations; `evidence.root` empty = none.
+  EvidenceOptions evidence;
 };
 
 /// What the core has counted so far (the drivers add their own I/O counters).
@@ -103,6 +114,9 @@ class CameraAnalysis {
   const std::vector<analytics::ZoneMonitor>& zones() const { return zones_; }
   const AnalysisStats& stats() const { return stats_; }
   const PlateStage* plates() const { return plates_.get(); }
+  const road::RoadRules* road() const { return road_.get(); }
+  const road::SignalBoard& signals() const { return *signals_; }
+  long evidence_packs() const { return evidence_ ? evidence_->packs_written() : 0; }
   /// Confirmed track id -> class voted at its last report.
   const std::map<int, int>& confirmed_classes() const { return confirmed_class_; }
   /// How long events are held to be written in time order (seconds of stream time).
@@ -119,6 +133,10 @@ class CameraAnalysis {
   void emit(std::vector<events::Event> evs);
   void release(double up_to_pts_s);  ///< writes held events with pts <= up_to, in time order
   bool check_time(double pts_s);     ///< restarts on a jump; false for the first frame after it
+  std::int64_t wall_ms(double pts_s) const { return epoch_ms_ + static_cast<std::int64_t>(std::llround(pts_s * 1000)); }
+  void apply_timeline(double up_to_pts_s);
+  core::BoxXyxy box_of(int track_id) const;
+  nlohmann::json evidence_facts(const events::Event& e) const;
 
   CameraAnalysisOptions options_;
   events::EventSink& sink_;
@@ -127,6 +145,12 @@ class CameraAnalysis {
   std::unique_ptr<PlateStage> plates_;
   std::vector<analytics::LineCounter> lines_;
   std::vector<analytics::ZoneMonitor> zones_;
+  std::optional<road::Calibration> calibration_;
+  std::unique_ptr<road::RoadRules> road_;
+  std::shared_ptr<road::SignalBoard> signals_;
+  std::vector<road::SignalHeadReader> heads_;
+  size_t timeline_next_ = 0;
+  std::unique_ptr<EvidenceRecorder> evidence_;
   core::Tracks tracks_;
   std::map<int, int> confirmed_class_;
   AnalysisStats stats_;
