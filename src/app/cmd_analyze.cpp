@@ -10,8 +10,8 @@
 #include "core/coco.hpp"
 #include "events/event_json.hpp"
 #include "evidence/pack.hpp"
-#include "road/road_rules.hpp"
 #include "pipeline/file_analyzer.hpp"
+#include "road/road_rules.hpp"
 
 namespace vsp::app {
 

@@ -74,7 +74,8 @@ void draw_grid(cv::Mat& img, const road::Calibration& cal, const road::Calibrati
     const auto& p = opt.points[i];
     const cv::Point marked(static_cast<int>(p.image.x * img.cols), static_cast<int>(p.image.y * img.rows));
     cv::circle(img, marked, 6, cv::Scalar(255, 0, 255), 2, cv::LINE_AA);
-    if (const auto q = to_px(p.world_m.x, p.world_m.y)) cv::drawMarker(img, *q, cv::Scalar(0, 0, 255), cv::MARKER_CROSS, 12, 2);
+    if (const auto q = to_px(p.world_m.x, p.world_m.y))
+      cv::drawMarker(img, *q, cv::Scalar(0, 0, 255), cv::MARKER_CROSS, 12, 2);
     cv::putText(img, fmt::format("{} ({:g}, {:g}) m", i, p.world_m.x, p.world_m.y), marked + cv::Point(8, -8),
                 cv::FONT_HERSHEY_SIMPLEX, 0.5, cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
   }

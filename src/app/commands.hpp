@@ -16,7 +16,7 @@ struct AnalyzeArgs {
   std::optional<std::string> config;
   std::string out_dir = "vsp-out";
   std::optional<std::string> annotate;
-  std::optional<std::string> model;  ///< overrides detector.model
+  std::optional<std::string> model;         ///< overrides detector.model
   std::optional<std::string> signals;       ///< signal timeline (JSON lines) for the road rules
   std::optional<std::string> evidence_key;  ///< Ed25519 key sealing evidence packs
   bool quiet = false;

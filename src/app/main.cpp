@@ -26,8 +26,9 @@ int main(int argc, char** argv) {
   analyze->add_option("--signals", an.signals,
                       "signal timeline for the road rules: JSON lines {\"pts_s\": 12.5, \"signal\": \"main\", "
                       "\"state\": \"red\"}");
-  analyze->add_option("--evidence-key", an.evidence_key,
-                      "Ed25519 key (created when absent, mode 0600) sealing evidence packs; default OUT/keys/node_ed25519.key");
+  analyze->add_option(
+      "--evidence-key", an.evidence_key,
+      "Ed25519 key (created when absent, mode 0600) sealing evidence packs; default OUT/keys/node_ed25519.key");
   analyze->add_flag("-q,--quiet", an.quiet, "no summary table");
 
   std::string serve_config;
@@ -127,13 +128,14 @@ int main(int argc, char** argv) {
   vsp::app::CalibrateArgs cal;
   auto* calibrate = app.add_subcommand("calibrate", "ground-plane calibration tools");
   calibrate->require_subcommand(1);
-  auto* cal_check = calibrate->add_subcommand(
-      "check", "print each calibration's residual and draw its metric grid on a frame (PNG)");
+  auto* cal_check =
+      calibrate->add_subcommand("check", "print each calibration's residual and draw its metric grid on a frame (PNG)");
   cal_check->add_option("config", cal.config, "analyze or serve config")->required();
   cal_check->add_option("--image", cal.image, "a still of the camera to draw on");
   cal_check->add_option("--video", cal.video, "a video of the camera: its first frame is drawn on");
   cal_check->add_option("--camera", cal.camera, "serve config: only this camera");
-  cal_check->add_option("--png", cal.png, "picture to write (serve: one per camera, NAME inserted)")->capture_default_str();
+  cal_check->add_option("--png", cal.png, "picture to write (serve: one per camera, NAME inserted)")
+      ->capture_default_str();
   cal_check->add_option("--grid-m", cal.grid_m, "grid spacing on the road, metres")->capture_default_str();
 
   // Usage errors exit 2 (README, CONTRACTS.md), not CLI11's own codes; --help and --version exit 0.

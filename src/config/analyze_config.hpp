@@ -47,7 +47,7 @@ struct CameraConfig {
   /// Motion gating (`motion:`). On for serve cameras; an analyze config turns it on only when it
   /// has a `motion:` section, so `vsp analyze` runs the detector on every sampled frame by default.
   detect::MotionOptions motion;
-  double max_detect_interval_s = 1.0;  ///< `motion.max_interval_s`: detector runs at least this often
+  double max_detect_interval_s = 1.0;                   ///< `motion.max_interval_s`: detector runs at least this often
   std::optional<road::CalibrationOptions> calibration;  ///< ground plane (road rules in metres)
   std::vector<road::SignalOptions> signals;             ///< traffic lights and crossings the rules read
 };

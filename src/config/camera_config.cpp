@@ -61,11 +61,11 @@ std::optional<core::Point> quiet_point(const YAML::Node& n) {
   return e.empty() ? p : std::nullopt;
 }
 
-
 /// A pair of numbers in any range ([x, y] in metres, or a direction), into a core::Point member
 /// (or an optional one). `check` rejects a read value with a message.
 template <class T, class Acc>
-Row<T> vector_field(RowInfo info, Acc acc, std::function<std::optional<std::string>(const core::Point&)> check = nullptr) {
+Row<T> vector_field(RowInfo info, Acc acc,
+                    std::function<std::optional<std::string>(const core::Point&)> check = nullptr) {
   using M = member_t<T, Acc>;
   info.kind = ValueKind::vector;
   if constexpr (!is_optional<M>::value) {
@@ -78,8 +78,9 @@ Row<T> vector_field(RowInfo info, Acc acc, std::function<std::optional<std::stri
   row.info = info;
   row.read = [acc, check](Reader& r, const YAML::Node& n, const std::string& p, T& t) {
     if (!n.IsSequence() || n.size() != 2) {
-      r.error(n, p, fmt::format("expected 2 numbers [x, y], got {}",
-                                n.IsSequence() ? std::to_string(n.size()) + " values" : "'" + Reader::scalar(n) + "'"));
+      r.error(n, p,
+              fmt::format("expected 2 numbers [x, y], got {}",
+                          n.IsSequence() ? std::to_string(n.size()) + " values" : "'" + Reader::scalar(n) + "'"));
       return;
     }
     auto x = r.number(n[0], p + "[0]", {}), y = r.number(n[1], p + "[1]", {});
@@ -132,16 +133,19 @@ Row<T> region_field(RowInfo info, Acc acc) {
 const Table<road::CalibrationPoint>& calibration_point_table() {
   using P = road::CalibrationPoint;
   static const Table<P> t = {
-      {"calibration_point", "calibration.points[]", "One correspondence: a road point in the image and on the ground.",
+      {"calibration_point",
+       "calibration.points[]",
+       "One correspondence: a road point in the image and on the ground.",
        {}},
       {
           vector_field<P>(
-              {.key = "image", .unit = "normalised", .description = "where the camera sees the point (0..1)",
+              {.key = "image",
+               .unit = "normalised",
+               .description = "where the camera sees the point (0..1)",
                .required = true},
               [](P & p) -> auto& { return p.image; }, check_in_frame),
           vector_field<P>(
-              {.key = "world", .unit = "m", .description = "where it is on the road plane, metres",
-               .required = true},
+              {.key = "world", .unit = "m", .description = "where it is on the road plane, metres", .required = true},
               [](P & p) -> auto& { return p.world_m; }),
       },
       nullptr};
@@ -151,29 +155,35 @@ const Table<road::CalibrationPoint>& calibration_point_table() {
 const Table<road::CalibrationOptions>& calibration_table() {
   using C = road::CalibrationOptions;
   static const Table<C> t = {
-      {"calibration", "calibration",
+      {"calibration",
+       "calibration",
        "Ground-plane calibration: at least 4 road points with their positions in metres (e.g. the corners of "
        "lane markings of known length). Speeds and distances of the road rules are measured with it; "
        "`vsp calibrate check` prints its residual and draws its metric grid.",
        {}},
       {
-          list<C>({.key = "points", .bounds = {4.0, {}}, .description = "image/world correspondences",
-                   .required = true},
-                  calibration_point_table(), [](C & c) -> auto& { return c.points; }),
-          field<C>({.key = "max_residual_m", .bounds = {0.0, 100.0, true}, .unit = "m",
-                    .description = "refuse a calibration whose RMS residual is larger"},
-                   [](C & c) -> auto& { return c.max_residual_m; }),
-          field<C>({.key = "pixel_noise_px", .bounds = {0.0, 100.0}, .unit = "px",
-                    .description = "noise of a box's ground point, for the speed uncertainty"},
-                   [](C & c) -> auto& { return c.pixel_noise_px; }),
+          list<C>(
+              {.key = "points", .bounds = {4.0, {}}, .description = "image/world correspondences", .required = true},
+              calibration_point_table(), [](C & c) -> auto& { return c.points; }),
+          field<C>(
+              {.key = "max_residual_m",
+               .bounds = {0.0, 100.0, true},
+               .unit = "m",
+               .description = "refuse a calibration whose RMS residual is larger"},
+              [](C & c) -> auto& { return c.max_residual_m; }),
+          field<C>(
+              {.key = "pixel_noise_px",
+               .bounds = {0.0, 100.0},
+               .unit = "px",
+               .description = "noise of a box's ground point, for the speed uncertainty"},
+              [](C & c) -> auto& { return c.pixel_noise_px; }),
       },
       [](Reader& r, const YAML::Node& n, const std::string& path, C& c) {
         const YAML::Node pts = n["points"];
         if (!pts || !pts.IsSequence() || c.points.size() != pts.size()) return;  // reported already
         for (size_t i = 0; i < pts.size(); ++i)  // a point in error was reported; fitting it would mislead
           if (!pts[i].IsMap() || !quiet_point(pts[i]["image"]) || !pts[i]["world"]) return;
-        if (auto fit = road::fit_calibration(c); !fit)
-          r.error(pts, Reader::join(path, "points"), fit.error().message);
+        if (auto fit = road::fit_calibration(c); !fit) r.error(pts, Reader::join(path, "points"), fit.error().message);
       }};
   return t;
 }
@@ -185,28 +195,45 @@ std::vector<std::pair<std::string, road::SignalSource>> signal_sources() {
 const Table<road::SignalOptions>& signal_table() {
   using S = road::SignalOptions;
   static const Table<S> t = {
-      {"signal", "signals[]",
+      {"signal",
+       "signals[]",
        "A traffic light or rail-crossing barrier the road rules read by name: set from outside "
        "(`PUT /api/signals/<name>`, `vsp analyze --signals`) or read from the lamp colours in an image region.",
        {}},
       {
-          field<S>({.key = "name", .pattern = "^[A-Za-z0-9_-]{1,64}$", .description = "signal name",
-                    .notes = "[A-Za-z0-9_-]+, unique", .required = true},
-                   [](S & s) -> auto& { return s.name; }),
-          choice<S>({.key = "source", .description = "where its state comes from"}, signal_sources(),
-                    [](S & s) -> auto& { return s.source; }),
-          region_field<S>({.key = "region", .unit = "normalised",
-                           .description = "source image: the signal head in the frame", .default_text = "none"},
-                          [](S & s) -> auto& { return s.region; }),
-          field<S>({.key = "min_state_s", .bounds = {0.0, 10.0}, .unit = "s",
-                    .description = "image: a new lamp colour must hold this long (flicker, glare)"},
-                   [](S & s) -> auto& { return s.min_state_s; }),
-          field<S>({.key = "hold_s", .bounds = {0.0, 600.0}, .unit = "s",
-                    .description = "image: a dark or hidden head keeps its state this long"},
-                   [](S & s) -> auto& { return s.hold_s; }),
-          field<S>({.key = "min_lit_fraction", .bounds = {0.0, 1.0, true},
-                    .description = "image: share of the region that must glow for a lamp to count"},
-                   [](S & s) -> auto& { return s.min_lit_fraction; }),
+          field<S>(
+              {.key = "name",
+               .pattern = "^[A-Za-z0-9_-]{1,64}$",
+               .description = "signal name",
+               .notes = "[A-Za-z0-9_-]+, unique",
+               .required = true},
+              [](S & s) -> auto& { return s.name; }),
+          choice<S>(
+              {.key = "source", .description = "where its state comes from"}, signal_sources(),
+              [](S & s) -> auto& { return s.source; }),
+          region_field<S>(
+              {.key = "region",
+               .unit = "normalised",
+               .description = "source image: the signal head in the frame",
+               .default_text = "none"},
+              [](S & s) -> auto& { return s.region; }),
+          field<S>(
+              {.key = "min_state_s",
+               .bounds = {0.0, 10.0},
+               .unit = "s",
+               .description = "image: a new lamp colour must hold this long (flicker, glare)"},
+              [](S & s) -> auto& { return s.min_state_s; }),
+          field<S>(
+              {.key = "hold_s",
+               .bounds = {0.0, 600.0},
+               .unit = "s",
+               .description = "image: a dark or hidden head keeps its state this long"},
+              [](S & s) -> auto& { return s.hold_s; }),
+          field<S>(
+              {.key = "min_lit_fraction",
+               .bounds = {0.0, 1.0, true},
+               .description = "image: share of the region that must glow for a lamp to count"},
+              [](S & s) -> auto& { return s.min_lit_fraction; }),
       },
       [](Reader& r, const YAML::Node& n, const std::string& path, S& s) {
         if (s.source == road::SignalSource::image && s.region.empty() && !n["region"])
@@ -220,28 +247,42 @@ const Table<road::SignalOptions>& signal_table() {
 const Table<road::StopLineOptions>& stop_line_table() {
   using L = road::StopLineOptions;
   static const Table<L> t = {
-      {"stop_line", "rules.stop_lines[]",
+      {"stop_line",
+       "rules.stop_lines[]",
        "A stop line governed by a signal: a vehicle whose front crosses it (from the left of p1→p2 to its right) "
        "while the signal has been red for longer than amber_grace_s is a `red_light` violation.",
        {}},
       {
-          field<L>({.key = "name", .description = "rule name", .notes = "unique", .required = true},
-                   [](L & l) -> auto& { return l.name; }),
-          field<L>({.key = "p1", .unit = "normalised", .description = "line start", .required = true},
-                   [](L & l) -> auto& { return l.p1; }),
-          field<L>({.key = "p2", .unit = "normalised", .description = "line end; traffic goes left to right of p1->p2",
-                    .required = true},
-                   [](L & l) -> auto& { return l.p2; }),
-          field<L>({.key = "signal", .description = "the signal governing it (a name in signals)", .required = true},
-                   [](L & l) -> auto& { return l.signal; }),
-          field<L>({.key = "classes", .description = "classes checked", .default_text = "road vehicles"},
-                   [](L & l) -> auto& { return l.classes; }),
-          field<L>({.key = "amber_grace_s", .bounds = {0.0, 10.0}, .unit = "s",
-                    .description = "a crossing this soon after red began is still amber's"},
-                   [](L & l) -> auto& { return l.amber_grace_s; }),
-          field<L>({.key = "min_frames", .bounds = {1.0, 100.0}, .unit = "frames",
-                    .description = "frames past the line to confirm a crossing"},
-                   [](L & l) -> auto& { return l.min_frames; }),
+          field<L>(
+              {.key = "name", .description = "rule name", .notes = "unique", .required = true},
+              [](L & l) -> auto& { return l.name; }),
+          field<L>(
+              {.key = "p1", .unit = "normalised", .description = "line start", .required = true},
+              [](L & l) -> auto& { return l.p1; }),
+          field<L>(
+              {.key = "p2",
+               .unit = "normalised",
+               .description = "line end; traffic goes left to right of p1->p2",
+               .required = true},
+              [](L & l) -> auto& { return l.p2; }),
+          field<L>(
+              {.key = "signal", .description = "the signal governing it (a name in signals)", .required = true},
+              [](L & l) -> auto& { return l.signal; }),
+          field<L>(
+              {.key = "classes", .description = "classes checked", .default_text = "road vehicles"},
+              [](L & l) -> auto& { return l.classes; }),
+          field<L>(
+              {.key = "amber_grace_s",
+               .bounds = {0.0, 10.0},
+               .unit = "s",
+               .description = "a crossing this soon after red began is still amber's"},
+              [](L & l) -> auto& { return l.amber_grace_s; }),
+          field<L>(
+              {.key = "min_frames",
+               .bounds = {1.0, 100.0},
+               .unit = "frames",
+               .description = "frames past the line to confirm a crossing"},
+              [](L & l) -> auto& { return l.min_frames; }),
       },
       [](Reader& r, const YAML::Node& n, const std::string& path, L&) {
         const auto p1 = quiet_point(n["p1"]), p2 = quiet_point(n["p2"]);
@@ -529,11 +570,15 @@ const Table<analytics::ZoneOptions>& zone_table() {
                .description = "a vehicle stationary here for max_stop_s is forbidden_stop (needs calibration)"},
               [](Z & z) -> auto& { return z.road.no_stopping; }),
           field<Z>(
-              {.key = "max_stop_s", .bounds = {0.0, kMaxSeconds, true}, .unit = "s",
+              {.key = "max_stop_s",
+               .bounds = {0.0, kMaxSeconds, true},
+               .unit = "s",
                .description = "no_stopping: longest tolerated stop"},
               [](Z & z) -> auto& { return z.road.max_stop_s; }),
           field<Z>(
-              {.key = "stop_speed_mps", .bounds = {0.0, 10.0, true}, .unit = "m/s",
+              {.key = "stop_speed_mps",
+               .bounds = {0.0, 10.0, true},
+               .unit = "m/s",
                .description = "no_stopping: below this speed a vehicle is stationary"},
               [](Z & z) -> auto& { return z.road.stop_speed_mps; }),
           field<Z>(
@@ -564,33 +609,32 @@ const Table<analytics::ZoneOptions>& zone_table() {
 
 const Table<analytics::RulesOptions>& rules_table() {
   using R = analytics::RulesOptions;
-  static const Table<R> t = {{"rules", "rules", "Counting lines and zones. Rule names are unique within a camera.", {}},
-                             {
-                                 list<R>(
-                                     {.key = "lines", .description = "counting lines", .default_text = "[]"},
-                                     line_table(), [](R & r) -> auto& { return r.lines; }),
-                                 list<R>(
-                                     {.key = "zones", .description = "polygon zones", .default_text = "[]"},
-                                     zone_table(), [](R & r) -> auto& { return r.zones; }),
-                                 list<R>(
-                                     {.key = "stop_lines",
-                                      .description = "stop lines governed by a signal (red_light)",
-                                      .default_text = "[]"},
-                                     stop_line_table(), [](R & r) -> auto& { return r.stop_lines; }),
-                             },
-                             [](Reader& r, const YAML::Node& n, const std::string& path, R&) {
-                               std::set<std::string> names;
-                               for (const char* kind : {"lines", "zones", "stop_lines"}) {
-                                 const YAML::Node items = n[kind];
-                                 for (size_t i = 0; items && items.IsSequence() && i < items.size(); ++i) {
-                                   const YAML::Node name = items[i].IsMap() ? items[i]["name"] : YAML::Node();
-                                   if (!name || !name.IsScalar() || name.Scalar().empty()) continue;
-                                   if (!names.insert(name.Scalar()).second)
-                                     r.error(name, fmt::format("{}.{}[{}].name", path, kind, i),
-                                             fmt::format("duplicate rule name '{}'", name.Scalar()));
-                                 }
-                               }
-                             }};
+  static const Table<R> t = {
+      {"rules", "rules", "Counting lines and zones. Rule names are unique within a camera.", {}},
+      {
+          list<R>(
+              {.key = "lines", .description = "counting lines", .default_text = "[]"}, line_table(),
+              [](R & r) -> auto& { return r.lines; }),
+          list<R>(
+              {.key = "zones", .description = "polygon zones", .default_text = "[]"}, zone_table(),
+              [](R & r) -> auto& { return r.zones; }),
+          list<R>(
+              {.key = "stop_lines", .description = "stop lines governed by a signal (red_light)", .default_text = "[]"},
+              stop_line_table(), [](R & r) -> auto& { return r.stop_lines; }),
+      },
+      [](Reader& r, const YAML::Node& n, const std::string& path, R&) {
+        std::set<std::string> names;
+        for (const char* kind : {"lines", "zones", "stop_lines"}) {
+          const YAML::Node items = n[kind];
+          for (size_t i = 0; items && items.IsSequence() && i < items.size(); ++i) {
+            const YAML::Node name = items[i].IsMap() ? items[i]["name"] : YAML::Node();
+            if (!name || !name.IsScalar() || name.Scalar().empty()) continue;
+            if (!names.insert(name.Scalar()).second)
+              r.error(name, fmt::format("{}.{}[{}].name", path, kind, i),
+                      fmt::format("duplicate rule name '{}'", name.Scalar()));
+          }
+        }
+      }};
   return t;
 }
 
@@ -639,15 +683,25 @@ const Table<CameraConfig>& analyze_table() {
        "omit `--config` for the defaults.",
        {}},
       camera_rows(true),
-      [](Reader& r, const YAML::Node& n, const std::string& path, CameraConfig& c) { check_camera_road(r, n, path, c); }};
+      [](Reader& r, const YAML::Node& n, const std::string& path, CameraConfig& c) {
+        check_camera_road(r, n, path, c);
+      }};
   return t;
 }
 
 std::vector<TableInfo> analyze_table_infos() {
-  return {analyze_table().info(),     detector_table().info(),          tracker_table().info(),
-          motion_table().info(),      rules_table().info(),             line_table().info(),
-          zone_table().info(),        stop_line_table().info(),         anpr_table().info(),
-          calibration_table().info(), calibration_point_table().info(), signal_table().info()};
+  return {analyze_table().info(),
+          detector_table().info(),
+          tracker_table().info(),
+          motion_table().info(),
+          rules_table().info(),
+          line_table().info(),
+          zone_table().info(),
+          stop_line_table().info(),
+          anpr_table().info(),
+          calibration_table().info(),
+          calibration_point_table().info(),
+          signal_table().info()};
 }
 
 void check_camera_road(Reader& r, const YAML::Node& n, const std::string& path, const CameraConfig& c) {
@@ -656,12 +710,14 @@ void check_camera_road(Reader& r, const YAML::Node& n, const std::string& path, 
   const YAML::Node sigs = n["signals"];
   for (size_t i = 0; i < c.signals.size(); ++i)
     if (!names.insert(c.signals[i].name).second)
-      r.error(sigs && sigs.IsSequence() && i < sigs.size() ? sigs[i]["name"] : n, fmt::format("{}[{}].name", Reader::join(path, "signals"), i),
+      r.error(sigs && sigs.IsSequence() && i < sigs.size() ? sigs[i]["name"] : n,
+              fmt::format("{}[{}].name", Reader::join(path, "signals"), i),
               fmt::format("duplicate signal name '{}'", c.signals[i].name));
   std::string known;
   for (const auto& nm : names) known += (known.empty() ? "" : ", ") + nm;
   auto unknown = [&](const std::string& name) {
-    return fmt::format("unknown signal '{}' ({})", name, known.empty() ? "the camera has no signals:" : "signals: " + known);
+    return fmt::format("unknown signal '{}' ({})", name,
+                       known.empty() ? "the camera has no signals:" : "signals: " + known);
   };
   const YAML::Node rules = n["rules"];
   const YAML::Node zones = rules && rules.IsMap() ? rules["zones"] : YAML::Node();

@@ -80,7 +80,9 @@ std::optional<std::string> sha256_file(const std::string& path) {
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
     const auto got = in.gcount();
-    if (got > 0) crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(buf.data()), static_cast<unsigned long long>(got));
+    if (got > 0)
+      crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(buf.data()),
+                                static_cast<unsigned long long>(got));
   }
   if (in.bad()) return std::nullopt;
   unsigned char h[crypto_hash_sha256_BYTES];
@@ -103,7 +105,8 @@ core::Result<std::shared_ptr<Signer>> Signer::load_or_create(const std::string& 
     crypto_sign_keypair(pk, s->secret_.data());
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0)
-      return core::make_error("key_write_failed", fmt::format("{}: cannot create the signing key: {}", path, std::strerror(errno)));
+      return core::make_error("key_write_failed",
+                              fmt::format("{}: cannot create the signing key: {}", path, std::strerror(errno)));
     const auto n = ::write(fd, s->secret_.data(), s->secret_.size());
     ::fsync(fd);
     ::close(fd);
@@ -114,13 +117,13 @@ core::Result<std::shared_ptr<Signer>> Signer::load_or_create(const std::string& 
     if (::stat(path.c_str(), &st) != 0)
       return core::make_error("key_unreadable", fmt::format("{}: {}", path, std::strerror(errno)));
     if ((st.st_mode & 077) != 0)
-      return core::make_error("key_permissions",
-                              fmt::format("{}: the signing key is readable by others (mode {:o}); chmod 600 it", path,
-                                          st.st_mode & 0777));
+      return core::make_error(
+          "key_permissions",
+          fmt::format("{}: the signing key is readable by others (mode {:o}); chmod 600 it", path, st.st_mode & 0777));
     const auto bytes = read_all(path);
     if (!bytes || bytes->size() != s->secret_.size())
-      return core::make_error("key_unreadable",
-                              fmt::format("{}: not an Ed25519 signing key ({} bytes expected)", path, s->secret_.size()));
+      return core::make_error(
+          "key_unreadable", fmt::format("{}: not an Ed25519 signing key ({} bytes expected)", path, s->secret_.size()));
     std::copy(bytes->begin(), bytes->end(), s->secret_.begin());
   }
   unsigned char pk[crypto_sign_PUBLICKEYBYTES];
@@ -146,12 +149,9 @@ core::Status seal(const std::string& dir, const std::string& event_id, std::int6
     if (!h || ec) return core::make_error("evidence_unreadable", fmt::format("{}: cannot read to seal it", p));
     files.push_back({{"path", rel}, {"bytes", static_cast<std::int64_t>(size)}, {"sha256", *h}});
   }
-  json m = {{"format", "vsp-evidence"},
-            {"version", 1},
-            {"event_id", event_id},
-            {"created_utc", events::format_rfc3339_ms(created_ms)},
-            {"files", files},
-            {"public_key", signer.public_key_hex()}};
+  json m = {{"format", "vsp-evidence"}, {"version", 1},
+            {"event_id", event_id},     {"created_utc", events::format_rfc3339_ms(created_ms)},
+            {"files", files},           {"public_key", signer.public_key_hex()}};
   m["signature"] = signer.sign_hex(m.dump());
   // Written to a temporary name and renamed: a reader never sees half a manifest.
   const fs::path tmp = fs::path(dir) / ".tmp-manifest.json";

@@ -242,18 +242,19 @@ nlohmann::json CameraAnalysis::evidence_facts(const events::Event& e) const {
       nlohmann::json rule = {{"kind", "zone"}, {"polygon", nlohmann::json::array()}};
       for (const auto& p : z.polygon) rule["polygon"].push_back({p.x, p.y});
       if (r.direction) rule["direction"] = {r.direction->x, r.direction->y};
-      if (r.speed_limit_kmh) rule["speed_limit_kmh"] = *r.speed_limit_kmh, rule["speed_margin_kmh"] = r.speed_margin_kmh;
+      if (r.speed_limit_kmh)
+        rule["speed_limit_kmh"] = *r.speed_limit_kmh, rule["speed_margin_kmh"] = r.speed_margin_kmh;
       if (r.direction || r.speed_limit_kmh) rule["min_distance_m"] = r.min_distance_m;
       if (r.no_stopping)
-        rule["max_stop_s"] = r.max_stop_s, rule["stop_speed_mps"] = r.stop_speed_mps, rule["queue_signal"] = r.queue_signal;
+        rule["max_stop_s"] = r.max_stop_s, rule["stop_speed_mps"] = r.stop_speed_mps,
+        rule["queue_signal"] = r.queue_signal;
       if (!r.crossing_signal.empty()) rule["crossing_signal"] = r.crossing_signal;
       f["rule_config"] = rule;
     }
   for (const auto& l : options_.config.rules.stop_lines)
     if (l.name == e.rule)
-      f["rule_config"] = {{"kind", "stop_line"},         {"p1", {l.p1.x, l.p1.y}},
-                          {"p2", {l.p2.x, l.p2.y}},      {"signal", l.signal},
-                          {"amber_grace_s", l.amber_grace_s}, {"min_frames", l.min_frames}};
+      f["rule_config"] = {{"kind", "stop_line"}, {"p1", {l.p1.x, l.p1.y}},           {"p2", {l.p2.x, l.p2.y}},
+                          {"signal", l.signal},  {"amber_grace_s", l.amber_grace_s}, {"min_frames", l.min_frames}};
   // What was measured (the event's attributes), the calibration, the trajectory.
   nlohmann::json measured = nlohmann::json::object();
   for (const auto& [k, v] : e.attributes) std::visit([&](const auto& x) { measured[k] = x; }, v);
@@ -271,8 +272,8 @@ nlohmann::json CameraAnalysis::evidence_facts(const events::Event& e) const {
   if (road_) {
     nlohmann::json traj = nlohmann::json::array();
     for (const auto& s : road_->trajectory(e.track_id))
-      traj.push_back({std::round(s.t_s * 1000) / 1000, std::round(s.pos_m.x * 1000) / 1000,
-                      std::round(s.pos_m.y * 1000) / 1000});
+      traj.push_back(
+          {std::round(s.t_s * 1000) / 1000, std::round(s.pos_m.x * 1000) / 1000, std::round(s.pos_m.y * 1000) / 1000});
     f["trajectory_m"] = {{"columns", {"pts_s", "x_m", "y_m"}}, {"rows", traj}};
   }
   nlohmann::json sigs = nlohmann::json::object();

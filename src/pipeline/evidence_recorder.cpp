@@ -36,8 +36,7 @@ bool write_jpeg(const core::Image& img, const std::string& path, const core::Box
 }  // namespace
 
 bool is_violation(const std::string& t) {
-  return t == "wrong_way" || t == "speeding" || t == "red_light" || t == "forbidden_stop" ||
-         t == "rail_crossing_entry";
+  return t == "wrong_way" || t == "speeding" || t == "red_light" || t == "forbidden_stop" || t == "rail_crossing_entry";
 }
 
 struct EvidenceRecorder::Pending {
@@ -63,7 +62,8 @@ void EvidenceRecorder::on_frame(const core::Image& frame) {
       ++it;
     }
   }
-  if (ring_.empty() || frame.ts.pts_s - ring_.back().ts.pts_s >= kRingSpacing_s || frame.ts.pts_s < ring_.back().ts.pts_s)
+  if (ring_.empty() || frame.ts.pts_s - ring_.back().ts.pts_s >= kRingSpacing_s ||
+      frame.ts.pts_s < ring_.back().ts.pts_s)
     ring_.push_back(frame);
   while (!ring_.empty() && ring_.front().ts.pts_s < frame.ts.pts_s - kRingSpan_s) ring_.pop_front();
 }

@@ -34,8 +34,8 @@ namespace vsp::pipeline {
 /// writes the clip and re-seals the pack (`reseal`).
 struct EvidenceClipRequest {
   std::string camera, event_id, pack_dir, out_path;
-  double start_pts_s = 0, end_pts_s = 0;    ///< stream time
-  std::int64_t start_ms = 0, end_ms = 0;    ///< wall clock
+  double start_pts_s = 0, end_pts_s = 0;  ///< stream time
+  std::int64_t start_ms = 0, end_ms = 0;  ///< wall clock
 };
 using EvidenceClipProvider = std::function<core::Status(const EvidenceClipRequest&)>;
 

@@ -79,8 +79,7 @@ std::array<double, 9> inv3(const std::array<double, 9>& m) {
   const double det = a * A + b * B + c * C;
   if (std::abs(det) < 1e-300) return {1, 0, 0, 0, 1, 0, 0, 0, 1};
   const double k = 1.0 / det;
-  return {A * k, -(b * i - c * h) * k, (b * f - c * e) * k,
-          B * k, (a * i - c * g) * k,  -(a * f - c * d) * k,
+  return {A * k, -(b * i - c * h) * k, (b * f - c * e) * k, B * k, (a * i - c * g) * k, -(a * f - c * d) * k,
           C * k, -(a * h - b * g) * k, (a * e - b * d) * k};
 }
 
@@ -119,9 +118,7 @@ std::optional<core::Point> Homography::apply(core::Point p) const {
   return map(h_, p);
 }
 
-Homography Homography::inverse() const {
-  return Homography(inv3(h_));
-}
+Homography Homography::inverse() const { return Homography(inv3(h_)); }
 
 std::optional<std::string> calibration_problem(const std::vector<CalibrationPoint>& points) {
   if (points.size() < 4)
@@ -154,15 +151,17 @@ std::optional<std::string> calibration_problem(const std::vector<CalibrationPoin
 }
 
 core::Result<Calibration> fit_calibration(const CalibrationOptions& options) {
-  if (auto why = calibration_problem(options.points)) return core::make_error("bad_calibration", *why, "calibration.points");
+  if (auto why = calibration_problem(options.points))
+    return core::make_error("bad_calibration", *why, "calibration.points");
   std::vector<core::Point> img, wld;
   for (const auto& p : options.points) {
     img.push_back(p.image);
     wld.push_back(p.world_m);
   }
   auto h = dlt(img, wld);
-  if (!h) return core::make_error("bad_calibration", "the points do not determine a homography (degenerate)",
-                                  "calibration.points");
+  if (!h)
+    return core::make_error("bad_calibration", "the points do not determine a homography (degenerate)",
+                            "calibration.points");
   // A homography is defined up to scale, sign included: choose the sign that puts the road (the
   // calibration points) in front of the camera (w > 0), so points beyond the horizon are refused.
   auto front = [](std::array<double, 9> m, core::Point p) {

@@ -35,7 +35,7 @@ class Homography {
 struct Calibration {
   Homography image_to_world;  ///< normalised image -> metres
   Homography world_to_image;
-  double rms_residual_m = 0;   ///< RMS of |H(image) - world| over the points
+  double rms_residual_m = 0;  ///< RMS of |H(image) - world| over the points
   double max_residual_m = 0;
   double rms_residual_px = 0;  ///< the same in the image, back-projected (normalised units x frame diagonal 1)
   int points = 0;

@@ -32,9 +32,9 @@ enum class SignalSource { external, image };
 struct SignalOptions {
   std::string name;
   SignalSource source = SignalSource::external;
-  core::Polygon region;       ///< image: the signal head (normalised)
-  double min_state_s = 0.4;   ///< image: a new colour must hold this long (flicker, glare)
-  double hold_s = 3.0;        ///< image: an unreadable head (occlusion) keeps its state this long
+  core::Polygon region;            ///< image: the signal head (normalised)
+  double min_state_s = 0.4;        ///< image: a new colour must hold this long (flicker, glare)
+  double hold_s = 3.0;             ///< image: an unreadable head (occlusion) keeps its state this long
   double min_lit_fraction = 0.02;  ///< image: share of the region that must glow for a lamp to count
 };
 
@@ -49,17 +49,15 @@ struct RoadZoneOptions {
   double stop_speed_mps = 0.7;            ///< below this a vehicle is stationary
   std::string queue_signal;               ///< stops while this signal is red or amber are a queue, not a stop
   std::string crossing_signal;            ///< rail crossing: closed while this signal is red (closed)
-  bool any() const {
-    return direction || speed_limit_kmh || no_stopping || !crossing_signal.empty();
-  }
+  bool any() const { return direction || speed_limit_kmh || no_stopping || !crossing_signal.empty(); }
 };
 
 /// `rules.stop_lines[]` — a stop line governed by a signal: crossing it during red is `red_light`.
 struct StopLineOptions {
   std::string name;
-  core::Point p1, p2;        ///< normalised; traffic crosses from the left of p1->p2 to its right
-  std::string signal;        ///< a name from `signals`
-  std::vector<int> classes;  ///< COCO ids; empty = road vehicles
+  core::Point p1, p2;          ///< normalised; traffic crosses from the left of p1->p2 to its right
+  std::string signal;          ///< a name from `signals`
+  std::vector<int> classes;    ///< COCO ids; empty = road vehicles
   double amber_grace_s = 0.5;  ///< a crossing this soon after red began is still amber's
   int min_frames = 2;          ///< analysed frames past the line to confirm a crossing
 };

@@ -42,7 +42,8 @@ RoadRules::RoadRules(RoadRulesOptions options, int frame_width, int frame_height
       const core::Point c = centroid(z.polygon);
       const double n = std::hypot(z.road.direction->x, z.road.direction->y);
       const double eps = 0.01;
-      const auto a = h.apply(c), b = h.apply({c.x + eps * z.road.direction->x / n, c.y + eps * z.road.direction->y / n});
+      const auto a = h.apply(c),
+                 b = h.apply({c.x + eps * z.road.direction->x / n, c.y + eps * z.road.direction->y / n});
       if (a && b) {
         const double len = std::hypot(b->x - a->x, b->y - a->y);
         if (len > 0) d = core::Point{(b->x - a->x) / len, (b->y - a->y) / len};

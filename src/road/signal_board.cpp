@@ -34,7 +34,8 @@ std::optional<SignalState> parse_signal_state(const std::string& w) {
 void SignalBoard::set(const std::string& name, SignalState state, std::int64_t at_ms, const std::string& source) {
   std::lock_guard lk(m_);
   auto& h = history_[name];
-  auto it = std::upper_bound(h.begin(), h.end(), at_ms, [](std::int64_t t, const SignalChange& c) { return t < c.at_ms; });
+  auto it =
+      std::upper_bound(h.begin(), h.end(), at_ms, [](std::int64_t t, const SignalChange& c) { return t < c.at_ms; });
   if (it != h.begin() && std::prev(it)->state == state) return;  // no change
   it = h.insert(it, SignalChange{name, state, at_ms, source});
   // A later change to the same state is now redundant.
@@ -51,7 +52,8 @@ SignalReading SignalBoard::at(const std::string& name, std::int64_t at_ms) const
   const auto f = history_.find(name);
   if (f == history_.end()) return {};
   const auto& h = f->second;
-  auto it = std::upper_bound(h.begin(), h.end(), at_ms, [](std::int64_t t, const SignalChange& c) { return t < c.at_ms; });
+  auto it =
+      std::upper_bound(h.begin(), h.end(), at_ms, [](std::int64_t t, const SignalChange& c) { return t < c.at_ms; });
   if (it == h.begin()) return {};
   --it;
   return {it->state, it->at_ms};

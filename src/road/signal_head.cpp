@@ -17,8 +17,10 @@ LampObservation observe_lamp(const core::Image& frame, const core::Polygon& regi
     x0 = std::min(x0, px.back().x), y0 = std::min(y0, px.back().y);
     x1 = std::max(x1, px.back().x), y1 = std::max(y1, px.back().y);
   }
-  const int xa = std::clamp(static_cast<int>(x0), 0, frame.width - 1), xb = std::clamp(static_cast<int>(x1), 0, frame.width - 1);
-  const int ya = std::clamp(static_cast<int>(y0), 0, frame.height - 1), yb = std::clamp(static_cast<int>(y1), 0, frame.height - 1);
+  const int xa = std::clamp(static_cast<int>(x0), 0, frame.width - 1),
+            xb = std::clamp(static_cast<int>(x1), 0, frame.width - 1);
+  const int ya = std::clamp(static_cast<int>(y0), 0, frame.height - 1),
+            yb = std::clamp(static_cast<int>(y1), 0, frame.height - 1);
   long total = 0, red = 0, amber = 0, green = 0;
   for (int y = ya; y <= yb; ++y)
     for (int x = xa; x <= xb; ++x) {

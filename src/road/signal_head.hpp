@@ -22,8 +22,7 @@ struct LampObservation {
 };
 
 /// Classifies the region of one frame (pure).
-LampObservation observe_lamp(const core::Image& frame, const core::Polygon& region_normalised,
-                             double min_lit_fraction);
+LampObservation observe_lamp(const core::Image& frame, const core::Polygon& region_normalised, double min_lit_fraction);
 
 class SignalHeadReader {
  public:

@@ -12,9 +12,9 @@
 
 #include "config/analyze_config.hpp"
 #include "core/coco.hpp"
-#include "road/signal_board.hpp"
 #include "events/event_json.hpp"
 #include "pipeline/file_analyzer.hpp"
+#include "road/signal_board.hpp"
 
 using namespace vsp;
 namespace fs = std::filesystem;
@@ -91,14 +91,15 @@ TEST(Golden, every_scene_replays_to_its_expected_events) {
     auto r = pipeline::run_replay(o, sink);
     ASSERT_TRUE(r.ok()) << r.error().message;
 
-    const json header = {{"golden", "vsp events"},
-                         {"version", kGoldenVersion},
-                         {"time_base", "pts_s, seconds from the first frame"},
-                         {"frame", {r->width, r->height}},
-                         {"fps", r->fps},
-                         {"input", fs::exists(dir / "signals.jsonl")
-                                       ? "detections.txt (MOTChallenge), seqinfo.ini, config.yml, signals.jsonl, det_class.txt"
-                                       : "detections.txt (MOTChallenge), seqinfo.ini, config.yml"}};
+    const json header = {
+        {"golden", "vsp events"},
+        {"version", kGoldenVersion},
+        {"time_base", "pts_s, seconds from the first frame"},
+        {"frame", {r->width, r->height}},
+        {"fps", r->fps},
+        {"input", fs::exists(dir / "signals.jsonl")
+                      ? "detections.txt (MOTChallenge), seqinfo.ini, config.yml, signals.jsonl, det_class.txt"
+                      : "detections.txt (MOTChallenge), seqinfo.ini, config.yml"}};
     const fs::path expected_path = dir / "expected.jsonl";
     if (bless) {
       std::ofstream out(expected_path);
