@@ -145,6 +145,14 @@ const Table<ServeConfig>& retention_table() {
                .unit = "days",
                .description = "delete snapshot images older than this"},
               [](S & s) -> auto& { return s.snapshots_max_age_days; }),
+          field<S>(
+              {.key = "evidence_max_age_days",
+               .bounds = {0.0, 1e5, true},
+               .unit = "days",
+               .description = "delete violation evidence packs (evidence/<event id>/) older than this; they are "
+                              "exempt from every other limit",
+               .default_text = "kept"},
+              [](S & s) -> auto& { return s.evidence_max_age_days; }),
       },
       nullptr};
   return t;

@@ -51,6 +51,7 @@ struct ServeConfig {
   double min_free_percent = 5;                   ///< storage.retention.min_free_percent (without min_free_gb)
   std::optional<double> events_max_age_days;     ///< storage.retention.events_max_age_days
   std::optional<double> snapshots_max_age_days;  ///< storage.retention.snapshots_max_age_days
+  std::optional<double> evidence_max_age_days;   ///< storage.retention.evidence_max_age_days (packs)
   int max_pending_events = 10000;                ///< storage.max_pending_events: kept in memory when the DB fails
   std::string listen = "127.0.0.1:8080";
   std::optional<UplinkConfig> uplink;  ///< absent = events stay on the node

@@ -292,6 +292,12 @@ void CameraWorker::analysis_loop() {
     o.nominal_fps = config_.camera.detect_fps.value_or(stream_fps > 0 ? stream_fps : kFallbackFps);
     o.snapshot_dir = (std::filesystem::path(ctx_.storage_root) / "snapshots" / config_.name).string();
     o.snapshot_prefix = fmt::format("snapshots/{}/", config_.name);
+    o.signals = ctx_.signals;
+    if (ctx_.signer && road::has_road_rules(config_.camera.rules)) {
+      o.evidence.root = ctx_.storage_root;
+      o.evidence.signer = ctx_.signer;
+      o.evidence.clip = ctx_.evidence_clip;
+    }
     auto c = CameraAnalysis::create(o, sink);
     if (c) return std::move(c.value());
     // Plate reading could not start: say so, and keep counting without it.

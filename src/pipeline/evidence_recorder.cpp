@@ -164,6 +164,7 @@ void EvidenceRecorder::complete(Pending& p, const core::Image* after) {
     r.end_pts_s = p.event.pts_s + options_.clip_after_s;
     r.start_ms = p.event.ts_utc_ms - static_cast<std::int64_t>(options_.clip_before_s * 1000);
     r.end_ms = p.event.ts_utc_ms + static_cast<std::int64_t>(options_.clip_after_s * 1000);
+    r.event_ms = p.event.ts_utc_ms;
     if (auto st = options_.clip(r); !st) log.warn("{}: no clip: {}", p.event.id, st.error().message);
   }
   if (options_.signer) {

@@ -36,6 +36,7 @@ struct EvidenceClipRequest {
   std::string camera, event_id, pack_dir, out_path;
   double start_pts_s = 0, end_pts_s = 0;  ///< stream time
   std::int64_t start_ms = 0, end_ms = 0;  ///< wall clock
+  std::int64_t event_ms = 0;              ///< the event's wall-clock time (the pack's seal says it)
 };
 using EvidenceClipProvider = std::function<core::Status(const EvidenceClipRequest&)>;
 
