@@ -177,6 +177,12 @@ const Table<road::CalibrationOptions>& calibration_table() {
                .unit = "px",
                .description = "noise of a box's ground point, for the speed uncertainty"},
               [](C & c) -> auto& { return c.pixel_noise_px; }),
+          field<C>(
+              {.key = "scale_error",
+               .bounds = {0.0, 1.0},
+               .description = "relative error of distances on this calibration (hand-measured ~0.05-0.1, "
+                              "surveyed ~0.01); added to every speed's uncertainty"},
+              [](C & c) -> auto& { return c.scale_error; }),
       },
       [](Reader& r, const YAML::Node& n, const std::string& path, C& c) {
         const YAML::Node pts = n["points"];

@@ -99,7 +99,10 @@ void CameraAnalysis::start_stream(int width, int height, std::int64_t epoch_ms, 
         ro.zones = options_.config.rules.zones;
         ro.stop_lines = options_.config.rules.stop_lines;
         ro.calibration = calibration_;
-        if (options_.config.calibration) ro.pixel_noise_px = options_.config.calibration->pixel_noise_px;
+        if (options_.config.calibration) {
+          ro.pixel_noise_px = options_.config.calibration->pixel_noise_px;
+          ro.scale_error = options_.config.calibration->scale_error;
+        }
         road_ = std::make_unique<road::RoadRules>(std::move(ro), width, height);
       }
     } else {
@@ -267,7 +270,8 @@ nlohmann::json CameraAnalysis::evidence_facts(const events::Event& e) const {
                         {"rms_residual_m", calibration_->rms_residual_m},
                         {"max_residual_m", calibration_->max_residual_m},
                         {"image_to_world", calibration_->image_to_world.matrix()},
-                        {"pixel_noise_px", options_.config.calibration->pixel_noise_px}};
+                        {"pixel_noise_px", options_.config.calibration->pixel_noise_px},
+                        {"scale_error", options_.config.calibration->scale_error}};
   }
   if (road_) {
     nlohmann::json traj = nlohmann::json::array();

@@ -22,6 +22,7 @@ struct CalibrationOptions {
   std::vector<CalibrationPoint> points;
   double max_residual_m = 0.5;  ///< refuse a calibration whose RMS residual exceeds this
   double pixel_noise_px = 1.5;  ///< assumed noise of a box's ground point (for the speed uncertainty)
+  double scale_error = 0.03;    ///< relative error of measured distances (hand-measured ~0.05-0.1, surveyed ~0.01)
 };
 
 enum class SignalSource { external, image };

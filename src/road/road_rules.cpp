@@ -116,6 +116,8 @@ std::vector<events::Event> RoadRules::update(const core::Tracks& tracks, core::T
         s.history.push_back(ws);
         while (!s.history.empty() && s.history.front().t_s < ts.pts_s - 20) s.history.pop_front();
         est = s.world.estimate();
+        // The calibration's own scale error moves every speed the same way: it adds in quadrature.
+        if (est) est->sigma_mps = std::hypot(est->sigma_mps, options_.scale_error * est->speed_mps);
         pos_m = est ? est->position_m : *w;
       }
     }

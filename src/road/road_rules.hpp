@@ -32,6 +32,7 @@ struct RoadRulesOptions {
   std::vector<StopLineOptions> stop_lines;
   std::optional<Calibration> calibration;  ///< needed by wrong_way, speeding and forbidden_stop
   double pixel_noise_px = 1.5;
+  double scale_error = 0;  ///< relative calibration error, added to every speed's uncertainty
   double speed_window_s = 1.0;
 };
 
