@@ -98,6 +98,33 @@ check "a byte of the clip changed: named" verify_names "$T/p4" clip.mp4
 cp -r "$L" "$T/p5" && flip "$T/p5/still_at.jpg" 300
 check "a byte of a still changed: named" verify_names "$T/p5" still_at.jpg
 
+echo "== the image signal path: a signal head rendered into the clip (flicker, glare, a bus in front)"
+# Lamps: green 0-10 s, amber 10-13 s, red from 13 s, each dark every third frame (LED flicker);
+# glare (a white veil) 5-6 s and 20-21 s; a grey bus hides the head 15-16.5 s. The cars cross the
+# stop line at ~7 s (green) and ~17.5 s (red): one red_light, red for ~4.5 s.
+H="drawbox=x=700:y=20:w=30:h=84:color=0x181818:t=fill"
+H="$H,drawbox=x=707:y=26:w=16:h=16:color=0xFF2020:t=fill:enable='gte(t,13)*lt(mod(n,3),2)'"
+H="$H,drawbox=x=707:y=52:w=16:h=16:color=0xFFB000:t=fill:enable='between(t,10,13)*lt(mod(n,3),2)'"
+H="$H,drawbox=x=707:y=78:w=16:h=16:color=0x20E040:t=fill:enable='lt(t,10)*lt(mod(n,3),2)'"
+H="$H,drawbox=x=696:y=16:w=38:h=92:color=white@0.85:t=fill:enable='between(t,5,6)+between(t,20,21)'"
+H="$H,drawbox=x=560:y=0:w=208:h=140:color=0x8090A0:t=fill:enable='between(t,15,16.5)'"
+ffmpeg -nostdin -loglevel error -y -i "$CLIP" -vf "$H" -c:v libx264 -preset veryfast -g 25 "$T/signal.mp4"
+cat >"$T/sig.yml" <<'YAML'
+detect_fps: 5
+signals:
+  - name: main
+    source: image
+    region: [[0.911, 0.046], [0.951, 0.046], [0.951, 0.241], [0.911, 0.241]]
+rules:
+  stop_lines:
+    - {name: stop, p1: [0.95, 0.5], p2: [0.05, 0.5], signal: main,
+       classes: [car, truck, bus, cell phone, toilet, suitcase, remote, laptop, mouse, keyboard, book]}
+YAML
+"$VSP" analyze "$T/signal.mp4" -c "$T/sig.yml" -o "$T/sig" -q || bad "analyze the rendered signal"
+check "one red_light from the image signal" [ "$(grep -c '"type":"red_light"' "$T/sig/events.jsonl")" = 1 ]
+since=$(jq -r 'select(.type == "red_light") | .pts_s - .attributes.red_for_s' "$T/sig/events.jsonl")
+check "red read from 13 s through flicker, glare and the bus (got $since s)" bash -c "[ \$(echo '$since >= 12.8 && $since <= 13.6' | bc) = 1 ]"
+
 echo "== live node: the red light comes from PUT /api/signals/main"
 PORT=$(free_base 1)
 API=http://127.0.0.1:$PORT
