@@ -297,6 +297,7 @@ void CameraWorker::analysis_loop() {
       o.evidence.root = ctx_.storage_root;
       o.evidence.signer = ctx_.signer;
       o.evidence.clip = ctx_.evidence_clip;
+      o.evidence.clip_deferred = true;
     }
     auto c = CameraAnalysis::create(o, sink);
     if (c) return std::move(c.value());

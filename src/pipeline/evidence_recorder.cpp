@@ -153,7 +153,13 @@ void EvidenceRecorder::complete(Pending& p, const core::Image* after) {
     std::ofstream(dir / "event.json") << json::parse(events::to_json_line(p.event)).dump(2) << "\n";
     std::ofstream(dir / "evidence.json") << facts.dump(2) << "\n";
   }
-  // ---- The clip (now, or queued until the recording covers it) ----------------------------------
+  // ---- The clip (now, or queued until the recording covers it), and the seal -------------------
+  auto seal = [&] {
+    if (!options_.signer) return;
+    if (auto st = evidence::seal(dir.string(), p.event.id, p.event.ts_utc_ms, *options_.signer); !st)
+      log.error("{}: cannot seal: {}", dir.string(), st.error().message);
+  };
+  if (options_.clip_deferred) seal();
   if (options_.clip) {
     EvidenceClipRequest r;
     r.camera = camera_;
@@ -167,10 +173,7 @@ void EvidenceRecorder::complete(Pending& p, const core::Image* after) {
     r.event_ms = p.event.ts_utc_ms;
     if (auto st = options_.clip(r); !st) log.warn("{}: no clip: {}", p.event.id, st.error().message);
   }
-  if (options_.signer) {
-    if (auto st = evidence::seal(dir.string(), p.event.id, p.event.ts_utc_ms, *options_.signer); !st)
-      log.error("{}: cannot seal: {}", dir.string(), st.error().message);
-  }
+  if (!options_.clip_deferred) seal();
   ++written_;
 }
 

@@ -44,6 +44,9 @@ struct EvidenceOptions {
   std::string root;  ///< packs go to <root>/evidence/<event id>/; empty = no packs
   std::shared_ptr<const evidence::Signer> signer;
   EvidenceClipProvider clip;  ///< null = no clip
+  /// The provider only queues the clip (serve): the pack is sealed before it is called, and
+  /// whoever writes the clip later re-seals it. Otherwise the clip is written first, then sealed.
+  bool clip_deferred = false;
   double clip_before_s = 5, clip_after_s = 5;
   double still_offset_s = 1.0;  ///< before/after stills this far from the event
 };

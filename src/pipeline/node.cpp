@@ -406,8 +406,16 @@ void Node::finish_evidence_clips(std::int64_t now_ms) {
     for (const auto& row : store_->segments(r.camera, r.start_ms - 10'000, r.end_ms, true)) files.push_back(row.file);
     if (files.empty()) {
       kLog.warn("evidence {}: no recording of camera {} covers the clip's range", r.event_id, r.camera);
-    } else if (auto st = record::export_clip(config_.storage_path, files, r.start_ms, r.end_ms, r.out_path); !st) {
-      kLog.warn("evidence {}: no clip: {}", r.event_id, st.error().message);
+    } else {
+      // Written under a temporary name (which a seal ignores), renamed, then sealed at once.
+      const std::string tmp = (fs::path(r.pack_dir) / ".tmp-clip.mp4").string();
+      if (auto st = record::export_clip(config_.storage_path, files, r.start_ms, r.end_ms, tmp); !st) {
+        kLog.warn("evidence {}: no clip: {}", r.event_id, st.error().message);
+      } else {
+        std::error_code ec;
+        fs::rename(tmp, r.out_path, ec);
+        if (ec) kLog.warn("evidence {}: {}", r.event_id, ec.message());
+      }
     }
     if (auto st = evidence::seal(r.pack_dir, r.event_id, r.event_ms, *signer_); !st)
       kLog.error("evidence {}: cannot re-seal: {}", r.event_id, st.error().message);
