@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/types.hpp"
+#include "road/options.hpp"
 
 namespace vsp::analytics {
 
@@ -37,11 +38,13 @@ struct ZoneOptions {
   double overcrowded_cooldown_s = 60;
   ZoneCountMode count_mode = ZoneCountMode::boxes;  ///< dense/auto: zone_overcrowded follows the dense count
   double count_interval_s = 1;                      ///< occupancy sampled (and dense count run) this often
+  road::RoadZoneOptions road;  ///< wrong way, speeding, no stopping, rail crossing (road/road_rules.hpp)
 };
 
 struct RulesOptions {
   std::vector<LineOptions> lines;
   std::vector<ZoneOptions> zones;
+  std::vector<road::StopLineOptions> stop_lines;  ///< red light (road/road_rules.hpp)
 };
 
 }  // namespace vsp::analytics

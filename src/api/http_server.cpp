@@ -4,13 +4,15 @@
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "api/web_assets.hpp"
 #include "api/query.hpp"
+#include "api/web_assets.hpp"
 #include "auth/secrets.hpp"
 #include "config/rules_json.hpp"
 #include "core/clock.hpp"
@@ -20,10 +22,14 @@
 #include "crowd/heatmap.hpp"
 #include "events/event.hpp"
 #include "events/event_json.hpp"
+#include "evidence/pack.hpp"
+#include "road/signal_board.hpp"
 
 extern "C" int vsp_civetweb_ssl_shim_loaded(void);  // civetweb_ssl_shim.c
 
 namespace vsp::api {
+
+namespace fs = std::filesystem;
 
 using nlohmann::json;
 
@@ -210,6 +216,10 @@ const std::vector<RouteInfo>& route_table() {
       {"GET", "/api/cameras/*/rules", A::operate},
       {"PUT", "/api/cameras/*/rules", A::operate},
       {"GET", "/api/audit", A::audit},
+      {"GET", "/api/signals", A::view},
+      {"PUT", "/api/signals/*", A::operate},  // a traffic controller's feed (an operator token)
+      {"GET", "/api/evidence/*", A::operate},
+      {"GET", "/api/evidence/*/*", A::operate},
   };
   return t;
 }
@@ -524,6 +534,94 @@ int HttpServer::dispatch(Request& r) {
     json body = {{"records", recs}};
     if (static_cast<int>(rows.size()) == limit) body["next_cursor"] = std::to_string(rows.back().seq);
     send_json(conn, 200, body);
+    return 200;
+  }
+  // ---- Road: signal states (external input) and evidence packs -----------------------------------
+  const auto segs = split_path(uri);
+  if (uri == "/api/signals") {
+    json sigs = json::array();
+    const auto latest = node_.signals().latest();
+    for (const auto& name : node_.signal_names()) {
+      json j = {{"name", name}, {"state", "unknown"}, {"since", nullptr}, {"source", nullptr}};
+      for (const auto& c : latest)
+        if (c.name == name)
+          j.update({{"state", road::to_string(c.state)},
+                    {"since", events::format_rfc3339_ms(c.at_ms)},
+                    {"source", c.source}});
+      sigs.push_back(j);
+    }
+    send_json(conn, 200, {{"signals", sigs}});
+    return 200;
+  }
+  if (segs.size() == 3 && segs[0] == "api" && segs[1] == "signals") {
+    const std::string name = segs[2];
+    const auto names = node_.signal_names();
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      return send_error(
+          conn, {404, "unknown_signal", fmt::format("no camera declares a signal named '{}' (cameras[].signals)", name),
+                 "name"});
+    std::string body(8192, '\0');
+    int got = 0;
+    for (int n; got < static_cast<int>(body.size()) &&
+                (n = mg_read(conn, body.data() + got, body.size() - static_cast<size_t>(got))) > 0;)
+      got += n;
+    body.resize(static_cast<size_t>(got));
+    const json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("state") || !j["state"].is_string())
+      return send_error(conn,
+                        {400, "bad_signal", R"(expected {"state": "red|amber|green|closed|open|unknown"})", "body"});
+    const auto state = road::parse_signal_state(j["state"].get<std::string>());
+    if (!state)
+      return send_error(conn, {400, "bad_state",
+                               fmt::format("unknown state '{}' (red, amber, green, closed, open, unknown)",
+                                           j["state"].get<std::string>()),
+                               "state"});
+    // The controller's own time of the change when it sends one (RFC 3339), else when it arrived.
+    std::int64_t at_ms = core::wall_clock_ms();
+    if (j.contains("at")) {
+      const auto t = j["at"].is_string() ? events::parse_rfc3339_ms(j["at"].get<std::string>()) : std::nullopt;
+      if (!t) return send_error(conn, {400, "bad_time", "at: expected RFC 3339 UTC", "at"});
+      at_ms = *t;
+    }
+    node_.signals().set(name, *state, at_ms, "api");
+    const auto now = node_.signals().at(name, at_ms);
+    send_json(
+        conn, 200,
+        {{"name", name}, {"state", road::to_string(now.state)}, {"since", events::format_rfc3339_ms(now.since_ms)}});
+    return 200;
+  }
+  if (segs.size() >= 3 && segs[0] == "api" && segs[1] == "evidence") {
+    // Packs are named by event id: hex digits and dashes only (no path can be smuggled in).
+    const std::string id = segs[2];
+    const bool id_ok = !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+      return std::isxdigit(static_cast<unsigned char>(c)) || c == '-';
+    });
+    const fs::path dir = fs::path(node_.config().storage_path) / "evidence" / id;
+    std::error_code ec;
+    if (!id_ok || !fs::is_directory(dir, ec))
+      return send_error(conn, {404, "unknown_evidence", fmt::format("no evidence pack for event '{}'", id), "id"});
+    if (segs.size() == 3) {
+      const auto v = evidence::verify(dir.string(), node_.evidence_public_key());
+      json files = json::array();
+      for (const auto& f : fs::directory_iterator(dir, ec))
+        if (f.is_regular_file()) files.push_back(f.path().filename().string());
+      std::sort(files.begin(), files.end());
+      audit(r, "evidence", id, "ok");
+      send_json(conn, 200,
+                {{"event_id", id},
+                 {"files", files},
+                 {"intact", v.ok},
+                 {"problem", v.ok ? json(nullptr) : json(v.file + ": " + v.message)},
+                 {"public_key", node_.evidence_public_key()}});
+      return 200;
+    }
+    const std::string file = segs[3];
+    const bool file_ok =
+        segs.size() == 4 && !file.empty() && file[0] != '.' && file.find_first_of("/\\") == std::string::npos;
+    if (!file_ok || !fs::is_regular_file(dir / file, ec))
+      return send_error(conn, {404, "unknown_file", fmt::format("no file '{}' in the pack", file), "file"});
+    audit(r, "evidence_file", id + "/" + file, "ok");
+    mg_send_file(conn, (dir / file).string().c_str());
     return 200;
   }
   auto require_camera = [&](const std::string& name) -> pipeline::CameraWorker* {

@@ -9,7 +9,9 @@
 #include "config/analyze_config.hpp"
 #include "core/coco.hpp"
 #include "events/event_json.hpp"
+#include "evidence/pack.hpp"
 #include "pipeline/file_analyzer.hpp"
+#include "road/road_rules.hpp"
 
 namespace vsp::app {
 
@@ -94,6 +96,27 @@ int cmd_analyze(const AnalyzeArgs& a) {
     fmt::print(stderr, "vsp analyze: {}\n", writer.error().message);
     return 1;
   }
+  // ---- Road rules: the signal timeline and the key that seals evidence packs ------------------
+  std::vector<road::SignalChange> timeline;
+  if (a.signals) {
+    auto tl = road::read_signal_timeline(*a.signals);
+    if (!tl.error.empty()) {
+      fmt::print(stderr, "vsp analyze: {}\n", tl.error);
+      return 1;
+    }
+    timeline = std::move(tl.changes);
+  }
+  std::shared_ptr<evidence::Signer> signer;
+  const bool road = road::has_road_rules(cfg.camera.rules);
+  if (road) {
+    const std::string key = a.evidence_key.value_or((fs::path(a.out_dir) / "keys" / "node_ed25519.key").string());
+    auto s = evidence::Signer::load_or_create(key);
+    if (!s) {
+      fmt::print(stderr, "vsp analyze: {}\n", s.error().message);
+      return 1;
+    }
+    signer = *s;
+  }
   ProgressBar bar(fs::path(replay ? *a.detections : a.video).filename().string());
   auto on_progress = [&](const pipeline::Progress& p) {
     bar.update(p.frames_done, p.frames_total, p.fps, p.elapsed_s);
@@ -107,6 +130,9 @@ int cmd_analyze(const AnalyzeArgs& a) {
     opts.camera = cfg.camera;
     opts.tracks_out = a.tracks_out;
     opts.on_progress = on_progress;
+    opts.signal_timeline = timeline;
+    if (road) opts.evidence_root = a.out_dir;
+    opts.signer = signer;
     result = pipeline::run_replay(opts, **writer);
   } else {
     pipeline::AnalyzeOptions opts;
@@ -118,6 +144,9 @@ int cmd_analyze(const AnalyzeArgs& a) {
     opts.heatmap_path = a.heatmap;
     opts.heatmap_class = heat_class.value_or(0);
     opts.on_progress = on_progress;
+    opts.signal_timeline = timeline;
+    if (road) opts.evidence_root = a.out_dir;
+    opts.signer = signer;
     result = pipeline::run_analyze(opts, **writer);
   }
   bar.finish();

@@ -19,6 +19,9 @@ struct AnalyzeArgs {
   std::optional<std::string> model;    ///< overrides detector.model
   std::optional<std::string> heatmap;  ///< PNG of where `heatmap_class` stood and walked
   std::string heatmap_class = "person";
+  std::optional<std::string> model;         ///< overrides detector.model
+  std::optional<std::string> signals;       ///< signal timeline (JSON lines) for the road rules
+  std::optional<std::string> evidence_key;  ///< Ed25519 key sealing evidence packs
   bool quiet = false;
 };
 int cmd_analyze(const AnalyzeArgs& a);
@@ -74,6 +77,21 @@ struct TokenArgs {
   double ttl_days = 90;  ///< 0 = never expires
 };
 int cmd_token(const TokenArgs& a);
+
+/// `vsp evidence verify DIR...`: 0 every pack intact, 1 naming the first altered or missing file.
+int cmd_evidence_verify(const std::vector<std::string>& dirs, const std::optional<std::string>& public_key);
+
+/// `vsp calibrate check CONFIG`: residual of each camera's calibration, and its metric grid drawn
+/// on a frame (`--image`, else the camera's first frame) as a PNG.
+struct CalibrateArgs {
+  std::string config;
+  std::optional<std::string> image;   ///< a still of the camera
+  std::optional<std::string> video;   ///< analyze config: a video whose first frame is used
+  std::optional<std::string> camera;  ///< serve config: one camera
+  std::string png = "calibration.png";
+  double grid_m = 1.0;  ///< grid spacing on the road
+};
+int cmd_calibrate_check(const CalibrateArgs& a);
 
 /// `vsp audit verify`: 0 intact, 1 naming the first bad record.
 int cmd_audit_verify(const std::string& config_path);

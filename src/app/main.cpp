@@ -25,6 +25,12 @@ int main(int argc, char** argv) {
   analyze->add_option("--model", an.model, "override detector.model");
   analyze->add_option("--heatmap", an.heatmap, "write a PNG of where people (or --heatmap-class) stood and walked");
   analyze->add_option("--heatmap-class", an.heatmap_class, "COCO class of the heatmap")->capture_default_str();
+  analyze->add_option("--signals", an.signals,
+                      "signal timeline for the road rules: JSON lines {\"pts_s\": 12.5, \"signal\": \"main\", "
+                      "\"state\": \"red\"}");
+  analyze->add_option(
+      "--evidence-key", an.evidence_key,
+      "Ed25519 key (created when absent, mode 0600) sealing evidence packs; default OUT/keys/node_ed25519.key");
   analyze->add_flag("-q,--quiet", an.quiet, "no summary table");
 
   std::string serve_config;
@@ -122,6 +128,28 @@ int main(int argc, char** argv) {
   auto* verify = audit->add_subcommand("verify", "check the hash chain; names the first bad record (exit 1)");
   verify->add_option("-c,--config", audit_config, "the node's serve config")->required();
 
+  std::vector<std::string> evidence_dirs;
+  std::optional<std::string> evidence_pubkey;
+  auto* evidence = app.add_subcommand("evidence", "violation evidence packs");
+  evidence->require_subcommand(1);
+  auto* ev_verify = evidence->add_subcommand(
+      "verify", "check a pack's signed manifest and every file; names the first altered or missing file (exit 1)");
+  ev_verify->add_option("pack", evidence_dirs, "evidence folder(s): evidence/<event id>/")->required();
+  ev_verify->add_option("--public-key", evidence_pubkey, "hex Ed25519 public key the pack must be signed with");
+
+  vsp::app::CalibrateArgs cal;
+  auto* calibrate = app.add_subcommand("calibrate", "ground-plane calibration tools");
+  calibrate->require_subcommand(1);
+  auto* cal_check =
+      calibrate->add_subcommand("check", "print each calibration's residual and draw its metric grid on a frame (PNG)");
+  cal_check->add_option("config", cal.config, "analyze or serve config")->required();
+  cal_check->add_option("--image", cal.image, "a still of the camera to draw on");
+  cal_check->add_option("--video", cal.video, "a video of the camera: its first frame is drawn on");
+  cal_check->add_option("--camera", cal.camera, "serve config: only this camera");
+  cal_check->add_option("--png", cal.png, "picture to write (serve: one per camera, NAME inserted)")
+      ->capture_default_str();
+  cal_check->add_option("--grid-m", cal.grid_m, "grid spacing on the road, metres")->capture_default_str();
+
   // Usage errors exit 2 (README, CONTRACTS.md), not CLI11's own codes; --help and --version exit 0.
   try {
     app.parse(argc, argv);
@@ -142,5 +170,7 @@ int main(int argc, char** argv) {
   if (user->parsed()) return vsp::app::cmd_user(us);
   if (token->parsed()) return vsp::app::cmd_token(tk);
   if (verify->parsed()) return vsp::app::cmd_audit_verify(audit_config);
+  if (ev_verify->parsed()) return vsp::app::cmd_evidence_verify(evidence_dirs, evidence_pubkey);
+  if (cal_check->parsed()) return vsp::app::cmd_calibrate_check(cal);
   return 2;
 }

@@ -13,6 +13,7 @@
 #include "core/result.hpp"
 #include "detect/detector.hpp"
 #include "detect/motion_gate.hpp"
+#include "road/options.hpp"
 #include "track/tracker.hpp"
 
 namespace vsp::config {
@@ -52,8 +53,11 @@ struct CameraConfig {
   /// Motion gating (`motion:`). On for serve cameras; an analyze config turns it on only when it
   /// has a `motion:` section, so `vsp analyze` runs the detector on every sampled frame by default.
   detect::MotionOptions motion;
-  double max_detect_interval_s = 1.0;      ///< `motion.max_interval_s`: detector runs at least this often
-  std::vector<PrivacyMask> privacy_masks;  ///< blacked out before analysis and in every view and export
+  double max_detect_interval_s = 1.0;                   ///< `motion.max_interval_s`: detector runs at least this often
+  std::vector<PrivacyMask> privacy_masks;               ///< blacked out before analysis and in every view and export
+  double max_detect_interval_s = 1.0;                   ///< `motion.max_interval_s`: detector runs at least this often
+  std::optional<road::CalibrationOptions> calibration;  ///< ground plane (road rules in metres)
+  std::vector<road::SignalOptions> signals;             ///< traffic lights and crossings the rules read
 };
 
 /// The camera of an analyze config before any key is read: like a serve camera, but motion gating

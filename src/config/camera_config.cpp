@@ -8,6 +8,7 @@
 #include "config/analyze_config.hpp"
 #include "config/rows.hpp"
 #include "detect/model_registry.hpp"
+#include "road/calibration.hpp"
 
 namespace vsp::config {
 
@@ -64,6 +65,243 @@ std::optional<core::Point> quiet_point(const YAML::Node& n) {
   Reader r("", e);
   auto p = n ? r.point(n, "") : std::nullopt;
   return e.empty() ? p : std::nullopt;
+}
+
+/// A pair of numbers in any range ([x, y] in metres, or a direction), into a core::Point member
+/// (or an optional one). `check` rejects a read value with a message.
+template <class T, class Acc>
+Row<T> vector_field(RowInfo info, Acc acc,
+                    std::function<std::optional<std::string>(const core::Point&)> check = nullptr) {
+  using M = member_t<T, Acc>;
+  info.kind = ValueKind::vector;
+  if constexpr (!is_optional<M>::value) {
+    if (info.default_value.is_null() && info.default_text.empty() && !info.required) {
+      T def{};
+      info.default_value = to_json_value(acc(def));
+    }
+  }
+  Row<T> row;
+  row.info = info;
+  row.read = [acc, check](Reader& r, const YAML::Node& n, const std::string& p, T& t) {
+    if (!n.IsSequence() || n.size() != 2) {
+      r.error(n, p,
+              fmt::format("expected 2 numbers [x, y], got {}",
+                          n.IsSequence() ? std::to_string(n.size()) + " values" : "'" + Reader::scalar(n) + "'"));
+      return;
+    }
+    auto x = r.number(n[0], p + "[0]", {}), y = r.number(n[1], p + "[1]", {});
+    if (!x || !y) return;
+    const core::Point v{*x, *y};
+    if (check)
+      if (auto msg = check(v)) {
+        r.error(n, p, *msg);
+        return;
+      }
+    acc(t) = v;
+  };
+  row.show = [acc](const T& t) { return to_json_value(acc(const_cast<T&>(t))); };
+  return row;
+}
+
+std::optional<std::string> check_in_frame(const core::Point& p) {
+  if (p.x < 0 || p.x > 1 || p.y < 0 || p.y > 1)
+    return fmt::format("image point [{}, {}] is out of frame: image coordinates are normalised, 0..1",
+                       format_number(p.x), format_number(p.y));
+  return std::nullopt;
+}
+
+/// A polygon whose points must lie in the frame, said as such ("off-image") before the shape checks.
+template <class T, class Acc>
+Row<T> region_field(RowInfo info, Acc acc) {
+  auto row = field<T>(info, acc);
+  auto inner = row.read;
+  row.read = [inner](Reader& r, const YAML::Node& n, const std::string& p, T& t) {
+    if (n.IsSequence())
+      for (size_t i = 0; i < n.size(); ++i) {
+        const YAML::Node q = n[i];
+        if (!q.IsSequence() || q.size() != 2) continue;
+        try {
+          const double x = q[0].as<double>(), y = q[1].as<double>();
+          if (x < 0 || x > 1 || y < 0 || y > 1) {
+            r.error(q, fmt::format("{}[{}]", p, i),
+                    fmt::format("region point [{}, {}] is off-image: coordinates are normalised, 0..1",
+                                format_number(x), format_number(y)));
+            return;
+          }
+        } catch (const YAML::Exception&) {
+        }
+      }
+    inner(r, n, p, t);
+  };
+  return row;
+}
+
+const Table<road::CalibrationPoint>& calibration_point_table() {
+  using P = road::CalibrationPoint;
+  static const Table<P> t = {
+      {"calibration_point",
+       "calibration.points[]",
+       "One correspondence: a road point in the image and on the ground.",
+       {}},
+      {
+          vector_field<P>(
+              {.key = "image",
+               .unit = "normalised",
+               .description = "where the camera sees the point (0..1)",
+               .required = true},
+              [](P & p) -> auto& { return p.image; }, check_in_frame),
+          vector_field<P>(
+              {.key = "world", .unit = "m", .description = "where it is on the road plane, metres", .required = true},
+              [](P & p) -> auto& { return p.world_m; }),
+      },
+      nullptr};
+  return t;
+}
+
+const Table<road::CalibrationOptions>& calibration_table() {
+  using C = road::CalibrationOptions;
+  static const Table<C> t = {
+      {"calibration",
+       "calibration",
+       "Ground-plane calibration: at least 4 road points with their positions in metres (e.g. the corners of "
+       "lane markings of known length). Speeds and distances of the road rules are measured with it; "
+       "`vsp calibrate check` prints its residual and draws its metric grid.",
+       {}},
+      {
+          list<C>(
+              {.key = "points", .bounds = {4.0, {}}, .description = "image/world correspondences", .required = true},
+              calibration_point_table(), [](C & c) -> auto& { return c.points; }),
+          field<C>(
+              {.key = "max_residual_m",
+               .bounds = {0.0, 100.0, true},
+               .unit = "m",
+               .description = "refuse a calibration whose RMS residual is larger"},
+              [](C & c) -> auto& { return c.max_residual_m; }),
+          field<C>(
+              {.key = "pixel_noise_px",
+               .bounds = {0.0, 100.0},
+               .unit = "px",
+               .description = "noise of a box's ground point, for the speed uncertainty"},
+              [](C & c) -> auto& { return c.pixel_noise_px; }),
+          field<C>(
+              {.key = "scale_error",
+               .bounds = {0.0, 1.0},
+               .description = "relative error of distances on this calibration (hand-measured ~0.05-0.1, "
+                              "surveyed ~0.01); added to every speed's uncertainty"},
+              [](C & c) -> auto& { return c.scale_error; }),
+      },
+      [](Reader& r, const YAML::Node& n, const std::string& path, C& c) {
+        const YAML::Node pts = n["points"];
+        if (!pts || !pts.IsSequence() || c.points.size() != pts.size()) return;  // reported already
+        for (size_t i = 0; i < pts.size(); ++i)  // a point in error was reported; fitting it would mislead
+          if (!pts[i].IsMap() || !quiet_point(pts[i]["image"]) || !pts[i]["world"]) return;
+        if (auto fit = road::fit_calibration(c); !fit) r.error(pts, Reader::join(path, "points"), fit.error().message);
+      }};
+  return t;
+}
+
+std::vector<std::pair<std::string, road::SignalSource>> signal_sources() {
+  return {{"external", road::SignalSource::external}, {"image", road::SignalSource::image}};
+}
+
+const Table<road::SignalOptions>& signal_table() {
+  using S = road::SignalOptions;
+  static const Table<S> t = {
+      {"signal",
+       "signals[]",
+       "A traffic light or rail-crossing barrier the road rules read by name: set from outside "
+       "(`PUT /api/signals/<name>`, `vsp analyze --signals`) or read from the lamp colours in an image region.",
+       {}},
+      {
+          field<S>(
+              {.key = "name",
+               .pattern = "^[A-Za-z0-9_-]{1,64}$",
+               .description = "signal name",
+               .notes = "[A-Za-z0-9_-]+, unique",
+               .required = true},
+              [](S & s) -> auto& { return s.name; }),
+          choice<S>(
+              {.key = "source", .description = "where its state comes from"}, signal_sources(),
+              [](S & s) -> auto& { return s.source; }),
+          region_field<S>(
+              {.key = "region",
+               .unit = "normalised",
+               .description = "source image: the signal head in the frame",
+               .default_text = "none"},
+              [](S & s) -> auto& { return s.region; }),
+          field<S>(
+              {.key = "min_state_s",
+               .bounds = {0.0, 10.0},
+               .unit = "s",
+               .description = "image: a new lamp colour must hold this long (flicker, glare)"},
+              [](S & s) -> auto& { return s.min_state_s; }),
+          field<S>(
+              {.key = "hold_s",
+               .bounds = {0.0, 600.0},
+               .unit = "s",
+               .description = "image: a dark or hidden head keeps its state this long"},
+              [](S & s) -> auto& { return s.hold_s; }),
+          field<S>(
+              {.key = "min_lit_fraction",
+               .bounds = {0.0, 1.0, true},
+               .description = "image: share of the region that must glow for a lamp to count"},
+              [](S & s) -> auto& { return s.min_lit_fraction; }),
+      },
+      [](Reader& r, const YAML::Node& n, const std::string& path, S& s) {
+        if (s.source == road::SignalSource::image && s.region.empty() && !n["region"])
+          r.error(n, Reader::join(path, "region"), "a signal with source: image needs a region (its signal head)");
+        if (s.source == road::SignalSource::external && n["region"])
+          r.error(n["region"], Reader::join(path, "region"), "region is read only with source: image");
+      }};
+  return t;
+}
+
+const Table<road::StopLineOptions>& stop_line_table() {
+  using L = road::StopLineOptions;
+  static const Table<L> t = {
+      {"stop_line",
+       "rules.stop_lines[]",
+       "A stop line governed by a signal: a vehicle whose front crosses it (from the left of p1→p2 to its right) "
+       "while the signal has been red for longer than amber_grace_s is a `red_light` violation.",
+       {}},
+      {
+          field<L>(
+              {.key = "name", .description = "rule name", .notes = "unique", .required = true},
+              [](L & l) -> auto& { return l.name; }),
+          field<L>(
+              {.key = "p1", .unit = "normalised", .description = "line start", .required = true},
+              [](L & l) -> auto& { return l.p1; }),
+          field<L>(
+              {.key = "p2",
+               .unit = "normalised",
+               .description = "line end; traffic goes left to right of p1->p2",
+               .required = true},
+              [](L & l) -> auto& { return l.p2; }),
+          field<L>(
+              {.key = "signal", .description = "the signal governing it (a name in signals)", .required = true},
+              [](L & l) -> auto& { return l.signal; }),
+          field<L>(
+              {.key = "classes", .description = "classes checked", .default_text = "road vehicles"},
+              [](L & l) -> auto& { return l.classes; }),
+          field<L>(
+              {.key = "amber_grace_s",
+               .bounds = {0.0, 10.0},
+               .unit = "s",
+               .description = "a crossing this soon after red began is still amber's"},
+              [](L & l) -> auto& { return l.amber_grace_s; }),
+          field<L>(
+              {.key = "min_frames",
+               .bounds = {1.0, 100.0},
+               .unit = "frames",
+               .description = "frames past the line to confirm a crossing"},
+              [](L & l) -> auto& { return l.min_frames; }),
+      },
+      [](Reader& r, const YAML::Node& n, const std::string& path, L&) {
+        const auto p1 = quiet_point(n["p1"]), p2 = quiet_point(n["p2"]);
+        if (p1 && p2 && std::hypot(p1->x - p2->x, p1->y - p2->y) < 1e-3)
+          r.error(n["p2"], path + ".p2", "p1 and p2 are the same point: a stop line needs length");
+      }};
+  return t;
 }
 
 const Table<CameraConfig>& detector_table() {
@@ -324,35 +562,102 @@ const Table<analytics::ZoneOptions>& zone_table() {
                .unit = "s",
                .description = "how often occupancy is sampled for zone_occupancy (and the dense count runs)"},
               [](Z & z) -> auto& { return z.count_interval_s; }),
+          vector_field<Z>(
+              {.key = "direction",
+               .unit = "normalised",
+               .description = "allowed direction of travel [dx, dy] in the image (y down); travel against it over "
+                              "min_distance_m is wrong_way (needs calibration)",
+               .default_text = "none"},
+              [](Z & z) -> auto& { return z.road.direction; },
+              [](const core::Point& d) -> std::optional<std::string> {
+                if (std::hypot(d.x, d.y) < 1e-6) return "a lane direction needs length: [0, 0] points nowhere";
+                return std::nullopt;
+              }),
+          field<Z>(
+              {.key = "speed_limit_kmh",
+               .bounds = {0.0, 400.0, true},
+               .unit = "km/h",
+               .description = "speeding above this plus speed_margin_kmh over min_distance_m (needs calibration)"},
+              [](Z & z) -> auto& { return z.road.speed_limit_kmh; }),
+          field<Z>(
+              {.key = "speed_margin_kmh", .bounds = {0.0, 100.0}, .unit = "km/h", .description = "speeding tolerance"},
+              [](Z & z) -> auto& { return z.road.speed_margin_kmh; }),
+          field<Z>(
+              {.key = "min_distance_m",
+               .bounds = {0.0, 1000.0, true},
+               .unit = "m",
+               .description = "wrong_way and speeding: distance travelled before it counts"},
+              [](Z & z) -> auto& { return z.road.min_distance_m; }),
+          field<Z>(
+              {.key = "no_stopping",
+               .description = "a vehicle stationary here for max_stop_s is forbidden_stop (needs calibration)"},
+              [](Z & z) -> auto& { return z.road.no_stopping; }),
+          field<Z>(
+              {.key = "max_stop_s",
+               .bounds = {0.0, kMaxSeconds, true},
+               .unit = "s",
+               .description = "no_stopping: longest tolerated stop"},
+              [](Z & z) -> auto& { return z.road.max_stop_s; }),
+          field<Z>(
+              {.key = "stop_speed_mps",
+               .bounds = {0.0, 10.0, true},
+               .unit = "m/s",
+               .description = "no_stopping: below this speed a vehicle is stationary"},
+              [](Z & z) -> auto& { return z.road.stop_speed_mps; }),
+          field<Z>(
+              {.key = "queue_signal",
+               .description = "no_stopping: while this signal is red or amber a stop is a queue, not a violation",
+               .default_text = "none"},
+              [](Z & z) -> auto& { return z.road.queue_signal; }),
+          field<Z>(
+              {.key = "crossing_signal",
+               .description = "rail crossing: anything inside while this signal is red (closed) is "
+                              "rail_crossing_entry, at once",
+               .default_text = "none"},
+              [](Z & z) -> auto& { return z.road.crossing_signal; }),
       },
-      nullptr};
+      [](Reader& r, const YAML::Node& n, const std::string& path, Z& z) {
+        if (n["min_distance_m"] && !z.road.direction && !z.road.speed_limit_kmh)
+          r.error(n["min_distance_m"], path + ".min_distance_m",
+                  "min_distance_m measures wrong_way and speeding: this zone is not a lane (give it a direction "
+                  "or a speed_limit_kmh)");
+        for (const char* k : {"max_stop_s", "stop_speed_mps", "queue_signal"})
+          if (n[k] && !z.road.no_stopping)
+            r.error(n[k], Reader::join(path, k), fmt::format("{} applies to a no_stopping zone", k));
+        if (n["speed_margin_kmh"] && !z.road.speed_limit_kmh)
+          r.error(n["speed_margin_kmh"], path + ".speed_margin_kmh", "speed_margin_kmh needs speed_limit_kmh");
+      }};
   return t;
 }
 
 const Table<analytics::RulesOptions>& rules_table() {
   using R = analytics::RulesOptions;
-  static const Table<R> t = {{"rules", "rules", "Counting lines and zones. Rule names are unique within a camera.", {}},
-                             {
-                                 list<R>(
-                                     {.key = "lines", .description = "counting lines", .default_text = "[]"},
-                                     line_table(), [](R & r) -> auto& { return r.lines; }),
-                                 list<R>(
-                                     {.key = "zones", .description = "polygon zones", .default_text = "[]"},
-                                     zone_table(), [](R & r) -> auto& { return r.zones; }),
-                             },
-                             [](Reader& r, const YAML::Node& n, const std::string& path, R&) {
-                               std::set<std::string> names;
-                               for (const char* kind : {"lines", "zones"}) {
-                                 const YAML::Node items = n[kind];
-                                 for (size_t i = 0; items && items.IsSequence() && i < items.size(); ++i) {
-                                   const YAML::Node name = items[i].IsMap() ? items[i]["name"] : YAML::Node();
-                                   if (!name || !name.IsScalar() || name.Scalar().empty()) continue;
-                                   if (!names.insert(name.Scalar()).second)
-                                     r.error(name, fmt::format("{}.{}[{}].name", path, kind, i),
-                                             fmt::format("duplicate rule name '{}'", name.Scalar()));
-                                 }
-                               }
-                             }};
+  static const Table<R> t = {
+      {"rules", "rules", "Counting lines and zones. Rule names are unique within a camera.", {}},
+      {
+          list<R>(
+              {.key = "lines", .description = "counting lines", .default_text = "[]"}, line_table(),
+              [](R & r) -> auto& { return r.lines; }),
+          list<R>(
+              {.key = "zones", .description = "polygon zones", .default_text = "[]"}, zone_table(),
+              [](R & r) -> auto& { return r.zones; }),
+          list<R>(
+              {.key = "stop_lines", .description = "stop lines governed by a signal (red_light)", .default_text = "[]"},
+              stop_line_table(), [](R & r) -> auto& { return r.stop_lines; }),
+      },
+      [](Reader& r, const YAML::Node& n, const std::string& path, R&) {
+        std::set<std::string> names;
+        for (const char* kind : {"lines", "zones", "stop_lines"}) {
+          const YAML::Node items = n[kind];
+          for (size_t i = 0; items && items.IsSequence() && i < items.size(); ++i) {
+            const YAML::Node name = items[i].IsMap() ? items[i]["name"] : YAML::Node();
+            if (!name || !name.IsScalar() || name.Scalar().empty()) continue;
+            if (!names.insert(name.Scalar()).second)
+              r.error(name, fmt::format("{}.{}[{}].name", path, kind, i),
+                      fmt::format("duplicate rule name '{}'", name.Scalar()));
+          }
+        }
+      }};
   return t;
 }
 
@@ -402,6 +707,12 @@ std::vector<Row<CameraConfig>> camera_rows(bool with_rules) {
     rows.push_back(list<C>(
         {.key = "privacy_masks", .description = "privacy masks", .default_text = "none"}, privacy_mask_table(),
         [](C & c) -> auto& { return c.privacy_masks; }));
+    rows.push_back(section<C>(
+        {.key = "calibration", .description = "ground-plane calibration (road rules)", .default_text = "none"},
+        calibration_table(), [](C & c) -> auto& { return c.calibration; }));
+    rows.push_back(list<C>(
+        {.key = "signals", .description = "traffic lights and rail-crossing signals", .default_text = "[]"},
+        signal_table(), [](C & c) -> auto& { return c.signals; }));
   }
   rows.push_back(section<C>(
       {.key = "anpr", .description = "licence-plate reading for vehicle tracks", .default_text = "off"}, anpr_table(),
@@ -417,14 +728,58 @@ const Table<CameraConfig>& analyze_table() {
        "omit `--config` for the defaults.",
        {}},
       camera_rows(true),
-      nullptr};
+      [](Reader& r, const YAML::Node& n, const std::string& path, CameraConfig& c) {
+        check_camera_road(r, n, path, c);
+      }};
   return t;
 }
 
 std::vector<TableInfo> analyze_table_infos() {
-  return {analyze_table().info(), detector_table().info(), tracker_table().info(),
-          motion_table().info(),  rules_table().info(),    line_table().info(),
-          zone_table().info(),    anpr_table().info(),     privacy_mask_table().info()};
+  return {analyze_table().info(),      detector_table().info(),    tracker_table().info(),
+          motion_table().info(),       rules_table().info(),       line_table().info(),
+          zone_table().info(),         stop_line_table().info(),   anpr_table().info(),
+          privacy_mask_table().info(), calibration_table().info(), calibration_point_table().info(),
+          signal_table().info()};
+}
+
+void check_camera_road(Reader& r, const YAML::Node& n, const std::string& path, const CameraConfig& c) {
+  if (!n || !n.IsMap()) return;
+  std::set<std::string> names;
+  const YAML::Node sigs = n["signals"];
+  for (size_t i = 0; i < c.signals.size(); ++i)
+    if (!names.insert(c.signals[i].name).second)
+      r.error(sigs && sigs.IsSequence() && i < sigs.size() ? sigs[i]["name"] : n,
+              fmt::format("{}[{}].name", Reader::join(path, "signals"), i),
+              fmt::format("duplicate signal name '{}'", c.signals[i].name));
+  std::string known;
+  for (const auto& nm : names) known += (known.empty() ? "" : ", ") + nm;
+  auto unknown = [&](const std::string& name) {
+    return fmt::format("unknown signal '{}' ({})", name,
+                       known.empty() ? "the camera has no signals:" : "signals: " + known);
+  };
+  const YAML::Node rules = n["rules"];
+  const YAML::Node zones = rules && rules.IsMap() ? rules["zones"] : YAML::Node();
+  for (size_t i = 0; i < c.rules.zones.size(); ++i) {
+    const auto& z = c.rules.zones[i];
+    const YAML::Node zn = zones && zones.IsSequence() && i < zones.size() ? zones[i] : n;
+    const std::string zp = fmt::format("{}[{}]", Reader::join(path, "rules.zones"), i);
+    if ((z.road.direction || z.road.speed_limit_kmh || z.road.no_stopping) && !c.calibration)
+      r.error(zn, zp,
+              fmt::format("zone '{}' has road rules measured in metres (direction, speed_limit_kmh or no_stopping): "
+                          "the camera needs a `calibration:`",
+                          z.name));
+    if (!z.road.queue_signal.empty() && !names.count(z.road.queue_signal))
+      r.error(zn["queue_signal"], zp + ".queue_signal", unknown(z.road.queue_signal));
+    if (!z.road.crossing_signal.empty() && !names.count(z.road.crossing_signal))
+      r.error(zn["crossing_signal"], zp + ".crossing_signal", unknown(z.road.crossing_signal));
+  }
+  const YAML::Node lines = rules && rules.IsMap() ? rules["stop_lines"] : YAML::Node();
+  for (size_t i = 0; i < c.rules.stop_lines.size(); ++i) {
+    const auto& l = c.rules.stop_lines[i];
+    const YAML::Node ln = lines && lines.IsSequence() && i < lines.size() ? lines[i]["signal"] : n;
+    if (!names.count(l.signal))
+      r.error(ln, fmt::format("{}[{}].signal", Reader::join(path, "rules.stop_lines"), i), unknown(l.signal));
+  }
 }
 
 AnalyzeConfig default_analyze_config() { return AnalyzeConfig{}; }

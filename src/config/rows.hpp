@@ -26,6 +26,7 @@ enum class ValueKind {
   string,
   enumeration,
   point,
+  vector,  ///< [x, y], any numbers (metres, directions)
   polygon,
   class_list,
   string_list,
@@ -321,6 +322,10 @@ Row<T> lift(const Row<C>& inner, Acc acc) {
 }
 
 // ---- The tables (camera_config.cpp, serve_config.cpp) -----------------------------------------
+
+/// Checks between keys of one camera (road rules: calibration needed, signals named); `n` is the
+/// camera's YAML map, `path` its error path ("" or "cameras[gate]").
+void check_camera_road(Reader& r, const YAML::Node& n, const std::string& path, const CameraConfig& c);
 
 /// Keys of one camera (owner CameraConfig); `with_rules` false for serve's top level.
 std::vector<Row<CameraConfig>> camera_rows(bool with_rules);

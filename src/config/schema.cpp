@@ -29,6 +29,8 @@ std::string type_text(const RowInfo& r) {
       return "enum";
     case ValueKind::point:
       return "[x, y]";
+    case ValueKind::vector:
+      return "[x, y]";
     case ValueKind::polygon:
       return "[[x, y], ...]";
     case ValueKind::class_list:
@@ -128,6 +130,9 @@ json row_schema(const RowInfo& r) {
       break;
     case ValueKind::point:
       s = point_schema();
+      break;
+    case ValueKind::vector:
+      s = {{"type", "array"}, {"items", {{"type", "number"}}}, {"minItems", 2}, {"maxItems", 2}};
       break;
     case ValueKind::polygon:
       s = {{"type", "array"}, {"items", point_schema()}, {"minItems", 3}};

@@ -55,6 +55,7 @@ struct ServeConfig {
   std::optional<double> snapshots_max_age_days;    ///< storage.retention.snapshots_max_age_days
   std::optional<double> plate_reads_max_age_days;  ///< storage.retention.plate_reads_max_age_days
   std::optional<double> audit_max_age_days;        ///< storage.retention.audit_max_age_days (the longest)
+  std::optional<double> evidence_max_age_days;     ///< storage.retention.evidence_max_age_days (packs)
   int max_pending_events = 10000;                  ///< storage.max_pending_events: kept in memory when the DB fails
   std::string listen = "127.0.0.1:8080";
   std::optional<UplinkConfig> uplink;  ///< absent = events stay on the node

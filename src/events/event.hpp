@@ -39,6 +39,9 @@ struct Event {
   std::optional<std::array<double, 4>> plate_box;  ///< [x, y, w, h] px in the frame
   std::string vehicle_color;
   std::string snapshot_ref;  ///< path of the snapshot crop, relative to the output/storage root
+  /// Violations (wrong_way, speeding, red_light, forbidden_stop, rail_crossing_entry): the pack's
+  /// folder `evidence/<id>/`, relative to the output/storage root.
+  std::string evidence_ref;
   std::map<std::string, AttributeValue> attributes;
 };
 

@@ -39,6 +39,7 @@ std::string to_json_line(const Event& e) {
     j["vehicle_color"] = e.vehicle_color;
   }
   if (!e.snapshot_ref.empty()) j["snapshot_ref"] = e.snapshot_ref;
+  if (!e.evidence_ref.empty()) j["evidence_ref"] = e.evidence_ref;
   json attrs = json::object();
   for (const auto& kv : e.attributes)
     std::visit([&](const auto& x) { attrs[kv.first] = x; }, kv.second);  // clang 14: no captured bindings
@@ -91,6 +92,7 @@ core::Result<Event> from_json_line(const std::string& line) {
     if (j.contains("plate_box")) e.plate_box = j["plate_box"].get<std::array<double, 4>>();
     e.vehicle_color = j.value("vehicle_color", "");
     e.snapshot_ref = j.value("snapshot_ref", "");
+    e.evidence_ref = j.value("evidence_ref", "");
     if (j.contains("attributes"))
       for (const auto& [k, v] : j["attributes"].items()) {
         if (v.is_string())

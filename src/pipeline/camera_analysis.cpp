@@ -82,6 +82,19 @@ core::Result<std::unique_ptr<CameraAnalysis>> CameraAnalysis::create(CameraAnaly
   a->zone_counts_ = std::move(zc.value());
   if (a->options_.heatmap) a->heat_ = std::make_unique<crowd::HeatmapAccumulator>();
   if (a->options_.config.motion.enabled) a->gate_ = std::make_unique<detect::MotionGate>(a->options_.config.motion);
+  // ---- Road: calibration, signals, evidence ----------------------------------------------------
+  if (a->options_.config.calibration) {
+    auto cal = road::fit_calibration(*a->options_.config.calibration);
+    if (!cal) return cal.error();
+    a->calibration_ = *cal;
+  }
+  a->signals_ = a->options_.signals ? a->options_.signals : std::make_shared<road::SignalBoard>();
+  for (const auto& sig : a->options_.config.signals)
+    if (sig.source == road::SignalSource::image) a->heads_.emplace_back(sig);
+  std::stable_sort(a->options_.signal_timeline.begin(), a->options_.signal_timeline.end(),
+                   [](const auto& x, const auto& y) { return x.at_ms < y.at_ms; });
+  if (!a->options_.evidence.root.empty())
+    a->evidence_ = std::make_unique<EvidenceRecorder>(a->options_.evidence, a->options_.camera);
   return a;
 }
 
@@ -93,7 +106,19 @@ void CameraAnalysis::start_stream(int width, int height, std::int64_t epoch_ms, 
     if (!started_) {
       for (const auto& l : options_.config.rules.lines) lines_.emplace_back(l, width, height);
       for (const auto& z : options_.config.rules.zones) zones_.emplace_back(z, width, height);
+      if (road::has_road_rules(options_.config.rules)) {
+        road::RoadRulesOptions ro;
+        ro.zones = options_.config.rules.zones;
+        ro.stop_lines = options_.config.rules.stop_lines;
+        ro.calibration = calibration_;
+        if (options_.config.calibration) {
+          ro.pixel_noise_px = options_.config.calibration->pixel_noise_px;
+          ro.scale_error = options_.config.calibration->scale_error;
+        }
+        road_ = std::make_unique<road::RoadRules>(std::move(ro), width, height);
+      }
     } else {
+      if (road_) road_->restart(width, height);
       for (auto& l : lines_) l.restart(width, height);
       for (auto& z : zones_) emit(z.restart(width, height));  // stays were ended by restart()
     }
@@ -111,6 +136,8 @@ void CameraAnalysis::restart(const std::string& reason) {
   if (plates_) emit(plates_->finish());
   if (zone_counts_) zone_counts_->restart();
   if (heat_) heat_->restart();
+  if (evidence_) evidence_->finish();
+  if (road_) road_->restart(width_, height_);
   release(std::numeric_limits<double>::infinity());
   released_pts_s_ = -1e18;  // the new stream's clock starts again
   tracker_.reset();
@@ -152,6 +179,11 @@ bool CameraAnalysis::offer(const core::Image& frame) {
     if (t.confirmed() && std::hypot(t.vx_px_s, t.vy_px_s) > 0.02 * width_) in.tracks_moving = true;
   const GateReason why = should_detect(in);
   ++stats_.gate_reasons[to_string(why)];
+  // Signal heads are read on every offered frame (lamps change without motion); evidence keeps it.
+  for (auto& h : heads_)
+    if (auto change = h.update(frame, wall_ms(frame.ts.pts_s)))
+      signals_->set(h.name(), change->state, change->since_ms, "image");
+  if (evidence_) evidence_->on_frame(frame);
   return why != GateReason::skip;
 }
 
@@ -191,6 +223,11 @@ void CameraAnalysis::update(const core::Detections& detections, core::Timestamp 
   if (heat_)
     emit_heat(heat_->update(tracks_, ts.pts_s, epoch_ms_ + static_cast<std::int64_t>(std::llround(ts.pts_s * 1000)),
                             width_, height_));
+  if (road_) {
+    apply_timeline(ts.pts_s);
+    emit(road_->update(tracks_, ts, wall_ms(ts.pts_s), *signals_));
+  }
+  if (evidence_) evidence_->on_time(ts.pts_s);
   release(ts.pts_s - horizon_s_);
 }
 
@@ -198,10 +235,20 @@ void CameraAnalysis::emit_heat(std::vector<crowd::HeatBucket> buckets) {
   if (!buckets.empty() && options_.on_heatmap) options_.on_heatmap(buckets);
 }
 
+void CameraAnalysis::apply_timeline(double up_to_pts_s) {
+  const auto& tl = options_.signal_timeline;
+  const auto limit = static_cast<std::int64_t>(std::llround(up_to_pts_s * 1000));
+  while (timeline_next_ < tl.size() && tl[timeline_next_].at_ms <= limit) {
+    const auto& c = tl[timeline_next_++];
+    signals_->set(c.name, c.state, epoch_ms_ + c.at_ms, c.source);
+  }
+}
+
 void CameraAnalysis::finish() {
   for (auto& z : zones_) emit(z.finish());
   if (plates_) emit(plates_->finish());
   if (heat_) emit_heat(heat_->flush());
+  if (evidence_) evidence_->finish();
   release(std::numeric_limits<double>::infinity());
   sink_.flush();
 }
@@ -225,8 +272,73 @@ void CameraAnalysis::emit(std::vector<events::Event> evs) {
     e.camera = options_.camera;
     e.ts_utc_ms = epoch_ms_ + static_cast<std::int64_t>(std::llround(e.pts_s * 1000));
     e.id = events::make_uuid_v7(e.ts_utc_ms);
+    if (evidence_ && e.type == "plate_read") evidence_->note_plate(e);
+    if (evidence_ && is_violation(e.type)) {
+      e.evidence_ref = fmt::format("evidence/{}/", e.id);
+      evidence_->add(e, evidence_facts(e), box_of(e.track_id));
+    }
     held_.push_back(std::move(e));
   }
+}
+
+core::BoxXyxy CameraAnalysis::box_of(int track_id) const {
+  for (const auto& t : tracks_)
+    if (t.id == track_id) return t.box_px;
+  return {};
+}
+
+nlohmann::json CameraAnalysis::evidence_facts(const events::Event& e) const {
+  nlohmann::json f;
+  // The rule as configured: thresholds.
+  for (const auto& z : options_.config.rules.zones)
+    if (z.name == e.rule) {
+      const auto& r = z.road;
+      nlohmann::json rule = {{"kind", "zone"}, {"polygon", nlohmann::json::array()}};
+      for (const auto& p : z.polygon) rule["polygon"].push_back({p.x, p.y});
+      if (r.direction) rule["direction"] = {r.direction->x, r.direction->y};
+      if (r.speed_limit_kmh)
+        rule["speed_limit_kmh"] = *r.speed_limit_kmh, rule["speed_margin_kmh"] = r.speed_margin_kmh;
+      if (r.direction || r.speed_limit_kmh) rule["min_distance_m"] = r.min_distance_m;
+      if (r.no_stopping)
+        rule["max_stop_s"] = r.max_stop_s, rule["stop_speed_mps"] = r.stop_speed_mps,
+        rule["queue_signal"] = r.queue_signal;
+      if (!r.crossing_signal.empty()) rule["crossing_signal"] = r.crossing_signal;
+      f["rule_config"] = rule;
+    }
+  for (const auto& l : options_.config.rules.stop_lines)
+    if (l.name == e.rule)
+      f["rule_config"] = {{"kind", "stop_line"}, {"p1", {l.p1.x, l.p1.y}},           {"p2", {l.p2.x, l.p2.y}},
+                          {"signal", l.signal},  {"amber_grace_s", l.amber_grace_s}, {"min_frames", l.min_frames}};
+  // What was measured (the event's attributes), the calibration, the trajectory.
+  nlohmann::json measured = nlohmann::json::object();
+  for (const auto& [k, v] : e.attributes) std::visit([&](const auto& x) { measured[k] = x; }, v);
+  f["measured"] = measured;
+  if (calibration_) {
+    nlohmann::json pts = nlohmann::json::array();
+    for (const auto& p : options_.config.calibration->points)
+      pts.push_back({{"image", {p.image.x, p.image.y}}, {"world_m", {p.world_m.x, p.world_m.y}}});
+    f["calibration"] = {{"points", pts},
+                        {"rms_residual_m", calibration_->rms_residual_m},
+                        {"max_residual_m", calibration_->max_residual_m},
+                        {"image_to_world", calibration_->image_to_world.matrix()},
+                        {"pixel_noise_px", options_.config.calibration->pixel_noise_px},
+                        {"scale_error", options_.config.calibration->scale_error}};
+  }
+  if (road_) {
+    nlohmann::json traj = nlohmann::json::array();
+    for (const auto& s : road_->trajectory(e.track_id))
+      traj.push_back(
+          {std::round(s.t_s * 1000) / 1000, std::round(s.pos_m.x * 1000) / 1000, std::round(s.pos_m.y * 1000) / 1000});
+    f["trajectory_m"] = {{"columns", {"pts_s", "x_m", "y_m"}}, {"rows", traj}};
+  }
+  nlohmann::json sigs = nlohmann::json::object();
+  for (const auto& sig : options_.config.signals) {
+    const auto r = signals_->at(sig.name, e.ts_utc_ms);
+    sigs[sig.name] = {{"state", road::to_string(r.state)}, {"since_utc", events::format_rfc3339_ms(r.since_ms)}};
+  }
+  if (!sigs.empty()) f["signals_at_event"] = sigs;
+  f["frame"] = {width_, height_};
+  return f;
 }
 
 void CameraAnalysis::release(double up_to_pts_s) {

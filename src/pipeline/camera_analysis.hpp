@@ -10,6 +10,7 @@
 ///
 /// Time comes only from the frames' timestamps. A stream restart (a reconnect, a looped file, a
 /// timestamp jump, a new frame size) ends every open stay and track explicitly and says why.
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -26,7 +27,11 @@
 #include "crowd/heatmap.hpp"
 #include "detect/motion_gate.hpp"
 #include "events/event.hpp"
+#include "pipeline/evidence_recorder.hpp"
 #include "privacy/static_mask.hpp"
+#include "road/road_rules.hpp"
+#include "road/signal_board.hpp"
+#include "road/signal_head.hpp"
 #include "track/tracker.hpp"
 
 namespace vsp::pipeline {
@@ -68,6 +73,12 @@ struct CameraAnalysisOptions {
   /// Heatmap accumulation of confirmed tracks (`heatmap()`); closed one-minute buckets go here.
   bool heatmap = false;
   std::function<void(const std::vector<crowd::HeatBucket>&)> on_heatmap;
+  /// Signal states the road rules read (shared with the API in serve); null = the core's own.
+  std::shared_ptr<road::SignalBoard> signals;
+  /// Analyze: signal changes by stream time (`at_ms` = pts in ms), applied as the stream reaches them.
+  std::vector<road::SignalChange> signal_timeline;
+  /// Evidence packs of violations; `evidence.root` empty = none.
+  EvidenceOptions evidence;
 };
 
 /// What the core has counted so far (the drivers add their own I/O counters).
@@ -126,6 +137,9 @@ class CameraAnalysis {
   const ZoneCountStage* zone_counts() const { return zone_counts_.get(); }
   /// Null unless `options.heatmap`.
   const crowd::HeatmapAccumulator* heatmap() const { return heat_.get(); }
+  const road::RoadRules* road() const { return road_.get(); }
+  const road::SignalBoard& signals() const { return *signals_; }
+  long evidence_packs() const { return evidence_ ? evidence_->packs_written() : 0; }
   /// Confirmed track id -> class voted at its last report.
   const std::map<int, int>& confirmed_classes() const { return confirmed_class_; }
   /// How long events are held to be written in time order (seconds of stream time).
@@ -143,6 +157,10 @@ class CameraAnalysis {
   void release(double up_to_pts_s);  ///< writes held events with pts <= up_to, in time order
   bool check_time(double pts_s);     ///< restarts on a jump; false for the first frame after it
   void set_horizon();                ///< from the rules' confirmation frames and the tracker
+  std::int64_t wall_ms(double pts_s) const { return epoch_ms_ + static_cast<std::int64_t>(std::llround(pts_s * 1000)); }
+  void apply_timeline(double up_to_pts_s);
+  core::BoxXyxy box_of(int track_id) const;
+  nlohmann::json evidence_facts(const events::Event& e) const;
 
   CameraAnalysisOptions options_;
   events::EventSink& sink_;
@@ -155,6 +173,12 @@ class CameraAnalysis {
   privacy::StaticMask mask_;  ///< the camera's privacy masks (normalised)
   std::vector<analytics::LineCounter> lines_;
   std::vector<analytics::ZoneMonitor> zones_;
+  std::optional<road::Calibration> calibration_;
+  std::unique_ptr<road::RoadRules> road_;
+  std::shared_ptr<road::SignalBoard> signals_;
+  std::vector<road::SignalHeadReader> heads_;
+  size_t timeline_next_ = 0;
+  std::unique_ptr<EvidenceRecorder> evidence_;
   core::Tracks tracks_;
   std::map<int, int> confirmed_class_;
   AnalysisStats stats_;

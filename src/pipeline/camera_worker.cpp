@@ -314,6 +314,13 @@ void CameraWorker::analysis_loop() {
           core::Logger(fmt::format("analysis[{}]", config_.name)).warn("{}", st.error().message);
       };
     }
+    o.signals = ctx_.signals;
+    if (ctx_.signer && road::has_road_rules(config_.camera.rules)) {
+      o.evidence.root = ctx_.storage_root;
+      o.evidence.signer = ctx_.signer;
+      o.evidence.clip = ctx_.evidence_clip;
+      o.evidence.clip_deferred = true;
+    }
     auto c = CameraAnalysis::create(o, sink);
     if (c) return std::move(c.value());
     // Plate reading or dense counting could not start: say so, and keep counting without them.

@@ -26,9 +26,11 @@
 #include "decode/decoder.hpp"
 #include "ingest/source.hpp"
 #include "pipeline/detector_pool.hpp"
+#include "pipeline/evidence_recorder.hpp"
 #include "pipeline/metrics.hpp"
 #include "pipeline/overlay.hpp"
 #include "record/segmenter.hpp"
+#include "road/signal_board.hpp"
 #include "store/store.hpp"
 
 namespace vsp::pipeline {
@@ -64,8 +66,12 @@ struct NodeContext {
   std::string storage_root;
   double segment_s = 4;
   std::string site, node;
-  Histograms* histograms = nullptr;         ///< event delay and segment write time go here (optional)
-  crowd::HeatmapFiles* heatmaps = nullptr;  ///< per-minute heatmap buckets go here (optional)
+  Histograms* histograms = nullptr;                ///< event delay and segment write time go here (optional)
+  crowd::HeatmapFiles* heatmaps = nullptr;         ///< per-minute heatmap buckets go here (optional)
+  Histograms* histograms = nullptr;                ///< event delay and segment write time go here (optional)
+  std::shared_ptr<road::SignalBoard> signals;      ///< the node's signal states (road rules)
+  std::shared_ptr<const evidence::Signer> signer;  ///< set: violations get evidence packs
+  EvidenceClipProvider evidence_clip;              ///< queues a pack's clip until it is recorded
 };
 
 class CameraWorker {

@@ -23,6 +23,7 @@
 #include "pipeline/camera_analysis.hpp"
 #include "pipeline/frame_sampler.hpp"
 #include "pipeline/plate_stage.hpp"
+#include "record/segmenter.hpp"
 
 namespace vsp::pipeline {
 
@@ -95,6 +96,7 @@ void collect(const CameraAnalysis& core, AnalyzeResult& result) {
   for (const auto& l : core.lines()) result.lines.emplace_back(l.options().name, l.totals());
   for (const auto& z : core.zones()) result.zones.emplace_back(z.options().name, z.totals());
   for (const auto& [id, cls] : core.confirmed_classes()) ++result.tracks_by_class[std::string(core::coco_name(cls))];
+  result.evidence_packs = core.evidence_packs();
   if (const auto* plates = core.plates()) {
     result.vehicles_by_class_color = plates->vehicles_by_class_color();
     result.plates_reported = plates->plates_reported();
@@ -144,6 +146,16 @@ core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::E
   co.snapshot_dir = options.snapshot_dir;
   co.snapshot_prefix = "snapshots/";
   co.heatmap = options.heatmap_path.has_value();
+  co.signal_timeline = options.signal_timeline;
+  co.evidence.root = options.evidence_root;
+  co.evidence.signer = options.signer;
+  // Clips come from the input file itself: [start, end] of stream time, remuxed.
+  co.evidence.clip = [video = std::filesystem::absolute(options.video_path).string()](const EvidenceClipRequest& r) {
+    record::SegmentFile f;
+    f.path = video;
+    return record::export_clip("", {f}, static_cast<std::int64_t>(r.start_pts_s * 1000),
+                               static_cast<std::int64_t>(r.end_pts_s * 1000), r.out_path);
+  };
   auto tracks_writer = open_tracks_writer(options.tracks_out, co);
   if (!tracks_writer) return tracks_writer.error();
   auto core = CameraAnalysis::create(std::move(co), sink);
@@ -246,6 +258,9 @@ core::Result<AnalyzeResult> run_replay(const ReplayOptions& options, events::Eve
   co.camera = result.camera;
   co.config = options.camera;
   co.nominal_fps = co_fps(*info);
+  co.signal_timeline = options.signal_timeline;
+  co.evidence.root = options.evidence_root;
+  co.evidence.signer = options.signer;
   auto tracks_writer = open_tracks_writer(options.tracks_out, co);
   if (!tracks_writer) return tracks_writer.error();
   auto core = CameraAnalysis::create(std::move(co), sink);
@@ -295,6 +310,7 @@ std::string summary_json(const AnalyzeResult& r) {
   if (r.damage) j["damage"] = *r.damage;
   j["corrupt_packets"] = r.corrupt_packets;
   j["tracks_by_class"] = r.tracks_by_class;
+  if (r.evidence_packs > 0) j["evidence_packs"] = r.evidence_packs;
   if (!r.vehicles_by_class_color.empty() || r.plates_reported > 0) {
     j["vehicles_by_class_color"] = r.vehicles_by_class_color;
     j["plates_read"] = r.plates_reported;

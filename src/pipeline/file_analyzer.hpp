@@ -8,6 +8,7 @@
 /// Decode and pre-processing overlap inference; tracking and rules cost next to nothing.
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -16,6 +17,11 @@
 #include "config/analyze_config.hpp"
 #include "core/result.hpp"
 #include "events/event.hpp"
+#include "road/signal_board.hpp"
+
+namespace vsp::evidence {
+class Signer;
+}
 
 namespace vsp::pipeline {
 
@@ -35,6 +41,9 @@ struct AnalyzeOptions {
   std::optional<std::string> tracks_out;             ///< MOTChallenge results of the tracks the rules saw
   std::optional<std::string> heatmap_path;           ///< PNG: where `heatmap_class` stood and walked
   int heatmap_class = 0;                             ///< COCO id (person)
+  std::vector<road::SignalChange> signal_timeline;   ///< `--signals`: states by stream time
+  std::string evidence_root;                         ///< violation packs under <root>/evidence/; empty = none
+  std::shared_ptr<const evidence::Signer> signer;    ///< seals the packs
 };
 
 /// Replay: MOTChallenge detections (`frame,-1,x,y,w,h,score,...`, frames from 1) through the same
@@ -46,6 +55,9 @@ struct ReplayOptions {
   config::CameraConfig camera;
   std::optional<std::string> tracks_out;
   std::function<void(const Progress&)> on_progress;
+  std::vector<road::SignalChange> signal_timeline;
+  std::string evidence_root;  ///< packs without pixels: facts and manifest only
+  std::shared_ptr<const evidence::Signer> signer;
 };
 
 struct AnalyzeResult {
@@ -66,6 +78,7 @@ struct AnalyzeResult {
   std::map<std::string, long> tracks_by_class;                                 ///< confirmed tracks per voted class
   std::map<std::string, std::map<std::string, long>> vehicles_by_class_color;  ///< anpr only
   long plates_reported = 0;
+  long evidence_packs = 0;
 };
 
 core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::EventSink& sink);

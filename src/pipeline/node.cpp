@@ -3,19 +3,23 @@
 #include <fmt/format.h>
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "config/rules_json.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "events/event_json.hpp"
+#include "evidence/pack.hpp"
 #include "privacy/static_mask.hpp"
 #include "record/retention.hpp"
 #include "record/segmenter.hpp"
+#include "road/road_rules.hpp"
 
 namespace vsp::pipeline {
 
@@ -116,9 +120,31 @@ core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& conf
   n->recover_segments();
   n->detectors_.set_histograms(&n->histograms_);
   n->heatmaps_ = std::make_unique<crowd::HeatmapFiles>(fs::path(config.storage_path) / "heatmaps");
-  NodeContext ctx{n->store_.get(), &n->detectors_, config.storage_path, config.segment_s,
-                  config.site,     config.node,    &n->histograms_};
+  NodeContext ctx;
+  ctx.store = n->store_.get();
+  ctx.detectors = &n->detectors_;
+  ctx.storage_root = config.storage_path;
+  ctx.segment_s = config.segment_s;
+  ctx.site = config.site;
+  ctx.node = config.node;
+  ctx.histograms = &n->histograms_;
   ctx.heatmaps = n->heatmaps_.get();
+  // ---- Road: one signal board for the node, the key that seals evidence packs ------------------
+  ctx.signals = n->signals_;
+  if (std::any_of(config.cameras.begin(), config.cameras.end(),
+                  [](const auto& c) { return road::has_road_rules(c.camera.rules); })) {
+    auto signer =
+        evidence::Signer::load_or_create((fs::path(config.storage_path) / "keys" / "node_ed25519.key").string());
+    if (!signer) return signer.error();
+    n->signer_ = signer.value();
+    ctx.signer = n->signer_;
+    ctx.evidence_clip = [node = n.get()](const EvidenceClipRequest& r) -> core::Status {
+      std::lock_guard lk(node->clips_m_);
+      node->clip_queue_.push_back(r);
+      return core::Ok{};
+    };
+    kLog.info("evidence packs are sealed with Ed25519 key {}", n->signer_->public_key_hex());
+  }
   for (const auto& cam : config.cameras) {
     auto key = n->detectors_.add(cam.camera.detector);
     if (!key) {
@@ -206,6 +232,7 @@ void Node::start() {
       const auto health = store_->health();
       const std::int64_t reserve = record::reserve_bytes(limits(), st.fs_size_bytes);
       const bool near_reserve = measured && st.fs_free_bytes < reserve + reserve / 2;
+      finish_evidence_clips(core::wall_clock_ms());
       if (std::chrono::steady_clock::now() - last_pass >= std::chrono::seconds(5) || near_reserve || !health.ok ||
           health.events_pending > 0) {
         apply_retention();
@@ -316,6 +343,7 @@ void Node::apply_retention() {
   if (now_ms - last_age_prune_ms_ >= 60'000) {
     last_age_prune_ms_ = now_ms;
     prune_by_age(plan);
+    prune_evidence(now_ms);
   }
   store_->retry_pending();
 
@@ -428,6 +456,74 @@ void Node::prune_by_age(const record::RetentionPlan& plan) {
       snapshots_pruned_ += n;
       kLog.info("retention deleted {} snapshot(s) older than {} day(s)", n, *config_.snapshots_max_age_days);
     }
+  }
+}
+
+void Node::prune_evidence(std::int64_t now_ms) {
+  if (!config_.evidence_max_age_days) return;
+  const std::int64_t before = now_ms - static_cast<std::int64_t>(*config_.evidence_max_age_days * 86'400'000.0);
+  const fs::path dir = fs::path(config_.storage_path) / "evidence";
+  std::error_code ec;
+  long n = 0;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    if (!it->is_directory(ec)) continue;
+    // A pack's age is its manifest's (sealed once the pack is complete).
+    const auto t = std::chrono::file_clock::to_sys(fs::last_write_time(it->path() / evidence::kManifestName, ec));
+    if (ec) {
+      ec.clear();
+      continue;
+    }
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+    std::error_code rm;
+    if (ms < before && fs::remove_all(it->path(), rm) > 0) ++n;
+  }
+  if (n > 0) {
+    evidence_pruned_ += n;
+    kLog.info("retention deleted {} evidence pack(s) older than {} day(s)", n, *config_.evidence_max_age_days);
+  }
+}
+
+std::vector<std::string> Node::signal_names() const {
+  std::set<std::string> names;
+  for (const auto& c : config_.cameras)
+    for (const auto& s : c.camera.signals) names.insert(s.name);
+  return {names.begin(), names.end()};
+}
+
+std::string Node::evidence_public_key() const { return signer_ ? signer_->public_key_hex() : std::string(); }
+
+void Node::finish_evidence_clips(std::int64_t now_ms) {
+  std::vector<EvidenceClipRequest> due;
+  {
+    std::lock_guard lk(clips_m_);
+    // Due when the recording surely covers the range: its end plus a segment and a margin.
+    const auto wait_ms = static_cast<std::int64_t>((config_.segment_s + 3) * 1000);
+    for (auto it = clip_queue_.begin(); it != clip_queue_.end();)
+      if (now_ms >= it->end_ms + wait_ms) {
+        due.push_back(*it);
+        it = clip_queue_.erase(it);
+      } else {
+        ++it;
+      }
+  }
+  for (const auto& r : due) {
+    std::vector<record::SegmentFile> files;
+    for (const auto& row : store_->segments(r.camera, r.start_ms - 10'000, r.end_ms, true)) files.push_back(row.file);
+    if (files.empty()) {
+      kLog.warn("evidence {}: no recording of camera {} covers the clip's range", r.event_id, r.camera);
+    } else {
+      // Written under a temporary name (which a seal ignores), renamed, then sealed at once.
+      const std::string tmp = (fs::path(r.pack_dir) / ".tmp-clip.mp4").string();
+      if (auto st = record::export_clip(config_.storage_path, files, r.start_ms, r.end_ms, tmp); !st) {
+        kLog.warn("evidence {}: no clip: {}", r.event_id, st.error().message);
+      } else {
+        std::error_code ec;
+        fs::rename(tmp, r.out_path, ec);
+        if (ec) kLog.warn("evidence {}: {}", r.event_id, ec.message());
+      }
+    }
+    if (auto st = evidence::seal(r.pack_dir, r.event_id, r.event_ms, *signer_); !st)
+      kLog.error("evidence {}: cannot re-seal: {}", r.event_id, st.error().message);
   }
 }
 

@@ -17,8 +17,10 @@
 #include "core/result.hpp"
 #include "pipeline/camera_worker.hpp"
 #include "pipeline/detector_pool.hpp"
+#include "pipeline/evidence_recorder.hpp"
 #include "pipeline/metrics.hpp"
 #include "record/retention.hpp"
+#include "road/signal_board.hpp"
 #include "store/store.hpp"
 #include "uplink/uplink.hpp"
 
@@ -78,6 +80,14 @@ class Node {
   /// One retention pass (the node runs one every 5 s, and every second while space is short).
   void apply_retention();
   StorageStatus storage();
+  /// Signal states the road rules read (`PUT /api/signals/<name>` writes here).
+  road::SignalBoard& signals() { return *signals_; }
+  /// Every signal name a camera declares (the names the API accepts), sorted.
+  std::vector<std::string> signal_names() const;
+  /// Writes the clips of evidence packs whose range is recorded by now, and re-seals them.
+  void finish_evidence_clips(std::int64_t now_ms);
+  /// Public key that seals this node's evidence packs (empty when no camera has road rules).
+  std::string evidence_public_key() const;
 
  private:
   explicit Node(config::ServeConfig c) : config_(std::move(c)) {}
@@ -89,6 +99,7 @@ class Node {
   void delete_segments(const std::vector<std::int64_t>& ids, const std::map<std::int64_t, record::SegmentFile>& rows,
                        std::int64_t now_ms);
   void prune_by_age(const record::RetentionPlan& plan);
+  void prune_evidence(std::int64_t now_ms);
   void log_state_changes(const StorageStatus& st, bool low, bool short_of_space);
   record::RetentionLimits limits() const;
   config::ServeConfig config_;
@@ -118,6 +129,11 @@ class Node {
   /// through the API so a later start can tell whether the file was edited since.
   std::map<std::string, std::string> config_file_rules_;
   std::mutex rules_m_;  ///< one rule change at a time (version check, file, swap)
+  std::shared_ptr<road::SignalBoard> signals_ = std::make_shared<road::SignalBoard>();
+  std::shared_ptr<evidence::Signer> signer_;  ///< present when a camera has road rules
+  std::mutex clips_m_;
+  std::vector<EvidenceClipRequest> clip_queue_;  ///< packs waiting for their clip to be recorded
+  std::atomic<long> evidence_pruned_{0};
 };
 
 }  // namespace vsp::pipeline

@@ -57,13 +57,16 @@ check "bad role is a usage error (2)" bash -c "'$VSP' user add y --role god --co
 start_node "$T/node.yml" "$API" || bad "node starts with users"
 echo "== role matrix: 401 without credentials, 403 for roles below the route"
 # route | viewer operator admin auditor (1 = allowed)
+# A route written METHOD:/path is sent with that method (and a JSON body).
 while read -r route v o a u; do
-  check "$route: 401 without credentials" [ "$(code "$API$route")" = 401 ]
+  how=()
+  case $route in PUT:*) route=${route#PUT:}; how=(-X PUT -H 'Content-Type: application/json' -d '{"state": "red"}') ;; esac
+  check "$route: 401 without credentials" [ "$(code "${how[@]}" "$API$route")" = 401 ]
   i=0
   for r in viewer operator admin auditor; do
     want=$([ "$(echo "$v $o $a $u" | cut -d' ' -f$((i + 1)))" = 1 ] && echo allowed || echo 403)
     eval "tok=\$TOK_$r"
-    got=$(code -H "Authorization: Bearer $tok" "$API$route")
+    got=$(code "${how[@]}" -H "Authorization: Bearer $tok" "$API$route")
     if [ "$want" = 403 ]; then check "$route as $r: 403" [ "$got" = 403 ]
     else check "$route as $r: allowed ($got)" bash -c "[ $got != 401 ] && [ $got != 403 ]"; fi
     i=$((i + 1))
@@ -83,6 +86,10 @@ done <<'ROUTES'
 /api/audit 0 0 1 1
 /api/cameras/people/rules 0 1 1 0
 /api/events/0190a0a0-0000-7000-8000-000000000000/snapshot.jpg 0 1 1 0
+/api/signals 1 1 1 1
+PUT:/api/signals/main 0 1 1 0
+/api/evidence/0190abcd-0000 0 1 1 0
+/api/evidence/0190abcd-0000/manifest.json 0 1 1 0
 ROUTES
 check "web UI / open (it asks for a login)" [ "$(code "$API/")" = 200 ]
 check "web UI script open" [ "$(code "$API/assets/app.js")" = 200 ]

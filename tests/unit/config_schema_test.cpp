@@ -274,10 +274,16 @@ TEST(ConfigSchema, default_constructed_configs_are_what_the_parser_produces_from
 
 TEST(ConfigSchema, writing_every_documented_default_changes_nothing) {
   const json a = schema_of(config::ConfigKind::analyze);
-  const int na = check_defaults(a, a, json::object(), json::json_pointer(), analyze_effective);
+  // A calibration needs its points (a section with a required key, like api.tls below).
+  const json calibration = {{"points",
+                             {{{"image", {0.3, 0.95}}, {"world", {0, 0}}},
+                              {{"image", {0.7, 0.95}}, {"world", {7, 0}}},
+                              {{"image", {0.56, 0.4}}, {"world", {7, 40}}},
+                              {{"image", {0.44, 0.4}}, {"world", {0, 40}}}}}};
+  const int na = check_defaults(a, a, {{"calibration", calibration}}, json::json_pointer(), analyze_effective);
   EXPECT_GE(na, 15);  // detector, tracker, motion and anpr leaves
   const json s = schema_of(config::ConfigKind::serve);
-  const json base = {{"cameras", {{{"name", "a"}, {"record_url", "x"}}}},
+  const json base = {{"cameras", {{{"name", "a"}, {"record_url", "x"}, {"calibration", calibration}}}},
                      {"uplink", {{"nats", {{"servers", {"nats://127.0.0.1:4222"}}}}}},
                      {"api", {{"tls", {{"cert", "c.pem"}, {"key", "k.pem"}}}}}};
   int ns = check_defaults(s, s, base, json::json_pointer(), serve_effective);

@@ -11,8 +11,10 @@
 #include <nlohmann/json.hpp>
 
 #include "config/analyze_config.hpp"
+#include "core/coco.hpp"
 #include "events/event_json.hpp"
 #include "pipeline/file_analyzer.hpp"
+#include "road/signal_board.hpp"
 
 using namespace vsp;
 namespace fs = std::filesystem;
@@ -30,6 +32,10 @@ json normalise(const events::Event& e) {
     if (full.contains(k) && !full[k].is_null()) out[k] = full[k];
   for (const char* k : {"pts_s", "dwell_s"})
     if (out.contains(k)) out[k] = std::round(out[k].get<double>() * 1000) / 1000;
+  // Road violations: what was measured is part of the decision (speeds, times against thresholds).
+  if (const std::string t = full.value("type", "");
+      t == "wrong_way" || t == "speeding" || t == "red_light" || t == "forbidden_stop" || t == "rail_crossing_entry")
+    out["attributes"] = full["attributes"];
   return out;
 }
 
@@ -68,16 +74,32 @@ TEST(Golden, every_scene_replays_to_its_expected_events) {
     o.detections_path = (dir / "detections.txt").string();
     o.seqinfo_path = (dir / "seqinfo.ini").string();
     o.camera = std::get<config::AnalyzeConfig>(parsed).camera;
+    // Road scenes: the detections' class and the signal timeline the rules read.
+    if (std::ifstream cls(dir / "det_class.txt"); cls) {
+      std::string name;
+      cls >> name;
+      const auto id = core::coco_id(name);
+      ASSERT_TRUE(id.has_value()) << "det_class.txt: " << name;
+      o.class_id = *id;
+    }
+    if (fs::exists(dir / "signals.jsonl")) {
+      auto tl = road::read_signal_timeline((dir / "signals.jsonl").string());
+      ASSERT_TRUE(tl.error.empty()) << tl.error;
+      o.signal_timeline = tl.changes;
+    }
     CollectSink sink;
     auto r = pipeline::run_replay(o, sink);
     ASSERT_TRUE(r.ok()) << r.error().message;
 
-    const json header = {{"golden", "vsp events"},
-                         {"version", kGoldenVersion},
-                         {"time_base", "pts_s, seconds from the first frame"},
-                         {"frame", {r->width, r->height}},
-                         {"fps", r->fps},
-                         {"input", "detections.txt (MOTChallenge), seqinfo.ini, config.yml"}};
+    const json header = {
+        {"golden", "vsp events"},
+        {"version", kGoldenVersion},
+        {"time_base", "pts_s, seconds from the first frame"},
+        {"frame", {r->width, r->height}},
+        {"fps", r->fps},
+        {"input", fs::exists(dir / "signals.jsonl")
+                      ? "detections.txt (MOTChallenge), seqinfo.ini, config.yml, signals.jsonl, det_class.txt"
+                      : "detections.txt (MOTChallenge), seqinfo.ini, config.yml"}};
     const fs::path expected_path = dir / "expected.jsonl";
     if (bless) {
       std::ofstream out(expected_path);
