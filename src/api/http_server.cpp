@@ -433,7 +433,7 @@ int HttpServer::put_rules(Request& r, pipeline::CameraWorker& cam) {
     }
   }
   // The same parser and checks as the config file: the body is the camera's `rules:` section.
-  auto parsed = config::rules_from_json(body);
+  auto parsed = config::rules_from_json(body, &cam.camera_config());
   if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
     json list = json::array();
     for (const auto& e : *errs)

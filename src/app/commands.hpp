@@ -19,7 +19,6 @@ struct AnalyzeArgs {
   std::optional<std::string> model;    ///< overrides detector.model
   std::optional<std::string> heatmap;  ///< PNG of where `heatmap_class` stood and walked
   std::string heatmap_class = "person";
-  std::optional<std::string> model;         ///< overrides detector.model
   std::optional<std::string> signals;       ///< signal timeline (JSON lines) for the road rules
   std::optional<std::string> evidence_key;  ///< Ed25519 key sealing evidence packs
   bool quiet = false;

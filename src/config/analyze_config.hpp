@@ -55,7 +55,6 @@ struct CameraConfig {
   detect::MotionOptions motion;
   double max_detect_interval_s = 1.0;                   ///< `motion.max_interval_s`: detector runs at least this often
   std::vector<PrivacyMask> privacy_masks;               ///< blacked out before analysis and in every view and export
-  double max_detect_interval_s = 1.0;                   ///< `motion.max_interval_s`: detector runs at least this often
   std::optional<road::CalibrationOptions> calibration;  ///< ground plane (road rules in metres)
   std::vector<road::SignalOptions> signals;             ///< traffic lights and crossings the rules read
 };

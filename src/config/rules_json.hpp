@@ -15,6 +15,8 @@ namespace vsp::config {
 nlohmann::json rules_to_json(const analytics::RulesOptions& rules);
 
 /// Parses a `rules:` section given as JSON; errors carry paths like `rules.lines[0].p2`.
-std::variant<analytics::RulesOptions, ConfigErrors> rules_from_json(const nlohmann::json& rules);
+/// `camera` (optional): the camera whose calibration and signals the rules are checked against.
+std::variant<analytics::RulesOptions, ConfigErrors> rules_from_json(const nlohmann::json& rules,
+                                                                    const CameraConfig* camera = nullptr);
 
 }  // namespace vsp::config

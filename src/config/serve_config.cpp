@@ -106,89 +106,89 @@ const Table<ServeConfig>& retention_table() {
   using S = ServeConfig;
   static const Table<S> t = {
       {"retention", "storage.retention", "Retention limits; the oldest data goes first.", {}},
-      {field<S>(
-           {.key = "max_age_days",
-            .bounds = {0.0, 1e5, true},
-            .unit = "days",
-            .description = "delete recordings older than this"},
-           [](S & s) -> auto& { return s.max_age_days; }),
-       field<S>(
-           {.key = "max_disk_gb",
-            .bounds = {0.0, 1e9, true},
-            .unit = "GB",
-            .description = "delete the oldest recordings above this"},
-           [](S & s) -> auto& { return s.max_disk_gb; }),
-       field<S>(
-           {.key = "min_free_gb",
-            .bounds = {0.0, 1e9},
-            .unit = "GB",
-            .description = "free space kept on the storage filesystem: the oldest "
-                           "recordings go first (at most half the filesystem)"},
-           [](S & s) -> auto& { return s.min_free_gb; }),
-       field<S>(
-           {.key = "min_free_percent",
-            .bounds = {0.0, 50.0},
-            .unit = "%",
-            .description = "free space kept, as a share of the filesystem, when min_free_gb is not set "
-                           "(at least min(256 MiB, 20 %))"},
-           [](S & s) -> auto& { return s.min_free_percent; }),
-       field<S>(
-           {.key = "events_max_age_days",
-            .bounds = {0.0, 1e5, true},
-            .unit = "days",
-            .description = "delete events (and their outbox rows) older than this"},
-           [](S & s) -> auto& { return s.events_max_age_days; }),
-       field<S>(
-           {.key = "snapshots_max_age_days",
-            .bounds = {0.0, 1e5, true},
-            .unit = "days",
-            .description = "delete snapshot images older than this"},
-           [](S & s) -> auto& { return s.snapshots_max_age_days; }),
-       field<S>(
-           {.key = "plate_reads_max_age_days",
-            .bounds = {0.0, 1e5, true},
-            .unit = "days",
-            .description = "delete plate_read events older than this (events_max_age_days applies too)"},
-           [](S & s) -> auto& { return s.plate_reads_max_age_days; }),
-       field<S>(
-           {.key = "audit_max_age_days",
-            .bounds = {0.0, 1e5, true},
-            .unit = "days",
-            .description = "delete audit records older than this; must be the longest age (the chain is "
-                           "anchored where it was cut)",
-            .default_text = "kept forever"},
-           [](S & s) -> auto& { return s.audit_max_age_days; }),
-       {.key = "evidence_max_age_days",
-        .bounds = {0.0, 1e5, true},
-        .unit = "days",
-        .description = "delete violation evidence packs (evidence/<event id>/) older than this; they are "
-                       "exempt from every other limit",
-        .default_text = "kept"},
-       [](S & s) -> auto& {return s.evidence_max_age_days;
-}),
-}  // namespace
-, [](Reader& r, const YAML::Node& n, const std::string& p, S& s) {
-  // The audit log outlives what it is about: who looked at a clip is known while the clip is.
-  if (!s.audit_max_age_days) return;
-  const double audit = *s.audit_max_age_days;
-  const std::pair<const char*, std::optional<double>> kinds[] = {
-      {"max_age_days", s.max_age_days},
-      {"events_max_age_days", s.events_max_age_days},
-      {"snapshots_max_age_days", s.snapshots_max_age_days},
-      {"plate_reads_max_age_days", s.plate_reads_max_age_days}};
-  for (const auto& [key, age] : kinds) {
-    if (age && *age <= audit) continue;
-    r.error(n["audit_max_age_days"], Reader::join(p, "audit_max_age_days"),
-            age ? fmt::format("the audit log must be kept at least as long as every other kind: {} days is "
-                              "shorter than {} ({} days)",
-                              format_number(audit), key, format_number(*age))
-                : fmt::format("the audit log must be kept at least as long as every other kind: {} days is "
-                              "shorter than {} (not set: no age limit); set {} or remove audit_max_age_days",
-                              format_number(audit), key, key));
-  }
-}
-};  // namespace vsp::config
-return t;
+      {
+          field<S>(
+              {.key = "max_age_days",
+               .bounds = {0.0, 1e5, true},
+               .unit = "days",
+               .description = "delete recordings older than this"},
+              [](S & s) -> auto& { return s.max_age_days; }),
+          field<S>(
+              {.key = "max_disk_gb",
+               .bounds = {0.0, 1e9, true},
+               .unit = "GB",
+               .description = "delete the oldest recordings above this"},
+              [](S & s) -> auto& { return s.max_disk_gb; }),
+          field<S>(
+              {.key = "min_free_gb",
+               .bounds = {0.0, 1e9},
+               .unit = "GB",
+               .description = "free space kept on the storage filesystem: the oldest "
+                              "recordings go first (at most half the filesystem)"},
+              [](S & s) -> auto& { return s.min_free_gb; }),
+          field<S>(
+              {.key = "min_free_percent",
+               .bounds = {0.0, 50.0},
+               .unit = "%",
+               .description = "free space kept, as a share of the filesystem, when min_free_gb is not set "
+                              "(at least min(256 MiB, 20 %))"},
+              [](S & s) -> auto& { return s.min_free_percent; }),
+          field<S>(
+              {.key = "events_max_age_days",
+               .bounds = {0.0, 1e5, true},
+               .unit = "days",
+               .description = "delete events (and their outbox rows) older than this"},
+              [](S & s) -> auto& { return s.events_max_age_days; }),
+          field<S>(
+              {.key = "snapshots_max_age_days",
+               .bounds = {0.0, 1e5, true},
+               .unit = "days",
+               .description = "delete snapshot images older than this"},
+              [](S & s) -> auto& { return s.snapshots_max_age_days; }),
+          field<S>(
+              {.key = "plate_reads_max_age_days",
+               .bounds = {0.0, 1e5, true},
+               .unit = "days",
+               .description = "delete plate_read events older than this (events_max_age_days applies too)"},
+              [](S & s) -> auto& { return s.plate_reads_max_age_days; }),
+          field<S>(
+              {.key = "audit_max_age_days",
+               .bounds = {0.0, 1e5, true},
+               .unit = "days",
+               .description = "delete audit records older than this; must be the longest age (the chain is "
+                              "anchored where it was cut)",
+               .default_text = "kept forever"},
+              [](S & s) -> auto& { return s.audit_max_age_days; }),
+          field<S>(
+              {.key = "evidence_max_age_days",
+               .bounds = {0.0, 1e5, true},
+               .unit = "days",
+               .description = "delete violation evidence packs (evidence/<event id>/) older than this; they are "
+                              "exempt from every other limit",
+               .default_text = "kept"},
+              [](S & s) -> auto& { return s.evidence_max_age_days; }),
+      },
+      [](Reader& r, const YAML::Node& n, const std::string& p, S& s) {
+        // The audit log outlives what it is about: who looked at a clip is known while the clip is.
+        if (!s.audit_max_age_days) return;
+        const double audit = *s.audit_max_age_days;
+        const std::pair<const char*, std::optional<double>> kinds[] = {
+            {"max_age_days", s.max_age_days},
+            {"events_max_age_days", s.events_max_age_days},
+            {"snapshots_max_age_days", s.snapshots_max_age_days},
+            {"plate_reads_max_age_days", s.plate_reads_max_age_days}};
+        for (const auto& [key, age] : kinds) {
+          if (age && *age <= audit) continue;
+          r.error(n["audit_max_age_days"], Reader::join(p, "audit_max_age_days"),
+                  age ? fmt::format("the audit log must be kept at least as long as every other kind: {} days is "
+                                    "shorter than {} ({} days)",
+                                    format_number(audit), key, format_number(*age))
+                      : fmt::format("the audit log must be kept at least as long as every other kind: {} days is "
+                                    "shorter than {} (not set: no age limit); set {} or remove audit_max_age_days",
+                                    format_number(audit), key, key));
+        }
+      }};
+  return t;
 }
 
 const Table<ServeConfig>& storage_table() {

@@ -106,17 +106,7 @@ void CameraAnalysis::start_stream(int width, int height, std::int64_t epoch_ms, 
     if (!started_) {
       for (const auto& l : options_.config.rules.lines) lines_.emplace_back(l, width, height);
       for (const auto& z : options_.config.rules.zones) zones_.emplace_back(z, width, height);
-      if (road::has_road_rules(options_.config.rules)) {
-        road::RoadRulesOptions ro;
-        ro.zones = options_.config.rules.zones;
-        ro.stop_lines = options_.config.rules.stop_lines;
-        ro.calibration = calibration_;
-        if (options_.config.calibration) {
-          ro.pixel_noise_px = options_.config.calibration->pixel_noise_px;
-          ro.scale_error = options_.config.calibration->scale_error;
-        }
-        road_ = std::make_unique<road::RoadRules>(std::move(ro), width, height);
-      }
+      build_road();
     } else {
       if (road_) road_->restart(width, height);
       for (auto& l : lines_) l.restart(width, height);
@@ -253,14 +243,32 @@ void CameraAnalysis::finish() {
   sink_.flush();
 }
 
+void CameraAnalysis::build_road() {
+  road_.reset();
+  if (!road::has_road_rules(options_.config.rules)) return;
+  road::RoadRulesOptions ro;
+  ro.zones = options_.config.rules.zones;
+  ro.stop_lines = options_.config.rules.stop_lines;
+  ro.calibration = calibration_;
+  if (options_.config.calibration) {
+    ro.pixel_noise_px = options_.config.calibration->pixel_noise_px;
+    ro.scale_error = options_.config.calibration->scale_error;
+  }
+  road_ = std::make_unique<road::RoadRules>(std::move(ro), width_, height_);
+}
+
 void CameraAnalysis::replace_rules(analytics::RulesOptions rules) {
   for (auto& z : zones_) emit(z.finish());
   lines_.clear();
   zones_.clear();
   options_.config.rules = std::move(rules);
+  // Zone counting and the road rules follow the new rules; a dense stage that cannot load keeps
+  // the old one (the rules were checked by the config parser, the models were loaded at start).
+  if (auto zc = ZoneCountStage::create(options_.config.rules.zones)) zone_counts_ = std::move(zc.value());
   if (started_) {
     for (const auto& l : options_.config.rules.lines) lines_.emplace_back(l, width_, height_);
     for (const auto& z : options_.config.rules.zones) zones_.emplace_back(z, width_, height_);
+    build_road();
   }
   set_horizon();
 }

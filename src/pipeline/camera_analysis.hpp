@@ -156,6 +156,7 @@ class CameraAnalysis {
   void emit(std::vector<events::Event> evs);
   void release(double up_to_pts_s);  ///< writes held events with pts <= up_to, in time order
   bool check_time(double pts_s);     ///< restarts on a jump; false for the first frame after it
+  void build_road();                 ///< road rules from the current rules (after start)
   void set_horizon();                ///< from the rules' confirmation frames and the tracker
   std::int64_t wall_ms(double pts_s) const { return epoch_ms_ + static_cast<std::int64_t>(std::llround(pts_s * 1000)); }
   void apply_timeline(double up_to_pts_s);

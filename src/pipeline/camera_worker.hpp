@@ -68,7 +68,6 @@ struct NodeContext {
   std::string site, node;
   Histograms* histograms = nullptr;                ///< event delay and segment write time go here (optional)
   crowd::HeatmapFiles* heatmaps = nullptr;         ///< per-minute heatmap buckets go here (optional)
-  Histograms* histograms = nullptr;                ///< event delay and segment write time go here (optional)
   std::shared_ptr<road::SignalBoard> signals;      ///< the node's signal states (road rules)
   std::shared_ptr<const evidence::Signer> signer;  ///< set: violations get evidence packs
   EvidenceClipProvider evidence_clip;              ///< queues a pack's clip until it is recorded
@@ -82,6 +81,8 @@ class CameraWorker {
   /// Stops ingest and analysis, closes the open segment. Returns within a few seconds.
   void stop();
   const std::string& name() const { return config_.name; }
+  /// The camera's config as started (calibration, signals; rules set later live in the analysis).
+  const config::CameraConfig& camera_config() const { return config_.camera; }
   CameraStatus status();
   /// JPEG of the latest analysed frame with overlays; nullopt before the first one.
   std::optional<std::string> snapshot_jpeg();

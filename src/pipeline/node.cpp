@@ -52,7 +52,7 @@ void Node::load_saved_rules(config::ServeConfig& config) {
           cam.name, path.string());
       continue;
     }
-    auto rules = config::rules_from_json(saved.value("rules", nlohmann::json::object()));
+    auto rules = config::rules_from_json(saved.value("rules", nlohmann::json::object()), &cam.camera);
     if (auto* errors = std::get_if<config::ConfigErrors>(&rules)) {
       kLog.error("camera {}: {}: {} (the rules in the config file apply)", cam.name, path.string(),
                  errors->empty() ? "invalid" : errors->front().to_string());

@@ -284,7 +284,9 @@ TEST(RulesJson, rules_shown_by_the_api_parse_back_to_the_same_rules) {
   EXPECT_EQ(j["lines"][0]["classes"], nlohmann::json({"car", "truck"}));
   EXPECT_FALSE(j["zones"][0].contains("max_occupancy")) << "unset optional keys are left out";
   const auto back = config::rules_from_json(j);
-  ASSERT_TRUE(std::holds_alternative<analytics::RulesOptions>(back));
+  ASSERT_TRUE(std::holds_alternative<analytics::RulesOptions>(back))
+      << std::get<config::ConfigErrors>(back).front().to_string() << "\n"
+      << j.dump();
   EXPECT_EQ(config::rules_to_json(std::get<analytics::RulesOptions>(back)), j);
   EXPECT_EQ(std::get<analytics::RulesOptions>(back).lines[0].min_frames, 3);
 }
