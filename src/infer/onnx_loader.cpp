@@ -85,6 +85,8 @@ core::Result<Graph> load_onnx(const std::filesystem::path& path) {
   onnx::ModelProto model;
   if (!model.ParseFromString(bytes)) return make_error("model_invalid", fmt::format("{}: not an ONNX model", where));
   const auto& g = model.graph();
+  if (!model.has_graph() || g.node_size() == 0)
+    return make_error("model_invalid", fmt::format("{}: not an ONNX model (no graph)", where));
   Graph out;
   out.model_name = path.stem().string();
   std::set<std::string> init_names;

@@ -5,6 +5,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cmath>
 #include <cstring>
@@ -1044,6 +1045,34 @@ void Session::run(const float* input) {
 }
 
 const std::vector<OutputView>& Session::outputs() const { return impl_->outputs; }
+
+std::vector<std::pair<std::string, double>> Session::profile(const float* input, int reps) {
+  auto& im = *impl_;
+  omp_set_num_threads(im.threads);
+  im.vals[static_cast<size_t>(im.input_id)].mem.set_data_handle(const_cast<float*>(input));
+  std::vector<std::vector<double>> per_step(im.steps.size());
+  for (int r = 0; r < reps; ++r) {
+    for (size_t k = 0; k < im.steps.size(); ++k) {
+      auto& s = im.steps[k];
+      const auto t0 = std::chrono::steady_clock::now();
+      if (s.is_prim)
+        s.prim.execute(im.strm, s.args);
+      else
+        s.cpu();
+      im.strm.wait();
+      per_step[k].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+  }
+  std::map<std::string, double> by_op;
+  for (size_t k = 0; k < im.steps.size(); ++k) {
+    auto& v = per_step[k];
+    std::sort(v.begin(), v.end());
+    by_op[im.steps[k].op] += v.empty() ? 0 : v[v.size() / 2];
+  }
+  std::vector<std::pair<std::string, double>> out(by_op.begin(), by_op.end());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  return out;
+}
 const SessionStats& Session::stats() const { return impl_->stats; }
 
 std::string Session::kernel_info() {
