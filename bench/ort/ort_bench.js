@@ -1,5 +1,5 @@
 // ONNX Runtime (npm onnxruntime-node, CPU) forward time on one model, for bench/infer_bench.
-// Usage: node ort_bench.js MODEL.onnx N,C,H,W THREADS REPS  ->  prints "ort_ms <median>"
+// Usage: node ort_bench.js MODEL.onnx N,C,H,W THREADS REPS  ->  prints "ort_ms <median> <min>"
 'use strict';
 const ort = require('onnxruntime-node');
 
@@ -30,7 +30,7 @@ async function main() {
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   times.sort((a, b) => a - b);
-  console.log(`ort_ms ${times[Math.floor(times.length / 2)].toFixed(3)}`);
+  console.log(`ort_ms ${times[Math.floor(times.length / 2)].toFixed(3)} ${times[0].toFixed(3)}`);
 }
 main().catch((e) => {
   console.error(`ort_bench: ${e.message}`);

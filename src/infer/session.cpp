@@ -98,6 +98,7 @@ struct Session::Impl {
   };
   struct Step {
     std::string op;
+    std::string detail;  ///< shapes and the kernel oneDNN chose (profiling)
     dnnl::primitive prim;
     bool is_prim = false;
     std::vector<std::pair<int, int>> val_args;  ///< DNNL_ARG_* -> value id
@@ -552,8 +553,10 @@ core::Status Session::Impl::plan_conv(size_t k) {
   std::copy(bias.begin(), bias.end(), static_cast<float*>(bmem.get_data_handle()));
   strm.wait();
   const int out = new_value(od, pd.dst_desc());
-  add_prim("Conv", dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, out}},
-           {{DNNL_ARG_WEIGHTS, wmem}, {DNNL_ARG_BIAS, bmem}});
+  const int step = add_prim("Conv", dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, out}},
+                            {{DNNL_ARG_WEIGHTS, wmem}, {DNNL_ARG_BIAS, bmem}});
+  steps[static_cast<size_t>(step)].detail = fmt::format("{}x{} g{} {}->{} @{}x{} s{} post-ops {} [{}]", kh, kw, g, xd[1],
+                                                        oc, oh, ow, strides[0], po.len(), pd.impl_info_str());
   by_name[out_name] = out;
   ++stats.convolutions;
   stats.gflop += 2.0 * static_cast<double>(numel(od)) * static_cast<double>(icg * kh * kw) / 1e9;
@@ -1046,7 +1049,7 @@ void Session::run(const float* input) {
 
 const std::vector<OutputView>& Session::outputs() const { return impl_->outputs; }
 
-std::vector<std::pair<std::string, double>> Session::profile(const float* input, int reps) {
+std::vector<std::pair<std::string, double>> Session::profile(const float* input, int reps, bool each_step) {
   auto& im = *impl_;
   omp_set_num_threads(im.threads);
   im.vals[static_cast<size_t>(im.input_id)].mem.set_data_handle(const_cast<float*>(input));
@@ -1070,6 +1073,15 @@ std::vector<std::pair<std::string, double>> Session::profile(const float* input,
     by_op[im.steps[k].op] += v.empty() ? 0 : v[v.size() / 2];
   }
   std::vector<std::pair<std::string, double>> out(by_op.begin(), by_op.end());
+  if (each_step) {
+    out.clear();
+    for (size_t k = 0; k < im.steps.size(); ++k) {
+      std::string d = im.steps[k].op + " " + im.steps[k].detail;
+      if (im.steps[k].detail.empty() && !im.steps[k].writes.empty())
+        d += dims_str(im.vals[static_cast<size_t>(im.steps[k].writes[0])].dims);
+      out.emplace_back(d, per_step[k][per_step[k].size() / 2]);
+    }
+  }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   return out;
 }

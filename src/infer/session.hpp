@@ -53,8 +53,9 @@ class Session {
   /// One forward on a plain NCHW float32 input of the planned size.
   void run(const float* input);
   const std::vector<OutputView>& outputs() const;
-  /// Median milliseconds per operator type over `reps` forwards (profiling; for the benchmark).
-  std::vector<std::pair<std::string, double>> profile(const float* input, int reps);
+  /// Median milliseconds per operator type (or per step, with shapes and kernel) over `reps`
+  /// forwards, slowest first (profiling; for the benchmark).
+  std::vector<std::pair<std::string, double>> profile(const float* input, int reps, bool per_step = false);
   const SessionStats& stats() const;
   /// The kernel library's name and the CPU instruction set it dispatched to (e.g. "avx512_core").
   static std::string kernel_info();
