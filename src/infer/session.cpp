@@ -1,5 +1,7 @@
 #include "infer/session.hpp"
 
+#include "infer/passes.hpp"
+
 #include <fmt/format.h>
 #include <omp.h>
 #include <sched.h>
@@ -531,6 +533,7 @@ core::Status Session::Impl::plan_conv(size_t k) {
   const int64_t ow = (xd[3] + pads[1] + pads[3] - ((kw - 1) * dil[1] + 1)) / strides[1] + 1;
   const dims_t od{xd[0], oc, oh, ow};
   const dims_t wd = g == 1 ? dims_t{oc, icg, kh, kw} : dims_t{g, oc / g, icg, kh, kw};
+  // A plain input lets the kernel pick its layout (a reorder); a blocked one is taken as it is.
   const memory::desc src_md = is_plain(*xid) ? memory::desc(xd, dt::f32, tag::any) : vals[static_cast<size_t>(*xid)].md;
   dnnl::primitive_attr attr;
   attr.set_post_ops(po);
@@ -555,8 +558,8 @@ core::Status Session::Impl::plan_conv(size_t k) {
   const int out = new_value(od, pd.dst_desc());
   const int step = add_prim("Conv", dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, out}},
                             {{DNNL_ARG_WEIGHTS, wmem}, {DNNL_ARG_BIAS, bmem}});
-  steps[static_cast<size_t>(step)].detail = fmt::format("{}x{} g{} {}->{} @{}x{} s{} post-ops {} [{}]", kh, kw, g, xd[1],
-                                                        oc, oh, ow, strides[0], po.len(), pd.impl_info_str());
+  steps[static_cast<size_t>(step)].detail = fmt::format("{}x{} g{} {}->{} @{}x{} s{} post-ops {} [{}]", kh, kw, g,
+                                                        xd[1], oc, oh, ow, strides[0], po.len(), pd.impl_info_str());
   by_name[out_name] = out;
   ++stats.convolutions;
   stats.gflop += 2.0 * static_cast<double>(numel(od)) * static_cast<double>(icg * kh * kw) / 1e9;
@@ -997,6 +1000,7 @@ core::Result<std::unique_ptr<Session>> Session::create(Graph graph, const std::v
     return make_error("model_unsupported",
                       fmt::format("model '{}': {} inputs (the fast backend runs single-input models)", im.model,
                                   graph.inputs.size()));
+  im.stats.space_to_depth_convs = fuse_space_to_depth_conv(graph);
   im.consts = std::move(graph.constants);
   graph.constants.clear();
   im.graph = &graph;

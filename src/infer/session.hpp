@@ -33,11 +33,12 @@ struct SessionStats {
   int convolutions = 0;
   int fused_activations = 0;  ///< activations merged into a convolution
   int folded_batch_norms = 0;
-  int folded_nodes = 0;     ///< nodes evaluated once at plan time (shape arithmetic, constants)
-  int reorders = 0;         ///< layout conversions left in the graph
-  int64_t arena_bytes = 0;  ///< all intermediate tensors, after buffer reuse
-  int64_t naive_bytes = 0;  ///< the same tensors without reuse
-  double gflop = 0;         ///< convolution multiply-adds x 2 per forward
+  int space_to_depth_convs = 0;  ///< Focus slices + concat + conv rewritten as one strided conv
+  int folded_nodes = 0;          ///< nodes evaluated once at plan time (shape arithmetic, constants)
+  int reorders = 0;              ///< layout conversions left in the graph
+  int64_t arena_bytes = 0;       ///< all intermediate tensors, after buffer reuse
+  int64_t naive_bytes = 0;       ///< the same tensors without reuse
+  double gflop = 0;              ///< convolution multiply-adds x 2 per forward
 };
 
 class Session {

@@ -266,3 +266,63 @@ TEST(InferSession, a_file_that_is_not_onnx_is_an_error_naming_it) {
   ASSERT_FALSE(g.ok());
   EXPECT_NE(g.error().message.find(p.string()), std::string::npos) << g.error().message;
 }
+
+TEST(InferSession, focus_slices_and_concat_become_one_strided_convolution) {
+  // YOLOX's Focus: x[..., ::2, ::2], x[..., 1::2, ::2], x[..., ::2, 1::2], x[..., 1::2, 1::2] -> concat -> conv 3x3.
+  // The same graph with the concat also an output is not rewritten: both must agree.
+  const int64_t big = int64_t{1} << 40;
+  auto build = [&](bool concat_is_output) {
+    ModelBuilder m;
+    m.input("x", {1, 3, 16, 16});
+    m.init("w", {8, 12, 3, 3}, random_vec(8 * 12 * 9, 21));
+    m.init("b", {8}, random_vec(8, 22));
+    const std::pair<int, int> offs[4] = {{0, 0}, {1, 0}, {0, 1}, {1, 1}};
+    std::vector<std::string> parts;
+    for (int q = 0; q < 4; ++q) {
+      const std::string r = "r" + std::to_string(q), p = "p" + std::to_string(q);
+      m.init_i64(r + "_s", {offs[q].first});
+      m.init_i64(r + "_e", {big});
+      m.init_i64(r + "_a", {2});
+      m.init_i64(r + "_st", {2});
+      m.node("Slice", {"x", r + "_s", r + "_e", r + "_a", r + "_st"}, {r});
+      m.init_i64(p + "_s", {offs[q].second});
+      m.init_i64(p + "_e", {big});
+      m.init_i64(p + "_a", {3});
+      m.init_i64(p + "_st", {2});
+      m.node("Slice", {r, p + "_s", p + "_e", p + "_a", p + "_st"}, {p});
+      parts.push_back(p);
+    }
+    auto* cat = m.node("Concat", parts, {"c"});
+    ModelBuilder::integer(cat, "axis", 1);
+    auto* conv = m.node("Conv", {"c", "w", "b"}, {"out"});
+    ModelBuilder::ints(conv, "pads", {1, 1, 1, 1});
+    m.output("out");
+    if (concat_is_output) m.output("c");
+    const auto path = m.save(concat_is_output ? "focus_plain" : "focus_fused");
+    auto graph = infer::load_onnx(path);
+    std::filesystem::remove(path);
+    return graph;
+  };
+  auto ga = build(false), gb = build(true);
+  ASSERT_TRUE(ga.ok() && gb.ok());
+  auto a = infer::Session::create(std::move(*ga), {1, 3, 16, 16}, {.threads = 1});
+  auto b = infer::Session::create(std::move(*gb), {1, 3, 16, 16}, {.threads = 1});
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_EQ((*a)->stats().space_to_depth_convs, 1);
+  EXPECT_EQ((*b)->stats().space_to_depth_convs, 0);
+  const Vec x = random_vec(3 * 16 * 16, 23, 0.f, 255.f);
+  (*a)->run(x.data());
+  (*b)->run(x.data());
+  const auto& oa = (*a)->outputs()[0];
+  const auto& ob = (*b)->outputs()[0];
+  ASSERT_EQ(oa.dims, (std::vector<int64_t>{1, 8, 8, 8}));
+  ASSERT_EQ(ob.dims, oa.dims);
+  double maxdiff = 0, maxabs = 0;
+  for (size_t k = 0; k < 8 * 8 * 8; ++k) {
+    maxdiff = std::max(maxdiff, static_cast<double>(std::abs(oa.data[k] - ob.data[k])));
+    maxabs = std::max(maxabs, static_cast<double>(std::abs(ob.data[k])));
+  }
+  EXPECT_GT(maxabs, 1.0);
+  EXPECT_LT(maxdiff, 1e-3 * maxabs);
+}
