@@ -84,6 +84,22 @@ void strided_copy(const float* in, int64_t base, const dims_t& in_strides, const
   }
 }
 
+/// The blocked layout for this CPU's vector width.
+std::pair<tag, int64_t> channel_block() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::avx512_core:
+    case dnnl::cpu_isa::avx512_core_vnni:
+    case dnnl::cpu_isa::avx512_core_bf16:
+    case dnnl::cpu_isa::avx512_core_amx:
+      return {tag::nChw16c, 16};
+    case dnnl::cpu_isa::avx2:
+    case dnnl::cpu_isa::avx2_vnni:
+      return {tag::nChw8c, 8};
+    default:
+      return {tag::any, 1 << 30};
+  }
+}
+
 int64_t norm_axis(int64_t axis, size_t rank) { return axis < 0 ? axis + static_cast<int64_t>(rank) : axis; }
 
 }  // namespace
@@ -95,7 +111,10 @@ struct Session::Impl {
     memory mem;          ///< bound at finalize (or at creation for fixed values)
     bool fixed = false;  ///< constant or graph input: not in the arena
     bool output = false;
-    int last = -1;
+    int first = INT_MAX, last = -1;  ///< steps that first write and last touch it (roots: their views too)
+    int parent = -1;                 ///< >= 0: a channel range of that value's buffer (zero-copy concat)
+    size_t offset = 0;               ///< bytes into the parent
+    bool has_views = false;
     std::vector<std::pair<memory::desc, int>> converted;  ///< cached layout conversions
   };
   struct Step {
@@ -248,6 +267,7 @@ struct Session::Impl {
                             const std::string& input = {});
   core::Status plan_binary(const Node& n);
   core::Status plan_concat(const Node& n);
+  core::Status plan_channel_shuffle(const Node& n, const std::vector<int>& ids, bool* done);
   core::Status plan_pool(const Node& n);
   core::Status plan_resize(const Node& n);
   core::Status plan_softmax(const Node& n);
@@ -535,14 +555,18 @@ core::Status Session::Impl::plan_conv(size_t k) {
   const dims_t wd = g == 1 ? dims_t{oc, icg, kh, kw} : dims_t{g, oc / g, icg, kh, kw};
   // A plain input lets the kernel pick its layout (a reorder); a blocked one is taken as it is.
   const memory::desc src_md = is_plain(*xid) ? memory::desc(xd, dt::f32, tag::any) : vals[static_cast<size_t>(*xid)].md;
+  // One layout through the graph: channel blocks of the vector width (nChw16c on AVX-512, nChw8c on
+  // AVX2). Left to itself oneDNN 2.6 picks NHWC for many shapes here, which costs a copy at every
+  // concat; in blocks, concats are free (plan_concat) and the kernels run as fast (measured).
+  const auto [block_tag, block] = channel_block();
   dnnl::primitive_attr attr;
   attr.set_post_ops(po);
   dnnl::convolution_forward::primitive_desc pd;
   try {
-    dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, src_md,
-                                      memory::desc(wd, dt::f32, tag::any), memory::desc({oc}, dt::f32, tag::a),
-                                      memory::desc(od, dt::f32, tag::any), {strides[0], strides[1]},
-                                      {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]}, {pads[2], pads[3]});
+    dnnl::convolution_forward::desc d(
+        prop_kind::forward_inference, algorithm::convolution_direct, src_md, memory::desc(wd, dt::f32, tag::any),
+        memory::desc({oc}, dt::f32, tag::a), memory::desc(od, dt::f32, oc % block == 0 ? block_tag : tag::any),
+        {strides[0], strides[1]}, {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]}, {pads[2], pads[3]});
     pd = dnnl::convolution_forward::primitive_desc(d, attr, eng);
   } catch (const dnnl::error& e) {
     return unsupported(n, fmt::format("could not be planned: {}", e.what()));
@@ -645,6 +669,62 @@ core::Status Session::Impl::plan_binary(const Node& n) {
   return core::Ok{};
 }
 
+/// ShuffleNet's channel shuffle: Concat(axis 1) -> Reshape [N,g,C/g,H,W] -> Transpose [0,2,1,3,4] ->
+/// Reshape [N,C,H,W]. Planned as one reorder per concat input, each writing straight into its
+/// interleaved channels of the plain result (a strided view), instead of five copies.
+core::Status Session::Impl::plan_channel_shuffle(const Node& n, const std::vector<int>& ids, bool* done) {
+  *done = false;
+  size_t i1 = 0, i2 = 0, i3 = 0;
+  const Node* r1 = sole_consumer(n.outputs.at(0), &i1);
+  if (!r1 || r1->op != "Reshape" || !is_const(r1->inputs.at(1))) return core::Ok{};
+  const Node* tr = sole_consumer(r1->outputs.at(0), &i2);
+  if (!tr || tr->op != "Transpose" || tr->attr_ints("perm") != dims_t{0, 2, 1, 3, 4}) return core::Ok{};
+  const Node* r2 = sole_consumer(tr->outputs.at(0), &i3);
+  if (!r2 || r2->op != "Reshape" || !is_const(r2->inputs.at(1))) return core::Ok{};
+  const dims_t& d0 = vals[static_cast<size_t>(ids[0])].dims;
+  if (d0.size() != 4 || d0[0] != 1) return core::Ok{};
+  int64_t c = 0;
+  for (int id : ids) {
+    const auto& d = vals[static_cast<size_t>(id)].dims;
+    if (d.size() != 4 || d[0] != 1 || d[2] != d0[2] || d[3] != d0[3]) return core::Ok{};
+    c += d[1];
+  }
+  const dims_t s1 = const_ints(r1->inputs[1]), s2 = const_ints(r2->inputs[1]);
+  if (s1.size() != 5 || (s1[0] != 1 && s1[0] != 0) || s1[1] <= 0 || s1[1] * s1[2] != c || s1[3] != d0[2] ||
+      s1[4] != d0[3])
+    return core::Ok{};
+  if (s2.size() != 4 || (s2[1] != c && s2[1] != -1)) return core::Ok{};
+  const int64_t g = s1[1], per = c / g, hw = d0[2] * d0[3];
+  const dims_t od{1, c, d0[2], d0[3]};
+  // Each input must sit inside one group of the concat.
+  int64_t m0 = 0;
+  for (int id : ids) {
+    const int64_t k = vals[static_cast<size_t>(id)].dims[1];
+    if (m0 / per != (m0 + k - 1) / per) return core::Ok{};
+    m0 += k;
+  }
+  const int out = new_value(od, plain_md(od));
+  m0 = 0;
+  for (int id : ids) {
+    const dims_t d = vals[static_cast<size_t>(id)].dims;
+    const int64_t gi = m0 / per, r0 = m0 % per;
+    // out channel of concat channel m = gi * per + r is r * g + gi.
+    const memory::desc view_md(d, dt::f32, dims_t{c * hw, g * hw, d[3], 1});
+    const int view = new_value(d, view_md);
+    vals[static_cast<size_t>(view)].parent = out;
+    vals[static_cast<size_t>(view)].offset = static_cast<size_t>((r0 * g + gi) * hw) * sizeof(float);
+    dnnl::reorder::primitive_desc pd(eng, vals[static_cast<size_t>(id)].md, eng, view_md);
+    add_prim("ChannelShuffle", dnnl::reorder(pd), {{DNNL_ARG_SRC, id}, {DNNL_ARG_DST, view}});
+    m0 += d[1];
+  }
+  vals[static_cast<size_t>(out)].has_views = true;
+  skip[i1] = skip[i2] = skip[i3] = true;
+  by_name[r2->outputs.at(0)] = out;
+  ++stats.channel_shuffles;
+  *done = true;
+  return core::Ok{};
+}
+
 core::Status Session::Impl::plan_concat(const Node& n) {
   std::vector<int> ids;
   for (const auto& name : n.inputs) {
@@ -652,10 +732,49 @@ core::Status Session::Impl::plan_concat(const Node& n) {
     if (!id) return id.error();
     ids.push_back(*id);
   }
+  if (norm_axis(n.attr_i("axis", 0), vals[static_cast<size_t>(ids[0])].dims.size()) == 1) {
+    bool done = false;
+    if (auto st = plan_channel_shuffle(n, ids, &done); !st || done) return st;
+  }
   const size_t rank = vals[static_cast<size_t>(ids[0])].dims.size();
   const auto axis = norm_axis(n.attr_i("axis", 0), rank);
+  // Blocked concat only of whole channel blocks: oneDNN's concat of partial blocks (ShuffleNet's 58,
+  // 116 channels) is a slow reference loop, slower than converting to plain and copying planes.
+  const int64_t block = channel_block().second;
   bool all_blocked = true;
-  for (int id : ids) all_blocked = all_blocked && !is_plain(id) && vals[static_cast<size_t>(id)].dims.size() == rank;
+  for (int id : ids)
+    all_blocked = all_blocked && !is_plain(id) && vals[static_cast<size_t>(id)].dims.size() == rank && rank == 4 &&
+                  vals[static_cast<size_t>(id)].dims[1] % block == 0;
+  if (all_blocked && axis == 1 && rank == 4 && vals[static_cast<size_t>(ids[0])].dims[0] == 1) {
+    // Zero-copy: in nChw16c (or 8c) with N = 1 a run of whole channel blocks is one contiguous byte
+    // range, so each producer can write straight into its part of the concatenated buffer.
+    for (auto [t, block] : {std::pair{tag::nChw16c, 16}, std::pair{tag::nChw8c, 8}}) {
+      bool ok = true;
+      std::set<int> seen;
+      int64_t channels = 0;
+      for (int id : ids) {
+        const auto& v = vals[static_cast<size_t>(id)];
+        ok = ok && !v.fixed && v.parent < 0 && !v.has_views && seen.insert(id).second && v.dims[1] % block == 0 &&
+             v.md == memory::desc(v.dims, dt::f32, t);
+        channels += v.dims[1];
+      }
+      if (!ok) continue;
+      dims_t od = vals[static_cast<size_t>(ids[0])].dims;
+      od[1] = channels;
+      const int out = new_value(od, memory::desc(od, dt::f32, t));
+      size_t offset = 0;
+      for (int id : ids) {
+        auto& v = vals[static_cast<size_t>(id)];
+        v.parent = out;
+        v.offset = offset;
+        offset += v.md.get_size();
+      }
+      vals[static_cast<size_t>(out)].has_views = true;
+      by_name[n.outputs.at(0)] = out;
+      ++stats.zero_copy_concats;
+      return core::Ok{};
+    }
+  }
   // Blocked inputs concatenate in their own layout along channels; anything else goes plain.
   if (!(all_blocked && axis == 1))
     for (auto& id : ids) id = plain(id);
@@ -865,6 +984,25 @@ core::Status Session::Impl::plan_layout_op(const Node& n) {
     dims_t parts = n.attr_ints("split");
     if (n.inputs.size() > 1 && !n.inputs[1].empty()) parts = const_ints(n.inputs[1]);
     if (parts.empty()) parts.assign(n.outputs.size(), xd[axis] / static_cast<int64_t>(n.outputs.size()));
+    bool outer_is_one = true;
+    for (size_t k = 0; k < axis; ++k) outer_is_one = outer_is_one && xd[k] == 1;
+    auto& sv = vals[static_cast<size_t>(src)];
+    if (outer_is_one && !sv.fixed && sv.parent < 0) {
+      // Leading dimensions of 1: each part is a contiguous range of the input, so a view, no copy.
+      int64_t off = 0;
+      for (size_t k = 0; k < n.outputs.size(); ++k) {
+        dims_t od = xd;
+        od[axis] = parts.at(k);
+        const int view = new_value(od, plain_md(od));
+        vals[static_cast<size_t>(view)].parent = src;
+        vals[static_cast<size_t>(view)].offset = static_cast<size_t>(off * xs[axis]) * sizeof(float);
+        by_name[n.outputs[k]] = view;
+        off += parts[k];
+      }
+      vals[static_cast<size_t>(src)].has_views = true;
+      ++stats.zero_copy_splits;
+      return core::Ok{};
+    }
     int64_t off = 0;
     for (size_t k = 0; k < n.outputs.size(); ++k) {
       dims_t od = xd;
@@ -920,11 +1058,25 @@ core::Status Session::Impl::plan_node(size_t k) {
 // ---- memory plan: one arena of reused buffers ------------------------------------------------
 
 core::Status Session::Impl::finalize() {
+  // Live ranges of buffer owners ("roots"); a zero-copy concat input lives in its parent's buffer.
+  auto root = [&](int id) {
+    return vals[static_cast<size_t>(id)].parent >= 0 ? vals[static_cast<size_t>(id)].parent : id;
+  };
   for (int id : output_ids) vals[static_cast<size_t>(id)].output = true;
   for (size_t s = 0; s < steps.size(); ++s) {
-    for (int id : steps[s].reads) vals[static_cast<size_t>(id)].last = static_cast<int>(s);
-    for (int id : steps[s].writes)
-      vals[static_cast<size_t>(id)].last = std::max(vals[static_cast<size_t>(id)].last, static_cast<int>(s));
+    for (const auto* list : {&steps[s].writes, &steps[s].reads})
+      for (int id : *list) {
+        auto& r = vals[static_cast<size_t>(root(id))];
+        r.first = std::min(r.first, static_cast<int>(s));
+        r.last = std::max(r.last, static_cast<int>(s));
+      }
+  }
+  std::vector<std::vector<int>> alloc_at(steps.size()), release_at(steps.size());
+  for (size_t id = 0; id < vals.size(); ++id) {
+    const auto& v = vals[id];
+    if (v.fixed || v.parent >= 0 || v.last < 0) continue;
+    alloc_at[static_cast<size_t>(v.first)].push_back(static_cast<int>(id));
+    if (!v.output) release_at[static_cast<size_t>(v.last)].push_back(static_cast<int>(id));
   }
   struct Slot {
     size_t size = 0;
@@ -933,10 +1085,8 @@ core::Status Session::Impl::finalize() {
   std::vector<Slot> slots;
   std::vector<int> slot_of(vals.size(), -1);
   for (size_t s = 0; s < steps.size(); ++s) {
-    for (int id : steps[s].writes) {
-      auto& v = vals[static_cast<size_t>(id)];
-      if (v.fixed || slot_of[static_cast<size_t>(id)] >= 0) continue;
-      const size_t need = v.md.get_size();
+    for (int id : alloc_at[s]) {
+      const size_t need = vals[static_cast<size_t>(id)].md.get_size();
       stats.naive_bytes += static_cast<int64_t>(need);
       int best = -1, largest = -1;
       for (size_t k = 0; k < slots.size(); ++k) {
@@ -956,27 +1106,22 @@ core::Status Session::Impl::finalize() {
       slots[static_cast<size_t>(best)].busy = true;
       slot_of[static_cast<size_t>(id)] = best;
     }
-    auto release = [&](int id) {
-      const auto& v = vals[static_cast<size_t>(id)];
-      if (!v.fixed && !v.output && v.last == static_cast<int>(s) && slot_of[static_cast<size_t>(id)] >= 0)
-        slots[static_cast<size_t>(slot_of[static_cast<size_t>(id)])].busy = false;
-    };
-    for (int id : steps[s].reads) release(id);
-    for (int id : steps[s].writes) release(id);
+    for (int id : release_at[s]) slots[static_cast<size_t>(slot_of[static_cast<size_t>(id)])].busy = false;
   }
-  std::vector<float*> base(slots.size());
+  std::vector<char*> base(slots.size());
   for (size_t k = 0; k < slots.size(); ++k) {
-    base[k] = alloc(slots[k].size);
+    base[k] = reinterpret_cast<char*>(alloc(slots[k].size));
     stats.arena_bytes += static_cast<int64_t>(slots[k].size);
   }
   for (size_t id = 0; id < vals.size(); ++id) {
     auto& v = vals[id];
     if (v.fixed) continue;
-    if (slot_of[id] < 0) {  // planned but never written (unused): give it its own memory
+    const int r = root(static_cast<int>(id));
+    if (slot_of[static_cast<size_t>(r)] < 0) {  // planned but never used: memory of its own
       v.mem = memory(v.md, eng, alloc(v.md.get_size()));
       continue;
     }
-    v.mem = memory(v.md, eng, base[static_cast<size_t>(slot_of[id])]);
+    v.mem = memory(v.md, eng, base[static_cast<size_t>(slot_of[static_cast<size_t>(r)])] + v.offset);
   }
   for (auto& s : steps)
     for (auto [arg, id] : s.val_args) s.args[arg] = vals[static_cast<size_t>(id)].mem;
@@ -1014,6 +1159,12 @@ core::Result<std::unique_ptr<Session>> Session::create(Graph graph, const std::v
     iv.fixed = true;
     iv.mem = memory(iv.md, im.eng, im.alloc(iv.md.get_size()));
     im.by_name[graph.inputs[0].name] = im.input_id;
+    // Constant nodes first: patterns looking ahead (channel shuffle) need their values.
+    for (size_t k = 0; k < graph.nodes.size(); ++k) {
+      if (graph.nodes[k].op != "Constant") continue;
+      if (auto st = im.fold(graph.nodes[k]); !st) return st.error();
+      im.skip[k] = true;
+    }
     for (size_t k = 0; k < graph.nodes.size(); ++k) {
       if (im.skip[k]) continue;
       if (auto st = im.plan_node(k); !st) return st.error();

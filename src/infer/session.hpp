@@ -36,6 +36,9 @@ struct SessionStats {
   int space_to_depth_convs = 0;  ///< Focus slices + concat + conv rewritten as one strided conv
   int folded_nodes = 0;          ///< nodes evaluated once at plan time (shape arithmetic, constants)
   int reorders = 0;              ///< layout conversions left in the graph
+  int zero_copy_concats = 0;     ///< concats done by producers writing into one buffer
+  int zero_copy_splits = 0;      ///< splits into views of their input
+  int channel_shuffles = 0;      ///< ShuffleNet concat + reshape + transpose + reshape as strided reorders
   int64_t arena_bytes = 0;       ///< all intermediate tensors, after buffer reuse
   int64_t naive_bytes = 0;       ///< the same tensors without reuse
   double gflop = 0;              ///< convolution multiply-adds x 2 per forward
