@@ -105,8 +105,8 @@ const Table<CameraConfig>& detector_table() {
           choice<CameraConfig>(
               {.key = "backend",
                .description = "inference engine: fast = the oneDNN backend (src/infer); opencv = OpenCV DNN, the "
-                              "reference; auto = fast where it loads the model, else OpenCV (the log says which "
-                              "and why)"},
+                              "reference; auto = fast where it loads the model and is checked for it (yolox_nano, "
+                              "nanodet_m_*, person_lwpd), else OpenCV (the log says which and why)"},
               backends(), [](CameraConfig & c) -> auto& { return c.detector.backend; }),
           choice<CameraConfig>(
               {.key = "precision",

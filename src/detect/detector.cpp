@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
@@ -194,7 +195,13 @@ core::Result<std::unique_ptr<Detector>> Detector::create(const DetectorOptions& 
   const int s = spec->input_size;
   const cv::Mat blank(std::vector<int>{1, 3, s, s}, CV_32F, cv::Scalar(0));
   const core::Logger log("detect");
-  if (options.backend != Backend::opencv) {
+  if (options.backend == Backend::automatic && !spec->fast_by_default) {
+    d->backend_reason_ = fmt::format(
+        "model '{}' runs on OpenCV DNN: the fast backend is not yet checked and tuned for it "
+        "(detector.backend: fast forces it)",
+        spec->name);
+    log.info("{}", d->backend_reason_);
+  } else if (options.backend != Backend::opencv) {
     auto graph = infer::load_onnx(*path);
     core::Result<std::unique_ptr<infer::Session>> session =
         graph ? (graph->model_name = spec->name,
@@ -214,6 +221,11 @@ core::Result<std::unique_ptr<Detector>> Detector::create(const DetectorOptions& 
           spec->name, infer::Session::kernel_info(), st.steps, st.fused_activations, st.gflop,
           options.threads > 0 ? options.threads : infer::available_cores());
       log.info("{}", d->backend_reason_);
+      if ((options.threads > 1 || (options.threads == 0 && infer::available_cores() > 1)) &&
+          !std::getenv("OMP_WAIT_POLICY"))
+        log.info(
+            "OMP_WAIT_POLICY is unset: on a machine shared with other work, OMP_WAIT_POLICY=passive keeps "
+            "the inference threads from spinning (docs/performance.md)");
       return d;
     }
     if (options.backend == Backend::fast) return ok.error();
