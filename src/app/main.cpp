@@ -1,11 +1,18 @@
 // vsp: the command-line entry point. Parses arguments and dispatches; nothing else.
+#include <unistd.h>
+
 #include <fmt/format.h>
+#include <cstdlib>
 
 #include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
 
 int main(int argc, char** argv) {
+  // The fast inference backend runs on OpenMP, whose threads spin between kernels by default; on a
+  // node sharing its cores with decode and HTTP that made 2-thread inference 5-10x slower
+  // (docs/performance.md). libgomp reads the policy when it loads, so set it once and re-execute.
+  if (!std::getenv("OMP_WAIT_POLICY") && setenv("OMP_WAIT_POLICY", "passive", 1) == 0) execv("/proc/self/exe", argv);
   CLI::App app{"VSP - video stream processing: detection, tracking, counting and events"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "vsp 0.1.0");

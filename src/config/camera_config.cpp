@@ -40,6 +40,14 @@ std::vector<std::pair<std::string, track::ScoreScale>> score_scales() {
   return {{"auto", track::ScoreScale::automatic}, {"unit", track::ScoreScale::unit}, {"rank", track::ScoreScale::rank}};
 }
 
+std::vector<std::pair<std::string, detect::Backend>> backends() {
+  return {{"auto", detect::Backend::automatic}, {"fast", detect::Backend::fast}, {"opencv", detect::Backend::opencv}};
+}
+
+std::vector<std::pair<std::string, detect::Precision>> precisions() {
+  return {{"fp32", detect::Precision::fp32}, {"int8", detect::Precision::int8}};
+}
+
 std::vector<std::pair<std::string, anpr::Region>> regions() {
   std::vector<std::pair<std::string, anpr::Region>> out;
   for (auto r : {anpr::Region::us, anpr::Region::eu, anpr::Region::br, anpr::Region::ru, anpr::Region::any})
@@ -334,8 +342,21 @@ const Table<CameraConfig>& detector_table() {
                .default_text = "model's own"},
               [](CameraConfig & c) -> auto& { return c.detector.nms_iou; }),
           field<CameraConfig>(
-              {.key = "threads", .bounds = {0.0, 256.0}, .description = "inference threads; 0 = the library's default"},
+              {.key = "threads",
+               .bounds = {0.0, 256.0},
+               .description = "inference threads; 0 = the library's default (fast backend: the process's cores)"},
               [](CameraConfig & c) -> auto& { return c.detector.threads; }),
+          choice<CameraConfig>(
+              {.key = "backend",
+               .description = "inference engine: fast = the oneDNN backend (src/infer); opencv = OpenCV DNN, the "
+                              "reference; auto = fast where it loads the model and is checked for it (yolox_nano, "
+                              "nanodet_m_*, person_lwpd), else OpenCV (the log says which and why)"},
+              backends(), [](CameraConfig & c) -> auto& { return c.detector.backend; }),
+          choice<CameraConfig>(
+              {.key = "precision",
+               .description = "arithmetic of the network: fp32; int8 is reserved for quantised models and "
+                              "refused until they exist"},
+              precisions(), [](CameraConfig & c) -> auto& { return c.detector.precision; }),
       },
       nullptr};
   return t;

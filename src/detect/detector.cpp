@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/log.hpp"
 #include "detect/nms.hpp"
+#include "infer/session.hpp"
 
 namespace vsp::detect {
 
@@ -27,7 +30,36 @@ PreparedInput& PreparedInput::operator=(PreparedInput&&) noexcept = default;
 struct Detector::Net {
   cv::dnn::Net net;
   std::vector<cv::String> out_names;
+  std::unique_ptr<infer::Session> fast;  ///< set when the fast backend runs the model
+
+  /// One forward; the returned matrices stay valid until the next call.
+  std::vector<cv::Mat> forward(const cv::Mat& blob) {
+    std::vector<cv::Mat> outs;
+    if (fast) {
+      fast->run(blob.ptr<float>());
+      for (const auto& o : fast->outputs()) {
+        std::vector<int> sizes(o.dims.begin(), o.dims.end());
+        outs.emplace_back(static_cast<int>(sizes.size()), sizes.data(), CV_32F, const_cast<float*>(o.data));
+      }
+      return outs;
+    }
+    net.setInput(blob);
+    net.forward(outs, out_names);
+    return outs;
+  }
 };
+
+const char* to_string(Backend b) {
+  switch (b) {
+    case Backend::automatic:
+      return "auto";
+    case Backend::fast:
+      return "fast";
+    case Backend::opencv:
+      return "opencv";
+  }
+  return "?";
+}
 
 namespace {
 
@@ -154,6 +186,56 @@ core::Result<std::unique_ptr<Detector>> Detector::create(const DetectorOptions& 
   d->score_threshold_ = options.score_threshold.value_or(spec->default_score_threshold);
   d->nms_iou_ = options.nms_iou.value_or(spec->default_nms_iou);
   d->net_ = std::make_unique<Net>();
+  if (options.precision == Precision::int8)
+    return make_error("precision_unavailable",
+                      fmt::format("model '{}': detector.precision int8 is not available yet (no quantised model); "
+                                  "use fp32",
+                                  spec->name),
+                      "detector.precision");
+  const int s = spec->input_size;
+  const cv::Mat blank(std::vector<int>{1, 3, s, s}, CV_32F, cv::Scalar(0));
+  const core::Logger log("detect");
+  if (options.backend == Backend::automatic && !spec->fast_by_default) {
+    d->backend_reason_ = fmt::format(
+        "model '{}' runs on OpenCV DNN: the fast backend is not yet checked and tuned for it "
+        "(detector.backend: fast forces it)",
+        spec->name);
+    log.info("{}", d->backend_reason_);
+  } else if (options.backend != Backend::opencv) {
+    auto graph = infer::load_onnx(*path);
+    core::Result<std::unique_ptr<infer::Session>> session =
+        graph ? (graph->model_name = spec->name,
+                 infer::Session::create(std::move(*graph), {1, 3, s, s}, {.threads = options.threads}))
+              : core::Result<std::unique_ptr<infer::Session>>(graph.error());
+    core::Status ok = session ? core::Status(core::Ok{}) : core::Status(session.error());
+    if (session) {
+      d->net_->fast = std::move(*session);
+      ok = check_output_shapes(*spec, d->net_->forward(blank), path->string());  // warm-up and shape check
+      if (!ok) d->net_->fast.reset();
+    }
+    if (ok) {
+      d->backend_ = Backend::fast;
+      const auto& st = d->net_->fast->stats();
+      d->backend_reason_ = fmt::format(
+          "model '{}' runs on the fast backend ({}; {} steps, {} activations fused, {:.2f} GFLOP/frame, {} threads)",
+          spec->name, infer::Session::kernel_info(), st.steps, st.fused_activations, st.gflop,
+          options.threads > 0 ? options.threads : infer::available_cores());
+      log.info("{}", d->backend_reason_);
+      if ((options.threads > 1 || (options.threads == 0 && infer::available_cores() > 1)) &&
+          !std::getenv("OMP_WAIT_POLICY"))
+        log.info(
+            "OMP_WAIT_POLICY is unset: on a machine shared with other work, OMP_WAIT_POLICY=passive keeps "
+            "the inference threads from spinning (docs/performance.md)");
+      return d;
+    }
+    if (options.backend == Backend::fast) return ok.error();
+    d->backend_reason_ = fmt::format("model '{}' runs on OpenCV DNN: the fast backend cannot run it ({})", spec->name,
+                                     ok.error().message);
+    log.warn("{}", d->backend_reason_);
+  } else {
+    d->backend_reason_ = fmt::format("model '{}' runs on OpenCV DNN (detector.backend: opencv)", spec->name);
+    log.info("{}", d->backend_reason_);
+  }
   if (options.threads > 0) cv::setNumThreads(options.threads);
   try {
     d->net_->net = cv::dnn::readNetFromONNX(path->string());
@@ -161,15 +243,12 @@ core::Result<std::unique_ptr<Detector>> Detector::create(const DetectorOptions& 
     d->net_->net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
     d->net_->out_names = d->net_->net.getUnconnectedOutLayersNames();
     // Warm-up on a blank frame doubles as the shape check.
-    const int s = spec->input_size;
-    d->net_->net.setInput(cv::Mat(std::vector<int>{1, 3, s, s}, CV_32F, cv::Scalar(0)));
-    std::vector<cv::Mat> outs;
-    d->net_->net.forward(outs, d->net_->out_names);
-    if (auto st = check_output_shapes(*spec, outs, path->string()); !st) return st.error();
+    if (auto st = check_output_shapes(*spec, d->net_->forward(blank), path->string()); !st) return st.error();
   } catch (const cv::Exception& e) {
     return make_error("model_load_failed",
                       fmt::format("{}: cannot load model '{}': {}", path->string(), spec->name, e.what()));
   }
+  d->backend_ = Backend::opencv;
   return d;
 }
 
@@ -205,17 +284,11 @@ PreparedInput Detector::prepare(const core::Image& image) const {
   return in;
 }
 
-void Detector::forward_only(const PreparedInput& input) {
-  net_->net.setInput(input.impl().blob);
-  std::vector<cv::Mat> outs;
-  net_->net.forward(outs, net_->out_names);
-}
+void Detector::forward_only(const PreparedInput& input) { net_->forward(input.impl().blob); }
 
 core::Detections Detector::infer(const PreparedInput& input) {
   const auto& p = input.impl();
-  net_->net.setInput(p.blob);
-  std::vector<cv::Mat> outs;
-  net_->net.forward(outs, net_->out_names);
+  const std::vector<cv::Mat> outs = net_->forward(p.blob);
 
   core::Detections raw;
   if (spec_.family == ModelFamily::yolox)

@@ -11,13 +11,21 @@
 
 namespace vsp::detect {
 
+/// Which inference engine runs the network. `automatic`: the fast one (src/infer, oneDNN) where it
+/// loads the model, else OpenCV DNN, logged either way. `opencv` is the reference.
+enum class Backend { automatic, fast, opencv };
+enum class Precision { fp32, int8 };
+const char* to_string(Backend b);
+
 struct DetectorOptions {
   std::string model = "yolox_nano";
   std::optional<float> score_threshold;  ///< default: the model's own
   std::optional<float> nms_iou;          ///< default: the model's own
   float cross_class_iou = 0.7f;          ///< one box per object across labels
   std::vector<int> classes;              ///< COCO ids to keep; empty = all
-  int threads = 0;                       ///< OpenCV threads for inference; 0 = OpenCV's default
+  int threads = 0;                       ///< inference threads; 0 = the library's default (fast: the cores)
+  Backend backend = Backend::automatic;
+  Precision precision = Precision::fp32;
   /// Every field takes part (defaulted), so two cameras share a detector only when nothing differs.
   bool operator==(const DetectorOptions&) const = default;
 };
@@ -51,11 +59,17 @@ class Detector {
   core::Detections detect(const core::Image& image) { return infer(prepare(image)); }
   /// forward() alone on an already prepared input (for benchmarks).
   void forward_only(const PreparedInput& input);
+  /// The engine that runs the network: Backend::fast or Backend::opencv (never automatic).
+  Backend backend() const { return backend_; }
+  /// One line on the choice: which engine runs and why (logged at create).
+  const std::string& backend_reason() const { return backend_reason_; }
 
  private:
   Detector() = default;
   struct Net;
   std::unique_ptr<Net> net_;
+  Backend backend_ = Backend::opencv;
+  std::string backend_reason_;
   ModelSpec spec_;
   DetectorOptions options_;
   float score_threshold_ = 0.3f;

@@ -17,13 +17,13 @@ const std::vector<ModelSpec>& known_models() {
   static const std::vector<ModelSpec> models = {
       {"yolox_nano", "coco_yolox_nano/yolox_nano_416.onnx",
        "4903c9058f6e2553834e9905be1ae5d67e262cb6321964dbc57a49edc6fa10da", ModelFamily::yolox, 416, 80, 0.3f, 0.45f,
-       "github.com/skpawar1305/rs_yolox @18ff8bc weights/yolox_nano.onnx"},
+       "github.com/skpawar1305/rs_yolox @18ff8bc weights/yolox_nano.onnx", true},
       {"nanodet_m_320", "coco_nanodet_m/nanodet_m_320.onnx",
        "c59b6c947ce475d27023327808aed655fa000981fe144c4fd2026828999e19f8", ModelFamily::nanodet, 320, 80, 0.35f, 0.5f,
-       "github.com/hpc203/nanodet-opncv-dnn-cpp-python @15dd99c nanodet.onnx"},
+       "github.com/hpc203/nanodet-opncv-dnn-cpp-python @15dd99c nanodet.onnx", true},
       {"nanodet_m_416", "coco_nanodet_m/nanodet_m_416.onnx",
        "4b82da9944b88577175ee23a459dce2e26e6e4be573def65b1055dc2d9720186", ModelFamily::nanodet, 416, 80, 0.35f, 0.5f,
-       "github.com/hpc203/nanodet-opncv-dnn-cpp-python @15dd99c nanodet_m.onnx"},
+       "github.com/hpc203/nanodet-opncv-dnn-cpp-python @15dd99c nanodet_m.onnx", true},
       {"picodet_s_320", "coco_picodet_s/picodet_s_320_coco.onnx",
        "25a387058cecb9333a8f881c9388f8170642b2d8b579d2f2aa3a2a2571686725", ModelFamily::picodet, 320, 80, 0.35f, 0.5f,
        "github.com/hpc203/picodet-onnxruntime @6bd166c coco/picodet_s_320_coco.onnx (Clip nodes rewritten)"},
@@ -32,7 +32,7 @@ const std::vector<ModelSpec>& known_models() {
        "github.com/hpc203/picodet-onnxruntime @6bd166c coco/picodet_s_416_coco.onnx (Clip nodes rewritten)"},
       {"person_lwpd", "person_lwpd/person_lwpd_192.onnx",
        "4bf5f704cd3bd900645a4303e0934ede13d9fb2135058b38005f4c2886c68576", ModelFamily::yolox, 192, 1, 0.4f, 0.5f,
-       "github.com/Kazuhito00/Person-Detection-using-RaspberryPi-CPU @fab8c0d model/model.onnx"},
+       "github.com/Kazuhito00/Person-Detection-using-RaspberryPi-CPU @fab8c0d model/model.onnx", true},
   };
   return models;
 }

@@ -22,6 +22,10 @@ struct ModelSpec {
   float default_score_threshold = 0.3f;
   float default_nms_iou = 0.45f;
   std::string upstream;  ///< where a user elsewhere downloads it
+  /// detector.backend auto runs it on the fast backend: checked against OpenCV DNN (boxes in
+  /// tests/integration/fast_backend_test.cpp, or raw outputs for the same architecture) and faster
+  /// there (docs/performance.md). Others need backend: fast.
+  bool fast_by_default = false;
 };
 
 const std::vector<ModelSpec>& known_models();

@@ -299,4 +299,27 @@ TEST(RulesJson, json_rules_get_the_config_files_checks_and_paths) {
   for (const auto& e : std::get<config::ConfigErrors>(r)) paths.push_back(e.path);
   for (const char* want : {"rules.x", "rules.lines[0].p2", "rules.zones[0].polygon", "rules.zones[0].name"})
     EXPECT_NE(std::find(paths.begin(), paths.end(), want), paths.end()) << want;
+TEST(ServeConfig, detector_backend_is_global_and_per_camera) {
+  auto r = config::parse_serve_config(R"(
+detector: {model: nanodet_m_320, backend: opencv}
+cameras:
+  - name: gate
+    record_url: rtsp://10.0.0.5/main
+  - name: door
+    record_url: /videos/door.mp4
+    detector: {backend: fast, precision: fp32}
+storage: {path: /tmp/x}
+)",
+                                      "s.yml");
+  ASSERT_TRUE(std::holds_alternative<config::ServeConfig>(r));
+  const auto& c = std::get<config::ServeConfig>(r);
+  ASSERT_EQ(c.cameras.size(), 2u);
+  EXPECT_EQ(c.cameras[0].camera.detector.backend, detect::Backend::opencv);
+  EXPECT_EQ(c.cameras[1].camera.detector.backend, detect::Backend::fast);
+  EXPECT_EQ(c.cameras[1].camera.detector.model, "nanodet_m_320");  // the rest inherited
+  EXPECT_EQ(config::default_analyze_config().camera.detector.backend, detect::Backend::automatic);
+  EXPECT_EQ(config::default_analyze_config().camera.detector.precision, detect::Precision::fp32);
+  const auto bad = errors_of("detector: {backend: gpu}\n");
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_NE(bad[0].path.find("detector.backend"), std::string::npos) << bad[0].path;
 }

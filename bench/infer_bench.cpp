@@ -1,0 +1,237 @@
+// Forward time per model: OpenCV DNN (the reference), the fast backend (src/infer, oneDNN, fp32) and
+// ONNX Runtime (npm onnxruntime-node, the peer to beat; bench/ort), at 1 and 2 threads, random input
+// 0..255, one run; with the achieved GFLOP/s next to the machine's peak from a small FMA loop.
+//
+//   (cd bench/ort && npm install --ignore-scripts)      # once; ONNX Runtime is a bench peer only
+//   build/bench/infer_bench [--reps N] [--models yolox_nano,nanodet_m_320] [--no-ort]
+//
+// Each figure is the median and the minimum of N forwards after 3 warm-ups. On a shared machine the
+// minimum is the steadier figure; docs/performance.md says which one it quotes.
+#include <fmt/format.h>
+#include <immintrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <opencv2/core.hpp>
+#include <opencv2/dnn.hpp>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "detect/model_registry.hpp"
+#include "infer/session.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct BenchModel {
+  std::string name, path;
+  std::vector<int64_t> dims;
+};
+
+std::vector<BenchModel> all_models() {
+  return {
+      {"yolox_nano", "coco_yolox_nano/yolox_nano_416.onnx", {1, 3, 416, 416}},
+      {"nanodet_m_320", "coco_nanodet_m/nanodet_m_320.onnx", {1, 3, 320, 320}},
+      {"nanodet_m_416", "coco_nanodet_m/nanodet_m_416.onnx", {1, 3, 416, 416}},
+      {"picodet_s_320", "coco_picodet_s/picodet_s_320_coco.onnx", {1, 3, 320, 320}},
+      {"picodet_s_416", "coco_picodet_s/picodet_s_416_coco.onnx", {1, 3, 416, 416}},
+      {"person_lwpd", "person_lwpd/person_lwpd_192.onnx", {1, 3, 192, 192}},
+      {"yunet_s_320", "face_yunet/yunet_s_320_320.onnx", {1, 3, 320, 320}},
+      {"ppocrv4_det_320", "ocr_ppocrv4/ppocrv4_det_320.onnx", {1, 3, 320, 320}},
+      {"ppocrv4_rec_48x160", "ocr_ppocrv4/ppocrv4_rec_48x160.onnx", {1, 3, 48, 160}},
+      {"vehicle_attributes", "vehicle_attributes/vehicle_attributes_barrier0039_72.onnx", {1, 3, 72, 72}},
+  };
+}
+
+struct Timing {
+  double median = -1, min = -1;
+  std::string note;
+};
+
+template <class F>
+Timing time_it(F&& f, int reps) {
+  for (int i = 0; i < 3; ++i) f();
+  std::vector<double> t;
+  for (int i = 0; i < reps; ++i) {
+    const auto a = Clock::now();
+    f();
+    t.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
+  }
+  std::sort(t.begin(), t.end());
+  return {t[t.size() / 2], t.front(), ""};
+}
+
+// ---- machine peak: independent FMA chains, dispatched at run time ---------------------------
+__attribute__((target("avx512f"))) double fma_loop_avx512(long iters) {
+  __m512 acc[12];
+  for (auto& a : acc) a = _mm512_set1_ps(0.f);
+  const __m512 x = _mm512_set1_ps(1.0000001f), y = _mm512_set1_ps(0.9999999f);
+  for (long i = 0; i < iters; ++i)
+    for (auto& a : acc) a = _mm512_fmadd_ps(a, x, y);
+  float out[16];
+  __m512 s = acc[0];
+  for (int k = 1; k < 12; ++k) s = _mm512_add_ps(s, acc[k]);
+  _mm512_storeu_ps(out, s);
+  return static_cast<double>(out[0]);  // keeps the chains live
+}
+__attribute__((target("avx2,fma"))) double fma_loop_avx2(long iters) {
+  __m256 acc[12];
+  for (auto& a : acc) a = _mm256_set1_ps(0.f);
+  const __m256 x = _mm256_set1_ps(1.0000001f), y = _mm256_set1_ps(0.9999999f);
+  for (long i = 0; i < iters; ++i)
+    for (auto& a : acc) a = _mm256_fmadd_ps(a, x, y);
+  float out[8];
+  __m256 s = acc[0];
+  for (int k = 1; k < 12; ++k) s = _mm256_add_ps(s, acc[k]);
+  _mm256_storeu_ps(out, s);
+  return static_cast<double>(out[0]);
+}
+
+/// Peak single-precision GFLOP/s on `threads` threads and the ISA used: the best of many short runs
+/// (about 1 ms each), so that a shared machine's quiet moments show the core's real rate.
+std::pair<double, std::string> fma_peak(int threads) {
+  const bool avx512 = __builtin_cpu_supports("avx512f");
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (!avx512 && !avx2) return {0, "no FMA"};
+  const long iters = 200'000;
+  const double flop_per_iter = 2.0 * 12 * (avx512 ? 16 : 8);
+  double best = 0;
+  std::atomic<double> sink{0};
+  for (int r = 0; r < 200; ++r) {
+    const auto a = Clock::now();
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t)
+      ts.emplace_back([&] { sink = sink + (avx512 ? fma_loop_avx512(iters) : fma_loop_avx2(iters)); });
+    for (auto& t : ts) t.join();
+    const double s = std::chrono::duration<double>(Clock::now() - a).count();
+    best = std::max(best, flop_per_iter * static_cast<double>(iters) * threads / s / 1e9);
+  }
+  return {best, avx512 ? "AVX-512 FMA" : "AVX2 FMA"};
+}
+
+Timing ort_time(const std::string& ort_dir, const std::string& path, const std::vector<int64_t>& dims, int threads,
+                int reps) {
+  const std::string cmd = fmt::format("cd '{}' && node ort_bench.js '{}' {} {} {} 2>&1", ort_dir, path,
+                                      fmt::join(dims, ","), threads, reps);
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return {-1, -1, "popen failed"};
+  char line[512];
+  std::string all;
+  Timing t;
+  while (fgets(line, sizeof line, p)) {
+    all += line;
+    double med = 0, mn = 0;
+    if (std::sscanf(line, "ort_ms %lf %lf", &med, &mn) == 2) t = {med, mn, ""};
+  }
+  pclose(p);
+  if (t.median < 0) t.note = all.substr(0, 120);
+  return t;
+}
+
+std::string cell(const Timing& t) {
+  if (t.median < 0) return "n/a";
+  return fmt::format("{:.1f} ({:.1f})", t.median, t.min);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int reps = 30;
+  bool ort = true;
+  std::string only, ort_dir = std::string(VSP_SOURCE_DIR) + "/bench/ort";
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--reps" && i + 1 < argc)
+      reps = std::atoi(argv[++i]);
+    else if (a == "--models" && i + 1 < argc)
+      only = argv[++i];
+    else if (a == "--no-ort")
+      ort = false;
+    else {
+      std::fprintf(stderr, "usage: infer_bench [--reps N] [--models a,b] [--no-ort]\n");
+      return 2;
+    }
+  }
+  if (ort && system(fmt::format("test -d '{}/node_modules/onnxruntime-node'", ort_dir).c_str()) != 0) {
+    std::printf("ONNX Runtime column skipped: run (cd bench/ort && npm install --ignore-scripts) first\n");
+    ort = false;
+  }
+  const auto dir = vsp::detect::models_dir();
+  std::printf("kernel library: %s; cores available: %d; reps %d; cells: median (min) ms per forward\n",
+              vsp::infer::Session::kernel_info().c_str(), vsp::infer::available_cores(), reps);
+  double peak[3] = {0, 0, 0};
+  for (int t : {1, 2}) {
+    auto [gf, isa] = fma_peak(t);
+    peak[t] = gf;
+    std::printf("machine peak (%s, %d thread%s): %.0f GFLOP/s\n", isa.c_str(), t, t > 1 ? "s" : "", gf);
+  }
+  std::printf(
+      "\n| model | threads | OpenCV DNN | fast fp32 | ONNX Runtime | fast vs OpenCV | fast vs ORT | GFLOP | "
+      "fast GFLOP/s (%% of peak) |\n|---|---|---|---|---|---|---|---|---|\n");
+  for (const auto& m : all_models()) {
+    if (!only.empty() && ("," + only + ",").find("," + m.name + ",") == std::string::npos) continue;
+    const std::string path = (dir / m.path).string();
+    const size_t n = static_cast<size_t>(m.dims[0] * m.dims[1] * m.dims[2] * m.dims[3]);
+    std::vector<float> input(n);
+    std::mt19937 rng(1);
+    std::uniform_real_distribution<float> u(0.f, 255.f);
+    for (auto& v : input) v = u(rng);
+    for (int threads : {1, 2}) {
+      Timing ocv, fast, rt;
+      double gflop = 0;
+      std::string fast_note;
+      try {
+        cv::setNumThreads(threads);
+        auto net = cv::dnn::readNetFromONNX(path);
+        net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+        const std::vector<int> sz(m.dims.begin(), m.dims.end());
+        cv::Mat blob(4, sz.data(), CV_32F, input.data());
+        const auto names = net.getUnconnectedOutLayersNames();
+        std::vector<cv::Mat> outs;
+        ocv = time_it(
+            [&] {
+              net.setInput(blob);
+              net.forward(outs, names);
+            },
+            reps);
+      } catch (const cv::Exception& e) {
+        ocv.note = e.what();
+      }
+      auto graph = vsp::infer::load_onnx(path);
+      if (graph) {
+        graph->model_name = m.name;
+        auto s = vsp::infer::Session::create(std::move(*graph), m.dims, {.threads = threads});
+        if (s) {
+          gflop = (*s)->stats().gflop;
+          fast = time_it([&] { (*s)->run(input.data()); }, reps);
+        } else {
+          fast_note = s.error().message;
+        }
+      } else {
+        fast_note = graph.error().message;
+      }
+      if (ort) rt = ort_time(ort_dir, path, m.dims, threads, reps);
+      auto ratio = [](const Timing& a, const Timing& b) {
+        return a.median > 0 && b.median > 0 ? fmt::format("{:.2f}x ({:.2f}x)", a.median / b.median, a.min / b.min)
+                                            : std::string("n/a");
+      };
+      const std::string gfs = fast.min > 0 ? fmt::format("{:.1f} ({:.0f}%)", gflop / fast.min * 1e3,
+                                                         100.0 * gflop / fast.min * 1e3 / peak[threads])
+                                           : "n/a";
+      std::printf("| %s | %d | %s | %s | %s | %s | %s | %.2f | %s |\n", m.name.c_str(), threads, cell(ocv).c_str(),
+                  cell(fast).c_str(), cell(rt).c_str(), ratio(ocv, fast).c_str(), ratio(rt, fast).c_str(), gflop,
+                  gfs.c_str());
+      if (!fast_note.empty()) std::printf("|   fast backend: %s |\n", fast_note.c_str());
+      if (!rt.note.empty()) std::printf("|   ONNX Runtime: %s |\n", rt.note.c_str());
+      std::fflush(stdout);
+    }
+  }
+  std::printf("\nGFLOP/s is computed from the minimum time (convolution multiply-adds x 2).\n");
+  return 0;
+}

@@ -1,0 +1,1280 @@
+#include "infer/session.hpp"
+
+#include "infer/passes.hpp"
+
+#include <fmt/format.h>
+#include <omp.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <numeric>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <set>
+#include <unordered_map>
+
+namespace vsp::infer {
+
+using core::make_error;
+using dnnl::algorithm;
+using dnnl::memory;
+using dnnl::prop_kind;
+using dims_t = std::vector<int64_t>;
+using dt = memory::data_type;
+using tag = memory::format_tag;
+
+int available_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return 1;
+}
+
+namespace {
+
+int64_t numel(const dims_t& d) {
+  int64_t n = 1;
+  for (auto v : d) n *= v;
+  return n;
+}
+
+dims_t plain_strides(const dims_t& d) {
+  dims_t s(d.size());
+  int64_t acc = 1;
+  for (size_t k = d.size(); k-- > 0;) {
+    s[k] = acc;
+    acc *= d[k];
+  }
+  return s;
+}
+
+memory::desc plain_md(const dims_t& d) { return memory::desc(d, dt::f32, plain_strides(d)); }
+
+std::string dims_str(const dims_t& d) { return fmt::format("[{}]", fmt::join(d, ",")); }
+
+/// out (contiguous, `out_dims`) = in[base + sum idx_k * in_strides_k].
+void strided_copy(const float* in, int64_t base, const dims_t& in_strides, const dims_t& out_dims, float* out) {
+  const size_t nd = out_dims.size();
+  if (nd == 0) {
+    *out = in[base];
+    return;
+  }
+  dims_t idx(nd, 0);
+  const int64_t inner = out_dims[nd - 1], inner_stride = in_strides[nd - 1];
+  const int64_t outer = numel(out_dims) / std::max<int64_t>(inner, 1);
+  for (int64_t o = 0; o < outer; ++o) {
+    int64_t off = base;
+    for (size_t k = 0; k + 1 < nd; ++k) off += idx[k] * in_strides[k];
+    const float* src = in + off;
+    if (inner_stride == 1) {
+      std::memcpy(out, src, static_cast<size_t>(inner) * sizeof(float));
+    } else {
+      for (int64_t i = 0; i < inner; ++i) out[i] = src[i * inner_stride];
+    }
+    out += inner;
+    for (size_t k = nd - 1; k-- > 0;) {
+      if (++idx[k] < out_dims[k]) break;
+      idx[k] = 0;
+    }
+  }
+}
+
+/// The blocked layout for this CPU's vector width.
+std::pair<tag, int64_t> channel_block() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::avx512_core:
+    case dnnl::cpu_isa::avx512_core_vnni:
+    case dnnl::cpu_isa::avx512_core_bf16:
+    case dnnl::cpu_isa::avx512_core_amx:
+      return {tag::nChw16c, 16};
+    case dnnl::cpu_isa::avx2:
+    case dnnl::cpu_isa::avx2_vnni:
+      return {tag::nChw8c, 8};
+    default:
+      return {tag::any, 1 << 30};
+  }
+}
+
+int64_t norm_axis(int64_t axis, size_t rank) { return axis < 0 ? axis + static_cast<int64_t>(rank) : axis; }
+
+}  // namespace
+
+struct Session::Impl {
+  struct Value {
+    dims_t dims;
+    memory::desc md;
+    memory mem;          ///< bound at finalize (or at creation for fixed values)
+    bool fixed = false;  ///< constant or graph input: not in the arena
+    bool output = false;
+    int first = INT_MAX, last = -1;  ///< steps that first write and last touch it (roots: their views too)
+    int parent = -1;                 ///< >= 0: a channel range of that value's buffer (zero-copy concat)
+    size_t offset = 0;               ///< bytes into the parent
+    bool has_views = false;
+    std::vector<std::pair<memory::desc, int>> converted;  ///< cached layout conversions
+  };
+  struct Step {
+    std::string op;
+    std::string detail;  ///< shapes and the kernel oneDNN chose (profiling)
+    dnnl::primitive prim;
+    bool is_prim = false;
+    std::vector<std::pair<int, int>> val_args;  ///< DNNL_ARG_* -> value id
+    std::unordered_map<int, memory> args;
+    std::function<void()> cpu;
+    std::vector<int> reads, writes;
+  };
+
+  std::string model;
+  dnnl::engine eng{dnnl::engine::kind::cpu, 0};
+  dnnl::stream strm{eng};
+  int threads = 1;
+  std::vector<Value> vals;
+  std::map<std::string, int> by_name;
+  std::map<std::string, Tensor> consts;
+  std::vector<Step> steps;
+  std::vector<std::shared_ptr<float[]>> storage;  ///< arena buffers and constant data
+  std::vector<OutputView> outputs;
+  std::vector<int> output_ids;
+  int input_id = -1;
+  SessionStats stats;
+
+  // ---- values -----------------------------------------------------------------------------
+  int new_value(const dims_t& d, const memory::desc& md) {
+    Value v;
+    v.dims = d;
+    v.md = md;
+    vals.push_back(std::move(v));
+    return static_cast<int>(vals.size()) - 1;
+  }
+  float* alloc(size_t bytes) {
+    const size_t n = (bytes + 63) / sizeof(float) + 16;
+    std::shared_ptr<float[]> p(new float[n]);
+    storage.push_back(p);
+    auto addr = reinterpret_cast<std::uintptr_t>(p.get());
+    return reinterpret_cast<float*>((addr + 63) & ~std::uintptr_t{63});
+  }
+  /// A constant as a value of its own (fixed memory, plain layout), dims padded to `rank`.
+  int const_value(const Tensor& t, size_t rank) {
+    dims_t d = t.dims;
+    while (d.size() < rank) d.insert(d.begin(), 1);
+    if (d.empty()) d = {1};
+    const int id = new_value(d, plain_md(d));
+    float* p = alloc(static_cast<size_t>(numel(d)) * sizeof(float));
+    if (t.is_int)
+      for (size_t k = 0; k < t.i.size(); ++k) p[k] = static_cast<float>(t.i[k]);
+    else
+      std::copy(t.f.begin(), t.f.end(), p);
+    vals[static_cast<size_t>(id)].fixed = true;
+    vals[static_cast<size_t>(id)].mem = memory(vals[static_cast<size_t>(id)].md, eng, p);
+    return id;
+  }
+  bool is_plain(int id) const {
+    return vals[static_cast<size_t>(id)].md == plain_md(vals[static_cast<size_t>(id)].dims);
+  }
+
+  int add_prim(const std::string& op, dnnl::primitive prim, std::vector<std::pair<int, int>> args,
+               std::unordered_map<int, memory> fixed = {}) {
+    Step s;
+    s.op = op;
+    s.prim = std::move(prim);
+    s.is_prim = true;
+    s.args = std::move(fixed);
+    for (auto [arg, id] : args) {
+      if (arg == DNNL_ARG_DST)
+        s.writes.push_back(id);
+      else
+        s.reads.push_back(id);
+    }
+    s.val_args = std::move(args);
+    steps.push_back(std::move(s));
+    return static_cast<int>(steps.size()) - 1;
+  }
+  void add_cpu(const std::string& op, std::vector<int> reads, std::vector<int> writes, std::function<void()> fn) {
+    Step s;
+    s.op = op;
+    s.cpu = std::move(fn);
+    s.reads = std::move(reads);
+    s.writes = std::move(writes);
+    steps.push_back(std::move(s));
+  }
+  float* ptr(int id) { return static_cast<float*>(vals[static_cast<size_t>(id)].mem.get_data_handle()); }
+
+  /// `id` in layout `md` (same dims), converting once and caching.
+  int ensure(int id, const memory::desc& md) {
+    auto& v = vals[static_cast<size_t>(id)];
+    if (v.md == md) return id;
+    for (auto& [m, cid] : v.converted)
+      if (m == md) return cid;
+    const int out = new_value(v.dims, md);
+    dnnl::reorder::primitive_desc pd(eng, vals[static_cast<size_t>(id)].md, eng, md);
+    add_prim("Reorder", dnnl::reorder(pd), {{DNNL_ARG_SRC, id}, {DNNL_ARG_DST, out}});
+    ++stats.reorders;
+    vals[static_cast<size_t>(id)].converted.emplace_back(md, out);
+    return out;
+  }
+  int plain(int id) { return ensure(id, plain_md(vals[static_cast<size_t>(id)].dims)); }
+
+  // ---- planning ---------------------------------------------------------------------------
+  const Graph* graph = nullptr;
+  std::unordered_map<std::string, std::vector<size_t>> consumers;
+  std::vector<bool> skip;
+
+  core::Error unsupported(const Node& n, const std::string& why) const {
+    return make_error("model_unsupported_op", fmt::format("model '{}': operator {} (node '{}') {}", model, n.op,
+                                                          n.name.empty() ? n.outputs.at(0) : n.name, why));
+  }
+  bool is_const(const std::string& name) const { return name.empty() || consts.count(name) != 0; }
+  core::Result<int> value_of(const Node& n, const std::string& name) {
+    auto it = by_name.find(name);
+    if (it != by_name.end()) return it->second;
+    auto c = consts.find(name);
+    if (c != consts.end()) {
+      const int id = const_value(c->second, c->second.dims.size());
+      by_name[name] = id;
+      return id;
+    }
+    return unsupported(n, fmt::format("reads '{}', which nothing produced", name));
+  }
+  /// The only node reading `name`, when exactly one does (and `name` is not a graph output).
+  const Node* sole_consumer(const std::string& name, size_t* index) const {
+    auto it = consumers.find(name);
+    if (it == consumers.end() || it->second.size() != 1) return nullptr;
+    if (std::find(graph->outputs.begin(), graph->outputs.end(), name) != graph->outputs.end()) return nullptr;
+    *index = it->second[0];
+    return &graph->nodes[it->second[0]];
+  }
+  std::vector<float> const_floats(const std::string& name) const {
+    const auto& t = consts.at(name);
+    if (!t.is_int) return t.f;
+    return std::vector<float>(t.i.begin(), t.i.end());
+  }
+  std::vector<int64_t> const_ints(const std::string& name) const {
+    const auto& t = consts.at(name);
+    if (t.is_int) return t.i;
+    std::vector<int64_t> r;
+    for (float f : t.f) r.push_back(static_cast<int64_t>(f));
+    return r;
+  }
+
+  core::Status fold(const Node& n);
+  core::Status plan_node(size_t k);
+  core::Status plan_conv(size_t k);
+  core::Status plan_eltwise(const Node& n, algorithm alg, float alpha, float beta, dnnl::post_ops extra = {},
+                            const std::string& input = {});
+  core::Status plan_binary(const Node& n);
+  core::Status plan_concat(const Node& n);
+  core::Status plan_channel_shuffle(const Node& n, const std::vector<int>& ids, bool* done);
+  core::Status plan_pool(const Node& n);
+  core::Status plan_resize(const Node& n);
+  core::Status plan_softmax(const Node& n);
+  core::Status plan_layout_op(const Node& n);
+  core::Status finalize();
+};
+
+// ---- constant folding (shape arithmetic and constant sub-graphs) ---------------------------
+
+core::Status Session::Impl::fold(const Node& n) {
+  auto in = [&](size_t k) -> const Tensor& { return consts.at(n.inputs[k]); };
+  auto ints_of = [](const Tensor& t) {
+    if (t.is_int) return t.i;
+    std::vector<int64_t> r;
+    for (float f : t.f) r.push_back(static_cast<int64_t>(f));
+    return r;
+  };
+  Tensor out;
+  const std::string& op = n.op;
+  if (op == "Constant") {
+    if (!n.has("value")) return unsupported(n, "without a tensor 'value' is not supported");
+    out = n.attrs.at("value").t;
+  } else if (op == "Shape") {
+    out.is_int = true;
+    auto it = by_name.find(n.inputs[0]);
+    out.i = it != by_name.end() ? vals[static_cast<size_t>(it->second)].dims : in(0).dims;
+    out.dims = {static_cast<int64_t>(out.i.size())};
+  } else if (op == "Identity" || op == "Cast") {
+    out = in(0);
+    if (op == "Cast") {
+      const int64_t to = n.attr_i("to", 1);
+      if (to == 1 && out.is_int) {
+        out.f.assign(out.i.begin(), out.i.end());
+        out.i.clear();
+        out.is_int = false;
+      } else if (to != 1 && !out.is_int) {
+        for (float f : out.f) out.i.push_back(static_cast<int64_t>(f));
+        out.f.clear();
+        out.is_int = true;
+      }
+    }
+  } else if (op == "Gather") {
+    const auto& data = in(0);
+    const auto idx = ints_of(in(1));
+    if (data.dims.size() != 1 || n.attr_i("axis", 0) != 0) return unsupported(n, "on constants of rank > 1");
+    out.is_int = data.is_int;
+    out.dims = in(1).dims;
+    for (auto ix : idx) {
+      const auto j = static_cast<size_t>(ix < 0 ? ix + data.dims[0] : ix);
+      if (data.is_int)
+        out.i.push_back(data.i.at(j));
+      else
+        out.f.push_back(data.f.at(j));
+    }
+  } else if (op == "Unsqueeze" || op == "Squeeze" || op == "Reshape" || op == "Flatten") {
+    out = in(0);
+    if (op == "Unsqueeze") {
+      auto axes = n.inputs.size() > 1 ? ints_of(in(1)) : n.attr_ints("axes");
+      const size_t rank = out.dims.size() + axes.size();
+      for (auto& a : axes) a = norm_axis(a, rank);
+      std::sort(axes.begin(), axes.end());
+      for (auto a : axes) out.dims.insert(out.dims.begin() + a, 1);
+    } else if (op == "Squeeze") {
+      auto axes = n.inputs.size() > 1 ? ints_of(in(1)) : n.attr_ints("axes");
+      dims_t d;
+      for (size_t k = 0; k < out.dims.size(); ++k) {
+        const bool drop = axes.empty() ? out.dims[k] == 1 : std::any_of(axes.begin(), axes.end(), [&](int64_t a) {
+          return norm_axis(a, out.dims.size()) == static_cast<int64_t>(k);
+        });
+        if (!drop) d.push_back(out.dims[k]);
+      }
+      out.dims = d;
+    } else if (op == "Flatten") {
+      const auto ax = norm_axis(n.attr_i("axis", 1), out.dims.size());
+      int64_t a = 1;
+      for (int64_t k = 0; k < ax; ++k) a *= out.dims[static_cast<size_t>(k)];
+      out.dims = {a, numel(out.dims) / a};
+    } else {
+      auto shape = ints_of(in(1));
+      int64_t known = 1, neg = -1;
+      for (size_t k = 0; k < shape.size(); ++k) {
+        if (shape[k] == 0) shape[k] = out.dims.at(k);
+        if (shape[k] == -1)
+          neg = static_cast<int64_t>(k);
+        else
+          known *= shape[k];
+      }
+      if (neg >= 0) shape[static_cast<size_t>(neg)] = out.numel() / known;
+      out.dims = shape;
+    }
+  } else if (op == "Concat") {
+    const auto axis = norm_axis(n.attr_i("axis", 0), in(0).dims.size());
+    if (in(0).dims.size() != 1 || axis != 0) return unsupported(n, "on constants of rank > 1");
+    out.is_int = in(0).is_int;
+    for (size_t k = 0; k < n.inputs.size(); ++k) {
+      const auto& t = in(k);
+      if (out.is_int) {
+        auto v = ints_of(t);
+        out.i.insert(out.i.end(), v.begin(), v.end());
+      } else {
+        out.f.insert(out.f.end(), t.f.begin(), t.f.end());
+      }
+    }
+    out.dims = {static_cast<int64_t>(out.is_int ? out.i.size() : out.f.size())};
+  } else if (op == "Slice" && in(0).dims.size() == 1) {
+    const auto& data = in(0);
+    const int64_t len = data.dims[0];
+    int64_t start = ints_of(in(1)).at(0), end = ints_of(in(2)).at(0);
+    const int64_t step = n.inputs.size() > 4 && !n.inputs[4].empty() ? ints_of(in(4)).at(0) : 1;
+    if (step != 1) return unsupported(n, "with a step on constants");
+    if (start < 0) start += len;
+    if (end < 0) end += len;
+    start = std::clamp<int64_t>(start, 0, len);
+    end = std::clamp<int64_t>(end, 0, len);
+    out.is_int = data.is_int;
+    for (int64_t k = start; k < end; ++k) {
+      if (data.is_int)
+        out.i.push_back(data.i[static_cast<size_t>(k)]);
+      else
+        out.f.push_back(data.f[static_cast<size_t>(k)]);
+    }
+    out.dims = {std::max<int64_t>(0, end - start)};
+  } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
+    const auto &a = in(0), &b = in(1);
+    const bool ints = a.is_int && b.is_int;
+    const int64_t na = a.numel(), nb = b.numel();
+    if (na != nb && na != 1 && nb != 1) return unsupported(n, "with broadcasting on constants");
+    out.dims = na >= nb ? a.dims : b.dims;
+    out.is_int = ints;
+    const int64_t nn = std::max(na, nb);
+    auto get = [](const Tensor& t, int64_t k) {
+      const auto j = static_cast<size_t>(t.numel() == 1 ? 0 : k);
+      return t.is_int ? static_cast<double>(t.i[j]) : static_cast<double>(t.f[j]);
+    };
+    for (int64_t k = 0; k < nn; ++k) {
+      const double x = get(a, k), y = get(b, k);
+      double r = op == "Add" ? x + y : op == "Sub" ? x - y : op == "Mul" ? x * y : x / y;
+      if (ints) {
+        if (op == "Div") r = std::floor(x / y);
+        out.i.push_back(static_cast<int64_t>(r));
+      } else {
+        out.f.push_back(static_cast<float>(r));
+      }
+    }
+  } else if (op == "ConstantOfShape") {
+    out.dims = ints_of(in(0));
+    const Tensor v = n.has("value") ? n.attrs.at("value").t : Tensor{{1}, {0.f}, {}, false};
+    out.is_int = v.is_int;
+    if (out.is_int)
+      out.i.assign(static_cast<size_t>(out.numel()), v.i.at(0));
+    else
+      out.f.assign(static_cast<size_t>(out.numel()), v.f.at(0));
+  } else if (op == "Sqrt" || op == "Neg" || op == "Exp" || op == "Sigmoid" || op == "Relu") {
+    out = in(0);
+    if (out.is_int) return unsupported(n, "on integer constants");
+    for (auto& f : out.f)
+      f = op == "Sqrt"   ? std::sqrt(f)
+          : op == "Neg"  ? -f
+          : op == "Exp"  ? std::exp(f)
+          : op == "Relu" ? std::max(f, 0.f)
+                         : 1.f / (1.f + std::exp(-f));
+  } else {
+    return unsupported(n, "on constant inputs is not supported by the fast backend");
+  }
+  consts[n.outputs.at(0)] = std::move(out);
+  ++stats.folded_nodes;
+  return core::Ok{};
+}
+
+// ---- convolution with folded batch-norm and fused activation --------------------------------
+
+core::Status Session::Impl::plan_conv(size_t k) {
+  const Node& n = graph->nodes[k];
+  auto xid = value_of(n, n.inputs.at(0));
+  if (!xid) return xid.error();
+  if (!consts.count(n.inputs.at(1))) return unsupported(n, "with weights computed at run time is not supported");
+  Tensor w = consts.at(n.inputs[1]);
+  if (w.is_int || w.dims.size() != 4) return unsupported(n, "is supported for 2-D float convolutions only");
+  const dims_t xd = vals[static_cast<size_t>(*xid)].dims;
+  if (xd.size() != 4) return unsupported(n, fmt::format("on input {} (expected NCHW)", dims_str(xd)));
+  const int64_t oc = w.dims[0], icg = w.dims[1], kh = w.dims[2], kw = w.dims[3];
+  const int64_t g = n.attr_i("group", 1);
+  std::vector<float> bias(static_cast<size_t>(oc), 0.f);
+  if (n.inputs.size() > 2 && !n.inputs[2].empty()) bias = const_floats(n.inputs[2]);
+  auto strides = n.attr_ints("strides", {1, 1});
+  auto dil = n.attr_ints("dilations", {1, 1});
+  auto pads = n.attr_ints("pads", {0, 0, 0, 0});
+  const std::string auto_pad = n.attr_s("auto_pad", "NOTSET");
+  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    for (int a = 0; a < 2; ++a) {
+      const int64_t in = xd[static_cast<size_t>(2 + a)], s = strides[static_cast<size_t>(a)];
+      const int64_t kk = ((a == 0 ? kh : kw) - 1) * dil[static_cast<size_t>(a)] + 1;
+      const int64_t outsz = (in + s - 1) / s;
+      const int64_t total = std::max<int64_t>(0, (outsz - 1) * s + kk - in);
+      const int64_t small = total / 2, big = total - small;
+      pads[static_cast<size_t>(a)] = auto_pad == "SAME_UPPER" ? small : big;
+      pads[static_cast<size_t>(a + 2)] = auto_pad == "SAME_UPPER" ? big : small;
+    }
+  } else if (auto_pad == "VALID") {
+    pads = {0, 0, 0, 0};
+  }
+  if (xd[1] != icg * g) return unsupported(n, fmt::format("input channels {} do not match the weights", xd[1]));
+
+  // Fold a following BatchNormalization, then fuse the activation after it.
+  std::string out_name = n.outputs.at(0);
+  size_t ci = 0;
+  if (const Node* c = sole_consumer(out_name, &ci); c && c->op == "BatchNormalization" &&
+                                                    consts.count(c->inputs.at(1)) && consts.count(c->inputs.at(2)) &&
+                                                    consts.count(c->inputs.at(3)) && consts.count(c->inputs.at(4))) {
+    const auto gamma = const_floats(c->inputs[1]), beta = const_floats(c->inputs[2]);
+    const auto mean = const_floats(c->inputs[3]), var = const_floats(c->inputs[4]);
+    const float eps = c->attr_f("epsilon", 1e-5f);
+    const int64_t per = icg * kh * kw;
+    for (int64_t o = 0; o < oc; ++o) {
+      const auto u = static_cast<size_t>(o);
+      const float sc = gamma[u] / std::sqrt(var[u] + eps);
+      for (int64_t j = 0; j < per; ++j) w.f[static_cast<size_t>(o * per + j)] *= sc;
+      bias[u] = (bias[u] - mean[u]) * sc + beta[u];
+    }
+    skip[ci] = true;
+    out_name = c->outputs.at(0);
+    ++stats.folded_batch_norms;
+  }
+  dnnl::post_ops po;
+  bool fused = false;
+  if (const Node* c = sole_consumer(out_name, &ci)) {
+    fused = true;
+    if (c->op == "Relu") {
+      po.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+    } else if (c->op == "LeakyRelu") {
+      po.append_eltwise(1.f, algorithm::eltwise_relu, c->attr_f("alpha", 0.01f), 0.f);
+    } else if (c->op == "Sigmoid") {
+      po.append_eltwise(1.f, algorithm::eltwise_logistic, 0.f, 0.f);
+    } else if (c->op == "HardSwish") {
+      po.append_eltwise(1.f, algorithm::eltwise_hardswish, 0.f, 0.f);
+    } else if (c->op == "HardSigmoid") {
+      po.append_eltwise(1.f, algorithm::eltwise_linear, c->attr_f("alpha", 0.2f), c->attr_f("beta", 0.5f));
+      po.append_eltwise(1.f, algorithm::eltwise_clip, 0.f, 1.f);
+    } else if (c->op == "Clip") {
+      float lo = c->attr_f("min", -INFINITY), hi = c->attr_f("max", INFINITY);
+      if (c->inputs.size() > 1 && !c->inputs[1].empty()) {
+        if (!consts.count(c->inputs[1]))
+          fused = false;
+        else
+          lo = const_floats(c->inputs[1]).at(0);
+      }
+      if (c->inputs.size() > 2 && !c->inputs[2].empty()) {
+        if (!consts.count(c->inputs[2]))
+          fused = false;
+        else
+          hi = const_floats(c->inputs[2]).at(0);
+      }
+      if (fused) po.append_eltwise(1.f, algorithm::eltwise_clip, lo, hi);
+    } else {
+      fused = false;
+    }
+    if (fused) {
+      skip[ci] = true;
+      out_name = c->outputs.at(0);
+    }
+  } else if (auto it = consumers.find(out_name);
+             it != consumers.end() && it->second.size() == 2 &&
+             std::find(graph->outputs.begin(), graph->outputs.end(), out_name) == graph->outputs.end()) {
+    // SiLU: y * Sigmoid(y), the sigmoid read only by the multiply.
+    const size_t a = it->second[0], b = it->second[1];
+    const Node& na = graph->nodes[a];
+    const Node& nb = graph->nodes[b];
+    const Node* sig = na.op == "Sigmoid" ? &na : nb.op == "Sigmoid" ? &nb : nullptr;
+    const Node* mul = na.op == "Mul" ? &na : nb.op == "Mul" ? &nb : nullptr;
+    size_t mi = na.op == "Mul" ? a : b, si = na.op == "Sigmoid" ? a : b;
+    if (sig && mul && sig != mul && sole_consumer(sig->outputs.at(0), &ci) && ci == mi &&
+        ((mul->inputs.at(0) == out_name && mul->inputs.at(1) == sig->outputs[0]) ||
+         (mul->inputs.at(1) == out_name && mul->inputs.at(0) == sig->outputs[0]))) {
+      po.append_eltwise(1.f, algorithm::eltwise_swish, 1.f, 0.f);
+      skip[si] = skip[mi] = true;
+      out_name = mul->outputs.at(0);
+      fused = true;
+    }
+  }
+  if (fused) ++stats.fused_activations;
+
+  const int64_t oh = (xd[2] + pads[0] + pads[2] - ((kh - 1) * dil[0] + 1)) / strides[0] + 1;
+  const int64_t ow = (xd[3] + pads[1] + pads[3] - ((kw - 1) * dil[1] + 1)) / strides[1] + 1;
+  const dims_t od{xd[0], oc, oh, ow};
+  const dims_t wd = g == 1 ? dims_t{oc, icg, kh, kw} : dims_t{g, oc / g, icg, kh, kw};
+  // A plain input lets the kernel pick its layout (a reorder); a blocked one is taken as it is.
+  const memory::desc src_md = is_plain(*xid) ? memory::desc(xd, dt::f32, tag::any) : vals[static_cast<size_t>(*xid)].md;
+  // One layout through the graph: channel blocks of the vector width (nChw16c on AVX-512, nChw8c on
+  // AVX2). Left to itself oneDNN 2.6 picks NHWC for many shapes here, which costs a copy at every
+  // concat; in blocks, concats are free (plan_concat) and the kernels run as fast (measured).
+  const auto [block_tag, block] = channel_block();
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(po);
+  dnnl::convolution_forward::primitive_desc pd;
+  try {
+    dnnl::convolution_forward::desc d(
+        prop_kind::forward_inference, algorithm::convolution_direct, src_md, memory::desc(wd, dt::f32, tag::any),
+        memory::desc({oc}, dt::f32, tag::a), memory::desc(od, dt::f32, oc % block == 0 ? block_tag : tag::any),
+        {strides[0], strides[1]}, {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]}, {pads[2], pads[3]});
+    pd = dnnl::convolution_forward::primitive_desc(d, attr, eng);
+  } catch (const dnnl::error& e) {
+    return unsupported(n, fmt::format("could not be planned: {}", e.what()));
+  }
+  const int src = ensure(*xid, pd.src_desc());
+  // Weights: reordered once into the layout the kernel wants.
+  memory wplain(memory::desc(wd, dt::f32, plain_strides(wd)), eng, w.f.data());
+  memory wmem(pd.weights_desc(), eng, alloc(pd.weights_desc().get_size()));
+  dnnl::reorder(wplain, wmem).execute(strm, wplain, wmem);
+  memory bmem(pd.bias_desc(), eng, alloc(bias.size() * sizeof(float)));
+  std::copy(bias.begin(), bias.end(), static_cast<float*>(bmem.get_data_handle()));
+  strm.wait();
+  const int out = new_value(od, pd.dst_desc());
+  const int step = add_prim("Conv", dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, out}},
+                            {{DNNL_ARG_WEIGHTS, wmem}, {DNNL_ARG_BIAS, bmem}});
+  steps[static_cast<size_t>(step)].detail = fmt::format("{}x{} g{} {}->{} @{}x{} s{} post-ops {} [{}]", kh, kw, g,
+                                                        xd[1], oc, oh, ow, strides[0], po.len(), pd.impl_info_str());
+  by_name[out_name] = out;
+  ++stats.convolutions;
+  stats.gflop += 2.0 * static_cast<double>(numel(od)) * static_cast<double>(icg * kh * kw) / 1e9;
+  return core::Ok{};
+}
+
+core::Status Session::Impl::plan_eltwise(const Node& n, algorithm alg, float alpha, float beta, dnnl::post_ops extra,
+                                         const std::string& input) {
+  auto x = value_of(n, input.empty() ? n.inputs.at(0) : input);
+  if (!x) return x.error();
+  const auto& v = vals[static_cast<size_t>(*x)];
+  const memory::desc md = v.md;
+  const dims_t d = v.dims;
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(extra);
+  dnnl::eltwise_forward::primitive_desc pd(
+      dnnl::eltwise_forward::desc(prop_kind::forward_inference, alg, md, alpha, beta), attr, eng);
+  const int out = new_value(d, pd.dst_desc());
+  add_prim(n.op, dnnl::eltwise_forward(pd), {{DNNL_ARG_SRC, *x}, {DNNL_ARG_DST, out}});
+  by_name[n.outputs.at(0)] = out;
+  return core::Ok{};
+}
+
+core::Status Session::Impl::plan_binary(const Node& n) {
+  std::string a = n.inputs.at(0), b = n.inputs.at(1);
+  const bool commutes = n.op == "Add" || n.op == "Mul";
+  if (is_const(a) && commutes) std::swap(a, b);
+  if (is_const(a)) return unsupported(n, "with a constant first operand is not supported");
+  auto xa = value_of(n, a);
+  if (!xa) return xa.error();
+  if (is_const(b) && consts.at(b).numel() == 1) {
+    // x op scalar: one linear eltwise.
+    const float c = const_floats(b).at(0);
+    if (n.op == "Add") return plan_eltwise(n, algorithm::eltwise_linear, 1.f, c, {}, a);
+    if (n.op == "Sub") return plan_eltwise(n, algorithm::eltwise_linear, 1.f, -c, {}, a);
+    if (n.op == "Mul") return plan_eltwise(n, algorithm::eltwise_linear, c, 0.f, {}, a);
+    return plan_eltwise(n, algorithm::eltwise_linear, 1.f / c, 0.f, {}, a);
+  }
+  auto xb = value_of(n, b);
+  if (!xb) return xb.error();
+  int ia = *xa, ib = *xb;
+  auto da = vals[static_cast<size_t>(ia)].dims, db = vals[static_cast<size_t>(ib)].dims;
+  const size_t rank = std::max(da.size(), db.size());
+  while (da.size() < rank) da.insert(da.begin(), 1);
+  while (db.size() < rank) db.insert(db.begin(), 1);
+  dims_t od(rank);
+  for (size_t k = 0; k < rank; ++k) {
+    if (da[k] != db[k] && da[k] != 1 && db[k] != 1)
+      return unsupported(n, fmt::format("on shapes {} and {}", dims_str(da), dims_str(db)));
+    od[k] = std::max(da[k], db[k]);
+  }
+  if (da != od) {
+    if (!commutes || db != od) return unsupported(n, "broadcasting its first operand is not supported");
+    std::swap(ia, ib);
+    std::swap(da, db);
+  }
+  if (vals[static_cast<size_t>(ia)].dims != od) return unsupported(n, "with a rank-changing first operand");
+  memory::desc mb;
+  if (db == od) {
+    ib = ensure(ib, vals[static_cast<size_t>(ia)].md);
+    mb = vals[static_cast<size_t>(ib)].md;
+  } else {
+    ib = plain(ib);  // broadcast operand: plain, dims padded to the rank (same bytes)
+    mb = plain_md(db);
+    if (vals[static_cast<size_t>(ib)].dims != db) {
+      const int alias = new_value(db, mb);
+      const int src = ib;
+      add_cpu("Reshape", {src}, {alias}, [this, src, alias] {
+        std::memcpy(ptr(alias), ptr(src), static_cast<size_t>(numel(vals[static_cast<size_t>(alias)].dims)) * 4);
+      });
+      ib = alias;
+    }
+  }
+  const algorithm alg = n.op == "Add"   ? algorithm::binary_add
+                        : n.op == "Sub" ? algorithm::binary_sub
+                        : n.op == "Mul" ? algorithm::binary_mul
+                                        : algorithm::binary_div;
+  const memory::desc ma = vals[static_cast<size_t>(ia)].md;
+  dnnl::binary::primitive_desc pd(dnnl::binary::desc(alg, ma, mb, ma), eng);
+  const int out = new_value(od, pd.dst_desc());
+  add_prim(n.op, dnnl::binary(pd), {{DNNL_ARG_SRC_0, ia}, {DNNL_ARG_SRC_1, ib}, {DNNL_ARG_DST, out}});
+  by_name[n.outputs.at(0)] = out;
+  return core::Ok{};
+}
+
+/// ShuffleNet's channel shuffle: Concat(axis 1) -> Reshape [N,g,C/g,H,W] -> Transpose [0,2,1,3,4] ->
+/// Reshape [N,C,H,W]. Planned as one reorder per concat input, each writing straight into its
+/// interleaved channels of the plain result (a strided view), instead of five copies.
+core::Status Session::Impl::plan_channel_shuffle(const Node& n, const std::vector<int>& ids, bool* done) {
+  *done = false;
+  size_t i1 = 0, i2 = 0, i3 = 0;
+  const Node* r1 = sole_consumer(n.outputs.at(0), &i1);
+  if (!r1 || r1->op != "Reshape" || !is_const(r1->inputs.at(1))) return core::Ok{};
+  const Node* tr = sole_consumer(r1->outputs.at(0), &i2);
+  if (!tr || tr->op != "Transpose" || tr->attr_ints("perm") != dims_t{0, 2, 1, 3, 4}) return core::Ok{};
+  const Node* r2 = sole_consumer(tr->outputs.at(0), &i3);
+  if (!r2 || r2->op != "Reshape" || !is_const(r2->inputs.at(1))) return core::Ok{};
+  const dims_t& d0 = vals[static_cast<size_t>(ids[0])].dims;
+  if (d0.size() != 4 || d0[0] != 1) return core::Ok{};
+  int64_t c = 0;
+  for (int id : ids) {
+    const auto& d = vals[static_cast<size_t>(id)].dims;
+    if (d.size() != 4 || d[0] != 1 || d[2] != d0[2] || d[3] != d0[3]) return core::Ok{};
+    c += d[1];
+  }
+  const dims_t s1 = const_ints(r1->inputs[1]), s2 = const_ints(r2->inputs[1]);
+  if (s1.size() != 5 || (s1[0] != 1 && s1[0] != 0) || s1[1] <= 0 || s1[1] * s1[2] != c || s1[3] != d0[2] ||
+      s1[4] != d0[3])
+    return core::Ok{};
+  if (s2.size() != 4 || (s2[1] != c && s2[1] != -1)) return core::Ok{};
+  const int64_t g = s1[1], per = c / g, hw = d0[2] * d0[3];
+  const dims_t od{1, c, d0[2], d0[3]};
+  // Each input must sit inside one group of the concat.
+  int64_t m0 = 0;
+  for (int id : ids) {
+    const int64_t k = vals[static_cast<size_t>(id)].dims[1];
+    if (m0 / per != (m0 + k - 1) / per) return core::Ok{};
+    m0 += k;
+  }
+  const int out = new_value(od, plain_md(od));
+  m0 = 0;
+  for (int id : ids) {
+    const dims_t d = vals[static_cast<size_t>(id)].dims;
+    const int64_t gi = m0 / per, r0 = m0 % per;
+    // out channel of concat channel m = gi * per + r is r * g + gi.
+    const memory::desc view_md(d, dt::f32, dims_t{c * hw, g * hw, d[3], 1});
+    const int view = new_value(d, view_md);
+    vals[static_cast<size_t>(view)].parent = out;
+    vals[static_cast<size_t>(view)].offset = static_cast<size_t>((r0 * g + gi) * hw) * sizeof(float);
+    dnnl::reorder::primitive_desc pd(eng, vals[static_cast<size_t>(id)].md, eng, view_md);
+    add_prim("ChannelShuffle", dnnl::reorder(pd), {{DNNL_ARG_SRC, id}, {DNNL_ARG_DST, view}});
+    m0 += d[1];
+  }
+  vals[static_cast<size_t>(out)].has_views = true;
+  skip[i1] = skip[i2] = skip[i3] = true;
+  by_name[r2->outputs.at(0)] = out;
+  ++stats.channel_shuffles;
+  *done = true;
+  return core::Ok{};
+}
+
+core::Status Session::Impl::plan_concat(const Node& n) {
+  std::vector<int> ids;
+  for (const auto& name : n.inputs) {
+    auto id = value_of(n, name);
+    if (!id) return id.error();
+    ids.push_back(*id);
+  }
+  if (norm_axis(n.attr_i("axis", 0), vals[static_cast<size_t>(ids[0])].dims.size()) == 1) {
+    bool done = false;
+    if (auto st = plan_channel_shuffle(n, ids, &done); !st || done) return st;
+  }
+  const size_t rank = vals[static_cast<size_t>(ids[0])].dims.size();
+  const auto axis = norm_axis(n.attr_i("axis", 0), rank);
+  // Blocked concat only of whole channel blocks: oneDNN's concat of partial blocks (ShuffleNet's 58,
+  // 116 channels) is a slow reference loop, slower than converting to plain and copying planes.
+  const int64_t block = channel_block().second;
+  bool all_blocked = true;
+  for (int id : ids)
+    all_blocked = all_blocked && !is_plain(id) && vals[static_cast<size_t>(id)].dims.size() == rank && rank == 4 &&
+                  vals[static_cast<size_t>(id)].dims[1] % block == 0;
+  if (all_blocked && axis == 1 && rank == 4 && vals[static_cast<size_t>(ids[0])].dims[0] == 1) {
+    // Zero-copy: in nChw16c (or 8c) with N = 1 a run of whole channel blocks is one contiguous byte
+    // range, so each producer can write straight into its part of the concatenated buffer.
+    for (auto [t, block] : {std::pair{tag::nChw16c, 16}, std::pair{tag::nChw8c, 8}}) {
+      bool ok = true;
+      std::set<int> seen;
+      int64_t channels = 0;
+      for (int id : ids) {
+        const auto& v = vals[static_cast<size_t>(id)];
+        ok = ok && !v.fixed && v.parent < 0 && !v.has_views && seen.insert(id).second && v.dims[1] % block == 0 &&
+             v.md == memory::desc(v.dims, dt::f32, t);
+        channels += v.dims[1];
+      }
+      if (!ok) continue;
+      dims_t od = vals[static_cast<size_t>(ids[0])].dims;
+      od[1] = channels;
+      const int out = new_value(od, memory::desc(od, dt::f32, t));
+      size_t offset = 0;
+      for (int id : ids) {
+        auto& v = vals[static_cast<size_t>(id)];
+        v.parent = out;
+        v.offset = offset;
+        offset += v.md.get_size();
+      }
+      vals[static_cast<size_t>(out)].has_views = true;
+      by_name[n.outputs.at(0)] = out;
+      ++stats.zero_copy_concats;
+      return core::Ok{};
+    }
+  }
+  // Blocked inputs concatenate in their own layout along channels; anything else goes plain.
+  if (!(all_blocked && axis == 1))
+    for (auto& id : ids) id = plain(id);
+  dims_t od = vals[static_cast<size_t>(ids[0])].dims;
+  od[static_cast<size_t>(axis)] = 0;
+  std::vector<memory::desc> mds;
+  for (int id : ids) {
+    const auto& d = vals[static_cast<size_t>(id)].dims;
+    if (d.size() != rank) return unsupported(n, "on inputs of different ranks");
+    od[static_cast<size_t>(axis)] += d[static_cast<size_t>(axis)];
+    mds.push_back(vals[static_cast<size_t>(id)].md);
+  }
+  const memory::desc dst = all_blocked && axis == 1 ? memory::desc(od, dt::f32, tag::any) : plain_md(od);
+  dnnl::concat::primitive_desc pd(dst, static_cast<int>(axis), mds, eng);
+  const int out = new_value(od, pd.dst_desc());
+  std::vector<std::pair<int, int>> args{{DNNL_ARG_DST, out}};
+  for (size_t k = 0; k < ids.size(); ++k) args.emplace_back(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(k), ids[k]);
+  add_prim("Concat", dnnl::concat(pd), args);
+  by_name[n.outputs.at(0)] = out;
+  return core::Ok{};
+}
+
+core::Status Session::Impl::plan_pool(const Node& n) {
+  auto x = value_of(n, n.inputs.at(0));
+  if (!x) return x.error();
+  const dims_t xd = vals[static_cast<size_t>(*x)].dims;
+  if (xd.size() != 4) return unsupported(n, "on a non-NCHW input");
+  dims_t kernel, strides{1, 1}, pads{0, 0, 0, 0};
+  algorithm alg = algorithm::pooling_max;
+  if (n.op == "GlobalAveragePool" || n.op == "GlobalMaxPool") {
+    kernel = {xd[2], xd[3]};
+    alg = n.op == "GlobalMaxPool" ? algorithm::pooling_max : algorithm::pooling_avg_exclude_padding;
+  } else {
+    kernel = n.attr_ints("kernel_shape");
+    strides = n.attr_ints("strides", {1, 1});
+    pads = n.attr_ints("pads", {0, 0, 0, 0});
+    if (n.attr_s("auto_pad", "NOTSET") != "NOTSET") return unsupported(n, "with auto_pad is not supported");
+    if (!n.attr_ints("dilations").empty() && n.attr_ints("dilations") != dims_t{1, 1})
+      return unsupported(n, "with dilations is not supported");
+    if (n.op == "AveragePool")
+      alg = n.attr_i("count_include_pad", 0) ? algorithm::pooling_avg_include_padding
+                                             : algorithm::pooling_avg_exclude_padding;
+  }
+  if (kernel.size() != 2) return unsupported(n, "with a non-2-D kernel");
+  dims_t od{xd[0], xd[1], 0, 0};
+  for (size_t a = 0; a < 2; ++a) {
+    const int64_t span = xd[2 + a] + pads[a] + pads[a + 2] - kernel[a];
+    int64_t o = span / strides[a] + 1;
+    if (n.attr_i("ceil_mode", 0) && span % strides[a] != 0) {
+      o += 1;
+      pads[a + 2] += strides[a] - span % strides[a];
+    }
+    od[2 + a] = o;
+  }
+  dnnl::pooling_forward::primitive_desc pd(
+      dnnl::pooling_forward::desc(prop_kind::forward_inference, alg, vals[static_cast<size_t>(*x)].md,
+                                  memory::desc(od, dt::f32, tag::any), strides, kernel, {pads[0], pads[1]},
+                                  {pads[2], pads[3]}),
+      eng);
+  const int src = ensure(*x, pd.src_desc());
+  const int out = new_value(od, pd.dst_desc());
+  add_prim(n.op, dnnl::pooling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, out}});
+  by_name[n.outputs.at(0)] = out;
+  return core::Ok{};
+}
+
+core::Status Session::Impl::plan_resize(const Node& n) {
+  auto x = value_of(n, n.inputs.at(0));
+  if (!x) return x.error();
+  const dims_t xd = vals[static_cast<size_t>(*x)].dims;
+  if (xd.size() != 4) return unsupported(n, "on a non-NCHW input");
+  dims_t od = xd;
+  // Upsample(X, scales) or Resize(X, roi, scales, sizes).
+  const std::string scales_name = n.op == "Upsample" ? n.inputs.at(1) : (n.inputs.size() > 2 ? n.inputs[2] : "");
+  const std::string sizes_name = n.op == "Resize" && n.inputs.size() > 3 ? n.inputs[3] : "";
+  if (!sizes_name.empty() && consts.count(sizes_name) && consts.at(sizes_name).numel() == 4) {
+    od = const_ints(sizes_name);
+  } else if (!scales_name.empty() && consts.count(scales_name) && consts.at(scales_name).numel() == 4) {
+    const auto s = const_floats(scales_name);
+    for (size_t a = 0; a < 4; ++a) od[a] = static_cast<int64_t>(std::floor(static_cast<float>(xd[a]) * s[a]));
+  } else {
+    return unsupported(n, "without constant scales or sizes is not supported");
+  }
+  if (od[0] != xd[0] || od[1] != xd[1]) return unsupported(n, "resizing batch or channels is not supported");
+  const std::string mode = n.attr_s("mode", "nearest");
+  const std::string ctm = n.attr_s("coordinate_transformation_mode", "half_pixel");
+  algorithm alg;
+  if (mode == "nearest") {
+    if (od[2] % xd[2] != 0 || od[3] % xd[3] != 0)
+      return unsupported(n, "in nearest mode is supported for integer scale factors only");
+    alg = algorithm::resampling_nearest;
+  } else if (mode == "linear" || mode == "bilinear") {
+    if (ctm != "half_pixel" && ctm != "pytorch_half_pixel")
+      return unsupported(n, fmt::format("in linear mode with coordinate_transformation_mode '{}'", ctm));
+    alg = algorithm::resampling_linear;
+  } else {
+    return unsupported(n, fmt::format("in mode '{}' is not supported", mode));
+  }
+  dnnl::resampling_forward::primitive_desc pd(
+      dnnl::resampling_forward::desc(prop_kind::forward_inference, alg, vals[static_cast<size_t>(*x)].md,
+                                     memory::desc(od, dt::f32, tag::any)),
+      eng);
+  const int src = ensure(*x, pd.src_desc());
+  const int out = new_value(od, pd.dst_desc());
+  add_prim(n.op, dnnl::resampling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, out}});
+  by_name[n.outputs.at(0)] = out;
+  return core::Ok{};
+}
+
+core::Status Session::Impl::plan_softmax(const Node& n) {
+  auto x = value_of(n, n.inputs.at(0));
+  if (!x) return x.error();
+  const int src = plain(*x);
+  const dims_t d = vals[static_cast<size_t>(src)].dims;
+  const auto axis = norm_axis(n.attr_i("axis", -1), d.size());
+  dnnl::softmax_forward::primitive_desc pd(
+      dnnl::softmax_forward::desc(prop_kind::forward_inference, vals[static_cast<size_t>(src)].md,
+                                  static_cast<int>(axis)),
+      eng);
+  const int out = new_value(d, pd.dst_desc());
+  add_prim("Softmax", dnnl::softmax_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, out}});
+  by_name[n.outputs.at(0)] = out;
+  return core::Ok{};
+}
+
+/// Reshape-like and data-movement operators on plain row-major data.
+core::Status Session::Impl::plan_layout_op(const Node& n) {
+  auto x = value_of(n, n.inputs.at(0));
+  if (!x) return x.error();
+  const int src = plain(*x);
+  const dims_t xd = vals[static_cast<size_t>(src)].dims;
+  const dims_t xs = plain_strides(xd);
+  const size_t rank = xd.size();
+  auto emit_copy = [&](const std::string& out_name, const dims_t& od, int64_t base, const dims_t& in_strides) {
+    const int out = new_value(od, plain_md(od));
+    add_cpu(n.op, {src}, {out},
+            [this, src, out, od, base, in_strides] { strided_copy(ptr(src), base, in_strides, od, ptr(out)); });
+    by_name[out_name] = out;
+  };
+  if (n.op == "Reshape" || n.op == "Flatten" || n.op == "Squeeze" || n.op == "Unsqueeze") {
+    // Fold the shape arithmetic on a stand-in constant of the same dims.
+    Tensor shape_only;
+    shape_only.dims = xd;
+    Node tmp = n;
+    const std::string stand_in = "\x01shape:" + n.inputs[0];
+    tmp.inputs[0] = stand_in;
+    tmp.outputs = {stand_in + ":out"};
+    consts[stand_in] = shape_only;
+    if (auto st = fold(tmp); !st) return st.error();
+    --stats.folded_nodes;
+    const dims_t od = consts.at(tmp.outputs[0]).dims;
+    consts.erase(stand_in);
+    consts.erase(tmp.outputs[0]);
+    if (numel(od) != numel(xd)) return unsupported(n, fmt::format("from {} to {}", dims_str(xd), dims_str(od)));
+    emit_copy(n.outputs.at(0), od, 0, plain_strides(od));
+    return core::Ok{};
+  }
+  if (n.op == "Transpose") {
+    dims_t perm = n.attr_ints("perm");
+    if (perm.empty())
+      for (size_t k = rank; k-- > 0;) perm.push_back(static_cast<int64_t>(k));
+    dims_t od, is;
+    for (auto p : perm) {
+      od.push_back(xd[static_cast<size_t>(p)]);
+      is.push_back(xs[static_cast<size_t>(p)]);
+    }
+    emit_copy(n.outputs.at(0), od, 0, is);
+    return core::Ok{};
+  }
+  if (n.op == "Slice") {
+    dims_t starts, ends, axes, steps;
+    if (n.inputs.size() >= 3) {
+      for (size_t k = 1; k < n.inputs.size(); ++k)
+        if (!is_const(n.inputs[k])) return unsupported(n, "with run-time bounds is not supported");
+      starts = const_ints(n.inputs[1]);
+      ends = const_ints(n.inputs[2]);
+      if (n.inputs.size() > 3 && !n.inputs[3].empty()) axes = const_ints(n.inputs[3]);
+      if (n.inputs.size() > 4 && !n.inputs[4].empty()) steps = const_ints(n.inputs[4]);
+    } else {
+      starts = n.attr_ints("starts");
+      ends = n.attr_ints("ends");
+      axes = n.attr_ints("axes");
+    }
+    if (axes.empty())
+      for (size_t k = 0; k < starts.size(); ++k) axes.push_back(static_cast<int64_t>(k));
+    if (steps.empty()) steps.assign(starts.size(), 1);
+    dims_t od = xd, is = xs;
+    int64_t base = 0;
+    for (size_t k = 0; k < axes.size(); ++k) {
+      const auto a = static_cast<size_t>(norm_axis(axes[k], rank));
+      const int64_t len = xd[a], st = steps[k];
+      if (st <= 0) return unsupported(n, "with a non-positive step is not supported");
+      int64_t b = starts[k], e = ends[k];
+      if (b < 0) b += len;
+      if (e < 0) e += len;
+      b = std::clamp<int64_t>(b, 0, len);
+      e = std::clamp<int64_t>(e, 0, len);
+      od[a] = e > b ? (e - b + st - 1) / st : 0;
+      is[a] = xs[a] * st;
+      base += b * xs[a];
+    }
+    emit_copy(n.outputs.at(0), od, base, is);
+    return core::Ok{};
+  }
+  if (n.op == "Split") {
+    const auto axis = static_cast<size_t>(norm_axis(n.attr_i("axis", 0), rank));
+    dims_t parts = n.attr_ints("split");
+    if (n.inputs.size() > 1 && !n.inputs[1].empty()) parts = const_ints(n.inputs[1]);
+    if (parts.empty()) parts.assign(n.outputs.size(), xd[axis] / static_cast<int64_t>(n.outputs.size()));
+    bool outer_is_one = true;
+    for (size_t k = 0; k < axis; ++k) outer_is_one = outer_is_one && xd[k] == 1;
+    auto& sv = vals[static_cast<size_t>(src)];
+    if (outer_is_one && !sv.fixed && sv.parent < 0) {
+      // Leading dimensions of 1: each part is a contiguous range of the input, so a view, no copy.
+      int64_t off = 0;
+      for (size_t k = 0; k < n.outputs.size(); ++k) {
+        dims_t od = xd;
+        od[axis] = parts.at(k);
+        const int view = new_value(od, plain_md(od));
+        vals[static_cast<size_t>(view)].parent = src;
+        vals[static_cast<size_t>(view)].offset = static_cast<size_t>(off * xs[axis]) * sizeof(float);
+        by_name[n.outputs[k]] = view;
+        off += parts[k];
+      }
+      vals[static_cast<size_t>(src)].has_views = true;
+      ++stats.zero_copy_splits;
+      return core::Ok{};
+    }
+    int64_t off = 0;
+    for (size_t k = 0; k < n.outputs.size(); ++k) {
+      dims_t od = xd;
+      od[axis] = parts.at(k);
+      emit_copy(n.outputs[k], od, off * xs[axis], xs);
+      off += parts[k];
+    }
+    return core::Ok{};
+  }
+  return unsupported(n, "is not supported by the fast backend");
+}
+
+core::Status Session::Impl::plan_node(size_t k) {
+  const Node& n = graph->nodes[k];
+  bool all_const = !n.inputs.empty() || n.op == "Constant";
+  for (const auto& in : n.inputs) all_const = all_const && is_const(in);
+  if (n.op == "Shape" && by_name.count(n.inputs.at(0))) all_const = true;
+  if (all_const) return fold(n);
+  const std::string& op = n.op;
+  if (op == "Conv") return plan_conv(k);
+  if (op == "Relu") return plan_eltwise(n, algorithm::eltwise_relu, 0.f, 0.f);
+  if (op == "LeakyRelu") return plan_eltwise(n, algorithm::eltwise_relu, n.attr_f("alpha", 0.01f), 0.f);
+  if (op == "Sigmoid") return plan_eltwise(n, algorithm::eltwise_logistic, 0.f, 0.f);
+  if (op == "Tanh") return plan_eltwise(n, algorithm::eltwise_tanh, 0.f, 0.f);
+  if (op == "Exp") return plan_eltwise(n, algorithm::eltwise_exp, 0.f, 0.f);
+  if (op == "Sqrt") return plan_eltwise(n, algorithm::eltwise_sqrt, 0.f, 0.f);
+  if (op == "HardSwish") return plan_eltwise(n, algorithm::eltwise_hardswish, 0.f, 0.f);
+  if (op == "HardSigmoid") {
+    dnnl::post_ops po;
+    po.append_eltwise(1.f, algorithm::eltwise_clip, 0.f, 1.f);
+    return plan_eltwise(n, algorithm::eltwise_linear, n.attr_f("alpha", 0.2f), n.attr_f("beta", 0.5f), po);
+  }
+  if (op == "Clip") {
+    float lo = n.attr_f("min", -INFINITY), hi = n.attr_f("max", INFINITY);
+    if (n.inputs.size() > 1 && !n.inputs[1].empty()) lo = const_floats(n.inputs[1]).at(0);
+    if (n.inputs.size() > 2 && !n.inputs[2].empty()) hi = const_floats(n.inputs[2]).at(0);
+    return plan_eltwise(n, algorithm::eltwise_clip, lo, hi);
+  }
+  if (op == "Identity" || op == "Dropout") {
+    auto x = value_of(n, n.inputs.at(0));
+    if (!x) return x.error();
+    by_name[n.outputs.at(0)] = *x;
+    return core::Ok{};
+  }
+  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") return plan_binary(n);
+  if (op == "Concat") return plan_concat(n);
+  if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool") return plan_pool(n);
+  if (op == "Resize" || op == "Upsample") return plan_resize(n);
+  if (op == "Softmax") return plan_softmax(n);
+  return plan_layout_op(n);
+}
+
+// ---- memory plan: one arena of reused buffers ------------------------------------------------
+
+core::Status Session::Impl::finalize() {
+  // Live ranges of buffer owners ("roots"); a zero-copy concat input lives in its parent's buffer.
+  auto root = [&](int id) {
+    return vals[static_cast<size_t>(id)].parent >= 0 ? vals[static_cast<size_t>(id)].parent : id;
+  };
+  for (int id : output_ids) vals[static_cast<size_t>(id)].output = true;
+  for (size_t s = 0; s < steps.size(); ++s) {
+    for (const auto* list : {&steps[s].writes, &steps[s].reads})
+      for (int id : *list) {
+        auto& r = vals[static_cast<size_t>(root(id))];
+        r.first = std::min(r.first, static_cast<int>(s));
+        r.last = std::max(r.last, static_cast<int>(s));
+      }
+  }
+  std::vector<std::vector<int>> alloc_at(steps.size()), release_at(steps.size());
+  for (size_t id = 0; id < vals.size(); ++id) {
+    const auto& v = vals[id];
+    if (v.fixed || v.parent >= 0 || v.last < 0) continue;
+    alloc_at[static_cast<size_t>(v.first)].push_back(static_cast<int>(id));
+    if (!v.output) release_at[static_cast<size_t>(v.last)].push_back(static_cast<int>(id));
+  }
+  struct Slot {
+    size_t size = 0;
+    bool busy = false;
+  };
+  std::vector<Slot> slots;
+  std::vector<int> slot_of(vals.size(), -1);
+  for (size_t s = 0; s < steps.size(); ++s) {
+    for (int id : alloc_at[s]) {
+      const size_t need = vals[static_cast<size_t>(id)].md.get_size();
+      stats.naive_bytes += static_cast<int64_t>(need);
+      int best = -1, largest = -1;
+      for (size_t k = 0; k < slots.size(); ++k) {
+        if (slots[k].busy) continue;
+        if (slots[k].size >= need && (best < 0 || slots[k].size < slots[static_cast<size_t>(best)].size))
+          best = static_cast<int>(k);
+        if (largest < 0 || slots[k].size > slots[static_cast<size_t>(largest)].size) largest = static_cast<int>(k);
+      }
+      if (best < 0 && largest >= 0) {
+        best = largest;
+        slots[static_cast<size_t>(best)].size = need;
+      }
+      if (best < 0) {
+        slots.push_back({need, false});
+        best = static_cast<int>(slots.size()) - 1;
+      }
+      slots[static_cast<size_t>(best)].busy = true;
+      slot_of[static_cast<size_t>(id)] = best;
+    }
+    for (int id : release_at[s]) slots[static_cast<size_t>(slot_of[static_cast<size_t>(id)])].busy = false;
+  }
+  std::vector<char*> base(slots.size());
+  for (size_t k = 0; k < slots.size(); ++k) {
+    base[k] = reinterpret_cast<char*>(alloc(slots[k].size));
+    stats.arena_bytes += static_cast<int64_t>(slots[k].size);
+  }
+  for (size_t id = 0; id < vals.size(); ++id) {
+    auto& v = vals[id];
+    if (v.fixed) continue;
+    const int r = root(static_cast<int>(id));
+    if (slot_of[static_cast<size_t>(r)] < 0) {  // planned but never used: memory of its own
+      v.mem = memory(v.md, eng, alloc(v.md.get_size()));
+      continue;
+    }
+    v.mem = memory(v.md, eng, base[static_cast<size_t>(slot_of[static_cast<size_t>(r)])] + v.offset);
+  }
+  for (auto& s : steps)
+    for (auto [arg, id] : s.val_args) s.args[arg] = vals[static_cast<size_t>(id)].mem;
+  stats.steps = static_cast<int>(steps.size());
+  return core::Ok{};
+}
+
+// ---- public ---------------------------------------------------------------------------------
+
+Session::Session() : impl_(std::make_unique<Impl>()) {}
+Session::~Session() = default;
+
+core::Result<std::unique_ptr<Session>> Session::create(Graph graph, const std::vector<int64_t>& input_dims,
+                                                       const SessionOptions& options) {
+  std::unique_ptr<Session> s(new Session());
+  auto& im = *s->impl_;
+  im.model = graph.model_name;
+  im.threads = options.threads > 0 ? options.threads : available_cores();
+  omp_set_num_threads(im.threads);
+  if (graph.inputs.size() != 1)
+    return make_error("model_unsupported",
+                      fmt::format("model '{}': {} inputs (the fast backend runs single-input models)", im.model,
+                                  graph.inputs.size()));
+  im.stats.space_to_depth_convs = fuse_space_to_depth_conv(graph);
+  im.consts = std::move(graph.constants);
+  graph.constants.clear();
+  im.graph = &graph;
+  for (size_t k = 0; k < graph.nodes.size(); ++k)
+    for (const auto& in : graph.nodes[k].inputs)
+      if (!in.empty()) im.consumers[in].push_back(k);
+  im.skip.assign(graph.nodes.size(), false);
+  try {
+    im.input_id = im.new_value(input_dims, plain_md(input_dims));
+    auto& iv = im.vals[static_cast<size_t>(im.input_id)];
+    iv.fixed = true;
+    iv.mem = memory(iv.md, im.eng, im.alloc(iv.md.get_size()));
+    im.by_name[graph.inputs[0].name] = im.input_id;
+    // Constant nodes first: patterns looking ahead (channel shuffle) need their values.
+    for (size_t k = 0; k < graph.nodes.size(); ++k) {
+      if (graph.nodes[k].op != "Constant") continue;
+      if (auto st = im.fold(graph.nodes[k]); !st) return st.error();
+      im.skip[k] = true;
+    }
+    for (size_t k = 0; k < graph.nodes.size(); ++k) {
+      if (im.skip[k]) continue;
+      if (auto st = im.plan_node(k); !st) return st.error();
+    }
+    for (const auto& name : graph.outputs) {
+      auto it = im.by_name.find(name);
+      if (it == im.by_name.end())
+        return make_error("model_unsupported", fmt::format("model '{}': output '{}' is a constant", im.model, name));
+      const int id = im.plain(it->second);
+      im.output_ids.push_back(id);
+      im.outputs.push_back({name, im.vals[static_cast<size_t>(id)].dims, nullptr});
+    }
+    if (auto st = im.finalize(); !st) return st.error();
+  } catch (const dnnl::error& e) {
+    return make_error("model_unsupported", fmt::format("model '{}': oneDNN could not plan it: {}", im.model, e.what()));
+  }
+  for (size_t k = 0; k < im.outputs.size(); ++k)
+    im.outputs[k].data =
+        static_cast<const float*>(im.vals[static_cast<size_t>(im.output_ids[k])].mem.get_data_handle());
+  im.graph = nullptr;
+  im.consts.clear();
+  return s;
+}
+
+void Session::run(const float* input) {
+  auto& im = *impl_;
+  omp_set_num_threads(im.threads);
+  im.vals[static_cast<size_t>(im.input_id)].mem.set_data_handle(const_cast<float*>(input));
+  for (auto& s : im.steps) {
+    if (s.is_prim)
+      s.prim.execute(im.strm, s.args);
+    else
+      s.cpu();
+  }
+  im.strm.wait();
+}
+
+const std::vector<OutputView>& Session::outputs() const { return impl_->outputs; }
+
+std::vector<std::pair<std::string, double>> Session::profile(const float* input, int reps, bool each_step) {
+  auto& im = *impl_;
+  omp_set_num_threads(im.threads);
+  im.vals[static_cast<size_t>(im.input_id)].mem.set_data_handle(const_cast<float*>(input));
+  std::vector<std::vector<double>> per_step(im.steps.size());
+  for (int r = 0; r < reps; ++r) {
+    for (size_t k = 0; k < im.steps.size(); ++k) {
+      auto& s = im.steps[k];
+      const auto t0 = std::chrono::steady_clock::now();
+      if (s.is_prim)
+        s.prim.execute(im.strm, s.args);
+      else
+        s.cpu();
+      im.strm.wait();
+      per_step[k].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+  }
+  std::map<std::string, double> by_op;
+  for (size_t k = 0; k < im.steps.size(); ++k) {
+    auto& v = per_step[k];
+    std::sort(v.begin(), v.end());
+    by_op[im.steps[k].op] += v.empty() ? 0 : v[v.size() / 2];
+  }
+  std::vector<std::pair<std::string, double>> out(by_op.begin(), by_op.end());
+  if (each_step) {
+    out.clear();
+    for (size_t k = 0; k < im.steps.size(); ++k) {
+      std::string d = im.steps[k].op + " " + im.steps[k].detail;
+      if (im.steps[k].detail.empty() && !im.steps[k].writes.empty())
+        d += dims_str(im.vals[static_cast<size_t>(im.steps[k].writes[0])].dims);
+      out.emplace_back(d, per_step[k][per_step[k].size() / 2]);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  return out;
+}
+const SessionStats& Session::stats() const { return impl_->stats; }
+
+std::string Session::kernel_info() {
+  const auto* v = dnnl::version();
+  std::string isa;
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::sse41:
+      isa = "sse41";
+      break;
+    case dnnl::cpu_isa::avx:
+      isa = "avx";
+      break;
+    case dnnl::cpu_isa::avx2:
+      isa = "avx2";
+      break;
+    case dnnl::cpu_isa::avx2_vnni:
+      isa = "avx2_vnni";
+      break;
+    case dnnl::cpu_isa::avx512_core:
+      isa = "avx512_core";
+      break;
+    case dnnl::cpu_isa::avx512_core_vnni:
+      isa = "avx512_core_vnni";
+      break;
+    case dnnl::cpu_isa::avx512_core_bf16:
+      isa = "avx512_core_bf16";
+      break;
+    case dnnl::cpu_isa::avx512_core_amx:
+      isa = "avx512_core_amx";
+      break;
+    default:
+      isa = "other";
+      break;
+  }
+  return fmt::format("oneDNN {}.{}.{} ({})", v->major, v->minor, v->patch, isa);
+}
+
+}  // namespace vsp::infer

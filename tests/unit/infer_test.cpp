@@ -1,0 +1,328 @@
+// The fast inference backend on small ONNX graphs written here: loader, passes and executor against
+// a naive reference computed in the test, plus the errors a user sees for what it cannot run.
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "infer/session.hpp"
+
+using namespace vsp;
+
+namespace {
+
+struct ModelBuilder {
+  onnx::ModelProto model;
+  onnx::GraphProto* g;
+  ModelBuilder() {
+    model.set_ir_version(7);
+    model.add_opset_import()->set_version(13);
+    g = model.mutable_graph();
+    g->set_name("test");
+  }
+  void input(const std::string& name, std::vector<int64_t> dims) {
+    auto* vi = g->add_input();
+    vi->set_name(name);
+    auto* tt = vi->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    for (auto d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  }
+  void output(const std::string& name) { g->add_output()->set_name(name); }
+  void init(const std::string& name, std::vector<int64_t> dims, const std::vector<float>& v) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    for (auto d : dims) t->add_dims(d);
+    for (float f : v) t->add_float_data(f);
+  }
+  void init_i64(const std::string& name, const std::vector<int64_t>& v) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::INT64);
+    t->add_dims(static_cast<int64_t>(v.size()));
+    for (auto x : v) t->add_int64_data(x);
+  }
+  onnx::NodeProto* node(const std::string& op, std::vector<std::string> in, std::vector<std::string> out) {
+    auto* n = g->add_node();
+    n->set_op_type(op);
+    n->set_name(op + "_" + out.at(0));
+    for (auto& s : in) n->add_input(s);
+    for (auto& s : out) n->add_output(s);
+    return n;
+  }
+  static void ints(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (auto x : v) a->add_ints(x);
+  }
+  static void integer(onnx::NodeProto* n, const std::string& name, int64_t v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(v);
+  }
+  static void str(onnx::NodeProto* n, const std::string& name, const std::string& v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(v);
+  }
+  std::filesystem::path save(const std::string& stem) {
+    auto p = std::filesystem::temp_directory_path() / (stem + "_" + std::to_string(::getpid()) + ".onnx");
+    std::ofstream f(p, std::ios::binary);
+    f << model.SerializeAsString();
+    return p;
+  }
+};
+
+// ---- naive reference on NCHW vectors --------------------------------------------------------
+using Vec = std::vector<float>;
+
+Vec conv(const Vec& x, int c, int h, int w, const Vec& wt, const Vec& b, int oc, int k, int stride, int pad, int groups,
+         int* oh_out) {
+  const int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+  const int icg = c / groups, ocg = oc / groups;
+  Vec y(static_cast<size_t>(oc * oh * ow));
+  for (int o = 0; o < oc; ++o)
+    for (int i = 0; i < oh; ++i)
+      for (int j = 0; j < ow; ++j) {
+        double acc = b[static_cast<size_t>(o)];
+        const int g = o / ocg;
+        for (int ci = 0; ci < icg; ++ci)
+          for (int u = 0; u < k; ++u)
+            for (int v = 0; v < k; ++v) {
+              const int yy = i * stride - pad + u, xx = j * stride - pad + v;
+              if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+              acc += static_cast<double>(x[static_cast<size_t>(((g * icg + ci) * h + yy) * w + xx)]) *
+                     wt[static_cast<size_t>(((o * icg + ci) * k + u) * k + v)];
+            }
+        y[static_cast<size_t>((o * oh + i) * ow + j)] = static_cast<float>(acc);
+      }
+  *oh_out = oh;
+  return y;
+}
+
+Vec random_vec(size_t n, unsigned seed, float lo = -1.f, float hi = 1.f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(lo, hi);
+  Vec v(n);
+  for (auto& f : v) f = u(rng);
+  return v;
+}
+
+}  // namespace
+
+TEST(InferSession, small_graph_matches_a_naive_reference) {
+  // X[1,3,8,8] -> Conv3x3(16) -> SiLU -> (Z, MaxPool3x3 s1 p1 (Z)) -> Concat(32) = C
+  // C -> depthwise Conv3x3 s2 (32) -> Relu -> Resize nearest x2 -> + C -> Reshape [1,32,64] -> Transpose [1,64,32]
+  const int C0 = 3, H = 8, W = 8;
+  const Vec w1 = random_vec(16 * 3 * 9, 1), b1 = random_vec(16, 2);
+  const Vec w2 = random_vec(32 * 1 * 9, 3), b2 = random_vec(32, 4);
+  ModelBuilder m;
+  m.input("x", {1, C0, H, W});
+  m.init("w1", {16, 3, 3, 3}, w1);
+  m.init("b1", {16}, b1);
+  m.init("w2", {32, 1, 3, 3}, w2);
+  m.init("b2", {32}, b2);
+  m.init("scales", {4}, {1, 1, 2, 2});
+  m.init_i64("shape", {1, 32, -1});
+  auto* c1 = m.node("Conv", {"x", "w1", "b1"}, {"y"});
+  ModelBuilder::ints(c1, "pads", {1, 1, 1, 1});
+  m.node("Sigmoid", {"y"}, {"s"});
+  m.node("Mul", {"y", "s"}, {"z"});
+  auto* mp = m.node("MaxPool", {"z"}, {"p"});
+  ModelBuilder::ints(mp, "kernel_shape", {3, 3});
+  ModelBuilder::ints(mp, "pads", {1, 1, 1, 1});
+  auto* cat = m.node("Concat", {"z", "p"}, {"c"});
+  ModelBuilder::integer(cat, "axis", 1);
+  auto* c2 = m.node("Conv", {"c", "w2", "b2"}, {"d"});
+  ModelBuilder::ints(c2, "pads", {1, 1, 1, 1});
+  ModelBuilder::ints(c2, "strides", {2, 2});
+  ModelBuilder::integer(c2, "group", 32);
+  m.node("Relu", {"d"}, {"dr"});
+  auto* rs = m.node("Resize", {"dr", "", "scales"}, {"r"});
+  ModelBuilder::str(rs, "mode", "nearest");
+  ModelBuilder::str(rs, "coordinate_transformation_mode", "asymmetric");
+  m.node("Add", {"r", "c"}, {"a"});
+  m.node("Reshape", {"a", "shape"}, {"t"});
+  auto* tr = m.node("Transpose", {"t"}, {"out"});
+  ModelBuilder::ints(tr, "perm", {0, 2, 1});
+  m.output("out");
+  const auto path = m.save("infer_small");
+  auto graph = infer::load_onnx(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(graph.ok()) << graph.error().message;
+  auto s = infer::Session::create(std::move(*graph), {1, C0, H, W}, {.threads = 1});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ((*s)->stats().convolutions, 2);
+  EXPECT_EQ((*s)->stats().fused_activations, 2);  // SiLU and ReLU went into the convolutions
+  EXPECT_LE((*s)->stats().arena_bytes, (*s)->stats().naive_bytes);
+
+  const Vec x = random_vec(C0 * H * W, 5, -2.f, 2.f);
+  // Reference.
+  int oh = 0;
+  Vec z = conv(x, C0, H, W, w1, b1, 16, 3, 1, 1, 1, &oh);
+  for (auto& v : z) v = v / (1.f + std::exp(-v));
+  Vec c(32 * 64);
+  for (int ch = 0; ch < 16; ++ch)
+    for (int i = 0; i < 8; ++i)
+      for (int j = 0; j < 8; ++j) {
+        float mx = -INFINITY;
+        for (int u = -1; u <= 1; ++u)
+          for (int v = -1; v <= 1; ++v)
+            if (i + u >= 0 && i + u < 8 && j + v >= 0 && j + v < 8)
+              mx = std::max(mx, z[static_cast<size_t>((ch * 8 + i + u) * 8 + j + v)]);
+        c[static_cast<size_t>((ch * 8 + i) * 8 + j)] = z[static_cast<size_t>((ch * 8 + i) * 8 + j)];
+        c[static_cast<size_t>(((16 + ch) * 8 + i) * 8 + j)] = mx;
+      }
+  int dh = 0;
+  Vec d = conv(c, 32, 8, 8, w2, b2, 32, 3, 2, 1, 32, &dh);
+  ASSERT_EQ(dh, 4);
+  for (auto& v : d) v = std::max(v, 0.f);
+  Vec expect(64 * 32);
+  for (int ch = 0; ch < 32; ++ch)
+    for (int i = 0; i < 8; ++i)
+      for (int j = 0; j < 8; ++j) {
+        const float a =
+            d[static_cast<size_t>((ch * 4 + i / 2) * 4 + j / 2)] + c[static_cast<size_t>((ch * 8 + i) * 8 + j)];
+        expect[static_cast<size_t>((i * 8 + j) * 32 + ch)] = a;  // transposed [1,64,32]
+      }
+
+  (*s)->run(x.data());
+  ASSERT_EQ((*s)->outputs().size(), 1u);
+  const auto& out = (*s)->outputs()[0];
+  EXPECT_EQ(out.dims, (std::vector<int64_t>{1, 64, 32}));
+  double maxdiff = 0;
+  for (size_t k = 0; k < expect.size(); ++k)
+    maxdiff = std::max(maxdiff, static_cast<double>(std::abs(out.data[k] - expect[k])));
+  EXPECT_LT(maxdiff, 1e-4);
+  // A second run on other data gives other results (buffers are not stale).
+  const Vec x2 = random_vec(C0 * H * W, 6, -2.f, 2.f);
+  const float first = out.data[0];
+  (*s)->run(x2.data());
+  EXPECT_NE(out.data[0], first);
+}
+
+TEST(InferSession, batch_norm_folds_into_the_convolution) {
+  const Vec w = random_vec(4 * 2, 7), gamma = random_vec(4, 8, 0.5f, 2.f), beta = random_vec(4, 9);
+  const Vec mean = random_vec(4, 10), var = random_vec(4, 11, 0.1f, 1.f);
+  ModelBuilder m;
+  m.input("x", {1, 2, 3, 3});
+  m.init("w", {4, 2, 1, 1}, w);
+  m.init("g", {4}, gamma);
+  m.init("b", {4}, beta);
+  m.init("m", {4}, mean);
+  m.init("v", {4}, var);
+  m.node("Conv", {"x", "w"}, {"y"});
+  m.node("BatchNormalization", {"y", "g", "b", "m", "v"}, {"out"});
+  m.output("out");
+  const auto path = m.save("infer_bn");
+  auto graph = infer::load_onnx(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(graph.ok()) << graph.error().message;
+  auto s = infer::Session::create(std::move(*graph), {1, 2, 3, 3}, {.threads = 1});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ((*s)->stats().folded_batch_norms, 1);
+  const Vec x = random_vec(18, 12);
+  (*s)->run(x.data());
+  const float* out = (*s)->outputs()[0].data;
+  for (int o = 0; o < 4; ++o)
+    for (int p = 0; p < 9; ++p) {
+      float y = 0;
+      for (int ci = 0; ci < 2; ++ci) y += w[static_cast<size_t>(o * 2 + ci)] * x[static_cast<size_t>(ci * 9 + p)];
+      const auto u = static_cast<size_t>(o);
+      const float e = (y - mean[u]) / std::sqrt(var[u] + 1e-5f) * gamma[u] + beta[u];
+      EXPECT_NEAR(out[o * 9 + p], e, 1e-4) << o << "," << p;
+    }
+}
+
+TEST(InferSession, an_unsupported_operator_is_named_with_the_model) {
+  ModelBuilder m;
+  m.input("x", {1, 2, 3, 3});
+  m.node("Relu", {"x"}, {"r"});
+  m.node("Einsum", {"r"}, {"out"});
+  m.output("out");
+  const auto path = m.save("tiny_model");
+  auto graph = infer::load_onnx(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(graph.ok()) << graph.error().message;
+  graph->model_name = "tiny_model";
+  auto s = infer::Session::create(std::move(*graph), {1, 2, 3, 3});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("Einsum"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("tiny_model"), std::string::npos) << s.error().message;
+}
+
+TEST(InferSession, a_file_that_is_not_onnx_is_an_error_naming_it) {
+  auto p = std::filesystem::temp_directory_path() / ("not_a_model_" + std::to_string(::getpid()) + ".onnx");
+  std::ofstream(p) << "hello, not protobuf \xff\xff\xff";
+  auto g = infer::load_onnx(p);
+  std::filesystem::remove(p);
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.error().message.find(p.string()), std::string::npos) << g.error().message;
+}
+
+TEST(InferSession, focus_slices_and_concat_become_one_strided_convolution) {
+  // YOLOX's Focus: x[..., ::2, ::2], x[..., 1::2, ::2], x[..., ::2, 1::2], x[..., 1::2, 1::2] -> concat -> conv 3x3.
+  // The same graph with the concat also an output is not rewritten: both must agree.
+  const int64_t big = int64_t{1} << 40;
+  auto build = [&](bool concat_is_output) {
+    ModelBuilder m;
+    m.input("x", {1, 3, 16, 16});
+    m.init("w", {8, 12, 3, 3}, random_vec(8 * 12 * 9, 21));
+    m.init("b", {8}, random_vec(8, 22));
+    const std::pair<int, int> offs[4] = {{0, 0}, {1, 0}, {0, 1}, {1, 1}};
+    std::vector<std::string> parts;
+    for (int q = 0; q < 4; ++q) {
+      const std::string r = "r" + std::to_string(q), p = "p" + std::to_string(q);
+      m.init_i64(r + "_s", {offs[q].first});
+      m.init_i64(r + "_e", {big});
+      m.init_i64(r + "_a", {2});
+      m.init_i64(r + "_st", {2});
+      m.node("Slice", {"x", r + "_s", r + "_e", r + "_a", r + "_st"}, {r});
+      m.init_i64(p + "_s", {offs[q].second});
+      m.init_i64(p + "_e", {big});
+      m.init_i64(p + "_a", {3});
+      m.init_i64(p + "_st", {2});
+      m.node("Slice", {r, p + "_s", p + "_e", p + "_a", p + "_st"}, {p});
+      parts.push_back(p);
+    }
+    auto* cat = m.node("Concat", parts, {"c"});
+    ModelBuilder::integer(cat, "axis", 1);
+    auto* conv = m.node("Conv", {"c", "w", "b"}, {"out"});
+    ModelBuilder::ints(conv, "pads", {1, 1, 1, 1});
+    m.output("out");
+    if (concat_is_output) m.output("c");
+    const auto path = m.save(concat_is_output ? "focus_plain" : "focus_fused");
+    auto graph = infer::load_onnx(path);
+    std::filesystem::remove(path);
+    return graph;
+  };
+  auto ga = build(false), gb = build(true);
+  ASSERT_TRUE(ga.ok() && gb.ok());
+  auto a = infer::Session::create(std::move(*ga), {1, 3, 16, 16}, {.threads = 1});
+  auto b = infer::Session::create(std::move(*gb), {1, 3, 16, 16}, {.threads = 1});
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_EQ((*a)->stats().space_to_depth_convs, 1);
+  EXPECT_EQ((*b)->stats().space_to_depth_convs, 0);
+  const Vec x = random_vec(3 * 16 * 16, 23, 0.f, 255.f);
+  (*a)->run(x.data());
+  (*b)->run(x.data());
+  const auto& oa = (*a)->outputs()[0];
+  const auto& ob = (*b)->outputs()[0];
+  ASSERT_EQ(oa.dims, (std::vector<int64_t>{1, 8, 8, 8}));
+  ASSERT_EQ(ob.dims, oa.dims);
+  double maxdiff = 0, maxabs = 0;
+  for (size_t k = 0; k < 8 * 8 * 8; ++k) {
+    maxdiff = std::max(maxdiff, static_cast<double>(std::abs(oa.data[k] - ob.data[k])));
+    maxabs = std::max(maxabs, static_cast<double>(std::abs(ob.data[k])));
+  }
+  EXPECT_GT(maxabs, 1.0);
+  EXPECT_LT(maxdiff, 1e-3 * maxabs);
+}
