@@ -299,6 +299,8 @@ TEST(RulesJson, json_rules_get_the_config_files_checks_and_paths) {
   for (const auto& e : std::get<config::ConfigErrors>(r)) paths.push_back(e.path);
   for (const char* want : {"rules.x", "rules.lines[0].p2", "rules.zones[0].polygon", "rules.zones[0].name"})
     EXPECT_NE(std::find(paths.begin(), paths.end(), want), paths.end()) << want;
+}
+
 TEST(ServeConfig, detector_backend_is_global_and_per_camera) {
   auto r = config::parse_serve_config(R"(
 detector: {model: nanodet_m_320, backend: opencv}
