@@ -153,7 +153,9 @@ core::Result<HeatGrid> HeatmapFiles::read(const std::string& camera, int class_i
       if (rh.magic != kMagic || rh.cells > 1u << 20) break;  // damaged: stop at what is readable
       std::vector<char> cells(static_cast<size_t>(rh.cells) * 8);
       if (!in.read(cells.data(), static_cast<std::streamsize>(cells.size()))) break;  // torn tail
-      if (rh.class_id != class_id || rh.start_ms < since_ms || rh.start_ms >= until_ms) continue;
+      // A minute that overlaps [since, until) counts whole: `since` rarely falls on a minute, and
+      // dropping the minute it falls in would hide everything seen in that minute.
+      if (rh.class_id != class_id || rh.start_ms + kHeatBucketMs <= since_ms || rh.start_ms >= until_ms) continue;
       if (rh.cols != sum.cols || rh.rows != sum.rows) continue;
       for (size_t k = 0; k < rh.cells; ++k) {
         std::uint32_t idx;

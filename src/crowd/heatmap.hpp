@@ -76,7 +76,8 @@ class HeatmapFiles {
  public:
   explicit HeatmapFiles(std::filesystem::path root) : root_(std::move(root)) {}
   core::Status append(const std::string& camera, const std::vector<HeatBucket>& buckets);
-  /// Sum of the buckets of `class_id` starting in [since_ms, until_ms).
+  /// Sum of the buckets of `class_id` that overlap [since_ms, until_ms) (whole minutes: the minute
+  /// `since_ms` falls in counts).
   core::Result<HeatGrid> read(const std::string& camera, int class_id, std::int64_t since_ms,
                               std::int64_t until_ms) const;
   std::filesystem::path hour_file(const std::string& camera, std::int64_t ms) const;

@@ -352,10 +352,11 @@ core::Result<EventPage> Store::events(const EventQuery& q) {
 }
 
 core::Result<std::vector<CountPoint>> Store::counts(const CountQuery& q) {
+  // A minute that overlaps [since, until) counts whole (the minute `since` falls in too).
   std::lock_guard lock(m_);
   Stmt s(db_,
          "SELECT camera, rule, key, (minute_ms / ?1) * ?1 AS b, SUM(n) FROM counts WHERE (?2 IS NULL OR camera = ?2) "
-         "AND (?3 IS NULL OR rule = ?3) AND minute_ms >= ?4 AND minute_ms < ?5 GROUP BY camera, rule, key, b "
+         "AND (?3 IS NULL OR rule = ?3) AND minute_ms > ?4 - 60000 AND minute_ms < ?5 GROUP BY camera, rule, key, b "
          "ORDER BY camera, rule, b, key");
   s.bind(1, q.bucket_ms).bind_opt(2, q.camera).bind_opt(3, q.rule).bind(4, q.since_ms).bind(5, q.until_ms);
   std::vector<CountPoint> out;

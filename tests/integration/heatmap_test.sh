@@ -31,7 +31,21 @@ start_node || bad "node starts"
 sleep ${HOLD_S:-35}
 detected() { curl -s "$API/api/cameras/people" | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)["frames_detected"] < 100)'; }
 wait_for 120 detected || bad "the detector ran 100 times within 155 s"
+curl -s "$API/api/cameras/people" >"$T/camera.json"
 kill -TERM "$NODE"; wait "$NODE"; NODE=
+# What was written, for a failure's diagnosis: each record's minute (UTC), class and seconds.
+echo "since=$START; camera at stop: $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print({k: v for k, v in d.items() if k.startswith("frames")})' "$T/camera.json" 2>&1)"
+python3 - "$T/data/heatmaps/people" <<'PY'
+import datetime, glob, struct, sys
+for f in sorted(glob.glob(sys.argv[1] + "/*/*.heat")):
+    b = open(f, "rb").read(); o = 0
+    while o + 24 <= len(b):
+        magic, cls, start, cols, rows, n = struct.unpack_from("<IiqHHI", b, o); o += 24
+        if magic != 0x54414548: print("  damaged record"); break
+        secs = sum(struct.unpack_from("<f", b, o + 8 * k + 4)[0] for k in range(n)); o += 8 * n
+        t = datetime.datetime.fromtimestamp(start / 1000, datetime.timezone.utc).strftime("%H:%M:%S")
+        print(f"  heat record: minute {t} class {cls} cells {n} seconds {secs:.1f}")
+PY
 check "heatmap written as one file per UTC hour" bash -c "ls '$T'/data/heatmaps/people/*/*.heat >/dev/null"
 start_node || bad "node restarts"
 wait_for 30 curl -sf "$API/api/cameras/people/snapshot.jpg" -o /dev/null || bad "a snapshot arrives"

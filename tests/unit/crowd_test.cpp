@@ -164,6 +164,12 @@ TEST(Heatmap, files_answer_since_until_by_minute_and_per_class) {
   EXPECT_FLOAT_EQ(mid->total(), 2);
   EXPECT_FLOAT_EQ(mid->seconds[1], 2);
   EXPECT_FLOAT_EQ(files.read("cam", 2, hour, hour + 3'600'000)->total(), 7);
+  // `since`/`until` inside a minute: the minutes they fall in count whole (a query from the
+  // node's start time, say 10:00:14, must see what was seen in 10:00:14..10:00:59).
+  auto inside = files.read("cam", 0, hour + 60'000 + 14'000, hour + 60'000 + 30'000);
+  EXPECT_FLOAT_EQ(inside->total(), 2);
+  EXPECT_FLOAT_EQ(files.read("cam", 0, hour + 14'000, hour + 3'600'000)->total(), 1 + 2 + 3);
+  EXPECT_FLOAT_EQ(files.read("cam", 0, hour + 59'999, hour + 60'001)->total(), 1 + 2);
   // A torn record at the end (a crash mid-write) is ignored; what came before still reads.
   { std::ofstream(files.hour_file("cam", hour), std::ios::app | std::ios::binary) << "HEAT\x01"; }
   EXPECT_FLOAT_EQ(files.read("cam", 0, hour, hour + 3'600'000)->total(), 6);

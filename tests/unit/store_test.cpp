@@ -229,6 +229,16 @@ TEST(Store, counts_aggregate_per_bucket_and_direction) {
   EXPECT_EQ(pts[1].bucket_start_ms, 60'000);
   q.bucket_ms = 3'600'000;
   EXPECT_EQ(s->counts(q).value().size(), 2u);  // one bucket, two keys
+  // `since` inside a minute: that minute counts whole (a query from 00:00:15 sees the 00:00:20 event).
+  q.bucket_ms = 60'000;
+  q.since_ms = 15'000;
+  pts = s->counts(q).value();
+  ASSERT_EQ(pts.size(), 2u);
+  EXPECT_EQ(pts[0].n, 2);
+  q.since_ms = 60'000;  // the first minute ends here: only the second
+  pts = s->counts(q).value();
+  ASSERT_EQ(pts.size(), 1u);
+  EXPECT_EQ(pts[0].key, "out");
 }
 
 TEST(Store, segments_are_indexed_open_then_closed) {
