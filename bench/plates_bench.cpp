@@ -4,7 +4,8 @@
 // Settings to compare (environment): PLATES_SIDES=640,320 (localiser input sizes on the whole
 // photo, in order; empty = no localiser, the text-detector chain only), PLATES_FALLBACK=0 (no
 // text-detector fallback), PLATES_VEHICLES=0 (vehicles only when the fallback needs them),
-// PLATES_THR=0.3 (localiser score threshold), VERBOSE=1 (every miss).
+// PLATES_THR=0.3 (localiser score threshold), PLATES_CORNERS=1 (rectify the regressed corners
+// where plausible instead of reading the plate's box), VERBOSE=1 (every miss).
 // Top-1 is also printed for the two halves of a fixed split (FNV-1a of "region/image", even / odd),
 // so a setting chosen on one half can be checked on the other.
 #include <fmt/format.h>
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
     anpr::PlateReaderOptions o;
     o.region = *anpr::parse_region(reg);
     if (env("PLATES_THR")) o.lpd.score_threshold = std::stof(env("PLATES_THR"));
+    if (env("PLATES_CORNERS")) o.use_corners = std::string(env("PLATES_CORNERS")) != "0";
     anpr::PhotoReaderOptions po;
     if (env("PLATES_SIDES")) {
       po.lpd_long_sides.clear();
@@ -97,8 +99,7 @@ int main(int argc, char** argv) {
       if (got == text) {
         ++ok;
         ++ok_half[hf];
-      }
-      else if (getenv("VERBOSE"))
+      } else if (getenv("VERBOSE"))
         fmt::print("  {} {}: want {} got {} ({})\n", reg, image, text, got, r.plates.size());
     }
     std::sort(ms.begin(), ms.end());

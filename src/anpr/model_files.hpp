@@ -21,8 +21,8 @@ inline core::Result<std::string> verified(const ModelFile& f) {
   if (!sha)
     return core::make_error("model_not_found", fmt::format("{}: not found (set VSP_MODELS_DIR)", path.string()));
   if (*sha != f.sha256)
-    return core::make_error("model_sha256_mismatch", fmt::format("{}: sha256 {} does not match the expected {}",
-                                                                 path.string(), *sha, f.sha256));
+    return core::make_error("model_sha256_mismatch",
+                            fmt::format("{}: sha256 {} does not match the expected {}", path.string(), *sha, f.sha256));
   return path.string();
 }
 

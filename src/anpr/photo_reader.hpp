@@ -31,10 +31,10 @@ struct PhotoResult {
 };
 
 struct PhotoReaderOptions {
-  std::string detector_model = "yolox_nano";  ///< vehicles (reported, and the fallback's ROIs)
-  bool vehicles = true;                      ///< detect and describe vehicles even when not needed for plates
+  std::string detector_model = "yolox_nano";     ///< vehicles (reported, and the fallback's ROIs)
+  bool vehicles = true;                          ///< detect and describe vehicles even when not needed for plates
   std::vector<int> lpd_long_sides = {640, 320};  ///< localiser input sizes on the whole photo, in order
-  bool text_fallback = true;                 ///< the text-detector chain where the localiser reads nothing valid
+  bool text_fallback = true;                     ///< the text-detector chain where the localiser reads nothing valid
 };
 
 class PhotoReader {

@@ -38,6 +38,22 @@ std::vector<Prior> make_priors(int W, int H) {
 }
 }  // namespace
 
+bool plausible_quad(const std::array<core::Point, 4>& c) {
+  double cx = 0, cy = 0;
+  for (const auto& p : c) cx += p.x / 4, cy += p.y / 4;
+  const bool sides = c[0].x < cx && c[0].y < cy && c[1].x > cx && c[1].y < cy && c[2].x > cx && c[2].y > cy &&
+                     c[3].x < cx && c[3].y > cy;
+  if (!sides) return false;
+  for (size_t i = 0; i < 4; ++i) {
+    const auto& a = c[i];
+    const auto& b = c[(i + 1) % 4];
+    const auto& d = c[(i + 2) % 4];
+    // z of (b - a) x (d - b): positive for a clockwise turn when y grows downwards.
+    if ((b.x - a.x) * (d.y - b.y) - (b.y - a.y) * (d.x - b.x) <= 0) return false;
+  }
+  return true;
+}
+
 std::pair<int, int> lpd_input_size(int w, int h, int long_side, bool upscale) {
   const int longest = std::max(w, h);
   double s = static_cast<double>(long_side) / std::max(1, longest);
@@ -104,6 +120,16 @@ std::vector<PlateQuad> PlateLocaliser::locate(const core::Image& image, const co
       const float x = (p.cx + l[cols[k]] * 0.1f * p.w) * rw, y = (p.cy + l[cols[k] + 1] * 0.1f * p.h) * rh;
       pq.corners[static_cast<size_t>(k)] = {x + static_cast<double>(r.x), y + static_cast<double>(r.y)};
       x1 = std::min(x1, x), y1 = std::min(y1, y), x2 = std::max(x2, x), y2 = std::max(y2, y);
+    }
+    // The box regression (SSD style, variances 0.1 / 0.2) is the better box (MANIFEST.md).
+    const float cx = (p.cx + l[0] * 0.1f * p.w) * rw, cy = (p.cy + l[1] * 0.1f * p.h) * rh;
+    const float sw = p.w * std::exp(l[2] * 0.2f) * rw, sh = p.h * std::exp(l[3] * 0.2f) * rh;
+    x1 = cx - sw / 2, y1 = cy - sh / 2, x2 = cx + sw / 2, y2 = cy + sh / 2;
+    pq.corners_regressed = plausible_quad(pq.corners);
+    if (!pq.corners_regressed) {
+      const double ox = r.x, oy = r.y;
+      pq.corners = {core::Point{x1 + ox, y1 + oy}, core::Point{x2 + ox, y1 + oy}, core::Point{x2 + ox, y2 + oy},
+                    core::Point{x1 + ox, y2 + oy}};
     }
     const float bw = x2 - x1, bh = y2 - y1;
     if (bw <= 0 || bh <= 0) continue;

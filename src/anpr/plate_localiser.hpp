@@ -14,15 +14,22 @@ namespace vsp::anpr {
 /// One plate found in an image.
 struct PlateQuad {
   std::array<core::Point, 4> corners;  ///< top-left, top-right, bottom-right, bottom-left (image px)
-  core::BoxXyxy box_px;                ///< bounding box of the corners
+  core::BoxXyxy box_px;                ///< the plate's axis-aligned box (the detector's own box regression)
   float score = 0;                     ///< sqrt(plate probability x predicted IoU), 0..1
+  /// The corner regression is often unusable on non-Chinese plates (two corners near the centre,
+  /// corners swapped): then `corners` are those of `box_px` and this is false.
+  bool corners_regressed = true;
 };
 
+/// A plausible plate quadrilateral: convex, clockwise from the top-left (y down), and each corner
+/// on its own side of the centroid (top-left up and left of it, and so on).
+bool plausible_quad(const std::array<core::Point, 4>& c);
+
 struct PlateLocaliserOptions {
-  int long_side = 640;          ///< the image (or ROI) is resized so that its long side is this
+  int long_side = 640;  ///< the image (or ROI) is resized so that its long side is this
   float score_threshold = 0.3f;
   float nms_iou = 0.3f;
-  bool upscale = false;         ///< resize ROIs smaller than `long_side` up (else keep their size)
+  bool upscale = false;  ///< resize ROIs smaller than `long_side` up (else keep their size)
 };
 
 class PlateLocaliser {

@@ -317,17 +317,16 @@ std::optional<PlateRead> finish_read(const std::vector<TextGuess>& guesses, Regi
   return pr;
 }
 
-/// Crops of a rectified plate, in plate units (0..1 = the localised quadrilateral): the whole
-/// plate, a wider look (corners cut a character), and the band where the characters are (state
-/// names, slogans and frames above and below them are cut away).
+/// Crops of a localised plate, in plate units (0..1 = the plate's box): the band where the
+/// characters are (state names, slogans and frames above and below them cut away), and the box
+/// with a little margin left and right. Chosen among seven crops by a split of the development
+/// photos (docs/anpr.md).
 struct QuadCrop {
   float x0, x1, y0, y1;
 };
 constexpr QuadCrop kQuadCrops[] = {
-    {-0.02f, 1.02f, -0.04f, 1.04f},
-    {-0.07f, 1.07f, -0.12f, 1.12f},
     {0.0f, 1.0f, 0.14f, 0.88f},
-    {0.0f, 1.0f, 0.22f, 0.84f},
+    {-0.04f, 1.04f, 0.08f, 0.96f},
 };
 
 float dist(const cv::Point2f& a, const cv::Point2f& b) { return std::hypot(a.x - b.x, a.y - b.y); }
@@ -337,15 +336,21 @@ float dist(const cv::Point2f& a, const cv::Point2f& b) { return std::hypot(a.x -
 std::optional<PlateRead> PlateReader::read_quad(const core::Image& image, const PlateQuad& q) {
   const cv::Mat img = as_mat(image);
   cv::Point2f c[4];
-  for (size_t k = 0; k < 4; ++k)
-    c[k] = {static_cast<float>(q.corners[k].x), static_cast<float>(q.corners[k].y)};
+  for (size_t k = 0; k < 4; ++k) c[k] = {static_cast<float>(q.corners[k].x), static_cast<float>(q.corners[k].y)};
+  if (!options_.use_corners) {
+    // The plate's box, not its regressed corners: measured better on US/EU/BR photos (docs/anpr.md).
+    const auto& b = q.box_px;
+    c[0] = {b.x1, b.y1}, c[1] = {b.x2, b.y1}, c[2] = {b.x2, b.y2}, c[3] = {b.x1, b.y2};
+  }
   const float w = (dist(c[0], c[1]) + dist(c[3], c[2])) / 2, h = (dist(c[0], c[3]) + dist(c[1], c[2])) / 2;
   if (w < static_cast<float>(options_.min_plate_px) || h < 6) return std::nullopt;
   // Plate units -> image: the homography of the unit square onto the quadrilateral.
   const cv::Point2f unit[4] = {{0, 0}, {1, 0}, {1, 1}, {0, 1}};
   const cv::Mat to_image = cv::getPerspectiveTransform(unit, c);
   constexpr float kRecH = 48;
-  std::vector<TextGuess> guesses;
+  std::optional<PlateRead> best;
+  std::vector<PlateRead> others;
+  auto tier = [](const PlateRead& r) { return r.known_layout ? 2 : r.valid ? 1 : 0; };
   bool first = true;
   for (const auto& k : kQuadCrops) {
     // Output of height 48 for the crop's height; width keeps the plate's aspect ratio.
@@ -357,15 +362,27 @@ std::optional<PlateRead> PlateReader::read_quad(const core::Image& image, const 
     cv::warpPerspective(img, crop, m, cv::Size(static_cast<int>(cw), static_cast<int>(ch)),
                         cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_REPLICATE);
     auto g = recognise(impl_->rec160, impl_->rec320, impl_->alphabet_index, crop);
-    if (std::getenv("VSP_ANPR_DEBUG"))
-      std::fprintf(stderr, "  quad %.0fx%.0f score %.2f crop [%.2f %.2f %.2f %.2f]: %s (%.2f)\n", w, h, q.score,
-                   k.x0, k.x1, k.y0, k.y1, g.text.c_str(), g.mean());
-    if (first && g.text.size() < 3) break;  // not text: three more reads are not worth it
+    if (first && g.text.size() < 3) break;  // not text: the other crop is not worth reading
     first = false;
-    if (g.text.size() >= 3) guesses.push_back(std::move(g));
+    if (g.text.size() < 3) continue;
+    // The crops are not voted character by character: the one whose read fits the grammar best,
+    // then is most confident, wins (measured better than a vote with two crops).
+    auto r = finish_read({g}, options_.region);
+    if (!r) continue;
+    if (!best || std::pair(tier(*r), r->confidence) > std::pair(tier(*best), best->confidence)) {
+      if (best) others.push_back(std::move(*best));
+      best = std::move(r);
+    } else {
+      others.push_back(std::move(*r));
+    }
   }
-  auto pr = finish_read(guesses, options_.region);
-  if (!pr) return pr;
+  if (!best) return best;
+  for (const auto& o : others)
+    if (o.text != best->text &&
+        std::none_of(best->candidates.begin(), best->candidates.end(), [&](auto& x) { return x.first == o.text; }))
+      best->candidates.emplace_back(o.text, o.confidence);
+  auto& pr = best;
+
   pr->box_px = q.box_px;
   pr->char_height_px = h;
   return pr;

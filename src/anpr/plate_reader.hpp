@@ -34,6 +34,7 @@ struct PlateReaderOptions {
   bool localiser = true;        ///< LPD-YuNet finds the plates (else only the text detector chain)
   PlateLocaliserOptions lpd;    ///< for `read` on a ROI (a vehicle box)
   int max_plates = 3;           ///< plates read per ROI, best localiser score first
+  bool use_corners = false;     ///< rectify the regressed corners where plausible (else the plate's box)
   bool text_fallback = true;    ///< the text detector chain where the localiser yields no valid read
 };
 
