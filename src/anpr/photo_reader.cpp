@@ -38,16 +38,19 @@ core::Result<core::Image> load_image(const std::string& path) {
 }
 
 core::Result<std::unique_ptr<PhotoReader>> PhotoReader::create(const PlateReaderOptions& options,
-                                                               const std::string& detector_model) {
+                                                               const PhotoReaderOptions& photo) {
   std::unique_ptr<PhotoReader> r(new PhotoReader());
+  r->photo_ = photo;
   detect::DetectorOptions d;
-  d.model = detector_model;
+  d.model = photo.detector_model;
   d.classes.assign(std::begin(core::kVehicleClasses), std::end(core::kVehicleClasses));
   d.score_threshold = 0.3f;
   auto det = detect::Detector::create(d);
   if (!det) return det.error();
   r->detector_ = std::move(det.value());
-  auto plates = PlateReader::create(options);
+  PlateReaderOptions po = options;
+  po.text_fallback = false;  // the photo reader runs the fallback itself, on vehicles and tiles
+  auto plates = PlateReader::create(po);
   if (!plates) return plates.error();
   r->plates_ = std::move(plates.value());
   auto attrs = VehicleClassifier::create();
@@ -78,41 +81,29 @@ PhotoResult PhotoReader::read(const core::Image& image, const std::string& name)
     res.error = fmt::format("{}: image too small ({}x{}) to hold a readable plate", name, image.width, image.height);
     return res;
   }
-  const auto dets = detector_->detect(image);
   const bool layouts_known = !layouts(plates_->options().region).empty();
-  std::vector<PlateRead> all;
-  for (const auto& d : dets) {
-    PhotoVehicle v{d.box_px, std::string(core::coco_name(d.class_id)), d.score, {}};
-    v.attributes = attributes_->classify(image, d.box_px);
-    res.vehicles.push_back(v);
-    // The plate may stick out of a tight vehicle box: read a slightly larger region.
-    const float gx = d.box_px.width() * 0.05f, gy = d.box_px.height() * 0.08f;
-    auto reads = plates_->read(image, {d.box_px.x1 - gx, d.box_px.y1 - gy, d.box_px.x2 + gx, d.box_px.y2 + gy});
-    all.insert(all.end(), reads.begin(), reads.end());
-    // Plates sit in the lower part of a vehicle: a second look at the lower 60 % doubles the
-    // text detector's resolution there (it sees every crop at 320 px). Skipping it when the
-    // first look already found a plate saves 20-35 % of the time but costs 1.5 points (US) and
-    // 5 points (BR) of top-1 on the development photos, so both looks always run.
-    if (d.box_px.width() > 400) {
-      const float y0 = d.box_px.y1 + d.box_px.height() * 0.4f;
-      auto low = plates_->read(image, {d.box_px.x1 - gx, y0, d.box_px.x2 + gx, d.box_px.y2 + gy});
-      all.insert(all.end(), low.begin(), low.end());
-    }
+  auto fits = [&](const std::vector<PlateRead>& reads) {
+    return std::any_of(reads.begin(), reads.end(),
+                       [&](const PlateRead& p) { return p.known_layout || (!layouts_known && p.valid); });
+  };
+  bool vehicles_done = false;
+  if (photo_.vehicles) {
+    add_vehicles(image, res);
+    vehicles_done = true;
   }
-  const bool found_valid = std::any_of(
-      all.begin(), all.end(), [&](const PlateRead& p) { return p.known_layout || (!layouts_known && p.valid); });
-  if (!found_valid) {
-    // Fallback: the whole photo (close-ups, vehicles the detector missed), and its halves for
-    // large photos where a plate would be too small at the detector's 320 px.
-    const float W = static_cast<float>(image.width), H = static_cast<float>(image.height);
-    std::vector<core::BoxXyxy> rois = {{0, 0, W, H}};
-    if (std::max(W, H) > 900)
-      for (float y0 : {0.f, H / 3})
-        for (float x0 : {0.f, W / 3}) rois.push_back({x0, y0, x0 + W * 2 / 3, y0 + H * 2 / 3});
-    for (const auto& roi : rois) {
-      auto reads = plates_->read(image, roi);
-      all.insert(all.end(), reads.begin(), reads.end());
-    }
+  const core::BoxXyxy whole{0, 0, static_cast<float>(image.width), static_cast<float>(image.height)};
+  std::vector<PlateRead> all;
+  PlateLocaliserOptions lpd = plates_->options().lpd;
+  for (int side : photo_.lpd_long_sides) {
+    lpd.long_side = side;
+    auto reads = plates_->read_located(image, whole, lpd);
+    all.insert(all.end(), reads.begin(), reads.end());
+    if (fits(all)) break;
+  }
+  if (!fits(all) && photo_.text_fallback) {
+    if (!vehicles_done) add_vehicles(image, res);
+    auto more = read_text_chain(image, res);
+    all.insert(all.end(), more.begin(), more.end());
   }
   // One read per plate: overlapping boxes keep the better read.
   rank_reads(all);
@@ -124,6 +115,49 @@ PhotoResult PhotoReader::read(const core::Image& image, const std::string& name)
   }
   res.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return res;
+}
+
+void PhotoReader::add_vehicles(const core::Image& image, PhotoResult& res) {
+  for (const auto& d : detector_->detect(image)) {
+    PhotoVehicle v{d.box_px, std::string(core::coco_name(d.class_id)), d.score, {}};
+    v.attributes = attributes_->classify(image, d.box_px);
+    res.vehicles.push_back(v);
+  }
+}
+
+std::vector<PlateRead> PhotoReader::read_text_chain(const core::Image& image, const PhotoResult& res) {
+  const bool layouts_known = !layouts(plates_->options().region).empty();
+  std::vector<PlateRead> all;
+  for (const auto& v : res.vehicles) {
+    const auto& b = v.box_px;
+    // The plate may stick out of a tight vehicle box: read a slightly larger region.
+    const float gx = b.width() * 0.05f, gy = b.height() * 0.08f;
+    auto reads = plates_->read_text(image, {b.x1 - gx, b.y1 - gy, b.x2 + gx, b.y2 + gy});
+    all.insert(all.end(), reads.begin(), reads.end());
+    // Plates sit in the lower part of a vehicle: a second look at the lower 60 % doubles the
+    // text detector's resolution there (it sees every crop at 320 px).
+    if (b.width() > 400) {
+      const float y0 = b.y1 + b.height() * 0.4f;
+      auto low = plates_->read_text(image, {b.x1 - gx, y0, b.x2 + gx, b.y2 + gy});
+      all.insert(all.end(), low.begin(), low.end());
+    }
+  }
+  const bool found_valid = std::any_of(
+      all.begin(), all.end(), [&](const PlateRead& p) { return p.known_layout || (!layouts_known && p.valid); });
+  if (!found_valid) {
+    // The whole photo (close-ups, vehicles the detector missed), and its overlapping tiles for
+    // large photos where a plate would be too small at the text detector's 320 px.
+    const float W = static_cast<float>(image.width), H = static_cast<float>(image.height);
+    std::vector<core::BoxXyxy> rois = {{0, 0, W, H}};
+    if (std::max(W, H) > 900)
+      for (float y0 : {0.f, H / 3})
+        for (float x0 : {0.f, W / 3}) rois.push_back({x0, y0, x0 + W * 2 / 3, y0 + H * 2 / 3});
+    for (const auto& roi : rois) {
+      auto reads = plates_->read_text(image, roi);
+      all.insert(all.end(), reads.begin(), reads.end());
+    }
+  }
+  return all;
 }
 
 }  // namespace vsp::anpr

@@ -1,6 +1,9 @@
 #pragma once
-/// Plates in still photos (`vsp plates`): vehicles first (COCO detector), plates inside each
-/// vehicle, the whole photo as a fallback when no vehicle yields a plate.
+/// Plates in still photos (`vsp plates`): LPD-YuNet on the whole photo (a ladder of input sizes,
+/// the next tried only when the previous gave no read that fits the grammar), each plate
+/// rectified and read; where none fits, the text-detector chain (vehicles from the COCO detector,
+/// plate-shaped text in each, then the whole photo and tiles). Vehicles and their colour/type are
+/// reported too (optional).
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,14 +30,25 @@ struct PhotoResult {
   double ms = 0;
 };
 
+struct PhotoReaderOptions {
+  std::string detector_model = "yolox_nano";     ///< vehicles (reported, and the fallback's ROIs)
+  bool vehicles = true;                          ///< detect and describe vehicles even when not needed for plates
+  std::vector<int> lpd_long_sides = {640, 320};  ///< localiser input sizes on the whole photo, in order
+  bool text_fallback = true;                     ///< the text-detector chain where the localiser reads nothing valid
+};
+
 class PhotoReader {
  public:
   static core::Result<std::unique_ptr<PhotoReader>> create(const PlateReaderOptions& options,
-                                                           const std::string& detector_model = "yolox_nano");
+                                                           const PhotoReaderOptions& photo = {});
   PhotoResult read_file(const std::string& path);
   PhotoResult read(const core::Image& image, const std::string& name);
 
  private:
+  void add_vehicles(const core::Image& image, PhotoResult& res);
+  std::vector<PlateRead> read_text_chain(const core::Image& image, const PhotoResult& res);
+
+  PhotoReaderOptions photo_;
   std::unique_ptr<detect::Detector> detector_;
   std::unique_ptr<PlateReader> plates_;
   std::unique_ptr<VehicleClassifier> attributes_;

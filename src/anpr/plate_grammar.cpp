@@ -95,10 +95,12 @@ GrammarMatch apply_grammar(const std::string& input, Region r) {
   std::string text = input;
   int normalised = 0;
   if (r == Region::us) {
-    // Most US states leave I and O out of standard-issue serials because they look like 1 and 0:
-    // a read I or O is almost always the digit.
+    // Most US states leave O out of standard-issue serials because it looks like 0: a read O is
+    // almost always the digit. (I was mapped to 1 too; with plates read from LPD-YuNet's box the
+    // recogniser tells I from 1 well enough that the mapping cost more than it fixed, chosen on a
+    // split of the development photos: docs/anpr.md.)
     for (char& c : text)
-      if (c == 'O' || c == 'I') c = c == 'O' ? '0' : '1', ++normalised;
+      if (c == 'O') c = '0', ++normalised;
   }
   GrammarMatch best;
   best.text = text;

@@ -4,14 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "detect/model_registry.hpp"
+#include "anpr/model_files.hpp"
 
 namespace vsp::anpr {
 
@@ -19,10 +18,11 @@ using core::make_error;
 
 namespace {
 
-struct ModelFile {
-  const char* rel;
-  const char* sha256;
-};
+using detail::as_mat;
+using detail::load;
+using detail::ModelFile;
+using detail::verified;
+
 constexpr ModelFile kDet{"ocr_ppocrv4/ppocrv4_det_320.onnx",
                          "a310415ba5b4a86829a01184aab8f85a0195f49744baa47d48c32a2facd527b2"};
 constexpr ModelFile kRec320{"ocr_ppocrv4/ppocrv4_rec_48x320.onnx",
@@ -33,33 +33,6 @@ constexpr ModelFile kKeys{"ocr_ppocrv4/ppocr_keys_v1.txt",
                           "28b2362ad4ab2dc38769aa72feb535e3a9ddb3fd2a7585a05920e6393b1dc7f7"};
 constexpr ModelFile kAttrs{"vehicle_attributes/vehicle_attributes_barrier0039_72.onnx",
                            "ac01f7921051bb285b2c5a21b235548064ea86ffc115f7c588e2dfeb4338fb5b"};
-
-core::Result<std::string> verified(const ModelFile& f) {
-  const auto path = detect::models_dir() / f.rel;
-  auto sha = detect::sha256_file(path);
-  if (!sha) return make_error("model_not_found", fmt::format("{}: not found (set VSP_MODELS_DIR)", path.string()));
-  if (*sha != f.sha256)
-    return make_error("model_sha256_mismatch",
-                      fmt::format("{}: sha256 {} does not match the expected {}", path.string(), *sha, f.sha256));
-  return path.string();
-}
-
-core::Result<cv::dnn::Net> load(const ModelFile& f) {
-  auto p = verified(f);
-  if (!p) return p.error();
-  try {
-    auto net = cv::dnn::readNetFromONNX(*p);
-    net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-    net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-    return net;
-  } catch (const cv::Exception& e) {
-    return make_error("model_load_failed", fmt::format("{}: cannot load: {}", *p, e.what()));
-  }
-}
-
-cv::Mat as_mat(const core::Image& img) {
-  return cv::Mat(img.height, img.width, CV_8UC3, const_cast<std::uint8_t*>(img.bgr.data()));
-}
 
 /// One recognised string with its per-character probabilities.
 struct TextGuess {
@@ -76,6 +49,7 @@ struct TextGuess {
 }  // namespace
 
 struct PlateReader::Impl {
+  std::unique_ptr<PlateLocaliser> lpd;
   cv::dnn::Net det, rec160, rec320;
   std::vector<int> alphabet_index;  ///< CTC class index of each plate_alphabet() character
 };
@@ -84,6 +58,9 @@ core::Result<std::unique_ptr<PlateReader>> PlateReader::create(const PlateReader
   std::unique_ptr<PlateReader> r(new PlateReader());
   r->options_ = options;
   r->impl_ = std::make_unique<Impl>();
+  auto lpd = PlateLocaliser::create();
+  if (!lpd) return lpd.error();
+  r->impl_->lpd = std::move(lpd.value());
   auto det = load(kDet);
   if (!det) return det.error();
   auto r160 = load(kRec160);
@@ -298,7 +275,143 @@ void rank_reads(std::vector<PlateRead>& reads) {
   std::stable_sort(reads.begin(), reads.end(), [&](const PlateRead& a, const PlateRead& b) { return key(a) > key(b); });
 }
 
+namespace {
+
+/// Votes the reads of one plate, fits the grammar (dropping one spurious character where that
+/// makes the read fit a national layout) and fills a PlateRead; nothing when no crop read anything.
+std::optional<PlateRead> finish_read(const std::vector<TextGuess>& guesses, Region region) {
+  if (guesses.empty()) return std::nullopt;
+  TextGuess voted = vote(guesses);
+  auto gm = apply_grammar(voted.text, region);
+  if (!gm.known_layout && voted.text.size() > 4) {
+    // Stickers, emblems and separators between character groups read as an extra character:
+    // drop the least confident one when that makes the read fit a national layout.
+    std::vector<size_t> idx(voted.text.size());
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return voted.probs[a] < voted.probs[b]; });
+    for (size_t k = 0; k < std::min<size_t>(2, idx.size()); ++k) {
+      TextGuess shorter = voted;
+      shorter.text.erase(idx[k], 1);
+      shorter.probs.erase(shorter.probs.begin() + static_cast<std::ptrdiff_t>(idx[k]));
+      const auto m = apply_grammar(shorter.text, region);
+      if (m.known_layout) {
+        voted = shorter;
+        gm = m;
+        break;
+      }
+    }
+  }
+  PlateRead pr;
+  pr.text = gm.text;
+  pr.valid = gm.valid;
+  pr.known_layout = gm.known_layout;
+  pr.char_confidence = voted.probs;
+  pr.confidence = voted.mean();
+  for (const auto& g : guesses) {
+    const auto c = apply_grammar(g.text, region).text;
+    if (c != pr.text && std::none_of(pr.candidates.begin(), pr.candidates.end(), [&](auto& x) { return x.first == c; }))
+      pr.candidates.emplace_back(c, g.mean());
+  }
+  std::sort(pr.candidates.begin(), pr.candidates.end(), [](auto& a, auto& b) { return a.second > b.second; });
+  return pr;
+}
+
+/// Crops of a localised plate, in plate units (0..1 = the plate's box): the band where the
+/// characters are (state names, slogans and frames above and below them cut away), and the box
+/// with a little margin left and right. Chosen among seven crops by a split of the development
+/// photos (docs/anpr.md).
+struct QuadCrop {
+  float x0, x1, y0, y1;
+};
+constexpr QuadCrop kQuadCrops[] = {
+    {0.0f, 1.0f, 0.14f, 0.88f},
+    {-0.04f, 1.04f, 0.08f, 0.96f},
+};
+
+float dist(const cv::Point2f& a, const cv::Point2f& b) { return std::hypot(a.x - b.x, a.y - b.y); }
+
+}  // namespace
+
+std::optional<PlateRead> PlateReader::read_quad(const core::Image& image, const PlateQuad& q) {
+  const cv::Mat img = as_mat(image);
+  cv::Point2f c[4];
+  for (size_t k = 0; k < 4; ++k) c[k] = {static_cast<float>(q.corners[k].x), static_cast<float>(q.corners[k].y)};
+  if (!options_.use_corners) {
+    // The plate's box, not its regressed corners: measured better on US/EU/BR photos (docs/anpr.md).
+    const auto& b = q.box_px;
+    c[0] = {b.x1, b.y1}, c[1] = {b.x2, b.y1}, c[2] = {b.x2, b.y2}, c[3] = {b.x1, b.y2};
+  }
+  const float w = (dist(c[0], c[1]) + dist(c[3], c[2])) / 2, h = (dist(c[0], c[3]) + dist(c[1], c[2])) / 2;
+  if (w < static_cast<float>(options_.min_plate_px) || h < 6) return std::nullopt;
+  // Plate units -> image: the homography of the unit square onto the quadrilateral.
+  const cv::Point2f unit[4] = {{0, 0}, {1, 0}, {1, 1}, {0, 1}};
+  const cv::Mat to_image = cv::getPerspectiveTransform(unit, c);
+  constexpr float kRecH = 48;
+  std::optional<PlateRead> best;
+  std::vector<PlateRead> others;
+  auto tier = [](const PlateRead& r) { return r.known_layout ? 2 : r.valid ? 1 : 0; };
+  bool first = true;
+  for (const auto& k : kQuadCrops) {
+    // Output of height 48 for the crop's height; width keeps the plate's aspect ratio.
+    const float ch = kRecH, cw = std::max(8.f, std::round(kRecH * (k.x1 - k.x0) * w / ((k.y1 - k.y0) * h)));
+    // Output pixel (x, y) -> plate units -> image.
+    cv::Mat out_to_unit = (cv::Mat_<double>(3, 3) << (k.x1 - k.x0) / cw, 0, k.x0, 0, (k.y1 - k.y0) / ch, k.y0, 0, 0, 1);
+    const cv::Mat m = to_image * out_to_unit;
+    cv::Mat crop;
+    cv::warpPerspective(img, crop, m, cv::Size(static_cast<int>(cw), static_cast<int>(ch)),
+                        cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_REPLICATE);
+    auto g = recognise(impl_->rec160, impl_->rec320, impl_->alphabet_index, crop);
+    if (first && g.text.size() < 3) break;  // not text: the other crop is not worth reading
+    first = false;
+    if (g.text.size() < 3) continue;
+    // The crops are not voted character by character: the one whose read fits the grammar best,
+    // then is most confident, wins (measured better than a vote with two crops).
+    auto r = finish_read({g}, options_.region);
+    if (!r) continue;
+    if (!best || std::pair(tier(*r), r->confidence) > std::pair(tier(*best), best->confidence)) {
+      if (best) others.push_back(std::move(*best));
+      best = std::move(r);
+    } else {
+      others.push_back(std::move(*r));
+    }
+  }
+  if (!best) return best;
+  for (const auto& o : others)
+    if (o.text != best->text &&
+        std::none_of(best->candidates.begin(), best->candidates.end(), [&](auto& x) { return x.first == o.text; }))
+      best->candidates.emplace_back(o.text, o.confidence);
+  auto& pr = best;
+
+  pr->box_px = q.box_px;
+  pr->char_height_px = h;
+  return pr;
+}
+
+std::vector<PlateRead> PlateReader::read_located(const core::Image& image, const core::BoxXyxy& roi,
+                                                 const PlateLocaliserOptions& lpd) {
+  std::vector<PlateRead> reads;
+  const auto quads = impl_->lpd->locate(image, roi, lpd);
+  for (size_t i = 0; i < quads.size() && static_cast<int>(i) < options_.max_plates; ++i)
+    if (auto r = read_quad(image, quads[i])) reads.push_back(std::move(*r));
+  rank_reads(reads);
+  return reads;
+}
+
 std::vector<PlateRead> PlateReader::read(const core::Image& image, const core::BoxXyxy& roi) {
+  std::vector<PlateRead> reads;
+  if (options_.localiser) reads = read_located(image, roi, options_.lpd);
+  const bool layouts_known = !layouts(options_.region).empty();
+  const bool found = std::any_of(reads.begin(), reads.end(),
+                                 [&](const PlateRead& p) { return p.known_layout || (!layouts_known && p.valid); });
+  if (!found && (options_.text_fallback || !options_.localiser)) {
+    auto more = read_text(image, roi);
+    reads.insert(reads.end(), more.begin(), more.end());
+    rank_reads(reads);
+  }
+  return reads;
+}
+
+std::vector<PlateRead> PlateReader::read_text(const core::Image& image, const core::BoxXyxy& roi) {
   const cv::Mat img = as_mat(image);
   const cv::Rect r = cv::Rect(cv::Point(static_cast<int>(roi.x1), static_cast<int>(roi.y1)),
                               cv::Point(static_cast<int>(roi.x2), static_cast<int>(roi.y2))) &
@@ -307,9 +420,6 @@ std::vector<PlateRead> PlateReader::read(const core::Image& image, const core::B
   if (r.width < 16 || r.height < 16) return reads;
   const cv::Mat crop = img(r);
   for (auto rr : merge_lines(detect_text(impl_->det, crop, options_.min_text_score))) {
-    if (std::getenv("VSP_ANPR_DEBUG"))
-      std::fprintf(stderr, "text box %.0fx%.0f at %.0f,%.0f angle %.0f (roi %dx%d)\n", rr.size.width, rr.size.height,
-                   rr.center.x, rr.center.y, rr.angle, r.width, r.height);
     const float long_side = std::max(rr.size.width, rr.size.height),
                 short_side = std::min(rr.size.width, rr.size.height);
     if (short_side < 8 || long_side < static_cast<float>(options_.min_plate_px)) continue;
@@ -327,45 +437,13 @@ std::vector<PlateRead> PlateReader::read(const core::Image& image, const core::B
       first = false;
       if (g.text.size() >= 3) guesses.push_back(std::move(g));
     }
-    if (guesses.empty()) continue;
-    TextGuess voted = vote(guesses);
-    auto gm = apply_grammar(voted.text, options_.region);
-    if (!gm.known_layout && voted.text.size() > 4) {
-      // Stickers, emblems and separators between character groups read as an extra character:
-      // drop the least confident one when that makes the read fit a national layout.
-      std::vector<size_t> idx(voted.text.size());
-      for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-      std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return voted.probs[a] < voted.probs[b]; });
-      for (size_t k = 0; k < std::min<size_t>(2, idx.size()); ++k) {
-        TextGuess shorter = voted;
-        shorter.text.erase(idx[k], 1);
-        shorter.probs.erase(shorter.probs.begin() + static_cast<std::ptrdiff_t>(idx[k]));
-        const auto m = apply_grammar(shorter.text, options_.region);
-        if (m.known_layout) {
-          voted = shorter;
-          gm = m;
-          break;
-        }
-      }
-    }
-    PlateRead pr;
-    pr.text = gm.text;
-    pr.valid = gm.valid;
-    pr.known_layout = gm.known_layout;
-    pr.char_height_px = std::min(rr.size.width, rr.size.height);
-    pr.char_confidence = voted.probs;
-    pr.confidence = voted.mean();
+    auto pr = finish_read(guesses, options_.region);
+    if (!pr) continue;
+    pr->char_height_px = short_side;
     const cv::Rect2f bb = rr.boundingRect2f();
-    pr.box_px = {bb.x + static_cast<float>(r.x), bb.y + static_cast<float>(r.y),
-                 bb.x + bb.width + static_cast<float>(r.x), bb.y + bb.height + static_cast<float>(r.y)};
-    for (const auto& g : guesses) {
-      const auto c = apply_grammar(g.text, options_.region).text;
-      if (c != pr.text &&
-          std::none_of(pr.candidates.begin(), pr.candidates.end(), [&](auto& x) { return x.first == c; }))
-        pr.candidates.emplace_back(c, g.mean());
-    }
-    std::sort(pr.candidates.begin(), pr.candidates.end(), [](auto& a, auto& b) { return a.second > b.second; });
-    reads.push_back(std::move(pr));
+    pr->box_px = {bb.x + static_cast<float>(r.x), bb.y + static_cast<float>(r.y),
+                  bb.x + bb.width + static_cast<float>(r.x), bb.y + bb.height + static_cast<float>(r.y)};
+    reads.push_back(std::move(*pr));
   }
   rank_reads(reads);
   return reads;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "anpr/plate_grammar.hpp"
+#include "anpr/plate_localiser.hpp"
 #include "core/result.hpp"
 #include "core/types.hpp"
 
@@ -30,15 +31,30 @@ struct PlateReaderOptions {
   Region region = Region::any;
   int min_plate_px = 40;        ///< plates narrower than this are not read
   float min_text_score = 0.5f;  ///< DB box score
+  bool localiser = true;        ///< LPD-YuNet finds the plates (else only the text detector chain)
+  PlateLocaliserOptions lpd;    ///< for `read` on a ROI (a vehicle box)
+  int max_plates = 3;           ///< plates read per ROI, best localiser score first
+  bool use_corners = false;     ///< rectify the regressed corners where plausible (else the plate's box)
+  bool text_fallback = true;    ///< the text detector chain where the localiser yields no valid read
 };
 
 class PlateReader {
  public:
-  /// Loads (and verifies) the PP-OCRv4 detector and recognisers.
+  /// Loads (and verifies) LPD-YuNet and the PP-OCRv4 detector and recognisers.
   static core::Result<std::unique_ptr<PlateReader>> create(const PlateReaderOptions& options);
   ~PlateReader();
-  /// Reads plates inside `roi` of `image` (a vehicle box, or the whole image), best first.
+  /// Reads plates inside `roi` of `image` (a vehicle box, or the whole image), best first:
+  /// `read_located` with the options' localiser settings, then, where that gives no read that
+  /// fits the grammar and `text_fallback` is set, `read_text` too.
   std::vector<PlateRead> read(const core::Image& image, const core::BoxXyxy& roi);
+  /// LPD-YuNet on `roi`, then each plate (at most `max_plates`) rectified and read.
+  std::vector<PlateRead> read_located(const core::Image& image, const core::BoxXyxy& roi,
+                                      const PlateLocaliserOptions& lpd);
+  /// One localised plate: its quadrilateral is warped to an upright rectangle and read on a few
+  /// crops (whole plate, wider, the character band), voted character by character.
+  std::optional<PlateRead> read_quad(const core::Image& image, const PlateQuad& quad);
+  /// The PP-OCRv4 text detector chain (plate-shaped text lines in `roi`, each read on four crops).
+  std::vector<PlateRead> read_text(const core::Image& image, const core::BoxXyxy& roi);
   const PlateReaderOptions& options() const { return options_; }
 
  private:

@@ -70,7 +70,11 @@ std::vector<events::Event> PlateStage::update(const core::Image& frame, const co
     ++tp.reads;
     const auto a = attributes_->classify(frame, t.box_px);
     if (!a.color.empty()) tp.color_votes[a.color] += a.color_confidence;
-    const auto reads = reader_->read(frame, t.box_px);
+    // LPD-YuNet on the vehicle box (a little larger: a plate may stick out of a tight box), the
+    // text-detector chain where it reads nothing that fits the grammar (PlateReader::read).
+    const auto& vb = t.box_px;
+    const float gx = vb.width() * 0.05f, gy = vb.height() * 0.08f;
+    const auto reads = reader_->read(frame, {vb.x1 - gx, vb.y1 - gy, vb.x2 + gx, vb.y2 + gy});
     if (reads.empty()) continue;
     const auto& best = reads.front();
     tp.voter.add({best.text, best.confidence, best.char_confidence, best.valid});

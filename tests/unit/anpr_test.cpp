@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "anpr/plate_grammar.hpp"
+#include "anpr/plate_localiser.hpp"
 #include "anpr/plate_voter.hpp"
 
 using namespace vsp::anpr;
@@ -102,4 +103,22 @@ TEST(PlateGrammar, a_character_plates_do_not_have_is_never_valid_whatever_layout
     }
   }
   EXPECT_TRUE(apply_grammar("ABC1234", Region::us).valid);  // the same without the stray character
+}
+
+TEST(PlateLocaliser, a_plausible_quad_is_convex_clockwise_with_each_corner_on_its_side) {
+  using vsp::core::Point;
+  EXPECT_TRUE(plausible_quad({Point{0, 0}, Point{100, 5}, Point{98, 50}, Point{2, 45}}));  // slight perspective
+  // Seen on US photos: two regressed corners near the centre, or top-right and bottom-left swapped.
+  EXPECT_FALSE(plausible_quad({Point{913, 314}, Point{971, 339}, Point{1032, 366}, Point{971, 343}}));
+  EXPECT_FALSE(plausible_quad({Point{748, 593}, Point{747, 622}, Point{837, 627}, Point{829, 600}}));
+  EXPECT_FALSE(plausible_quad({Point{0, 0}, Point{0, 50}, Point{100, 50}, Point{100, 0}}));  // counter-clockwise
+  EXPECT_FALSE(plausible_quad({Point{0, 0}, Point{100, 0}, Point{0, 50}, Point{100, 50}}));  // crossed
+}
+
+TEST(PlateLocaliser, input_size_keeps_the_aspect_in_multiples_of_64) {
+  EXPECT_EQ(lpd_input_size(1280, 720, 640, false), (std::pair<int, int>{640, 384}));
+  EXPECT_EQ(lpd_input_size(720, 1280, 640, false), (std::pair<int, int>{384, 640}));
+  EXPECT_EQ(lpd_input_size(461, 346, 640, false), (std::pair<int, int>{448, 320}));  // never enlarged
+  EXPECT_EQ(lpd_input_size(461, 346, 640, true), (std::pair<int, int>{640, 512}));
+  EXPECT_EQ(lpd_input_size(40, 20, 640, false), (std::pair<int, int>{64, 64}));
 }
