@@ -30,6 +30,9 @@ struct ZoneOptions {
   std::optional<double> dwell_threshold_s;  ///< emit zone_dwell once per stay beyond this
   std::optional<int> max_occupancy;         ///< emit zone_overcrowded above this
   double overcrowded_cooldown_s = 60;
+  /// Left and removed objects (a zone with either key is watched; see object_watch.hpp).
+  std::optional<double> abandoned_after_s;  ///< emit object_abandoned when left alone this long
+  std::optional<double> removed_after_s;    ///< emit object_removed when a static object is gone this long
 };
 
 struct RulesOptions {

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "core/log.hpp"
+#include "pipeline/object_stage.hpp"
 #include "pipeline/plate_stage.hpp"
 
 namespace vsp::pipeline {
@@ -81,9 +82,13 @@ void CameraAnalysis::start_stream(int width, int height, std::int64_t epoch_ms, 
     if (!started_) {
       for (const auto& l : options_.config.rules.lines) lines_.emplace_back(l, width, height);
       for (const auto& z : options_.config.rules.zones) zones_.emplace_back(z, width, height);
+      if (ObjectStage::wanted(options_.config.rules.zones))
+        objects_ = std::make_unique<ObjectStage>(options_.config.rules.zones, width, height, options_.snapshot_dir,
+                                                 options_.snapshot_prefix);
     } else {
       for (auto& l : lines_) l.restart(width, height);
       for (auto& z : zones_) emit(z.restart(width, height));  // stays were ended by restart()
+      if (objects_) objects_->restart(width, height);
     }
   }
   epoch_ms_ = epoch_ms;
@@ -97,6 +102,7 @@ void CameraAnalysis::restart(const std::string& reason) {
   for (auto& z : zones_) emit(z.finish());
   for (auto& l : lines_) l.restart(width_, height_);
   if (plates_) emit(plates_->finish());
+  if (objects_) objects_->restart(width_, height_);
   release(std::numeric_limits<double>::infinity());
   released_pts_s_ = -1e18;  // the new stream's clock starts again
   tracker_.reset();
@@ -157,6 +163,7 @@ void CameraAnalysis::update(const core::Detections& detections, core::Timestamp 
   for (auto& l : lines_) emit(l.update(tracks_, ts));
   for (auto& z : zones_) emit(z.update(tracks_, ts));
   if (plates_ && frame) emit(plates_->update(*frame, tracks_, ts));
+  if (objects_) emit(objects_->update(frame, detections, tracks_, ts));
   release(ts.pts_s - horizon_s_);
 }
 

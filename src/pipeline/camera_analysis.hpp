@@ -3,7 +3,8 @@
 /// and "events in a sink". `vsp analyze` (a file), `vsp serve` (a live stream) and detection
 /// replay (MOT files, no pixels) all drive this one class, so a fix lands in all three.
 ///
-///   frame ─► should_detect? ─(yes)─► detections ─► tracker ─► lines, zones, plates ─► reorder ─► sink
+///   frame ─► should_detect? ─(yes)─► detections ─► tracker ─► lines, zones, plates,  ─► reorder ─► sink
+///                                                                left/removed objects
 ///              (motion gate,                                                          (by pts,
 ///               moving tracks,                                                         bounded)
 ///               max interval)
@@ -30,6 +31,7 @@
 namespace vsp::pipeline {
 
 class PlateStage;
+class ObjectStage;
 
 /// Frame rate assumed when a stream does not say (analyze, replay and the node use this value).
 inline constexpr double kFallbackFps = 25;
@@ -125,6 +127,7 @@ class CameraAnalysis {
   track::Tracker tracker_;
   std::unique_ptr<detect::MotionGate> gate_;
   std::unique_ptr<PlateStage> plates_;
+  std::unique_ptr<ObjectStage> objects_;  ///< left/removed objects, when a zone is watched
   std::vector<analytics::LineCounter> lines_;
   std::vector<analytics::ZoneMonitor> zones_;
   core::Tracks tracks_;
