@@ -80,33 +80,44 @@ int ObjectWatch::zone_of(const core::BoxXyxy& b) const {
 double ObjectWatch::reach_px(const Object& o) const { return options_.owner_reach * diag_px_ + diag(o.box); }
 
 void ObjectWatch::find_owner(Object& o, double now_s) const {
-  // The owner is the person who came closest to the object in the recent past; the object
-  // counts as attended up to the last moment that person was within reach.
-  const double reach = reach_px(o);
-  double best_gap = 1e18;
-  for (const auto& [id, seen] : people_) {
-    for (const auto& s : seen) {
-      if (s.pts_s < now_s - options_.history_s) continue;
-      const double g = gap(s.box, o.box);
-      if (g > reach) continue;
-      if (g < best_gap - 1e-9 || (std::abs(g - best_gap) <= 1e-9 && o.owner && id != *o.owner)) {
-        best_gap = g;
-        o.owner = id;
+  // The owner is the person who came closest to the object in the recent past (the track it
+  // separated from); everyone who touched it then counts as the owner too (a tracker may split
+  // the owner into several tracks while they bend down). It is attended up to the last moment
+  // one of them was within reach; with no owner, from when it appeared.
+  const double reach = reach_px(o), touch = 0.25 * reach;
+  std::map<int, double> closest;
+  for (const auto& [id, seen] : people_)
+    for (const auto& s : seen)
+      if (s.pts_s >= now_s - options_.history_s) {
+        const double g = gap(s.box, o.box);
+        auto [it, fresh] = closest.emplace(id, g);
+        if (!fresh) it->second = std::min(it->second, g);
       }
+  double best_gap = reach;
+  for (const auto& [id, g] : closest) {
+    if (g <= best_gap) {  // ties: the later track (higher id)
+      best_gap = g;
+      o.owner = id;
     }
+    if (g <= touch) o.owners.insert(id);
   }
   o.last_attended_s = o.first_seen_s;
   if (!o.owner) return;
   o.owners.insert(*o.owner);
-  for (const auto& s : people_.at(*o.owner))
-    if (gap(s.box, o.box) <= reach && s.pts_s >= o.last_attended_s - options_.history_s) {
-      o.last_attended_s = std::min(s.pts_s, now_s);
-      o.owner_last = s.box.bottom_center();
-      o.owner_height_px = s.box.height();
-      o.owner_seen_s = s.pts_s;
+  double last_near = -1e18;
+  for (int id : o.owners)
+    for (const auto& s : people_.at(id)) {
+      const bool near = gap(s.box, o.box) <= reach;
+      if (near && s.pts_s >= last_near) last_near = s.pts_s;
+      if (s.pts_s >= o.owner_seen_s) {
+        o.owner_seen_s = s.pts_s;
+        o.owner_seen_near = near;
+        o.owner_last = s.box.bottom_center();
+        o.owner_height_px = s.box.height();
+      }
     }
-  // With no sighting of the owner near it inside the window, it is attended since it appeared.
-  o.last_attended_s = std::max(o.last_attended_s, now_s - options_.history_s);
+  // Last seen next to it and missed since: there for owner_grace_s more (see update).
+  o.last_attended_s = std::min(o.owner_seen_near ? std::min(last_near + options_.owner_grace_s, now_s) : last_near, now_s);
 }
 
 events::Event ObjectWatch::make(const char* type, const Object& o, double pts_s) const {
@@ -274,7 +285,11 @@ ObjectWatchUpdate ObjectWatch::update(const std::vector<StaticRegion>& regions, 
       continue;
     }
 
-    const bool person_like = o.other_score > 0.5;
+    // Seen on its own for a while, it is an object for good: a person who then stands over it
+    // (a passer-by, the one who takes it) does not turn it into a part of that person.
+    if (o.observations >= 5 && o.other_score < 0.3 && o.last_seen_s - o.first_seen_s >= options_.confirm_s)
+      o.established = true;
+    const bool person_like = !o.established && o.other_score > 0.5;
     const bool is_object = o.last_seen_s - o.first_seen_s >= options_.confirm_s && !person_like;
 
     // Attended: the owner within reach; a lost owner handed over to a person standing where the
@@ -286,7 +301,9 @@ ObjectWatchUpdate ObjectWatch::update(const std::vector<StaticRegion>& regions, 
     const Person* owner_now = nullptr;
     for (const auto& p : people)
       if (o.owners.count(p.id) && (!owner_now || gap(p.box, o.box) < gap(owner_now->box, o.box))) owner_now = &p;
-    if (owner_now) o.owner_seen_s = now;
+    // An owner last seen within reach and missed since (by the detector, standing still next to
+    // their bag, or behind something) is taken to be there for owner_grace_s more.
+    if (!owner_now && o.owner_seen_near && now - o.owner_seen_s <= options_.owner_grace_s) o.last_attended_s = now;
     if (!owner_now && o.owner && now - o.owner_seen_s >= options_.handover_after_s) {
       for (const auto& p : people) {
         const auto b = p.box.bottom_center();
@@ -310,9 +327,10 @@ ObjectWatchUpdate ObjectWatch::update(const std::vector<StaticRegion>& regions, 
     }
     if (owner_now) {
       o.owner_seen_s = now;
+      o.owner_seen_near = gap(owner_now->box, o.box) <= reach;
       o.owner_last = owner_now->box.bottom_center();
       o.owner_height_px = owner_now->box.height();
-      if (gap(owner_now->box, o.box) <= reach) o.last_attended_s = now;
+      if (o.owner_seen_near) o.last_attended_s = now;
     }
 
     if (is_object && zo.abandoned_after_s && !o.abandoned && !o.gone_since_s &&

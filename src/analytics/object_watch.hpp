@@ -42,6 +42,7 @@ struct ObjectWatchOptions {
   double min_present_s = 5.0;     ///< an object must have stood this long for its removal to count
   double forget_outside_s = 5.0;  ///< static regions outside watched zones are absorbed after this
   double forget_ghost_s = 20.0;
+  double owner_grace_s = 3.0;      ///< an owner last seen within reach, then missed, attends this long
   double handover_after_s = 1.0;  ///< the owner unseen this long may be handed over to a new track
   double adopt_window_s = 5.0;    ///< owner unknown: a still person next to it this soon after it appeared owns it
   double min_ghost_area = 0.002;  ///< share of the frame: smaller ghosts are not removals   ///< ghosts in zones
@@ -88,11 +89,13 @@ class ObjectWatch {
     std::optional<double> gone_since_s;
     std::optional<int> owner;  ///< track id (the first name the owner had)
     std::set<int> owners;      ///< every track id the owner went by (handovers)
-    double owner_seen_s = -1e18;
+    double owner_seen_s = -1e18;  ///< last time an owner track was matched
+    bool owner_seen_near = false;  ///< ... and whether it was within reach then
     core::Point owner_last{};  ///< where the owner was last seen (box bottom-centre)
     double owner_height_px = 0;
     double last_attended_s = 0;
     int observations = 0;
+    bool established = false;  ///< seen on its own (not inside a person or vehicle) long enough
     double other_score = 0;  ///< moving average: 1 = it lies inside a person's or vehicle's box
     bool abandoned = false;
   };
