@@ -95,8 +95,8 @@ int main(int argc, char** argv) {
             h = static_cast<int>(probe.get(cv::CAP_PROP_FRAME_HEIGHT));
   probe.release();
   // On the floor left of the table, where people walk to it and back.
-  const cv::Point at(190, 318);
-  const cv::Rect place(at, bag.bgr.size());
+  const cv::Point at(260, 300);
+  const cv::Rect place = cv::Rect(at, bag.bgr.size()) & cv::Rect(0, 0, w, h);
 
   const std::vector<Scenario> scenarios = {
       {"staged_left_people_pass", 22, 1e9, 0, "bag appears at 22 s on the walking path, people pass in front, stays"},

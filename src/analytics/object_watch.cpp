@@ -67,6 +67,7 @@ void ObjectWatch::restart(int frame_width, int frame_height) {
   frame_h_ = frame_height;
   objects_.clear();
   people_.clear();
+  started_s_.reset();
 }
 
 int ObjectWatch::zone_of(const core::BoxXyxy& b) const {
@@ -80,26 +81,32 @@ int ObjectWatch::zone_of(const core::BoxXyxy& b) const {
 double ObjectWatch::reach_px(const Object& o) const { return options_.owner_reach * diag_px_ + diag(o.box); }
 
 void ObjectWatch::find_owner(Object& o, double now_s) const {
-  // The owner is the person who came closest to the object in the recent past (the track it
-  // separated from); everyone who touched it then counts as the owner too (a tracker may split
-  // the owner into several tracks while they bend down). It is attended up to the last moment
-  // one of them was within reach; with no owner, from when it appeared.
+  // The owner is the track it separated from: of the people who touched it in the recent past,
+  // the first (passers-by brush it later); nobody touched it: the one who came closest. It is
+  // attended up to the last moment the owner was within reach; with no owner, from when it appeared.
   const double reach = reach_px(o), touch = 0.25 * reach;
-  std::map<int, double> closest;
+  std::map<int, double> closest, first_touch;
   for (const auto& [id, seen] : people_)
     for (const auto& s : seen)
       if (s.pts_s >= now_s - options_.history_s) {
         const double g = gap(s.box, o.box);
         auto [it, fresh] = closest.emplace(id, g);
         if (!fresh) it->second = std::min(it->second, g);
+        if (g <= touch) first_touch.emplace(id, s.pts_s);  // keeps the first
       }
-  double best_gap = reach;
-  for (const auto& [id, g] : closest) {
-    if (g <= best_gap) {  // ties: the later track (higher id)
-      best_gap = g;
+  double best = 1e18;
+  for (const auto& [id, t] : first_touch)
+    if (t < best) {
+      best = t;
       o.owner = id;
     }
-    if (g <= touch) o.owners.insert(id);
+  if (!o.owner) {
+    best = reach;
+    for (const auto& [id, g] : closest)
+      if (g <= best) {  // ties: the later track (higher id)
+        best = g;
+        o.owner = id;
+      }
   }
   o.last_attended_s = o.first_seen_s;
   if (!o.owner) return;
@@ -138,6 +145,7 @@ ObjectWatchUpdate ObjectWatch::update(const std::vector<StaticRegion>& regions, 
   ObjectWatchUpdate out;
   if (zones_.empty()) return out;
   const double now = ts.pts_s;
+  if (!started_s_) started_s_ = now;
   const double still_px_s = options_.still_speed * diag_px_;
 
   // ---- 1. People seen now, and their recent past -------------------------------------------------
@@ -264,7 +272,10 @@ ObjectWatchUpdate ObjectWatch::update(const std::vector<StaticRegion>& regions, 
       // Only a piece of the scene big enough to matter, inside the frame, that somebody came
       // near before it went (a far-away passer-by learnt into the first frame is none of these).
       const bool border = o.box.x1 <= 1 || o.box.y1 <= 1 || o.box.x2 >= frame_w_ - 1 || o.box.y2 >= frame_h_ - 1;
-      const bool credible = !border && o.box.area() >= options_.min_ghost_area * frame_w_ * frame_h_ && o.owner;
+      // And not in the first moments of the stream: the empty-scene model starts from the first
+      // frame, so somebody standing still in it leaves a "ghost" when they go.
+      const bool credible = !border && o.box.area() >= options_.min_ghost_area * frame_w_ * frame_h_ && o.owner &&
+                            o.first_seen_s - *started_s_ >= options_.min_scene_age_s;
       if (!credible) {
         if (now - o.first_seen_s >= options_.forget_ghost_s)
           out.absorb.push_back(o.box);

@@ -116,15 +116,22 @@ TEST(ObjectWatch, object_gone_before_its_time_is_quiet_without_removed_after) {
 }
 
 TEST(ObjectWatch, background_taken_away_is_a_removal_only_where_removals_are_watched) {
-  // Somebody stood near before it went (credible), the ghost lasts: removed once, kind background.
-  auto tracks = [](double t) { return t < 1 ? core::Tracks{person(4, 270)} : core::Tracks{}; };
+  // Somebody stood by it (t 33..35), then the ghost lasts: removed once, kind background.
+  auto tracks = [](double t) { return t >= 33 && t < 35 ? core::Tracks{person(4, 270)} : core::Tracks{}; };
+  auto ghost = [](double t) { return t >= 35; };
   analytics::ObjectWatch watched({hall(5, 3)}, kW, kH);
-  const auto ev = run(watched, 0, 10, tracks, [](double t) { return t >= 1; }, true);
+  const auto ev = run(watched, 0, 45, tracks, ghost, true);
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].type, "object_removed");
+  EXPECT_NEAR(ev[0].pts_s, 38, 0.45);
   EXPECT_EQ(std::get<std::string>(ev[0].attributes.at("kind")), "background");
   analytics::ObjectWatch abandoned_only({hall(5)}, kW, kH);
-  EXPECT_TRUE(run(abandoned_only, 0, 40, tracks, [](double t) { return t >= 1; }, true).empty());
+  EXPECT_TRUE(run(abandoned_only, 0, 80, tracks, ghost, true).empty());
+  // In the first seconds of a stream a ghost is somebody who stood still in the first frame.
+  analytics::ObjectWatch fresh({hall(5, 3)}, kW, kH);
+  EXPECT_TRUE(run(fresh, 0, 20, [](double t) { return t < 1 ? core::Tracks{person(4, 270)} : core::Tracks{}; },
+                  [](double t) { return t >= 1; }, true)
+                  .empty());
 }
 
 TEST(ObjectWatch, static_region_that_only_ever_lies_inside_a_person_is_not_a_left_object) {
