@@ -86,6 +86,7 @@ void ObjectWatch::find_owner(Object& o, double now_s) const {
   // attended up to the last moment the owner was within reach; with no owner, from when it appeared.
   const double reach = reach_px(o), touch = 0.25 * reach;
   std::map<int, double> closest, first_touch;
+  std::set<int> still_touch;  ///< stood still touching it (crouched to put it down)
   for (const auto& [id, seen] : people_)
     for (const auto& s : seen)
       if (s.pts_s >= now_s - options_.history_s) {
@@ -93,6 +94,7 @@ void ObjectWatch::find_owner(Object& o, double now_s) const {
         auto [it, fresh] = closest.emplace(id, g);
         if (!fresh) it->second = std::min(it->second, g);
         if (g <= touch) first_touch.emplace(id, s.pts_s);  // keeps the first
+        if (g <= touch && s.speed_px_s <= options_.still_speed * diag_px_) still_touch.insert(id);
       }
   double best = 1e18;
   for (const auto& [id, t] : first_touch)
@@ -111,6 +113,9 @@ void ObjectWatch::find_owner(Object& o, double now_s) const {
   o.last_attended_s = o.first_seen_s;
   if (!o.owner) return;
   o.owners.insert(*o.owner);
+  // The tracker may rename the owner while they crouch: whoever stood still touching it is the
+  // owner too (a passer-by brushing past is not still).
+  o.owners.insert(still_touch.begin(), still_touch.end());
   double last_near = -1e18;
   for (int id : o.owners)
     for (const auto& s : people_.at(id)) {
@@ -153,7 +158,7 @@ ObjectWatchUpdate ObjectWatch::update(const std::vector<StaticRegion>& regions, 
   for (const auto& t : tracks) {
     if (t.class_id != 0 || t.frames_since_update != 0 || t.state == core::TrackState::removed) continue;
     people.push_back({t.id, t.box_px, std::hypot(t.vx_px_s, t.vy_px_s)});
-    people_[t.id].push_back({now, t.box_px});
+    people_[t.id].push_back({now, t.box_px, std::hypot(t.vx_px_s, t.vy_px_s)});
   }
   for (auto it = people_.begin(); it != people_.end();) {
     while (!it->second.empty() && it->second.front().pts_s < now - options_.history_s) it->second.pop_front();

@@ -102,6 +102,7 @@ class ObjectWatch {
   struct Seen {
     double pts_s;
     core::BoxXyxy box;
+    double speed_px_s;
   };
   events::Event make(const char* type, const Object& o, double pts_s) const;
   int zone_of(const core::BoxXyxy& b) const;
