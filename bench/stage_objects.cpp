@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
   cv::VideoCapture probe(people);
   const double fps = probe.get(cv::CAP_PROP_FPS);
   // 90 s of the clip hold every scenario (and keep the evaluation cheap).
-  const int frames = std::min(static_cast<int>(probe.get(cv::CAP_PROP_FRAME_COUNT)), static_cast<int>(90 * probe.get(cv::CAP_PROP_FPS)));
+  const int frames = std::min(static_cast<int>(probe.get(cv::CAP_PROP_FRAME_COUNT)),
+                              static_cast<int>(90 * probe.get(cv::CAP_PROP_FPS)));
   const int w = static_cast<int>(probe.get(cv::CAP_PROP_FRAME_WIDTH)),
             h = static_cast<int>(probe.get(cv::CAP_PROP_FRAME_HEIGHT));
   probe.release();

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 
 #include "core/coco.hpp"
 #include "core/geometry.hpp"
@@ -129,7 +127,8 @@ void ObjectWatch::find_owner(Object& o, double now_s) const {
       }
     }
   // Last seen next to it and missed since: there for owner_grace_s more (see update).
-  o.last_attended_s = std::min(o.owner_seen_near ? std::min(last_near + options_.owner_grace_s, now_s) : last_near, now_s);
+  o.last_attended_s =
+      std::min(o.owner_seen_near ? std::min(last_near + options_.owner_grace_s, now_s) : last_near, now_s);
 }
 
 events::Event ObjectWatch::make(const char* type, const Object& o, double pts_s) const {
@@ -155,8 +154,12 @@ ObjectWatchUpdate ObjectWatch::update(const std::vector<StaticRegion>& regions, 
 
   // ---- 1. People seen now, and their recent past -------------------------------------------------
   std::vector<Person> people;
+  std::vector<core::BoxXyxy> covers;  // every person box now, confirmed or not: what can hide an object
   for (const auto& t : tracks) {
     if (t.class_id != 0 || t.frames_since_update != 0 || t.state == core::TrackState::removed) continue;
+    covers.push_back(t.box_px);
+    // Owners and attendance need a confirmed track (a new track has no id or speed yet).
+    if (!t.confirmed()) continue;
     people.push_back({t.id, t.box_px, std::hypot(t.vx_px_s, t.vy_px_s)});
     people_[t.id].push_back({now, t.box_px, std::hypot(t.vx_px_s, t.vy_px_s)});
   }
@@ -233,7 +236,7 @@ ObjectWatchUpdate ObjectWatch::update(const std::vector<StaticRegion>& regions, 
     Object o = objects_[i];
     const bool seen = matched[i];
     bool hidden = false;
-    for (const auto& p : people) hidden = hidden || inside(o.box, grow(p.box, 0.1)) >= 0.3;
+    for (const auto& b : covers) hidden = hidden || inside(o.box, grow(b, 0.1)) >= 0.3;
     if (seen) {
       o.last_seen_s = now;
       o.gone_since_s.reset();
@@ -381,19 +384,6 @@ ObjectWatchUpdate ObjectWatch::update(const std::vector<StaticRegion>& regions, 
     if (o.abandoned || gone_s < std::max(1.0, options_.clear_after_s)) kept.push_back(o);
   }
   objects_ = std::move(kept);
-  if (std::getenv("VSP_OBJ_DEBUG")) {
-    std::fprintf(stderr, "t=%.2f regions=%zu people=%zu:", now, regions.size(), people.size());
-    for (const auto& p : people)
-      std::fprintf(stderr, " (p%d %.0f,%.0f,%.0f,%.0f v=%.0f)", p.id, p.box.x1, p.box.y1, p.box.width(), p.box.height(),
-                   p.speed_px_s);
-    for (const auto& o : objects_)
-      std::fprintf(stderr,
-                   " [#%d %s z%d box=%.0f,%.0f,%.0f,%.0f age=%.1f owner=%d alone=%.1f obs=%d ph=%.2f gone=%s cls=%d]",
-                   o.id, o.ghost ? "G" : "O", o.zone, o.box.x1, o.box.y1, o.box.width(), o.box.height(),
-                   now - o.first_seen_s, o.owner.value_or(0), now - o.last_attended_s, o.observations, o.other_score,
-                   o.gone_since_s ? "y" : "n", o.bag_class);
-    std::fprintf(stderr, "\n");
-  }
   return out;
 }
 

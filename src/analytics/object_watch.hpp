@@ -34,19 +34,19 @@ struct StaticRegion {
 
 /// Tuning that config does not expose (documented in docs/rules.md).
 struct ObjectWatchOptions {
-  double confirm_s = 1.0;          ///< a region seen this long is an object
-  double owner_reach = 0.12;       ///< owner within this share of the frame diagonal (+ the object's size) attends
-  double still_speed = 0.04;       ///< frame diagonals per second: slower people are standing still
-  double history_s = 12;           ///< how far back the owner is searched when an object appears
-  double clear_after_s = 2.0;      ///< an abandoned object unseen (and not hidden) this long is cleared
-  double min_present_s = 5.0;      ///< an object must have stood this long for its removal to count
-  double forget_outside_s = 5.0;   ///< static regions outside watched zones are absorbed after this
-  double forget_ghost_s = 20.0;    ///< ghosts that are no removal are absorbed after this
-  double owner_grace_s = 3.0;      ///< an owner last seen within reach, then missed, attends this long
-  double handover_after_s = 1.0;   ///< the owner unseen this long may be handed over to a new track
-  double adopt_window_s = 5.0;     ///< no owner: a still person next to it this soon after it appeared owns it
-  double min_ghost_area = 0.002;   ///< share of the frame: smaller ghosts are not removals
-  double min_scene_age_s = 30;     ///< ghosts seen sooner after the stream began are not removals
+  double confirm_s = 1.0;         ///< a region seen this long is an object
+  double owner_reach = 0.12;      ///< owner within this share of the frame diagonal (+ the object's size) attends
+  double still_speed = 0.04;      ///< frame diagonals per second: slower people are standing still
+  double history_s = 12;          ///< how far back the owner is searched when an object appears
+  double clear_after_s = 2.0;     ///< an abandoned object unseen (and not hidden) this long is cleared
+  double min_present_s = 5.0;     ///< an object must have stood this long for its removal to count
+  double forget_outside_s = 5.0;  ///< static regions outside watched zones are absorbed after this
+  double forget_ghost_s = 20.0;   ///< ghosts that are no removal are absorbed after this
+  double owner_grace_s = 3.0;     ///< an owner last seen within reach, then missed, attends this long
+  double handover_after_s = 1.0;  ///< the owner unseen this long may be handed over to a new track
+  double adopt_window_s = 5.0;    ///< no owner: a still person next to it this soon after it appeared owns it
+  double min_ghost_area = 0.002;  ///< share of the frame: smaller ghosts are not removals
+  double min_scene_age_s = 30;    ///< ghosts seen sooner after the stream began are not removals
 };
 
 /// What one update decided.
@@ -87,16 +87,16 @@ class ObjectWatch {
     int bag_class = -1;  ///< a still bag track matched it
     double first_seen_s = 0, last_seen_s = 0;
     std::optional<double> gone_since_s;
-    std::optional<int> owner;  ///< track id (the first name the owner had)
-    std::set<int> owners;      ///< every track id the owner went by (handovers)
-    double owner_seen_s = -1e18;  ///< last time an owner track was matched
+    std::optional<int> owner;      ///< track id (the first name the owner had)
+    std::set<int> owners;          ///< every track id the owner went by (handovers)
+    double owner_seen_s = -1e18;   ///< last time an owner track was matched
     bool owner_seen_near = false;  ///< ... and whether it was within reach then
-    core::Point owner_last{};  ///< where the owner was last seen (box bottom-centre)
+    core::Point owner_last{};      ///< where the owner was last seen (box bottom-centre)
     double owner_height_px = 0;
     double last_attended_s = 0;
     int observations = 0;
     bool established = false;  ///< seen on its own (not inside a person or vehicle) long enough
-    double other_score = 0;  ///< moving average: 1 = it lies inside a person's or vehicle's box
+    double other_score = 0;    ///< moving average: 1 = it lies inside a person's or vehicle's box
     bool abandoned = false;
   };
   struct Seen {

@@ -1,12 +1,7 @@
 #include "detect/static_foreground.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 namespace vsp::detect {
@@ -130,10 +125,11 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
   const cv::Mat fs = max_channel_absdiff(img, s.short_bg) > options_.diff_threshold;
 
   // ---- 4. Evidence: grows where new and still, held under movement and people, falls elsewhere --
-  const float cap = static_cast<float>(options_.static_s + 6.0);
+  // Capped a little above the threshold, so a region that empties drops out within about a second.
+  const float cap = static_cast<float>(options_.static_s + 4.0);
   const cv::Mat grow = fl & ~fs & ~people & s.learnt;
   cv::add(s.evidence, cv::Scalar(dt), s.evidence, grow);
-  cv::subtract(s.evidence, cv::Scalar(3 * dt), s.evidence, ~fl);
+  cv::subtract(s.evidence, cv::Scalar(4 * dt), s.evidence, ~fl);
   s.evidence = cv::max(s.evidence, 0.0);
   s.evidence = cv::min(s.evidence, cap);
 
@@ -147,31 +143,6 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
   s.background_px = empty_scene;
   s.last_norm = norm;
 
-  if (const char* dbg = std::getenv("VSP_SF_DEBUG")) {
-    static int last = -1;
-    const int k = static_cast<int>(frame.ts.pts_s / 5);
-    if (k != last) {
-      last = k;
-      cv::Mat e8, u8, l8;
-      s.evidence.convertTo(e8, CV_8U, 255.0 / cap);
-      img.convertTo(u8, CV_8UC3);
-      s.long_bg.convertTo(l8, CV_8UC3);
-      cv::Mat fl8 = fl, fs8 = fs;
-      cv::Mat top, bot, all, g1, g2, g3;
-      cv::cvtColor(e8, g1, cv::COLOR_GRAY2BGR);
-      cv::cvtColor(fl8, g2, cv::COLOR_GRAY2BGR);
-      cv::cvtColor(fs8, g3, cv::COLOR_GRAY2BGR);
-      cv::hconcat(std::vector<cv::Mat>{u8, l8, g2}, top);
-      cv::Mat dl8, g4;
-      cv::Mat dl = max_channel_absdiff(norm, s.long_bg) * 4;
-      dl.convertTo(dl8, CV_8U);
-      cv::cvtColor(dl8, g4, cv::COLOR_GRAY2BGR);
-      cv::hconcat(std::vector<cv::Mat>{g3, g1, g4}, bot);
-      cv::vconcat(top, bot, all);
-      cv::imwrite(fmt::format("{}/sf_{:04d}.png", dbg, k * 5), all);
-      std::fprintf(stderr, "sf t=%.2f gain=%.3f\n", frame.ts.pts_s, gain);
-    }
-  }
   // ---- 6. Static mask → blobs ------------------------------------------------------------------
   cv::Mat mask = s.evidence >= options_.static_s;
   cv::morphologyEx(mask, mask, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, {3, 3}));
@@ -211,9 +182,6 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
                 static_cast<float>((r.x + r.width) * s.scale), static_cast<float>((r.y + r.height) * s.scale)};
     b.area_px = area * s.scale * s.scale;
     b.ghost = e_bg > 1.3 * e_now + 2.0;
-    if (std::getenv("VSP_SF_DEBUG"))
-      std::fprintf(stderr, "blob t=%.2f box=%d,%d,%d,%d area=%d e_now=%.1f e_bg=%.1f\n", frame.ts.pts_s, r.x, r.y,
-                   r.width, r.height, area, e_now, e_bg);
     out.push_back(b);
   }
   return out;

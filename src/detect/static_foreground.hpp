@@ -8,7 +8,7 @@
 ///   F_L = |I − B_L| > thr   (differs from the empty scene)     F_S = |I − B_S| > thr   (moving now)
 ///   evidence E per pixel (seconds):  F_L ∧ ¬F_S ∧ no person  → E += dt   (still, new)
 ///                                    F_S or a person box     → E held    (something passes in front)
-///                                    ¬F_L                    → E −= 3 dt (back to the empty scene)
+///                                    ¬F_L                    → E −= 4 dt (back to the empty scene)
 ///   static mask = E ≥ static_s → connected components → blobs
 ///
 /// A blob is either an object that was added, or a "ghost": background that was taken away (the

@@ -101,7 +101,8 @@ TEST(ObjectWatch, object_hidden_by_a_person_is_neither_cleared_nor_removed) {
 
 TEST(ObjectWatch, taken_away_clears_the_alarm_and_reports_the_removal) {
   analytics::ObjectWatch w({hall(5, 2)}, kW, kH);
-  const auto ev = run(w, 0, 25, [](double) { return core::Tracks{}; }, [](double t) { return t >= 2 && t < 15; });
+  const auto ev = run(
+      w, 0, 25, [](double) { return core::Tracks{}; }, [](double t) { return t >= 2 && t < 15; });
   ASSERT_EQ(ev.size(), 3u);
   EXPECT_EQ(ev[0].type, "object_abandoned");
   EXPECT_EQ(ev[1].type, "object_cleared");
@@ -112,7 +113,9 @@ TEST(ObjectWatch, taken_away_clears_the_alarm_and_reports_the_removal) {
 
 TEST(ObjectWatch, object_gone_before_its_time_is_quiet_without_removed_after) {
   analytics::ObjectWatch w({hall(15)}, kW, kH);
-  EXPECT_TRUE(run(w, 0, 30, [](double) { return core::Tracks{}; }, [](double t) { return t >= 2 && t < 12; }).empty());
+  EXPECT_TRUE(run(
+                  w, 0, 30, [](double) { return core::Tracks{}; }, [](double t) { return t >= 2 && t < 12; })
+                  .empty());
 }
 
 TEST(ObjectWatch, background_taken_away_is_a_removal_only_where_removals_are_watched) {
@@ -129,7 +132,8 @@ TEST(ObjectWatch, background_taken_away_is_a_removal_only_where_removals_are_wat
   EXPECT_TRUE(run(abandoned_only, 0, 80, tracks, ghost, true).empty());
   // In the first seconds of a stream a ghost is somebody who stood still in the first frame.
   analytics::ObjectWatch fresh({hall(5, 3)}, kW, kH);
-  EXPECT_TRUE(run(fresh, 0, 20, [](double t) { return t < 1 ? core::Tracks{person(4, 270)} : core::Tracks{}; },
+  EXPECT_TRUE(run(
+                  fresh, 0, 20, [](double t) { return t < 1 ? core::Tracks{person(4, 270)} : core::Tracks{}; },
                   [](double t) { return t >= 1; }, true)
                   .empty());
 }
