@@ -8,11 +8,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DATA=${VSP_DATA_DIR:-$ROOT/../shared/data}
 mkdir -p "$OUT"
 total_s=0; total_fa=0
-for spec in "videos_people/one-by-one-person-detection.mp4:$NP" "videos_traffic/car-detection.mp4:$NT"; do
-  clip=${spec%%:*}; n=${spec##*:}; stem=$(basename "$clip" .mp4)_x$n
+for spec in "videos_people/one-by-one-person-detection.mp4:$NP:people" "videos_traffic/car-detection.mp4:$NT:traffic"; do
+  clip=${spec%%:*}; rest=${spec#*:}; n=${rest%%:*}; kind=${rest##*:}; stem=$(basename "$clip" .mp4)_x$n
   ffmpeg -loglevel error -y -stream_loop $((n - 1)) -i "$DATA/$clip" -c copy "$OUT/$stem.mp4"
   start=$(date +%s)
-  "$VSP" analyze "$OUT/$stem.mp4" --config "$ROOT/bench/objects/sample_loop.yml" --out "$OUT/$stem" --quiet
+  "$VSP" analyze "$OUT/$stem.mp4" --config "$ROOT/bench/objects/sample_loop_$kind.yml" --out "$OUT/$stem" --quiet
   wall=$(( $(date +%s) - start ))
   dur=$(python3 -c "import json;print(json.load(open('$OUT/$stem/summary.json'))['duration_s'])")
   fa=$(grep -c -E '"type":"object_(abandoned|removed)"' "$OUT/$stem/events.jsonl" || true)

@@ -106,9 +106,13 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
   people = s.people_hold > 0;
 
   // ---- 2. Global gain against the empty scene, measured where the scene is empty ---------------
+  // Saturated pixels (a white wall as the light rises) cannot follow a gain: they neither measure
+  // it nor count as different.
+  const cv::Mat unsaturated = (grey(img) < 245) & (grey(s.long_bg) < 245);
+  const cv::Mat gain_px = s.background_px & unsaturated;
   double gain = 1;
-  if (cv::countNonZero(s.background_px) > s.size.area() / 5) {
-    const double num = cv::mean(grey(img), s.background_px)[0], den = cv::mean(grey(s.long_bg), s.background_px)[0];
+  if (cv::countNonZero(gain_px) > s.size.area() / 5) {
+    const double num = cv::mean(grey(img), gain_px)[0], den = cv::mean(grey(s.long_bg), gain_px)[0];
     if (den > 1) gain = std::clamp(num / den, 0.4, 2.5);
   }
   cv::Mat norm = img / gain;
@@ -121,7 +125,7 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
 
   // ---- 3. Differences: from the empty scene (F_L) and from the recent past (F_S) ---------------
   const cv::Mat dl = max_channel_absdiff(norm, s.long_bg);
-  const cv::Mat fl = dl > options_.diff_threshold;
+  const cv::Mat fl = (dl > options_.diff_threshold) & unsaturated;
   const cv::Mat fs = max_channel_absdiff(img, s.short_bg) > options_.diff_threshold;
 
   // ---- 4. Evidence: grows where new and still, held under movement and people, falls elsewhere --
