@@ -2,11 +2,11 @@
 # Builds the libFuzzer targets with clang (build-fuzz/) and runs each for SECONDS (default 60) on
 # the seed corpus in fuzz/corpus/<target>/, new inputs kept in build-fuzz/corpus/. A crash leaves
 # crash-* in build-fuzz/ and fails the script; turn it into a regression seed under fuzz/corpus.
-#   scripts/fuzz.sh [SECONDS] [TARGET...]       targets: config event_json mot
+#   scripts/fuzz.sh [SECONDS] [TARGET...]       targets: config event_json mot api_query plate
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-60}; shift || true
-TARGETS=("$@"); [ ${#TARGETS[@]} -eq 0 ] && TARGETS=(config event_json mot)
+TARGETS=("$@"); [ ${#TARGETS[@]} -eq 0 ] && TARGETS=(config event_json mot api_query plate)
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVSP_FUZZ=ON -DVSP_BUILD_TESTS=OFF \
   -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
 cmake --build build-fuzz -j"${JOBS:-2}" --target $(printf 'fuzz_%s ' "${TARGETS[@]}")

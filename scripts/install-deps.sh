@@ -9,7 +9,7 @@ PKGS=(
   libsqlite3-dev sqlite3 libgtest-dev prometheus-cpp-dev libssl-dev clang-format libcivetweb-dev curl jq bc
   libgstrtspserver-1.0-dev gstreamer1.0-rtsp gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools chromium
-  libsodium-dev openssl clang libclang-rt-14-dev
+  libsodium-dev openssl clang libclang-rt-14-dev python3
   nats-server libnats-dev postgresql-15 postgresql-client-15 libpq-dev sqlite3
 )
 missing=()

@@ -20,6 +20,11 @@ struct LineOptions {
   double min_distance = 0.01;  ///< dead band either side of the line, fraction of the frame diagonal
 };
 
+/// How a zone's occupancy is counted: tracked boxes; a dense count of the zone's pixels (person
+/// boxes on upscaled tiles fused with head boxes, run every `count_interval_s`); or auto (dense
+/// once the tracked occupancy reaches a few people).
+enum class ZoneCountMode { boxes, dense, automatic };
+
 struct ZoneOptions {
   std::string name;
   core::Polygon polygon;  ///< normalised
@@ -31,8 +36,10 @@ struct ZoneOptions {
   std::optional<int> max_occupancy;         ///< emit zone_overcrowded above this
   double overcrowded_cooldown_s = 60;
   /// Left and removed objects (a zone with either key is watched; see object_watch.hpp).
-  std::optional<double> abandoned_after_s;  ///< emit object_abandoned when left alone this long
-  std::optional<double> removed_after_s;    ///< emit object_removed when a static object is gone this long
+  std::optional<double> abandoned_after_s;          ///< emit object_abandoned when left alone this long
+  std::optional<double> removed_after_s;            ///< emit object_removed when a static object is gone this long
+  ZoneCountMode count_mode = ZoneCountMode::boxes;  ///< dense/auto: zone_overcrowded follows the dense count
+  double count_interval_s = 1;                      ///< occupancy sampled (and dense count run) this often
 };
 
 struct RulesOptions {

@@ -100,7 +100,8 @@ std::vector<events::Event> ZoneMonitor::update(const core::Tracks& tracks, core:
     if (pc.max_occupancy < n) pc.max_occupancy = n;
   }
   // Overcrowding: fire above the limit, re-arm below it (hysteresis), respect the cool-down.
-  if (options_.max_occupancy) {
+  // (A zone counted densely leaves overcrowding to the dense count: pipeline/zone_count_stage.)
+  if (options_.max_occupancy && options_.count_mode == ZoneCountMode::boxes) {
     if (!overcrowded_ && total > *options_.max_occupancy &&
         ts.pts_s - last_overcrowded_pts_s_ >= options_.overcrowded_cooldown_s) {
       overcrowded_ = true;

@@ -103,6 +103,9 @@ GrammarMatch apply_grammar(const std::string& input, Region r) {
   GrammarMatch best;
   best.text = text;
   best.corrections = normalised;
+  // A character plates do not have (punctuation, lower case, bytes from a bad read) is never a
+  // plate, whatever layout the rest fits (found by fuzz_plate: "A[C1234" fitted LLLDDDD).
+  if (text.find_first_not_of(plate_alphabet()) != std::string::npos) return best;
   int best_cost = 3;  // at most two look-alike swaps
   for (const auto& layout : layouts(r)) {
     if (layout.size() != text.size()) continue;

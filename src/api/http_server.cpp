@@ -9,12 +9,17 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "api/index_page.hpp"
+#include "api/web_assets.hpp"
+#include "api/query.hpp"
 #include "auth/secrets.hpp"
+#include "config/rules_json.hpp"
 #include "core/clock.hpp"
+#include "core/coco.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
+#include "crowd/heatmap.hpp"
 #include "events/event.hpp"
+#include "events/event_json.hpp"
 
 extern "C" int vsp_civetweb_ssl_shim_loaded(void);  // civetweb_ssl_shim.c
 
@@ -26,11 +31,6 @@ namespace {
 
 constexpr std::int64_t kMaxClipMs = 3'600'000;
 
-struct HttpError {
-  int status;
-  std::string code, message, path;
-};
-
 const core::Logger kLog("api");
 
 void send(mg_connection* c, int status, const std::string& type, const std::string& body,
@@ -41,6 +41,7 @@ void send(mg_connection* c, int status, const std::string& type, const std::stri
                        : status == 403 ? "Forbidden"
                        : status == 404 ? "Not Found"
                        : status == 405 ? "Method Not Allowed"
+                       : status == 409 ? "Conflict"
                        : status == 413 ? "Payload Too Large"
                        : status == 429 ? "Too Many Requests"
                        : status == 503 ? "Service Unavailable"
@@ -61,83 +62,12 @@ int send_error(mg_connection* c, const HttpError& e, const std::string& extra_he
   return e.status;
 }
 
-std::vector<std::string> split_path(const std::string& uri) {
-  std::vector<std::string> out;
-  size_t i = 1;
-  while (i <= uri.size()) {
-    const size_t j = uri.find('/', i);
-    out.push_back(uri.substr(i, j == std::string::npos ? std::string::npos : j - i));
-    if (j == std::string::npos) break;
-    i = j + 1;
-  }
-  return out;
-}
-
-bool matches(const std::string& pattern, const std::vector<std::string>& segs) {
-  const auto ps = split_path(pattern);
-  if (ps.size() != segs.size()) return false;
-  for (size_t i = 0; i < ps.size(); ++i)
-    if (ps[i] == "*" ? segs[i].empty() : ps[i] != segs[i]) return false;
-  return true;
-}
-
 /// The value of cookie `name` in a Cookie header, or empty.
 std::string cookie(const char* header, const char* name) {
   if (!header) return {};
   char buf[256];
   const int n = mg_get_cookie(header, name, buf, sizeof buf);
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-}
-
-/// Query parameters with typed, validated access; the first error wins.
-class Query {
- public:
-  explicit Query(const mg_request_info* ri) : qs_(ri->query_string ? ri->query_string : "") {}
-  std::optional<std::string> str(const char* name) const {
-    std::string buf(4096, '\0');
-    const int n = mg_get_var(qs_.c_str(), qs_.size(), name, buf.data(), buf.size());
-    if (n < 0) return std::nullopt;
-    buf.resize(static_cast<size_t>(n));
-    return buf;
-  }
-  /// A parameter that is absent or empty counts as not given.
-  std::optional<std::string> opt(const char* name) const {
-    auto v = str(name);
-    if (v && v->empty()) v.reset();
-    return v;
-  }
-  std::optional<std::int64_t> time(const char* name, std::optional<HttpError>& err) const {
-    auto s = str(name);
-    if (!s || s->empty()) return std::nullopt;
-    auto t = events::parse_rfc3339_ms(*s);
-    if (!t && !err)
-      err = HttpError{400, "bad_time",
-                      fmt::format("{}: expected an RFC 3339 UTC time like 2026-01-31T12:00:00Z, got '{}'", name, *s),
-                      name};
-    return t;
-  }
-  std::optional<int> integer(const char* name, int lo, int hi, std::optional<HttpError>& err) const {
-    auto s = str(name);
-    if (!s || s->empty()) return std::nullopt;
-    try {
-      size_t used = 0;
-      const int v = std::stoi(*s, &used);
-      if (used == s->size() && v >= lo && v <= hi) return v;
-    } catch (const std::exception&) {
-    }
-    if (!err)
-      err = HttpError{400, "bad_parameter",
-                      fmt::format("{}: expected an integer in {}..{}, got '{}'", name, lo, hi, *s), name};
-    return std::nullopt;
-  }
-
- private:
-  std::string qs_;
-};
-
-/// since <= until, when both are given; the first error wins.
-void check_order(std::optional<std::int64_t> since, std::optional<std::int64_t> until, std::optional<HttpError>& err) {
-  if (!err && since && until && *since > *until) err = HttpError{400, "bad_range", "since is after until", "since"};
 }
 
 using core::redact_urls;
@@ -172,8 +102,27 @@ json camera_json(const pipeline::CameraStatus& c) {
 
 json optional_json(const std::optional<std::int64_t>& v) { return v ? json(*v) : json(nullptr); }
 
-json storage_json(const pipeline::StorageStatus& s) {
+json optional_days(const std::optional<double>& d) { return d ? json(*d) : json(nullptr); }
+
+/// Each kind's age limit as configured (null = no age limit) and what retention removed by age.
+json retention_json(const pipeline::StorageStatus& s, const config::ServeConfig& c) {
+  return {{"recordings_max_age_days", optional_days(c.max_age_days)},
+          {"events_max_age_days", optional_days(c.events_max_age_days)},
+          {"snapshots_max_age_days", optional_days(c.snapshots_max_age_days)},
+          {"plate_reads_max_age_days", optional_days(c.plate_reads_max_age_days)},
+          {"audit_max_age_days", optional_days(c.audit_max_age_days)},
+          {"last_applied", s.retention_applied_ms ? json(events::format_rfc3339_ms(s.retention_applied_ms)) : json()},
+          {"deleted",
+           {{"segments", s.segments_deleted},
+            {"events", s.events_pruned},
+            {"snapshots", s.snapshots_pruned},
+            {"plate_reads", s.plate_reads_pruned},
+            {"audit_records", s.audit_pruned}}}};
+}
+
+json storage_json(const pipeline::StorageStatus& s, const config::ServeConfig& c) {
   return {{"path", s.path},
+          {"retention", retention_json(s, c)},
           {"state", s.state},
           {"filesystem_bytes", s.fs_size_bytes},
           {"free_bytes", s.fs_free_bytes},
@@ -204,6 +153,24 @@ json storage_json(const pipeline::StorageStatus& s) {
 
 int handler(mg_connection* conn, void* cbdata) { return static_cast<HttpServer*>(cbdata)->handle(conn); }
 
+/// The web UI loads its scripts, styles, images and video from this server only.
+const std::string kWebUiHeaders =
+    "Content-Security-Policy: default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
+    "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'\r\n";
+
+/// A camera's rules as the API shows them (the config's keys; GET output can be PUT back).
+json rules_json(const analytics::RulesOptions& rules) { return config::rules_to_json(rules); }
+
+/// The request body, up to `max` bytes.
+std::string read_body(mg_connection* conn, size_t max) {
+  std::string body(max, '\0');
+  size_t got = 0;
+  for (int n; got < body.size() && (n = mg_read(conn, body.data() + got, body.size() - got)) > 0;)
+    got += static_cast<size_t>(n);
+  body.resize(got);
+  return body;
+}
+
 /// Loads the PEM certificate chain and key into civetweb's SSL context ourselves, so the two may
 /// be separate files (civetweb's `ssl_certificate` wants one file holding both).
 int init_ssl(void* ssl_ctx, void* user_data) {
@@ -223,7 +190,8 @@ const std::vector<RouteInfo>& route_table() {
   using A = auth::Access;
   static const std::vector<RouteInfo> t = {
       {"GET", "/healthz", A::open},
-      {"GET", "/", A::open},  // the static page: no data, it asks for a login
+      {"GET", "/", A::open},          // the web UI (static files, no data): it asks for a login
+      {"GET", "/assets/*", A::open},  // the web UI's scripts and styles
       {"POST", "/api/login", A::open},
       {"POST", "/api/logout", A::any},
       {"GET", "/api/me", A::any},
@@ -232,11 +200,15 @@ const std::vector<RouteInfo>& route_table() {
       {"GET", "/api/cameras/*", A::view},
       {"GET", "/api/cameras/*/snapshot.jpg", A::view},
       {"GET", "/api/cameras/*/live.mjpeg", A::view},
+      {"GET", "/api/cameras/*/heatmap.png", A::view},
       {"GET", "/api/events", A::view},
       {"GET", "/api/counts", A::view},
       {"GET", "/api/node", A::view},
       {"GET", "/api/recordings", A::operate},
       {"GET", "/api/clip", A::operate},
+      {"GET", "/api/events/*/snapshot.jpg", A::operate},
+      {"GET", "/api/cameras/*/rules", A::operate},
+      {"PUT", "/api/cameras/*/rules", A::operate},
       {"GET", "/api/audit", A::audit},
   };
   return t;
@@ -303,7 +275,7 @@ int HttpServer::handle(mg_connection* conn) {
   const auto segs = split_path(r.uri);
   bool path_known = false;
   for (const auto& route : route_table())
-    if (matches(route.pattern, segs)) {
+    if (route_matches(route.pattern, segs)) {
       path_known = true;
       if (route.method == r.method) r.route = &route;
     }
@@ -311,8 +283,10 @@ int HttpServer::handle(mg_connection* conn) {
     return send_error(conn,
                       {405, "method_not_allowed", fmt::format("{} is not allowed on {}", r.method, r.uri), r.uri});
   if (!r.route) return send_error(conn, {404, "not_found", fmt::format("no such endpoint: {}", r.uri), r.uri});
-  if (ri->content_length > 8192)
-    return send_error(conn, {413, "too_large", "request bodies are limited to 8 KiB", r.uri});
+  const long long max_body = r.method == "PUT" ? 65536 : 8192;  // a camera's rules may be longer than a login
+  if (ri->content_length > max_body)
+    return send_error(conn,
+                      {413, "too_large", fmt::format("request bodies are limited to {} KiB", max_body / 1024), r.uri});
 
   // ---- Authenticate: bearer token, else session cookie; open only on a loopback node without users
   const std::int64_t now = core::wall_clock_ms();
@@ -428,14 +402,71 @@ int HttpServer::login(Request& r) {
   return 200;
 }
 
+int HttpServer::put_rules(Request& r, pipeline::CameraWorker& cam) {
+  const std::string& name = cam.name();
+  const char* ct = mg_get_header(r.conn, "Content-Type");
+  if (!ct || std::string(ct).rfind("application/json", 0) != 0)
+    return send_error(r.conn, {415, "bad_content_type", "send the rules as application/json", "Content-Type"});
+  const json body = json::parse(read_body(r.conn, 65536), nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return send_error(r.conn,
+                      {400, "bad_rules", "expected a JSON object {\"lines\": [...], \"zones\": [...]}", "body"});
+  // Optimistic concurrency: If-Match names the version the editor started from ("*" or none: any).
+  std::optional<int> expected;
+  if (const char* m = mg_get_header(r.conn, "If-Match"); m && std::string(m) != "*") {
+    std::string v = m;
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    try {
+      expected = std::stoi(v);
+    } catch (const std::exception&) {
+      expected = -1;  // no version has that name: a conflict
+    }
+  }
+  // The same parser and checks as the config file: the body is the camera's `rules:` section.
+  auto parsed = config::rules_from_json(body);
+  if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
+    json list = json::array();
+    for (const auto& e : *errs)
+      list.push_back({{"path", fmt::format("cameras[{}].{}", name, e.path)}, {"message", e.message}});
+    audit(r, "set_rules", name, "invalid");
+    const json first = list.empty() ? json{{"path", ""}, {"message", "invalid rules"}} : list.front();
+    send_json(
+        r.conn, 400,
+        {{"code", "invalid_rules"},
+         {"message", fmt::format("{}: {}", first["path"].get<std::string>(), first["message"].get<std::string>())},
+         {"path", first["path"]},
+         {"errors", list}});
+    return 400;
+  }
+  auto rules = std::get<analytics::RulesOptions>(parsed);
+  auto set = node_.set_camera_rules(name, rules, expected);
+  if (!set) {
+    const bool conflict = set.error().code == "version_conflict";
+    audit(r, "set_rules", name, conflict ? "conflict" : "failed");
+    return send_error(r.conn, {conflict ? 409 : 503, set.error().code, set.error().message, set.error().path});
+  }
+  const int version = *set;
+  audit(r, "set_rules",
+        fmt::format("{} v{}: {} line(s), {} zone(s)", name, version, rules.lines.size(), rules.zones.size()), "ok");
+  send_json(r.conn, 200,
+            {{"camera", name},
+             {"version", version},
+             {"applied_version", cam.rules().applied_version},
+             {"rules", rules_json(rules)}},
+            fmt::format("ETag: \"{}\"\r\n", version));
+  return 200;
+}
+
 int HttpServer::dispatch(Request& r) {
   mg_connection* conn = r.conn;
   const std::string& uri = r.uri;
   const Query q(r.ri);
   std::optional<HttpError> err;
 
-  if (uri == "/") {
-    send(conn, 200, "text/html; charset=utf-8", kIndexPage);
+  if (uri == "/" || uri.rfind("/assets/", 0) == 0) {
+    const auto asset = find_web_asset(uri == "/" ? "/index.html" : uri);
+    if (!asset) return send_error(conn, {404, "not_found", fmt::format("no such file: {}", uri), uri});
+    send(conn, 200, std::string(asset->content_type), std::string(asset->body), kWebUiHeaders);
     return 200;
   }
   if (uri == "/healthz") {
@@ -462,7 +493,8 @@ int HttpServer::dispatch(Request& r) {
                {"role", auth::role_name(r.who->role)},
                {"auth", r.who->name == "-" ? "open"
                         : r.who->session   ? "session"
-                                           : "token"}});
+                                           : "token"},
+               {"kind", "node"}});
     return 200;
   }
   if (uri == "/api/audit") {
@@ -502,7 +534,7 @@ int HttpServer::dispatch(Request& r) {
   if (uri == "/api/cameras") {
     json cams = json::array();
     for (const auto& c : node_.cameras()) cams.push_back(camera_json(c));
-    send_json(conn, 200, {{"cameras", cams}, {"storage", storage_json(node_.storage())}});
+    send_json(conn, 200, {{"cameras", cams}, {"storage", storage_json(node_.storage(), node_.config())}});
     return 200;
   }
   if (uri == "/api/node") {  // who this node is and how its uplink is doing
@@ -572,7 +604,17 @@ int HttpServer::dispatch(Request& r) {
     json out = json::array();
     for (auto& [k, points] : series) {
       json arr = json::array();
-      for (auto& [t, p] : points) arr.push_back(p);
+      for (auto& [t, p] : points) {
+        // Zone occupancy is stored as a sum and a number of samples: the bucket's mean.
+        if (p.contains("zone_occupancy_samples")) {
+          const double n = p["zone_occupancy_samples"].get<double>();
+          const double sum = p.value("zone_occupancy_sum", 0.0);
+          p["zone_occupancy"] = n > 0 ? std::round(sum / n * 10) / 10 : 0.0;
+          p.erase("zone_occupancy_samples");
+          p.erase("zone_occupancy_sum");
+        }
+        arr.push_back(p);
+      }
       out.push_back({{"camera", k.first}, {"rule", k.second}, {"points", arr}});
     }
     send_json(conn, 200, {{"bucket", bucket}, {"series", out}});
@@ -636,6 +678,23 @@ int HttpServer::dispatch(Request& r) {
     mg_send_file(conn, path->c_str());  // streamed from disk; clips can be hundreds of MB
     return 200;
   }
+  if (const std::string ev = "/api/events/", snap = "/snapshot.jpg";
+      uri.rfind(ev, 0) == 0 && uri.size() > ev.size() + snap.size() &&
+      uri.compare(uri.size() - snap.size(), snap.size(), snap) == 0) {  // an event's own snapshot (plate crops)
+    const std::string id = uri.substr(ev.size(), uri.size() - ev.size() - snap.size());
+    const auto text = node_.store().event_json(id);
+    if (!text) return send_error(conn, {404, "unknown_event", fmt::format("no event {}", id), "id"});
+    const auto e = events::from_json_line(*text);
+    if (!e || e->snapshot_ref.empty() || e->snapshot_ref.find("..") != std::string::npos)
+      return send_error(conn, {404, "no_snapshot", fmt::format("event {} has no snapshot", id), "id"});
+    const auto path = std::filesystem::path(node_.config().storage_path) / e->snapshot_ref;
+    if (!std::filesystem::is_regular_file(path))
+      return send_error(conn,
+                        {404, "no_snapshot", fmt::format("the snapshot of event {} is gone (retention)", id), "id"});
+    audit(r, "event_snapshot", id, "ok");
+    mg_send_file(conn, path.c_str());
+    return 200;
+  }
   const std::string prefix = "/api/cameras/";
   if (uri.rfind(prefix, 0) == 0) {
     const auto slash = uri.find('/', prefix.size());
@@ -660,6 +719,17 @@ int HttpServer::dispatch(Request& r) {
       if (!jpg || raw || !opt_.blur) return jpg;
       return opt_.blur(name, *jpg, cam->person_boxes());  // nullopt: withheld, never shown raw
     };
+    if (leaf == "rules" && r.method == "PUT") return put_rules(r, *cam);
+    if (leaf == "rules") {
+      const auto rs = cam->rules();
+      send_json(conn, 200,
+                {{"camera", name},
+                 {"version", rs.version},
+                 {"applied_version", rs.applied_version},
+                 {"rules", rules_json(rs.rules)}},
+                fmt::format("ETag: \"{}\"\r\n", rs.version));
+      return 200;
+    }
     if (leaf == "snapshot.jpg") {
       audit(r, raw ? "unmask_snapshot" : "snapshot", name, "ok", reason);
       auto jpg = cam->snapshot_jpeg();
@@ -669,6 +739,24 @@ int HttpServer::dispatch(Request& r) {
       auto shown = viewable(jpg);
       if (!shown) return send_error(conn, {503, "privacy_filter_failed", "the frame could not be blurred", "camera"});
       send(conn, 200, "image/jpeg", *shown);
+      return 200;
+    }
+    if (leaf == "heatmap.png") {
+      // ---- Where a class (default person) stood and walked over [since, until), on a snapshot
+      const std::string cls = q.opt("class").value_or("person");
+      const int class_id = core::coco_id(cls).value_or(-1);
+      if (class_id < 0)
+        err = HttpError{400, "bad_parameter", fmt::format("class: not a COCO class name: '{}'", cls), "class"};
+      const auto until = q.time("until", err).value_or(core::wall_clock_ms());
+      const auto since = q.time("since", err).value_or(until - 3'600'000LL);
+      check_order(since, until, err);
+      if (err) return send_error(conn, *err);
+      audit(r, "heatmap", name, "ok");
+      auto grid = node_.heatmaps().read(name, class_id, since, until);
+      if (!grid) return send_error(conn, {400, grid.error().code, grid.error().message, grid.error().path});
+      // The background is the (privacy-filtered) snapshot; without one, a dark canvas.
+      const auto jpg = viewable(cam->snapshot_jpeg());
+      send(conn, 200, "image/png", crowd::render_heatmap_png_on_jpeg(*grid, jpg.value_or("")));
       return 200;
     }
     if (leaf == "live.mjpeg") {

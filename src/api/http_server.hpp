@@ -1,8 +1,8 @@
 #pragma once
 /// The node's HTTP API (JSON over HTTP or HTTPS, civetweb): cameras, events, counts, recordings,
-/// clips, snapshots, the MJPEG live view, the audit log, login, /metrics, /healthz and the built-in
-/// page at /. Every route is listed once in `route_table()` with the access it needs (the role
-/// matrix is `auth::allows`). Errors are `{code, message, path}` with an HTTP status.
+/// clips, snapshots, the MJPEG live view, camera rules (read and replaced live), the audit log,
+/// login, /metrics, /healthz and the web UI at / (web/, embedded). Every route is listed once in `route_table()` with
+/// the access it needs (the role matrix is `auth::allows`). Errors are `{code, message, path}` with an HTTP status.
 #include <atomic>
 #include <functional>
 #include <map>
@@ -25,7 +25,7 @@ namespace vsp::api {
 
 /// One route: `pattern` segments match literally, `*` matches one path segment (a camera name).
 struct RouteInfo {
-  std::string method;  ///< GET (HEAD too) or POST
+  std::string method;  ///< GET (HEAD too), POST or PUT
   std::string pattern;
   auth::Access access;
 };
@@ -67,6 +67,8 @@ class HttpServer {
   struct Request;
   int dispatch(Request& r);
   int login(Request& r);
+  /// PUT /api/cameras/<name>/rules: validated like the config file, swapped in without a restart.
+  int put_rules(Request& r, pipeline::CameraWorker& cam);
   void audit(const Request& r, const std::string& action, const std::string& target, const std::string& result,
              const std::string& reason = {});
   pipeline::Node& node_;

@@ -60,6 +60,13 @@ int cmd_analyze(const AnalyzeArgs& a) {
     fmt::print(stderr, "vsp analyze: --det-class {}: not a COCO class name (person, car, bicycle, ...)\n", a.det_class);
     return 2;
   }
+  const auto heat_class = core::coco_id(a.heatmap_class);
+  if (a.heatmap && (replay || !heat_class)) {
+    fmt::print(stderr, "vsp analyze: {}\n",
+               replay ? "--heatmap needs a video (replay has no pixels to draw on)"
+                      : fmt::format("--heatmap-class {}: not a COCO class name", a.heatmap_class));
+    return 2;
+  }
   config::AnalyzeConfig cfg = config::default_analyze_config();
   if (a.config) {
     auto parsed = config::load_analyze_config(*a.config);
@@ -108,6 +115,8 @@ int cmd_analyze(const AnalyzeArgs& a) {
     opts.annotate_path = a.annotate;
     opts.snapshot_dir = (fs::path(a.out_dir) / "snapshots").string();
     opts.tracks_out = a.tracks_out;
+    opts.heatmap_path = a.heatmap;
+    opts.heatmap_class = heat_class.value_or(0);
     opts.on_progress = on_progress;
     result = pipeline::run_analyze(opts, **writer);
   }

@@ -12,6 +12,7 @@
 #include "app/cli_util.hpp"
 #include "app/commands.hpp"
 #include "auth/auth_store.hpp"
+#include "center/center_config.hpp"
 #include "config/serve_config.hpp"
 #include "core/clock.hpp"
 #include "events/event.hpp"
@@ -22,7 +23,22 @@ namespace fs = std::filesystem;
 
 namespace {
 
+/// The account store of a node config (<storage.path>/vsp.db) or of a center config (auth.db).
 std::unique_ptr<auth::AuthStore> open_store(const std::string& config_path) {
+  if (auto text = config::read_config_file(config_path);
+      std::holds_alternative<std::string>(text) && center::looks_like_center_config(std::get<std::string>(text))) {
+    auto parsed = center::load_center_config(config_path);
+    if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
+      print_config_errors(*errs, "vsp", "");
+      return nullptr;
+    }
+    auto st = auth::AuthStore::open(std::get<center::CenterConfig>(parsed).auth_db);
+    if (!st) {
+      fmt::print(stderr, "vsp: {}\n", st.error().message);
+      return nullptr;
+    }
+    return std::move(st).value();
+  }
   auto parsed = config::load_serve_config(config_path);
   if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
     print_config_errors(*errs, "vsp", "");
@@ -178,12 +194,15 @@ int cmd_audit_verify(const std::string& config_path) {
   auto st = open_store(config_path);
   if (!st) return 1;
   const auto recs = st->audit();
-  if (auto bad = auth::verify_audit_chain(recs)) {
+  const auto anchor = st->audit_anchor();
+  if (auto bad = auth::verify_audit_chain(recs, anchor)) {
     fmt::print("audit log BROKEN at record {}: {}\n", bad->seq, bad->problem);
     return 1;
   }
-  fmt::print("audit log intact: {} record(s); head {}\n", recs.size(),
-             recs.empty() ? std::string(auth::kAuditGenesis) : recs.back().hash);
+  const std::string cut =
+      anchor.first_seq > 1 ? fmt::format(" (records 1..{} removed by retention)", anchor.first_seq - 1) : "";
+  fmt::print("audit log intact: {} record(s){}; head {}\n", recs.size(), cut,
+             recs.empty() ? anchor.prev_hash : recs.back().hash);
   return 0;
 }
 

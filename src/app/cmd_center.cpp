@@ -5,6 +5,7 @@
 
 #include "app/cli_util.hpp"
 #include "app/commands.hpp"
+#include "auth/auth_store.hpp"
 #include "center/alerts.hpp"
 #include "center/center_api.hpp"
 #include "center/center_config.hpp"
@@ -24,20 +25,38 @@ int cmd_center(const std::string& config_path) {
   const auto& cfg = std::get<center::CenterConfig>(parsed);
   // A wrong DSN or an unreachable database at start is an error (a supervisor restarts us);
   // NATS away at start is retried in the background, the search API serves meanwhile.
-  auto store = center::PgStore::open(cfg.postgres_dsn);
+  auto pg_password = core::read_secret(cfg.postgres_password, "postgres.password");
+  if (!pg_password) {
+    fmt::print(stderr, "{}: {}\nvsp center: not started\n", config_path, pg_password.error().message);
+    return 1;
+  }
+  auto store = center::PgStore::open(cfg.postgres_dsn, *pg_password);
   if (!store) {
     fmt::print(stderr, "{}: {}\nvsp center: not started\n", config_path, store.error().message);
     return 1;
   }
   (*store)->set_alert_rules(cfg.alerts);
   center::Consumer consumer(cfg, **store);
-  center::AlertDispatcher alerts(cfg.nats_servers, **store);
-  auto api = center::CenterApi::start(cfg.listen, **store, &consumer, &alerts);
+  center::AlertDispatcher alerts(cfg.nats_servers, **store, cfg.nats_auth);
+  // Accounts, tokens, sessions and the audit log: the node's store, in the file auth.db names.
+  auto accounts = auth::AuthStore::open(cfg.auth_db);
+  if (!accounts) {
+    fmt::print(stderr, "{}: auth.db: {}\nvsp center: not started\n", config_path, accounts.error().message);
+    return 1;
+  }
+  if (!(*accounts)->has_users())
+    fmt::print(stderr,
+               "vsp center: no user yet: the API answers every loopback client as admin. Create the first admin "
+               "with\n  vsp user add NAME --role admin --config {}\n",
+               config_path);
+  center::CenterAuth center_auth;
+  center_auth.store = accounts->get();
+  auto api = center::CenterApi::start(cfg.listen, **store, &consumer, &alerts, center_auth);
   if (!api) {
     fmt::print(stderr, "{}: {}\nvsp center: not started\n", config_path, api.error().message);
     return 1;
   }
-  (*api)->set_nats_servers(cfg.nats_servers);  // evidence from the nodes
+  (*api)->set_nats_servers(cfg.nats_servers, cfg.nats_auth);  // evidence from the nodes
   consumer.start();
   alerts.start();
   fmt::print(stderr, "vsp center: stream {} (R{}) -> PostgreSQL; API on http://{}/ (loopback only)\n", cfg.stream,

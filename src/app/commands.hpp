@@ -16,7 +16,9 @@ struct AnalyzeArgs {
   std::optional<std::string> config;
   std::string out_dir = "vsp-out";
   std::optional<std::string> annotate;
-  std::optional<std::string> model;  ///< overrides detector.model
+  std::optional<std::string> model;    ///< overrides detector.model
+  std::optional<std::string> heatmap;  ///< PNG of where `heatmap_class` stood and walked
+  std::string heatmap_class = "person";
   bool quiet = false;
 };
 int cmd_analyze(const AnalyzeArgs& a);
@@ -32,6 +34,16 @@ struct PlatesArgs {
 };
 int cmd_plates(const PlatesArgs& a);
 int cmd_config_reference();
+
+/// `vsp count [--mode auto|boxes|dense] IMAGE_OR_DIR... [--json FILE]`: people in still images.
+struct CountArgs {
+  std::string mode = "auto";
+  std::vector<std::string> inputs;  ///< images or folders (searched recursively)
+  std::optional<std::string> json;
+  std::optional<std::string> model;  ///< person detector; default picodet_s_416
+  bool quiet = false;
+};
+int cmd_count(const CountArgs& a);
 /// `kind`: analyze or serve.
 int cmd_config_schema(const std::string& kind);
 

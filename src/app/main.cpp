@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   analyze->add_option("-o,--out", an.out_dir, "output folder for events.jsonl and summary.json")->capture_default_str();
   analyze->add_option("--annotate", an.annotate, "write an annotated MP4 here");
   analyze->add_option("--model", an.model, "override detector.model");
+  analyze->add_option("--heatmap", an.heatmap, "write a PNG of where people (or --heatmap-class) stood and walked");
+  analyze->add_option("--heatmap-class", an.heatmap_class, "COCO class of the heatmap")->capture_default_str();
   analyze->add_flag("-q,--quiet", an.quiet, "no summary table");
 
   std::string serve_config;
@@ -41,6 +43,16 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"us", "eu", "br", "ru", "auto"}))
       ->capture_default_str();
   plates->add_option("--json", pl.json, "also write the results as JSON here");
+
+  vsp::app::CountArgs cn;
+  auto* count = app.add_subcommand("count", "count people in still images (also dense crowds)");
+  count->add_option("inputs", cn.inputs, "images or folders of images")->required();
+  count->add_option("--mode", cn.mode, "boxes (person detector), dense (tiles + heads, fused) or auto")
+      ->check(CLI::IsMember({"auto", "boxes", "dense"}))
+      ->capture_default_str();
+  count->add_option("--json", cn.json, "also write {\"results\": [{\"image\", \"count\"}]} here");
+  count->add_option("--model", cn.model, "person detector (default picodet_s_416)");
+  count->add_flag("-q,--quiet", cn.quiet, "no table");
 
   std::string config_file;
   auto* config = app.add_subcommand("config", "configuration tools");
@@ -119,6 +131,7 @@ int main(int argc, char** argv) {
 
   if (analyze->parsed()) return vsp::app::cmd_analyze(an);
   if (plates->parsed()) return vsp::app::cmd_plates(pl);
+  if (count->parsed()) return vsp::app::cmd_count(cn);
   if (serve->parsed()) return vsp::app::cmd_serve(serve_config);
   if (center->parsed()) return vsp::app::cmd_center(center_config);
   if (check->parsed()) return vsp::app::cmd_config_check(config_file);

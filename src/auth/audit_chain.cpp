@@ -17,9 +17,9 @@ std::string audit_record_hash(const AuditRecord& r) {
   return sha256_hex(buf);
 }
 
-std::optional<AuditBreak> verify_audit_chain(const std::vector<AuditRecord>& records) {
-  std::string prev = kAuditGenesis;
-  std::int64_t expect_seq = 1;
+std::optional<AuditBreak> verify_audit_chain(const std::vector<AuditRecord>& records, const AuditAnchor& anchor) {
+  std::string prev = anchor.prev_hash;
+  std::int64_t expect_seq = anchor.first_seq;
   for (const auto& r : records) {
     if (r.seq != expect_seq)
       return AuditBreak{

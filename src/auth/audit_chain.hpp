@@ -36,7 +36,14 @@ struct AuditBreak {
   std::string problem;   ///< one sentence naming what is wrong
 };
 
-/// Walks `records` in stored order; nullopt when the chain is intact.
-std::optional<AuditBreak> verify_audit_chain(const std::vector<AuditRecord>& records);
+/// Where the stored chain starts: record 1 after the genesis hash, or, once retention has cut the
+/// oldest records, the record after the last one cut, whose hash was kept.
+struct AuditAnchor {
+  std::int64_t first_seq = 1;
+  std::string prev_hash = kAuditGenesis;
+};
+
+/// Walks `records` in stored order from `anchor`; nullopt when the chain is intact.
+std::optional<AuditBreak> verify_audit_chain(const std::vector<AuditRecord>& records, const AuditAnchor& anchor = {});
 
 }  // namespace vsp::auth

@@ -28,8 +28,16 @@ CREATE TABLE IF NOT EXISTS audit_log(seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT 
                                      prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
 CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
-  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS audit_pruned(up_to_seq INTEGER PRIMARY KEY, last_hash TEXT NOT NULL,
+                                        before_ms INTEGER NOT NULL, pruned_ms INTEGER NOT NULL);
+DROP TRIGGER IF EXISTS audit_log_no_delete;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  WHEN OLD.seq > (SELECT COALESCE(MAX(up_to_seq), 0) FROM audit_pruned)
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only (retention cuts only below its recorded anchor)'); END;
+CREATE TRIGGER IF NOT EXISTS audit_pruned_no_update BEFORE UPDATE ON audit_pruned
+  BEGIN SELECT RAISE(ABORT, 'audit_pruned is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_pruned_no_delete BEFORE DELETE ON audit_pruned
+  BEGIN SELECT RAISE(ABORT, 'audit_pruned is append-only'); END;
 )";
 
 class Stmt {
@@ -247,7 +255,10 @@ core::Result<AuditRecord> AuthStore::append_audit(AuditRecord r) {
   std::lock_guard lk(m_);
   if (!exec(db_, "BEGIN IMMEDIATE")) return make_error("audit_write_failed", "cannot lock the audit log");
   {
-    Stmt last(db_, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+    // The last record; when retention cut every record, the anchor it kept.
+    Stmt last(db_,
+              "SELECT seq, hash FROM audit_log UNION ALL SELECT up_to_seq, last_hash FROM audit_pruned "
+              "ORDER BY 1 DESC LIMIT 1");
     r.seq = 1;
     r.prev_hash = kAuditGenesis;
     if (last.step()) {
@@ -283,6 +294,49 @@ std::vector<AuditRecord> AuthStore::audit(std::int64_t after_seq, int limit) {
     out.push_back(AuditRecord{st.i64(0), st.i64(1), st.text(2), st.text(3), st.text(4), st.text(5), st.text(6),
                               st.text(7), st.text(8), st.text(9), st.text(10)});
   return out;
+}
+
+core::Result<std::int64_t> AuthStore::prune_audit(std::int64_t before_ms, std::int64_t now_ms) {
+  std::lock_guard lk(m_);
+  if (!exec(db_, "BEGIN IMMEDIATE")) return make_error("audit_prune_failed", "cannot lock the audit log");
+  auto fail = [&](const char* what) {
+    exec(db_, "ROLLBACK");
+    return make_error("audit_prune_failed", fmt::format("audit retention: {}: {}", what, sqlite3_errmsg(db_)));
+  };
+  // The records to cut are a prefix of the chain: up to the last one written before the cutoff
+  // with nothing newer before it (times can step back with the clock; the cut never skips over one).
+  std::int64_t up_to = 0;
+  std::string last_hash;
+  {
+    Stmt st(db_,
+            "SELECT seq, hash FROM audit_log WHERE seq < COALESCE((SELECT MIN(seq) FROM audit_log WHERE ts_ms >= ?), "
+            "(SELECT MAX(seq) + 1 FROM audit_log)) ORDER BY seq DESC LIMIT 1");
+    st.bind(1, before_ms);
+    if (!st.step()) {
+      exec(db_, "ROLLBACK");
+      return std::int64_t{0};
+    }
+    up_to = st.i64(0);
+    last_hash = st.text(1);
+  }
+  {
+    Stmt anchor(db_, "INSERT INTO audit_pruned(up_to_seq, last_hash, before_ms, pruned_ms) VALUES(?,?,?,?)");
+    anchor.bind(1, up_to).bind(2, last_hash).bind(3, before_ms).bind(4, now_ms);
+    if (!anchor.done()) return fail("cannot record the anchor");
+  }
+  Stmt del(db_, "DELETE FROM audit_log WHERE seq <= ?");
+  del.bind(1, up_to);
+  if (!del.done()) return fail("cannot delete");
+  const std::int64_t n = sqlite3_changes(db_);
+  if (!exec(db_, "COMMIT")) return fail("cannot commit");
+  return n;
+}
+
+AuditAnchor AuthStore::audit_anchor() {
+  std::lock_guard lk(m_);
+  Stmt st(db_, "SELECT up_to_seq, last_hash FROM audit_pruned ORDER BY up_to_seq DESC LIMIT 1");
+  if (!st.step()) return {};
+  return AuditAnchor{st.i64(0) + 1, st.text(1)};
 }
 
 }  // namespace vsp::auth

@@ -88,6 +88,12 @@ class AuthStore {
   core::Result<AuditRecord> append_audit(AuditRecord r);
   /// Records with seq > after_seq, oldest first, at most `limit` (0 = all).
   std::vector<AuditRecord> audit(std::int64_t after_seq = 0, int limit = 0);
+  /// Retention: deletes the records written before `before_ms` (oldest first, a prefix of the
+  /// chain) and keeps the last deleted record's seq and hash in `audit_pruned`, the anchor the
+  /// rest of the chain is verified from. Returns how many were deleted.
+  core::Result<std::int64_t> prune_audit(std::int64_t before_ms, std::int64_t now_ms);
+  /// Where the stored chain starts (see prune_audit).
+  AuditAnchor audit_anchor();
 
  private:
   explicit AuthStore(sqlite3* db) : db_(db) {}

@@ -10,6 +10,7 @@
 
 #include "center/pg_store.hpp"
 #include "core/log.hpp"
+#include "events/nats_security.hpp"
 
 namespace vsp::center {
 
@@ -72,8 +73,8 @@ struct AlertDispatcher::Nats {
   }
 };
 
-AlertDispatcher::AlertDispatcher(std::vector<std::string> nats_servers, PgStore& store)
-    : servers_(std::move(nats_servers)), store_(store) {}
+AlertDispatcher::AlertDispatcher(std::vector<std::string> nats_servers, PgStore& store, core::NatsAuth nats_auth)
+    : servers_(std::move(nats_servers)), nats_auth_(std::move(nats_auth)), store_(store) {}
 
 AlertDispatcher::~AlertDispatcher() { stop(); }
 
@@ -105,6 +106,11 @@ bool AlertDispatcher::deliver(const std::string& channel, const std::string& tar
       natsOptions_SetServers(o, urls.data(), static_cast<int>(urls.size()));
       natsOptions_SetMaxReconnect(o, -1);
       natsOptions_SetTimeout(o, 2000);
+      if (auto st = events::apply_nats_auth(o, nats_auth_, "nats"); !st) {
+        natsOptions_Destroy(o);
+        error = st.error().message;
+        return false;
+      }
       auto n = std::make_unique<Nats>();
       const natsStatus s = natsConnection_Connect(&n->nc, o);
       natsOptions_Destroy(o);

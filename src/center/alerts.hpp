@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/secret.hpp"
 #include "events/event.hpp"
 
 namespace vsp::center {
@@ -42,7 +43,7 @@ struct DispatcherStatus {
 
 class AlertDispatcher {
  public:
-  AlertDispatcher(std::vector<std::string> nats_servers, PgStore& store);
+  AlertDispatcher(std::vector<std::string> nats_servers, PgStore& store, core::NatsAuth nats_auth = {});
   ~AlertDispatcher();
   void start();
   void stop();
@@ -55,6 +56,7 @@ class AlertDispatcher {
                const std::string& subject, const std::string& body, std::string& error);
 
   std::vector<std::string> servers_;
+  core::NatsAuth nats_auth_;
   PgStore& store_;
   std::unique_ptr<Nats> nats_;
   std::thread thread_;

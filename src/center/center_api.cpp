@@ -9,8 +9,13 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "api/query.hpp"
+#include "api/web_assets.hpp"
+#include "auth/secrets.hpp"
 #include "core/clock.hpp"
+#include "core/log.hpp"
 #include "events/event.hpp"
+#include "events/nats_security.hpp"
 #include "events/subjects.hpp"
 
 namespace vsp::center {
@@ -19,29 +24,47 @@ using nlohmann::json;
 
 namespace {
 
-struct HttpError {
-  int status;
-  std::string code, message, path;
-};
+using api::HttpError;
+using api::Query;
 
-void send(mg_connection* c, int status, const std::string& type, const std::string& body) {
+void send(mg_connection* c, int status, const std::string& type, const std::string& body,
+          const std::string& extra_headers = {}) {
   const char* reason = status == 200   ? "OK"
                        : status == 400 ? "Bad Request"
+                       : status == 401 ? "Unauthorized"
+                       : status == 403 ? "Forbidden"
                        : status == 404 ? "Not Found"
                        : status == 405 ? "Method Not Allowed"
+                       : status == 413 ? "Payload Too Large"
+                       : status == 415 ? "Unsupported Media Type"
+                       : status == 429 ? "Too Many Requests"
                        : status == 503 ? "Service Unavailable"
                                        : "Error";
-  mg_printf(c, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n\r\n", status,
-            reason, type.c_str(), body.size());
+  mg_printf(c,
+            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
+            "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n%s\r\n",
+            status, reason, type.c_str(), body.size(), extra_headers.c_str());
   mg_write(c, body.data(), body.size());
 }
 
-void send_json(mg_connection* c, int status, const json& j) { send(c, status, "application/json", j.dump() + "\n"); }
+void send_json(mg_connection* c, int status, const json& j, const std::string& extra_headers = {}) {
+  send(c, status, "application/json", j.dump() + "\n", extra_headers);
+}
 
-int send_error(mg_connection* c, const HttpError& e) {
-  send_json(c, e.status, {{"code", e.code}, {"message", e.message}, {"path", e.path}});
+int send_error(mg_connection* c, const HttpError& e, const std::string& extra_headers = {}) {
+  send_json(c, e.status, {{"code", e.code}, {"message", e.message}, {"path", e.path}}, extra_headers);
   return e.status;
 }
+
+/// The value of cookie `name` in a Cookie header, or empty.
+std::string cookie(const char* header, const char* name) {
+  if (!header) return {};
+  char buf[256];
+  const int n = mg_get_cookie(header, name, buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+const core::Logger kLog("center.api");
 
 /// A store failure as an HTTP error: the database away is 503, anything else is the client's.
 HttpError store_error(const core::Error& e) {
@@ -49,70 +72,6 @@ HttpError store_error(const core::Error& e) {
     return {503, "database_unavailable", e.message, ""};
   return {400, e.code, e.message, e.path};
 }
-
-/// Query parameters with typed, validated access; the first error wins.
-class Query {
- public:
-  explicit Query(const mg_request_info* ri) : qs_(ri->query_string ? ri->query_string : "") {}
-  std::optional<std::string> str(const char* name) const {
-    std::string buf(4096, '\0');
-    const int n = mg_get_var(qs_.c_str(), qs_.size(), name, buf.data(), buf.size());
-    if (n < 0) return std::nullopt;
-    buf.resize(static_cast<size_t>(n));
-    return buf;
-  }
-  std::optional<std::string> opt(const char* name) const {
-    auto v = str(name);
-    if (v && v->empty()) v.reset();
-    return v;
-  }
-  std::optional<std::int64_t> time(const char* name, std::optional<HttpError>& err) const {
-    auto s = opt(name);
-    if (!s) return std::nullopt;
-    auto t = events::parse_rfc3339_ms(*s);
-    if (!t && !err)
-      err = HttpError{400, "bad_time",
-                      fmt::format("{}: expected an RFC 3339 UTC time like 2026-01-31T12:00:00Z, got '{}'", name, *s),
-                      name};
-    return t;
-  }
-  std::optional<int> integer(const char* name, int lo, int hi, std::optional<HttpError>& err) const {
-    auto s = opt(name);
-    if (!s) return std::nullopt;
-    try {
-      size_t used = 0;
-      const int v = std::stoi(*s, &used);
-      if (used == s->size() && v >= lo && v <= hi) return v;
-    } catch (const std::exception&) {
-    }
-    if (!err)
-      err = HttpError{400, "bad_parameter",
-                      fmt::format("{}: expected an integer in {}..{}, got '{}'", name, lo, hi, *s), name};
-    return std::nullopt;
-  }
-  /// Rejects parameters this endpoint does not know (a typo must not silently widen a search).
-  void only(std::initializer_list<const char*> known, std::optional<HttpError>& err) const {
-    size_t pos = 0;
-    while (!err && pos < qs_.size()) {
-      const auto amp = qs_.find('&', pos);
-      const std::string part = qs_.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-      const std::string key = part.substr(0, part.find('='));
-      bool ok = key.empty();
-      for (const char* k : known) ok = ok || key == k;
-      if (!ok) {
-        std::string names;
-        for (const char* k : known) names += (names.empty() ? "" : ", ") + std::string(k);
-        err = HttpError{400, "unknown_parameter",
-                        fmt::format("unknown parameter '{}' (expected one of: {})", key, names), key};
-      }
-      if (amp == std::string::npos) break;
-      pos = amp + 1;
-    }
-  }
-
- private:
-  std::string qs_;
-};
 
 std::string uplink_subject(const std::string& site, const std::string& node) {
   return events::evidence_subject(site, node);
@@ -122,12 +81,43 @@ int handler(mg_connection* conn, void* cbdata) { return static_cast<CenterApi*>(
 
 }  // namespace
 
+const std::vector<Route>& route_table() {
+  using A = auth::Access;
+  static const std::vector<Route> t = {
+      {"GET", "/healthz", A::open},
+      {"POST", "/api/login", A::open},
+      {"POST", "/api/logout", A::any},
+      {"GET", "/api/me", A::any},
+      {"GET", "/metrics", A::any},
+      {"GET", "/api/events", A::view},
+      {"GET", "/api/counts", A::view},
+      {"GET", "/api/nodes", A::view},
+      {"GET", "/api/events/*/snapshot.jpg", A::view},
+      {"GET", "/api/clip", A::operate},
+      {"GET", "/api/audit", A::audit},
+      {"GET", "/", A::open},          // the web UI (static files, no data): it asks for a login
+      {"GET", "/assets/*", A::open},  // the web UI's scripts and styles
+  };
+  return t;
+}
+
+struct CenterApi::Request {
+  mg_connection* conn;
+  const mg_request_info* ri;
+  std::string uri, method, address;
+  std::optional<auth::Principal> who;
+};
+
 core::Result<std::unique_ptr<CenterApi>> CenterApi::start(const std::string& listen, PgStore& store,
-                                                          const Consumer* consumer, const AlertDispatcher* alerts) {
-  std::unique_ptr<CenterApi> s(new CenterApi(store, consumer, alerts));
+                                                          const Consumer* consumer, const AlertDispatcher* alerts,
+                                                          CenterAuth auth) {
+  if (!auth.store) return core::make_error("no_auth", "the center API needs the account store");
+  std::unique_ptr<CenterApi> s(new CenterApi(store, consumer, alerts, std::move(auth)));
   mg_init_library(0);
+  // request_timeout_ms bounds each read and write: a slow client holds a thread for at most 10 s.
   const char* options[] = {
-      "listening_ports", listen.c_str(), "num_threads", "16", "enable_keep_alive", "yes", "tcp_nodelay", "1", nullptr};
+      "listening_ports", listen.c_str(), "num_threads", "16",   "enable_keep_alive", "yes", "request_timeout_ms",
+      "10000",           "tcp_nodelay",  "1",           nullptr};
   mg_callbacks cb{};
   cb.log_message = [](const mg_connection*, const char*) { return 1; };
   s->ctx_ = mg_start(&cb, nullptr, options);
@@ -145,8 +135,8 @@ struct CenterApi::Nats {
   }
 };
 
-CenterApi::CenterApi(PgStore& store, const Consumer* consumer, const AlertDispatcher* alerts)
-    : store_(store), consumer_(consumer), alerts_(alerts) {}
+CenterApi::CenterApi(PgStore& store, const Consumer* consumer, const AlertDispatcher* alerts, CenterAuth auth)
+    : store_(store), consumer_(consumer), alerts_(alerts), auth_(std::move(auth)), throttle_(auth_.throttle) {}
 
 CenterApi::~CenterApi() { stop(); }
 
@@ -163,6 +153,10 @@ int CenterApi::relay_evidence(mg_connection* conn, const std::string& site, cons
       natsOptions_SetServers(o, urls.data(), static_cast<int>(urls.size()));
       natsOptions_SetMaxReconnect(o, -1);
       natsOptions_SetTimeout(o, 2000);
+      if (auto st = events::apply_nats_auth(o, nats_auth_, "nats"); !st) {
+        natsOptions_Destroy(o);
+        return send_error(conn, {503, "nats_unavailable", st.error().message, ""});
+      }
       auto n = std::make_unique<Nats>();
       const natsStatus s = natsConnection_Connect(&n->nc, o);
       natsOptions_Destroy(o);
@@ -252,16 +246,214 @@ std::string CenterApi::metrics_text() {
 
 int CenterApi::handle(mg_connection* conn) {
   const mg_request_info* ri = mg_get_request_info(conn);
-  const std::string uri = ri->local_uri ? ri->local_uri : "/";
-  const std::string method = ri->request_method ? ri->request_method : "";
-  if (method != "GET" && method != "HEAD")
-    return send_error(
-        conn, {405, "method_not_allowed", fmt::format("{} is not allowed; this API is read-only", method), uri});
+  Request r{conn,
+            ri,
+            ri->local_uri ? ri->local_uri : "/",
+            ri->request_method ? ri->request_method : "",
+            ri->remote_addr,
+            std::nullopt};
+  if (r.method == "HEAD") r.method = "GET";
+  // ---- Route: 404 for unknown paths, 405 for a known path with another method
+  const auto segs = api::split_path(r.uri);
+  const Route* route = nullptr;
+  bool path_known = false;
+  for (const auto& rt : route_table())
+    if (api::route_matches(rt.pattern, segs)) {
+      path_known = true;
+      if (rt.method == r.method) route = &rt;
+    }
+  if (!route && path_known)
+    return send_error(conn,
+                      {405, "method_not_allowed", fmt::format("{} is not allowed on {}", r.method, r.uri), r.uri});
+  if (!route) return send_error(conn, {404, "not_found", fmt::format("no such endpoint: {}", r.uri), r.uri});
+  if (ri->content_length > 8192)
+    return send_error(conn, {413, "too_large", "request bodies are limited to 8 KiB", r.uri});
+
+  // ---- Authenticate: bearer token, else session cookie; open only on a loopback center without users
+  const std::int64_t now = core::wall_clock_ms();
+  const char* authz = mg_get_header(conn, "Authorization");
+  const std::string session_id = cookie(mg_get_header(conn, "Cookie"), "vsp_session");
+  const std::string bearer = "Bearer ";
+  if (authz) {
+    const std::string a = authz;
+    if (a.rfind(bearer, 0) == 0) r.who = auth_.store->authenticate_token(a.substr(bearer.size()), now);
+    if (!r.who)
+      return send_error(conn, {401, "bad_token", "the bearer token is unknown, expired or revoked", "Authorization"},
+                        "WWW-Authenticate: Bearer realm=\"vsp-center\"\r\n");
+  } else if (!session_id.empty()) {
+    r.who = auth_.store->authenticate_session(session_id, now);
+  }
+  if (!r.who && auth_.open_without_users && !auth_.store->has_users())
+    r.who = auth::Principal{"-", auth::Role::admin, "", false};
+  if (route->access != auth::Access::open) {
+    if (!r.who)
+      return send_error(conn,
+                        {401, session_id.empty() ? "unauthenticated" : "session_expired",
+                         "log in (POST /api/login) or send Authorization: Bearer <token>", ""},
+                        "WWW-Authenticate: Bearer realm=\"vsp-center\"\r\n");
+    if (!auth::allows(r.who->role, route->access)) {
+      audit(r, "denied", r.uri, "denied");
+      return send_error(
+          conn,
+          {403, "forbidden", fmt::format("role {} may not {} {}", auth::role_name(r.who->role), r.method, r.uri), ""});
+    }
+    // CSRF: a state-changing request riding on a session cookie must echo the session's token.
+    if (r.method != "GET" && r.who->session) {
+      const char* h = mg_get_header(conn, "X-CSRF-Token");
+      if (!h || !auth::equal_constant_time(h, r.who->csrf))
+        return send_error(conn, {403, "csrf", "missing or wrong X-CSRF-Token header", "X-CSRF-Token"});
+    }
+  }
+  return dispatch(r);
+}
+
+void CenterApi::audit(const Request& r, const std::string& action, const std::string& target, const std::string& result,
+                      const std::string& reason) {
+  const std::int64_t now = core::wall_clock_ms();
+  const std::string user = r.who ? r.who->name : "-";
+  if (action.rfind("search_", 0) == 0) {  // a page polling the same search is logged once a minute
+    std::lock_guard lk(audit_m_);
+    const std::string key = user + '\x1f' + r.address + '\x1f' + action + '\x1f' + target;
+    auto [it, fresh] = recent_searches_.emplace(key, now);
+    if (!fresh && now - it->second < 60'000) return;
+    it->second = now;
+    if (recent_searches_.size() > 10'000) recent_searches_.clear();
+  }
+  auth::AuditRecord rec;
+  rec.ts_ms = now;
+  rec.user = user;
+  rec.role = r.who ? std::string(auth::role_name(r.who->role)) : "-";
+  rec.address = r.address;
+  rec.action = action;
+  rec.target = target;
+  rec.reason = reason;
+  rec.result = result;
+  if (auto a = auth_.store->append_audit(rec); !a) kLog.error("audit: {}", a.error().message);
+}
+
+int CenterApi::login(Request& r) {
+  const char* ct = mg_get_header(r.conn, "Content-Type");
+  if (!ct || std::string(ct).rfind("application/json", 0) != 0)
+    return send_error(r.conn, {415, "bad_content_type", "send the login as application/json", "Content-Type"});
+  std::string body(8192, '\0');
+  int got = 0;
+  for (int n; got < static_cast<int>(body.size()) &&
+              (n = mg_read(r.conn, body.data() + got, body.size() - static_cast<size_t>(got))) > 0;)
+    got += n;
+  body.resize(static_cast<size_t>(got));
+  const json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j.contains("password") || !j["name"].is_string() ||
+      !j["password"].is_string())
+    return send_error(r.conn, {400, "bad_login", "expected {\"name\": ..., \"password\": ...}", "body"});
+  const std::string name = j["name"], password = j["password"];
+  r.who.reset();  // not anyone yet: failed and locked attempts are audited as "-" with the name as target
+  const std::int64_t now = core::wall_clock_ms();
+  if (const auto wait_ms = throttle_.retry_after_ms(name, r.address, now); wait_ms > 0) {
+    throttle_.failed(name, r.address, now);  // attempts while locked keep it locked
+    audit(r, "login", name, "locked");
+    const auto wait_s = (wait_ms + 999) / 1000;
+    return send_error(r.conn,
+                      {429, "login_locked",
+                       fmt::format("too many failed logins for this account or address; retry in {} s", wait_s), ""},
+                      fmt::format("Retry-After: {}\r\n", wait_s));
+  }
+  auto user = auth_.store->check_password(name, password);
+  if (!user) {
+    throttle_.failed(name, r.address, now);
+    audit(r, "login", name, "failed");
+    return send_error(r.conn, {401, "bad_credentials", "wrong name or password", ""});
+  }
+  throttle_.succeeded(name);
+  auto sess = auth_.store->create_session(*user, now, auth_.session_ttl_ms);
+  if (!sess) return send_error(r.conn, {500, sess.error().code, sess.error().message, ""});
+  r.who = auth::Principal{user->name, user->role, sess->csrf, true};
+  audit(r, "login", name, "ok");
+  const std::int64_t max_age = auth_.session_ttl_ms / 1000;
+  const std::string headers = fmt::format(
+      "Set-Cookie: vsp_session={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict\r\n"
+      "Set-Cookie: vsp_csrf={}; Path=/; Max-Age={}; SameSite=Strict\r\n",
+      sess->id, max_age, sess->csrf, max_age);
+  send_json(r.conn, 200,
+            {{"name", user->name},
+             {"role", auth::role_name(user->role)},
+             {"csrf", sess->csrf},
+             {"expires", events::format_rfc3339_ms(sess->expires_ms)}},
+            headers);
+  return 200;
+}
+
+int CenterApi::audit_page(Request& r) {
+  const Query q(r.ri);
+  std::optional<HttpError> err;
+  q.only({"cursor", "limit"}, err);
+  std::int64_t after = 0;
+  const int limit = q.integer("limit", 1, 1000, err).value_or(100);
+  if (auto c = q.opt("cursor")) try {
+      size_t used = 0;
+      after = std::stoll(*c, &used);
+      if (used != c->size()) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      if (!err) err = HttpError{400, "bad_cursor", "cursor: not one returned by this API", "cursor"};
+    }
+  if (err) return send_error(r.conn, *err);
+  audit(r, "read_audit", q.opt("cursor").value_or(""), "ok");
+  json recs = json::array();
+  const auto rows = auth_.store->audit(after, limit);
+  for (const auto& a : rows)
+    recs.push_back({{"seq", a.seq},
+                    {"time", events::format_rfc3339_ms(a.ts_ms)},
+                    {"user", a.user},
+                    {"role", a.role},
+                    {"address", a.address},
+                    {"action", a.action},
+                    {"target", a.target},
+                    {"reason", a.reason},
+                    {"result", a.result},
+                    {"prev_hash", a.prev_hash},
+                    {"hash", a.hash}});
+  json body = {{"records", recs}};
+  if (static_cast<int>(rows.size()) == limit) body["next_cursor"] = std::to_string(rows.back().seq);
+  send_json(r.conn, 200, body);
+  return 200;
+}
+
+int CenterApi::dispatch(Request& r) {
+  mg_connection* conn = r.conn;
+  const mg_request_info* ri = r.ri;
+  const std::string& uri = r.uri;
   const Query q(ri);
   std::optional<HttpError> err;
 
+  if (uri == "/api/login") return login(r);
+  if (uri == "/api/logout") {
+    const std::string sid = cookie(mg_get_header(conn, "Cookie"), "vsp_session");
+    if (!sid.empty()) auth_.store->end_session(sid);
+    audit(r, "logout", r.who->name, "ok");
+    send_json(conn, 200, {{"status", "logged_out"}},
+              "Set-Cookie: vsp_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict\r\n"
+              "Set-Cookie: vsp_csrf=; Path=/; Max-Age=0; SameSite=Strict\r\n");
+    return 200;
+  }
+  if (uri == "/api/me") {
+    send_json(conn, 200,
+              {{"name", r.who->name},
+               {"role", auth::role_name(r.who->role)},
+               {"auth", r.who->name == "-" ? "open"
+                        : r.who->session   ? "session"
+                                           : "token"},
+               {"kind", "center"}});
+    return 200;
+  }
+  if (uri == "/api/audit") return audit_page(r);
+
   if (uri == "/healthz") {
     send_json(conn, 200, {{"status", "ok"}});
+    return 200;
+  }
+  if (uri == "/" || uri.rfind("/assets/", 0) == 0) {  // the web UI (the same bundle as the node's)
+    const auto asset = api::find_web_asset(uri == "/" ? "/index.html" : uri);
+    if (!asset) return send_error(conn, {404, "not_found", fmt::format("no such file: {}", uri), uri});
+    send(conn, 200, std::string(asset->content_type), std::string(asset->body));
     return 200;
   }
   if (uri == "/metrics") {
@@ -315,6 +507,7 @@ int CenterApi::handle(mg_connection* conn) {
     check_order(sq.since_ms, sq.until_ms);
     check_known(sq.site, sq.node);
     if (err) return send_error(conn, *err);
+    audit(r, "search_events", std::string(ri->query_string ? ri->query_string : ""), "ok");
     auto page = store_.search(sq);
     if (!page) return send_error(conn, store_error(page.error()));
     json evs = json::array();
@@ -340,6 +533,7 @@ int CenterApi::handle(mg_connection* conn) {
     check_order(cq.since_ms, cq.until_ms);
     check_known(cq.site, cq.node);
     if (err) return send_error(conn, *err);
+    audit(r, "search_counts", std::string(ri->query_string ? ri->query_string : ""), "ok");
     auto rows = store_.counts(cq);
     if (!rows) return send_error(conn, store_error(rows.error()));
     // One series per (site, node, camera, rule); each point holds its keys (in/out, enter/exit...).
@@ -374,9 +568,17 @@ int CenterApi::handle(mg_connection* conn) {
     if (!err && *end - *start > 3'600'000)
       err = HttpError{400, "bad_range", "a clip may be at most 1 hour long", "end"};
     check_known(site, node);
-    if (err) return send_error(conn, *err);
+    if (err) {  // refused clip requests are audited too: asking is already a look at someone
+      audit(r, "clip", std::string(ri->query_string ? ri->query_string : ""), fmt::format("failed ({})", err->status));
+      return send_error(conn, *err);
+    }
     const json rq = {{"op", "open"}, {"kind", "clip"}, {"camera", *camera}, {"start_ms", *start}, {"end_ms", *end}};
-    return relay_evidence(conn, *site, *node, rq.dump());
+    const int status = relay_evidence(conn, *site, *node, rq.dump());
+    audit(r, "clip",
+          fmt::format("{}/{}/{} {}..{}", *site, *node, *camera, events::format_rfc3339_ms(*start),
+                      events::format_rfc3339_ms(*end)),
+          status == 200 ? "ok" : fmt::format("failed ({})", status));
+    return status;
   }
   const std::string ev_prefix = "/api/events/", snap_suffix = "/snapshot.jpg";
   if (uri.rfind(ev_prefix, 0) == 0 && uri.size() > ev_prefix.size() + snap_suffix.size() &&
@@ -384,9 +586,14 @@ int CenterApi::handle(mg_connection* conn) {
     const std::string id = uri.substr(ev_prefix.size(), uri.size() - ev_prefix.size() - snap_suffix.size());
     auto origin = store_.event_origin(id);
     if (!origin) return send_error(conn, store_error(origin.error()));
-    if (!*origin) return send_error(conn, {404, "unknown_event", fmt::format("no event {}", id), "id"});
+    if (!*origin) {
+      audit(r, "snapshot", id, "failed (404)");
+      return send_error(conn, {404, "unknown_event", fmt::format("no event {}", id), "id"});
+    }
     const json rq = {{"op", "open"}, {"kind", "snapshot"}, {"event_id", id}};
-    return relay_evidence(conn, (*origin)->first, (*origin)->second, rq.dump());
+    const int status = relay_evidence(conn, (*origin)->first, (*origin)->second, rq.dump());
+    audit(r, "snapshot", id, status == 200 ? "ok" : fmt::format("failed ({})", status));
+    return status;
   }
   if (uri == "/api/nodes") {
     auto rows = store_.nodes();

@@ -1,14 +1,20 @@
 #pragma once
 /// The center's HTTP API (civetweb, the node's conventions from docs/api.md): `GET /api/events`
-/// across nodes, `GET /api/counts` from the rollups, `GET /api/nodes`, `/metrics`, `/healthz`.
-/// Errors are `{code, message, path}` with an HTTP status.
+/// across nodes, `GET /api/counts` from the rollups, `GET /api/nodes`, clips and snapshots relayed
+/// from the nodes, `/metrics`, `/healthz`, and the node's accounts: login, sessions, tokens and
+/// the audit log (`src/auth`). Every route is listed once in `route_table()` with the access it
+/// needs. Errors are `{code, message, path}` with an HTTP status.
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "auth/auth_store.hpp"
+#include "auth/login_throttle.hpp"
+#include "auth/role.hpp"
 #include "center/alerts.hpp"
 #include "center/consumer.hpp"
 #include "center/pg_store.hpp"
@@ -19,24 +25,50 @@ struct mg_connection;
 
 namespace vsp::center {
 
+/// One route: `pattern` segments match literally, `*` matches one path segment.
+struct Route {
+  std::string method;  ///< GET (HEAD too) or POST
+  std::string pattern;
+  auth::Access access;
+};
+/// Every route the center answers, with the access it needs (the role matrix is `auth::allows`).
+const std::vector<Route>& route_table();
+
+/// Who may use the API.
+struct CenterAuth {
+  auth::AuthStore* store = nullptr;  ///< accounts, tokens, sessions, audit (required)
+  /// Without any enabled user, a loopback-only center answers everyone as `admin` (development).
+  bool open_without_users = true;
+  std::int64_t session_ttl_ms = 12 * 3'600'000LL;
+  auth::ThrottlePolicy throttle;
+};
+
 class CenterApi {
  public:
   /// Binds `listen`; errors when the port is taken. `consumer` may be null (API only).
   static core::Result<std::unique_ptr<CenterApi>> start(const std::string& listen, PgStore& store,
-                                                        const Consumer* consumer,
-                                                        const AlertDispatcher* alerts = nullptr);
+                                                        const Consumer* consumer, const AlertDispatcher* alerts,
+                                                        CenterAuth auth);
   ~CenterApi();
   /// NATS servers used to fetch evidence from the nodes (request-reply); set before start.
-  void set_nats_servers(std::vector<std::string> servers) {
+  void set_nats_servers(std::vector<std::string> servers, core::NatsAuth auth = {}) {
     std::lock_guard lock(nats_m_);
     nats_servers_ = std::move(servers);
+    nats_auth_ = std::move(auth);
   }
   void stop();
   int handle(mg_connection* conn);
 
  private:
-  CenterApi(PgStore& store, const Consumer* consumer, const AlertDispatcher* alerts);
+  CenterApi(PgStore& store, const Consumer* consumer, const AlertDispatcher* alerts, CenterAuth auth);
   std::string metrics_text();
+  struct Request;
+  /// Answers the request once authenticated and authorised.
+  int dispatch(Request& r);
+  int login(Request& r);
+  int audit_page(Request& r);
+  void audit(const Request& r, const std::string& action, const std::string& target, const std::string& result,
+             const std::string& reason = {});
   /// Streams one evidence file from a node to the client; returns the HTTP status sent.
   int relay_evidence(mg_connection* conn, const std::string& site, const std::string& node,
                      const std::string& open_request);
@@ -44,9 +76,14 @@ class CenterApi {
   std::mutex nats_m_;
   std::unique_ptr<Nats> nats_;
   std::vector<std::string> nats_servers_;
+  core::NatsAuth nats_auth_;
   PgStore& store_;
   const Consumer* consumer_;
   const AlertDispatcher* alerts_;
+  CenterAuth auth_;
+  auth::LoginThrottle throttle_;
+  std::mutex audit_m_;
+  std::map<std::string, std::int64_t> recent_searches_;  ///< repeated identical searches, logged once a minute
   mg_context* ctx_ = nullptr;
   std::atomic<bool> stopping_{false};
 };

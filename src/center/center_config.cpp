@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -16,12 +17,16 @@ namespace {
 
 /// The declared keys of each map (unknown keys are errors).
 const std::map<std::string, std::vector<std::string>> kKeys = {
-    {"", {"nats", "postgres", "api", "alerts"}},
+    {"", {"nats", "postgres", "api", "alerts", "auth"}},
+    {"auth", {"db"}},
     {"alerts[]",
      {"name", "type", "site", "node", "camera", "rule", "class", "plates", "min_count", "window_s", "cooldown_s",
       "webhook", "nats"}},
-    {"nats", {"servers", "stream", "replicas", "consumer", "ack_wait_s", "max_age_days", "batch"}},
-    {"postgres", {"dsn"}},
+    {"nats",
+     {"servers", "stream", "replicas", "consumer", "ack_wait_s", "max_age_days", "batch", "user", "password_file",
+      "password_env", "token_file", "token_env", "tls"}},
+    {"nats.tls", {"ca", "cert", "key"}},
+    {"postgres", {"dsn", "password_file", "password_env"}},
     {"api", {"listen"}},
 };
 
@@ -132,6 +137,31 @@ std::variant<CenterConfig, config::ConfigErrors> parse_center_config(const std::
           r.error(n["replicas"], "nats.replicas", fmt::format("expected 1, 3 or 5, got {}", *v));
         cfg.replicas = static_cast<int>(*v);
       }
+    // Credentials and TLS: where the secrets are (files, environment), never the secrets themselves.
+    auto& a = cfg.nats_auth;
+    const std::pair<const char*, std::string*> creds[] = {{"user", &a.user},
+                                                          {"password_file", &a.password.file},
+                                                          {"password_env", &a.password.env},
+                                                          {"token_file", &a.token.file},
+                                                          {"token_env", &a.token.env}};
+    for (const auto& [key, field] : creds)
+      if (n[key])
+        if (auto v = r.string(n[key], std::string("nats.") + key)) *field = *v;
+    if (!a.password.file.empty() && !a.password.env.empty())
+      r.error(n, "nats", "password_file and password_env: give one");
+    if (!a.token.file.empty() && !a.token.env.empty()) r.error(n, "nats", "token_file and token_env: give one");
+    if (!a.user.empty() && a.password.empty()) r.error(n, "nats", "user needs password_file or password_env");
+    if (a.user.empty() && !a.password.empty()) r.error(n, "nats", "a password needs a user");
+    if (!a.user.empty() && !a.token.empty()) r.error(n, "nats", "user and token: give one way to log in");
+    if (const auto t = n["tls"]; t && r.check_map(t, "nats.tls")) {
+      const std::pair<const char*, std::string*> files[] = {
+          {"ca", &a.tls_ca}, {"cert", &a.tls_cert}, {"key", &a.tls_key}};
+      for (const auto& [key, field] : files)
+        if (t[key])
+          if (auto v = r.string(t[key], std::string("nats.tls.") + key)) *field = *v;
+      if (a.tls_cert.empty() != a.tls_key.empty()) r.error(t, "nats.tls", "cert and key go together (mutual TLS)");
+      a.tls_section = true;
+    }
     if (n["ack_wait_s"])
       if (auto v = r.number(n["ack_wait_s"], "nats.ack_wait_s", 1, 3600)) cfg.ack_wait_s = *v;
     if (n["max_age_days"])
@@ -147,6 +177,12 @@ std::variant<CenterConfig, config::ConfigErrors> parse_center_config(const std::
       r.error(p, "postgres.dsn", "missing required key 'dsn'");
     else if (auto v = r.string(p["dsn"], "postgres.dsn"))
       cfg.postgres_dsn = *v;
+    if (p["password_file"])
+      if (auto v = r.string(p["password_file"], "postgres.password_file")) cfg.postgres_password.file = *v;
+    if (p["password_env"])
+      if (auto v = r.string(p["password_env"], "postgres.password_env")) cfg.postgres_password.env = *v;
+    if (!cfg.postgres_password.file.empty() && !cfg.postgres_password.env.empty())
+      r.error(p, "postgres", "password_file and password_env: give one");
   }
   // ---- api --------------------------------------------------------------------------------------
   if (const auto a = root["api"]; a && r.check_map(a, "api") && a["listen"]) {
@@ -162,10 +198,20 @@ std::variant<CenterConfig, config::ConfigErrors> parse_center_config(const std::
         r.error(a["listen"], "api.listen", fmt::format("expected HOST:PORT, got '{}'", *v));
       else if (host != "127.0.0.1" && host != "localhost" && host != "::1")
         r.error(a["listen"], "api.listen",
-                fmt::format("'{}' is not loopback: until authentication lands the API binds loopback only", host));
+                fmt::format("'{}' is not loopback: the center API serves plain HTTP, so it binds loopback only (put a "
+                            "TLS proxy in front)",
+                            host));
       else
         cfg.listen = *v;
     }
+  }
+  // ---- auth -------------------------------------------------------------------------------------
+  {
+    const std::filesystem::path dir = std::filesystem::path(file).parent_path();
+    std::string db = cfg.auth_db;
+    if (const auto a = root["auth"]; a && r.check_map(a, "auth") && a["db"])
+      if (auto v = r.string(a["db"], "auth.db")) db = *v;
+    cfg.auth_db = std::filesystem::path(db).is_absolute() ? db : (dir / db).string();
   }
   // ---- alerts -----------------------------------------------------------------------------------
   if (const auto al = root["alerts"]; al && !al.IsSequence()) {
@@ -231,6 +277,15 @@ std::variant<CenterConfig, config::ConfigErrors> parse_center_config(const std::
     return errors;
   }
   return cfg;
+}
+
+bool looks_like_center_config(const std::string& yaml_text) {
+  try {
+    const YAML::Node root = YAML::Load(yaml_text);
+    return root.IsMap() && root["postgres"];
+  } catch (const YAML::Exception&) {
+    return false;
+  }
 }
 
 std::variant<CenterConfig, config::ConfigErrors> load_center_config(const std::string& path) {

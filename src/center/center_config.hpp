@@ -8,12 +8,14 @@
 
 #include "center/alerts.hpp"
 #include "config/analyze_config.hpp"
+#include "core/secret.hpp"
 
 namespace vsp::center {
 
 struct CenterConfig {
   // nats:
   std::vector<std::string> nats_servers;  ///< nats://host:port
+  core::NatsAuth nats_auth;               ///< nats.user|password_*|token_*|tls (where secrets are, not them)
   std::string stream = "VSP_EVENTS";
   int replicas = 1;                     ///< 1 or 3
   std::string consumer = "vsp-center";  ///< durable pull consumer shared by every center process
@@ -21,9 +23,14 @@ struct CenterConfig {
   double max_age_days = 7;              ///< how long the stream keeps events (replay window)
   int batch = 1000;                     ///< events per fetch and per PostgreSQL transaction
   // postgres:
-  std::string postgres_dsn;  ///< libpq connection string or URI
+  std::string postgres_dsn;           ///< libpq connection string or URI (sslmode, sslrootcert... go here)
+  core::SecretRef postgres_password;  ///< postgres.password_file / password_env (kept out of the DSN)
   // api:
   std::string listen = "127.0.0.1:8090";
+  // auth:
+  /// SQLite file of the center's accounts, tokens, sessions and audit log (the node's `auth`
+  /// module and schema); `auth.db`, default `vsp-center.db` next to the config file.
+  std::string auth_db = "vsp-center.db";
   // alerts:
   std::vector<AlertRule> alerts;
 };
@@ -31,5 +38,8 @@ struct CenterConfig {
 std::variant<CenterConfig, config::ConfigErrors> parse_center_config(const std::string& yaml_text,
                                                                      const std::string& file_name);
 std::variant<CenterConfig, config::ConfigErrors> load_center_config(const std::string& path);
+
+/// True when the YAML text has a top-level key only a center config has (`postgres:`).
+bool looks_like_center_config(const std::string& yaml_text);
 
 }  // namespace vsp::center

@@ -9,6 +9,7 @@
 
 #include "core/log.hpp"
 #include "events/event_json.hpp"
+#include "events/nats_security.hpp"
 
 namespace vsp::center {
 
@@ -89,6 +90,11 @@ bool Consumer::setup() {
   natsOptions_SetReconnectWait(o, 500);
   natsOptions_SetTimeout(o, 2000);
   natsOptions_SetName(o, "vsp-center");
+  if (auto st = events::apply_nats_auth(o, cfg_.nats_auth, "nats"); !st) {
+    natsOptions_Destroy(o);
+    set_error(st.error().message);
+    return false;
+  }
   natsStatus s = natsConnection_Connect(&n->nc, o);
   natsOptions_Destroy(o);
   if (s != NATS_OK) {

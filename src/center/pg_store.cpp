@@ -154,8 +154,8 @@ class PgStore::Lease {
   PGconn* c_;
 };
 
-core::Result<std::unique_ptr<PgStore>> PgStore::open(const std::string& dsn) {
-  std::unique_ptr<PgStore> s(new PgStore(dsn));
+core::Result<std::unique_ptr<PgStore>> PgStore::open(const std::string& dsn, const std::string& password) {
+  std::unique_ptr<PgStore> s(new PgStore(dsn, password));
   auto c = s->acquire();
   if (!c) return c.error();
   Lease lease(*s, *c);
@@ -210,7 +210,10 @@ core::Result<PGconn*> PgStore::acquire() {
       return c;
     }
   }
-  PGconn* c = PQconnectdb(dsn_.c_str());
+  // The DSN expands first (expand_dbname); a password given apart overrides the DSN's.
+  const char* keys[] = {"dbname", password_.empty() ? nullptr : "password", nullptr};
+  const char* values[] = {dsn_.c_str(), password_.c_str(), nullptr};
+  PGconn* c = PQconnectdbParams(keys, values, 1);
   if (!c || PQstatus(c) != CONNECTION_OK) {
     std::string msg = c ? err_text(c) : "out of memory";
     PQfinish(c);

@@ -68,7 +68,8 @@ class PgStore {
  public:
   /// Connects (an unreachable server or a wrong DSN is an error naming `postgres.dsn`) and applies
   /// pending migrations under an advisory lock, so several centers may start at once.
-  static core::Result<std::unique_ptr<PgStore>> open(const std::string& dsn);
+  /// `password` (from postgres.password_file/_env) goes to libpq beside the DSN, never into it.
+  static core::Result<std::unique_ptr<PgStore>> open(const std::string& dsn, const std::string& password = {});
   ~PgStore();
 
   /// COPY into a staging table, then `INSERT … ON CONFLICT DO NOTHING` and the rollup update, in
@@ -99,7 +100,7 @@ class PgStore {
   core::Result<std::optional<std::pair<std::string, std::string>>> event_origin(const std::string& id);
 
  private:
-  explicit PgStore(std::string dsn) : dsn_(std::move(dsn)) {}
+  PgStore(std::string dsn, std::string password) : dsn_(std::move(dsn)), password_(std::move(password)) {}
   class Lease;
   core::Result<pg_conn*> acquire();
   void release(pg_conn* c, bool healthy);
@@ -109,6 +110,7 @@ class PgStore {
   core::Result<std::optional<std::int64_t>> threshold_reached(pg_conn* c, const AlertRule& rule, std::int64_t ts_ms);
 
   std::string dsn_;
+  std::string password_;  ///< empty: the DSN's own (or libpq's PGPASSWORD/.pgpass)
   std::mutex m_;
   std::vector<pg_conn*> idle_;
   std::set<std::int64_t> partition_days_;

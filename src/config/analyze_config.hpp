@@ -35,6 +35,12 @@ struct TrackerSection {
   std::optional<double> report_predicted_s;
 };
 
+/// `privacy_masks[]`: an area blacked out in every frame before analysis, view and export.
+struct PrivacyMask {
+  std::string name;       ///< optional label (logs, docs)
+  core::Polygon polygon;  ///< normalised 0..1
+};
+
 /// The fields of one camera. Defaults are the member initialisers (here and in the option structs
 /// of detect, track, analytics and anpr); the schema reads them from a default-constructed value.
 struct CameraConfig {
@@ -46,7 +52,8 @@ struct CameraConfig {
   /// Motion gating (`motion:`). On for serve cameras; an analyze config turns it on only when it
   /// has a `motion:` section, so `vsp analyze` runs the detector on every sampled frame by default.
   detect::MotionOptions motion;
-  double max_detect_interval_s = 1.0;  ///< `motion.max_interval_s`: detector runs at least this often
+  double max_detect_interval_s = 1.0;      ///< `motion.max_interval_s`: detector runs at least this often
+  std::vector<PrivacyMask> privacy_masks;  ///< blacked out before analysis and in every view and export
 };
 
 /// The camera of an analyze config before any key is read: like a serve camera, but motion gating

@@ -29,6 +29,12 @@ const std::vector<std::pair<std::string, analytics::Anchor>>& anchors() {
   return a;
 }
 
+std::vector<std::pair<std::string, analytics::ZoneCountMode>> zone_count_modes() {
+  return {{"boxes", analytics::ZoneCountMode::boxes},
+          {"dense", analytics::ZoneCountMode::dense},
+          {"auto", analytics::ZoneCountMode::automatic}};
+}
+
 std::vector<std::pair<std::string, track::ScoreScale>> score_scales() {
   return {{"auto", track::ScoreScale::automatic}, {"unit", track::ScoreScale::unit}, {"rank", track::ScoreScale::rank}};
 }
@@ -323,6 +329,17 @@ const Table<analytics::ZoneOptions>& zone_table() {
                               "the background) has been gone this long",
                .default_text = "not watched"},
               [](Z & z) -> auto& { return z.removed_after_s; }),
+          choice<Z>(
+              {.key = "count_mode",
+               .description = "occupancy from tracked boxes, a dense count (tiles + heads; costly) or auto (dense "
+                              "from 4 tracked people); dense and auto drive zone_overcrowded"},
+              zone_count_modes(), [](Z & z) -> auto& { return z.count_mode; }),
+          field<Z>(
+              {.key = "count_interval_s",
+               .bounds = {0.1, 3600.0},
+               .unit = "s",
+               .description = "how often occupancy is sampled for zone_occupancy (and the dense count runs)"},
+              [](Z & z) -> auto& { return z.count_interval_s; }),
       },
       nullptr};
   return t;
@@ -357,6 +374,25 @@ const Table<analytics::RulesOptions>& rules_table() {
 
 }  // namespace
 
+const Table<PrivacyMask>& privacy_mask_table() {
+  using M = PrivacyMask;
+  static const Table<M> t = {
+      {"privacy_mask",
+       "privacy_masks[]",
+       "An area of the view blacked out in every frame before motion gating and detection, and in the live "
+       "view, snapshots and every export (raw ones included): it cannot be unmasked.",
+       {}},
+      {
+          field<M>(
+              {.key = "name", .description = "label of the mask"}, [](M & m) -> auto& { return m.name; }),
+          field<M>(
+              {.key = "polygon", .unit = "normalised", .description = "masked area", .required = true},
+              [](M & m) -> auto& { return m.polygon; }),
+      },
+      nullptr};
+  return t;
+}
+
 std::vector<Row<CameraConfig>> camera_rows(bool with_rules) {
   using C = CameraConfig;
   auto self = [](C& c) -> C& { return c; };
@@ -375,10 +411,14 @@ std::vector<Row<CameraConfig>> camera_rows(bool with_rules) {
       section<C>({.key = "motion", .description = "motion gating", .default_text = "serve: on; analyze: off"},
                  motion_table(), self),
   };
-  if (with_rules)
+  if (with_rules) {
     rows.push_back(section<C>(
         {.key = "rules", .description = "counting lines and zones"}, rules_table(),
         [](C & c) -> auto& { return c.rules; }));
+    rows.push_back(list<C>(
+        {.key = "privacy_masks", .description = "privacy masks", .default_text = "none"}, privacy_mask_table(),
+        [](C & c) -> auto& { return c.privacy_masks; }));
+  }
   rows.push_back(section<C>(
       {.key = "anpr", .description = "licence-plate reading for vehicle tracks", .default_text = "off"}, anpr_table(),
       [](C & c) -> auto& { return c.anpr; }));
@@ -398,8 +438,9 @@ const Table<CameraConfig>& analyze_table() {
 }
 
 std::vector<TableInfo> analyze_table_infos() {
-  return {analyze_table().info(), detector_table().info(), tracker_table().info(), motion_table().info(),
-          rules_table().info(),   line_table().info(),     zone_table().info(),    anpr_table().info()};
+  return {analyze_table().info(), detector_table().info(), tracker_table().info(),
+          motion_table().info(),  rules_table().info(),    line_table().info(),
+          zone_table().info(),    anpr_table().info(),     privacy_mask_table().info()};
 }
 
 AnalyzeConfig default_analyze_config() { return AnalyzeConfig{}; }

@@ -144,8 +144,41 @@ const Table<ServeConfig>& retention_table() {
                .unit = "days",
                .description = "delete snapshot images older than this"},
               [](S & s) -> auto& { return s.snapshots_max_age_days; }),
+          field<S>(
+              {.key = "plate_reads_max_age_days",
+               .bounds = {0.0, 1e5, true},
+               .unit = "days",
+               .description = "delete plate_read events older than this (events_max_age_days applies too)"},
+              [](S & s) -> auto& { return s.plate_reads_max_age_days; }),
+          field<S>(
+              {.key = "audit_max_age_days",
+               .bounds = {0.0, 1e5, true},
+               .unit = "days",
+               .description = "delete audit records older than this; must be the longest age (the chain is "
+                              "anchored where it was cut)",
+               .default_text = "kept forever"},
+              [](S & s) -> auto& { return s.audit_max_age_days; }),
       },
-      nullptr};
+      [](Reader& r, const YAML::Node& n, const std::string& p, S& s) {
+        // The audit log outlives what it is about: who looked at a clip is known while the clip is.
+        if (!s.audit_max_age_days) return;
+        const double audit = *s.audit_max_age_days;
+        const std::pair<const char*, std::optional<double>> kinds[] = {
+            {"max_age_days", s.max_age_days},
+            {"events_max_age_days", s.events_max_age_days},
+            {"snapshots_max_age_days", s.snapshots_max_age_days},
+            {"plate_reads_max_age_days", s.plate_reads_max_age_days}};
+        for (const auto& [key, age] : kinds) {
+          if (age && *age <= audit) continue;
+          r.error(n["audit_max_age_days"], Reader::join(p, "audit_max_age_days"),
+                  age ? fmt::format("the audit log must be kept at least as long as every other kind: {} days is "
+                                    "shorter than {} ({} days)",
+                                    format_number(audit), key, format_number(*age))
+                      : fmt::format("the audit log must be kept at least as long as every other kind: {} days is "
+                                    "shorter than {} (not set: no age limit); set {} or remove audit_max_age_days",
+                                    format_number(audit), key, key));
+        }
+      }};
   return t;
 }
 
@@ -225,19 +258,76 @@ const Table<PrivacyConfig>& privacy_table() {
   return t;
 }
 
+/// A user needs a password (file or env, not both); a token excludes a user; each secret has one source.
+void check_credentials(Reader& r, const YAML::Node& n, const std::string& p, const core::NatsAuth& a) {
+  if (!a.password.file.empty() && !a.password.env.empty()) r.error(n, p, "password_file and password_env: give one");
+  if (!a.token.file.empty() && !a.token.env.empty()) r.error(n, p, "token_file and token_env: give one");
+  if (!a.user.empty() && a.password.empty()) r.error(n, p, "user needs password_file or password_env");
+  if (a.user.empty() && !a.password.empty()) r.error(n, p, "a password needs a user");
+  if (!a.user.empty() && !a.token.empty()) r.error(n, p, "user and token: give one way to log in");
+}
+
+const Table<UplinkConfig>& nats_tls_table() {
+  using U = UplinkConfig;
+  static const Table<U> t = {
+      {"nats_tls", "uplink.nats.tls", "TLS to the NATS servers; an empty section trusts the system CA store.", {}},
+      {
+          field<U>(
+              {.key = "ca",
+               .description = "CA bundle the servers' certificates must chain to (PEM file)",
+               .default_text = "none"},
+              [](U & u) -> auto& { return u.auth.tls_ca; }),
+          field<U>(
+              {.key = "cert", .description = "client certificate for mutual TLS (PEM file)", .default_text = "none"},
+              [](U & u) -> auto& { return u.auth.tls_cert; }),
+          field<U>(
+              {.key = "key", .description = "client private key (PEM file)", .default_text = "none"},
+              [](U & u) -> auto& { return u.auth.tls_key; }),
+      },
+      [](Reader& r, const YAML::Node& n, const std::string& p, U& u) {
+        if (u.auth.tls_cert.empty() != u.auth.tls_key.empty()) r.error(n, p, "cert and key go together (mutual TLS)");
+        u.auth.tls_section = true;
+      }};
+  return t;
+}
+
 const Table<UplinkConfig>& nats_table() {
   using U = UplinkConfig;
-  static const Table<U> t = {{"nats", "uplink.nats", "The NATS JetStream servers events are published to.", {}},
-                             {
-                                 field<U>(
-                                     {.key = "servers",
-                                      .pattern = "^(nats|tls)://.+",
-                                      .description = "server URLs, tried in turn",
-                                      .notes = "nats:// or tls:// URLs, at least one",
-                                      .required = true},
-                                     [](U & u) -> auto& { return u.servers; }, check_nats_urls),
-                             },
-                             nullptr};
+  static const Table<U> t = {
+      {"nats", "uplink.nats", "The NATS JetStream servers events are published to, and how to log in.", {}},
+      {
+          field<U>(
+              {.key = "servers",
+               .pattern = "^(nats|tls)://.+",
+               .description = "server URLs, tried in turn",
+               .notes = "nats:// or tls:// URLs, at least one",
+               .required = true},
+              [](U & u) -> auto& { return u.servers; }, check_nats_urls),
+          field<U>(
+              {.key = "user", .description = "NATS user (with password_file or password_env)", .default_text = "none"},
+              [](U & u) -> auto& { return u.auth.user; }),
+          field<U>(
+              {.key = "password_file",
+               .description = "file whose first line is the password (never logged)",
+               .default_text = "none"},
+              [](U & u) -> auto& { return u.auth.password.file; }),
+          field<U>(
+              {.key = "password_env",
+               .description = "environment variable holding the password",
+               .default_text = "none"},
+              [](U & u) -> auto& { return u.auth.password.env; }),
+          field<U>(
+              {.key = "token_file",
+               .description = "file whose first line is a NATS token (instead of a user)",
+               .default_text = "none"},
+              [](U & u) -> auto& { return u.auth.token.file; }),
+          field<U>(
+              {.key = "token_env", .description = "environment variable holding a NATS token", .default_text = "none"},
+              [](U & u) -> auto& { return u.auth.token.env; }),
+          section<U>({.key = "tls", .description = "TLS (ca, cert, key)", .default_text = "off"}, nats_tls_table(),
+                     [](U& u) -> U& { return u; }),
+      },
+      [](Reader& r, const YAML::Node& n, const std::string& p, U& u) { check_credentials(r, n, p, u.auth); }};
   return t;
 }
 
@@ -354,9 +444,9 @@ const Table<ServeRoot>& serve_table() {
 }  // namespace
 
 std::vector<TableInfo> serve_table_infos() {
-  return {serve_table().info(),     camera_table().info(), storage_table().info(),
-          retention_table().info(), api_table().info(),    tls_table().info(),
-          privacy_table().info(),   uplink_table().info(), nats_table().info()};
+  return {serve_table().info(), camera_table().info(),  storage_table().info(), retention_table().info(),
+          api_table().info(),   tls_table().info(),     privacy_table().info(), uplink_table().info(),
+          nats_table().info(),  nats_tls_table().info()};
 }
 
 bool is_loopback_listen(const std::string& listen) {

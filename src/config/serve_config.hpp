@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/analyze_config.hpp"
+#include "core/secret.hpp"
 
 namespace vsp::config {
 
@@ -24,6 +25,7 @@ struct CameraEntry {
 /// `uplink:`: events drained from the outbox to NATS JetStream.
 struct UplinkConfig {
   std::vector<std::string> servers;  ///< `uplink.nats.servers`: nats:// or tls:// URLs, at least one
+  core::NatsAuth auth;               ///< `uplink.nats.user|password_*|token_*|tls`: where secrets are, not them
   std::int64_t max_outbox_events = 1000000;
   double heartbeat_s = 5;
 };
@@ -47,11 +49,13 @@ struct ServeConfig {
   double segment_s = 4;
   std::optional<double> max_age_days;
   std::optional<double> max_disk_gb;
-  std::optional<double> min_free_gb;             ///< storage.retention.min_free_gb: free space kept
-  double min_free_percent = 5;                   ///< storage.retention.min_free_percent (without min_free_gb)
-  std::optional<double> events_max_age_days;     ///< storage.retention.events_max_age_days
-  std::optional<double> snapshots_max_age_days;  ///< storage.retention.snapshots_max_age_days
-  int max_pending_events = 10000;                ///< storage.max_pending_events: kept in memory when the DB fails
+  std::optional<double> min_free_gb;               ///< storage.retention.min_free_gb: free space kept
+  double min_free_percent = 5;                     ///< storage.retention.min_free_percent (without min_free_gb)
+  std::optional<double> events_max_age_days;       ///< storage.retention.events_max_age_days
+  std::optional<double> snapshots_max_age_days;    ///< storage.retention.snapshots_max_age_days
+  std::optional<double> plate_reads_max_age_days;  ///< storage.retention.plate_reads_max_age_days
+  std::optional<double> audit_max_age_days;        ///< storage.retention.audit_max_age_days (the longest)
+  int max_pending_events = 10000;                  ///< storage.max_pending_events: kept in memory when the DB fails
   std::string listen = "127.0.0.1:8080";
   std::optional<UplinkConfig> uplink;  ///< absent = events stay on the node
   std::optional<TlsConfig> tls;        ///< api.tls; required for a non-loopback api.listen

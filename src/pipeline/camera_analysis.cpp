@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "pipeline/object_stage.hpp"
 #include "pipeline/plate_stage.hpp"
+#include "pipeline/zone_count_stage.hpp"
 
 namespace vsp::pipeline {
 
@@ -46,6 +47,13 @@ CameraAnalysis::CameraAnalysis(CameraAnalysisOptions options, events::EventSink&
     : options_(std::move(options)),
       sink_(sink),
       tracker_(config::make_tracker_options(options_.config.tracker, options_.nominal_fps)) {
+  std::vector<core::Polygon> masks;
+  for (const auto& m : options_.config.privacy_masks) masks.push_back(m.polygon);
+  mask_ = privacy::StaticMask(std::move(masks));
+  set_horizon();
+}
+
+void CameraAnalysis::set_horizon() {
   // ---- Reorder horizon: the longest a rule can take to confirm an event stamped earlier ------
   // A crossing is confirmed `min_frames` detector calls after it happened, an exit `exit_frames`
   // calls after the last sighting or when the tracker drops the track (`lost_buffer_s`).
@@ -70,6 +78,10 @@ core::Result<std::unique_ptr<CameraAnalysis>> CameraAnalysis::create(CameraAnaly
     if (!ps) return ps.error();
     a->plates_ = std::move(ps.value());
   }
+  auto zc = ZoneCountStage::create(a->options_.config.rules.zones);
+  if (!zc) return zc.error();
+  a->zone_counts_ = std::move(zc.value());
+  if (a->options_.heatmap) a->heat_ = std::make_unique<crowd::HeatmapAccumulator>();
   if (a->options_.config.motion.enabled) a->gate_ = std::make_unique<detect::MotionGate>(a->options_.config.motion);
   return a;
 }
@@ -103,6 +115,8 @@ void CameraAnalysis::restart(const std::string& reason) {
   for (auto& l : lines_) l.restart(width_, height_);
   if (plates_) emit(plates_->finish());
   if (objects_) objects_->restart(width_, height_);
+  if (zone_counts_) zone_counts_->restart();
+  if (heat_) heat_->restart();
   release(std::numeric_limits<double>::infinity());
   released_pts_s_ = -1e18;  // the new stream's clock starts again
   tracker_.reset();
@@ -156,7 +170,16 @@ bool CameraAnalysis::offer(core::Timestamp ts) {
 void CameraAnalysis::update(const core::Detections& detections, core::Timestamp ts, const core::Image* frame) {
   last_detect_pts_s_ = ts.pts_s;
   ++stats_.frames_detected;
-  tracks_ = tracker_.update(detections, ts);
+  // Privacy masks: nothing centred in a masked area is tracked or counted (the pixels were blacked
+  // out by `mask`; this also covers replay, which has none, and boxes that reach into a mask).
+  core::Detections kept;
+  const core::Detections* dets = &detections;
+  if (!mask_.empty()) {
+    for (const auto& d : detections)
+      if (!mask_.covers(d.box_px.center(), width_, height_)) kept.push_back(d);
+    dets = &kept;
+  }
+  tracks_ = tracker_.update(*dets, ts);
   for (const auto& t : tracks_)
     if (t.confirmed()) confirmed_class_[t.id] = t.class_id;
   if (options_.on_tracks) options_.on_tracks(ts, tracks_);
@@ -164,14 +187,42 @@ void CameraAnalysis::update(const core::Detections& detections, core::Timestamp 
   for (auto& z : zones_) emit(z.update(tracks_, ts));
   if (plates_ && frame) emit(plates_->update(*frame, tracks_, ts));
   if (objects_) emit(objects_->update(frame, detections, tracks_, ts));
+  if (zone_counts_) {
+    std::vector<OccupancySample> samples;
+    emit(zone_counts_->update(frame, zones_, ts, samples));
+    if (options_.on_occupancy)
+      for (const auto& smp : samples)
+        options_.on_occupancy(smp.zone, ts, epoch_ms_ + static_cast<std::int64_t>(std::llround(smp.pts_s * 1000)),
+                              smp.count);
+  }
+  if (heat_)
+    emit_heat(heat_->update(tracks_, ts.pts_s, epoch_ms_ + static_cast<std::int64_t>(std::llround(ts.pts_s * 1000)),
+                            width_, height_));
   release(ts.pts_s - horizon_s_);
+}
+
+void CameraAnalysis::emit_heat(std::vector<crowd::HeatBucket> buckets) {
+  if (!buckets.empty() && options_.on_heatmap) options_.on_heatmap(buckets);
 }
 
 void CameraAnalysis::finish() {
   for (auto& z : zones_) emit(z.finish());
   if (plates_) emit(plates_->finish());
+  if (heat_) emit_heat(heat_->flush());
   release(std::numeric_limits<double>::infinity());
   sink_.flush();
+}
+
+void CameraAnalysis::replace_rules(analytics::RulesOptions rules) {
+  for (auto& z : zones_) emit(z.finish());
+  lines_.clear();
+  zones_.clear();
+  options_.config.rules = std::move(rules);
+  if (started_) {
+    for (const auto& l : options_.config.rules.lines) lines_.emplace_back(l, width_, height_);
+    for (const auto& z : options_.config.rules.zones) zones_.emplace_back(z, width_, height_);
+  }
+  set_horizon();
 }
 
 void CameraAnalysis::emit(std::vector<events::Event> evs) {

@@ -24,14 +24,17 @@
 #include "config/analyze_config.hpp"
 #include "core/result.hpp"
 #include "core/types.hpp"
+#include "crowd/heatmap.hpp"
 #include "detect/motion_gate.hpp"
 #include "events/event.hpp"
+#include "privacy/static_mask.hpp"
 #include "track/tracker.hpp"
 
 namespace vsp::pipeline {
 
 class PlateStage;
 class ObjectStage;
+class ZoneCountStage;
 
 /// Frame rate assumed when a stream does not say (analyze, replay and the node use this value).
 inline constexpr double kFallbackFps = 25;
@@ -62,6 +65,11 @@ struct CameraAnalysisOptions {
   std::string snapshot_prefix;  ///< what `snapshot_ref` holds before the file name
   /// Tracks the rules saw, for `--tracks-out`: called after each tracker update.
   std::function<void(core::Timestamp, const core::Tracks&)> on_tracks;
+  /// Zone occupancy samples (every zone, at its `count_interval_s`): zone, time, UTC ms, count.
+  std::function<void(const std::string& zone, core::Timestamp, std::int64_t utc_ms, int count)> on_occupancy;
+  /// Heatmap accumulation of confirmed tracks (`heatmap()`); closed one-minute buckets go here.
+  bool heatmap = false;
+  std::function<void(const std::vector<crowd::HeatBucket>&)> on_heatmap;
 };
 
 /// What the core has counted so far (the drivers add their own I/O counters).
@@ -86,6 +94,12 @@ class CameraAnalysis {
   /// (emitting their pending events) and logs `reason`.
   void start_stream(int width, int height, std::int64_t epoch_ms, const std::string& reason);
 
+  /// Blacks out the camera's privacy masks in `frame`, in place. Drivers call it on every decoded
+  /// frame before anything else sees it (motion gate, detector, live view, snapshots, annotated
+  /// video); `update` also drops detections centred in a mask (replay has no pixels). Thread-safe.
+  void mask(core::Image& frame) const { mask_.apply(frame); }
+  const privacy::StaticMask& privacy_mask() const { return mask_; }
+
   /// Offers a frame: true when the detector must run on it (then call `update`). Frames whose
   /// time jumps (backwards, or forwards by more than `max_gap_s`) restart the stream state.
   bool offer(const core::Image& frame);
@@ -100,11 +114,20 @@ class CameraAnalysis {
   /// the reorder buffer drains), then the sink is flushed.
   void finish();
 
+  /// Swaps in new lines and zones without a restart (the node's rule editor). Open stays of the old
+  /// zones end here (their exits are emitted); tracks, the clock and the held events carry on, and
+  /// the new rules count from the next update. Call from the thread that drives the core.
+  void replace_rules(analytics::RulesOptions rules);
+  const analytics::RulesOptions& rules() const { return options_.config.rules; }
+
   const core::Tracks& tracks() const { return tracks_; }
   const std::vector<analytics::LineCounter>& lines() const { return lines_; }
   const std::vector<analytics::ZoneMonitor>& zones() const { return zones_; }
   const AnalysisStats& stats() const { return stats_; }
   const PlateStage* plates() const { return plates_.get(); }
+  const ZoneCountStage* zone_counts() const { return zone_counts_.get(); }
+  /// Null unless `options.heatmap`.
+  const crowd::HeatmapAccumulator* heatmap() const { return heat_.get(); }
   /// Confirmed track id -> class voted at its last report.
   const std::map<int, int>& confirmed_classes() const { return confirmed_class_; }
   /// How long events are held to be written in time order (seconds of stream time).
@@ -121,6 +144,7 @@ class CameraAnalysis {
   void emit(std::vector<events::Event> evs);
   void release(double up_to_pts_s);  ///< writes held events with pts <= up_to, in time order
   bool check_time(double pts_s);     ///< restarts on a jump; false for the first frame after it
+  void set_horizon();                ///< from the rules' confirmation frames and the tracker
 
   CameraAnalysisOptions options_;
   events::EventSink& sink_;
@@ -128,6 +152,10 @@ class CameraAnalysis {
   std::unique_ptr<detect::MotionGate> gate_;
   std::unique_ptr<PlateStage> plates_;
   std::unique_ptr<ObjectStage> objects_;  ///< left/removed objects, when a zone is watched
+  std::unique_ptr<ZoneCountStage> zone_counts_;
+  std::unique_ptr<crowd::HeatmapAccumulator> heat_;
+  void emit_heat(std::vector<crowd::HeatBucket> buckets);
+  privacy::StaticMask mask_;  ///< the camera's privacy masks (normalised)
   std::vector<analytics::LineCounter> lines_;
   std::vector<analytics::ZoneMonitor> zones_;
   core::Tracks tracks_;

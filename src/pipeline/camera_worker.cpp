@@ -60,7 +60,10 @@ const char* to_string(CameraState s) {
 }
 
 CameraWorker::CameraWorker(config::CameraEntry config, std::string detector_key, NodeContext ctx)
-    : config_(std::move(config)), detector_key_(std::move(detector_key)), ctx_(std::move(ctx)) {}
+    : config_(std::move(config)),
+      detector_key_(std::move(detector_key)),
+      ctx_(std::move(ctx)),
+      rules_(config_.camera.rules) {}
 
 CameraWorker::~CameraWorker() { stop(); }
 
@@ -289,15 +292,35 @@ void CameraWorker::analysis_loop() {
     o.site = ctx_.site;
     o.node = ctx_.node;
     o.config = config_.camera;
+    {
+      std::lock_guard lock(rules_m_);
+      o.config.rules = rules_;  // as last set (the rule editor may have changed them already)
+      pending_rules_.reset();
+      applied_rules_version_ = rules_version_;
+    }
     o.nominal_fps = config_.camera.detect_fps.value_or(stream_fps > 0 ? stream_fps : kFallbackFps);
     o.snapshot_dir = (std::filesystem::path(ctx_.storage_root) / "snapshots" / config_.name).string();
     o.snapshot_prefix = fmt::format("snapshots/{}/", config_.name);
+    // Zone occupancy series: per-minute sum and sample count, so any bucket's mean is sum / n.
+    o.on_occupancy = [this, store = ctx_.store](const std::string& zone, core::Timestamp, std::int64_t utc_ms,
+                                                int count) {
+      (void)store->add_count(config_.name, zone, utc_ms, "zone_occupancy_sum", count);
+      (void)store->add_count(config_.name, zone, utc_ms, "zone_occupancy_samples", 1);
+    };
+    if (ctx_.heatmaps) {
+      o.heatmap = true;
+      o.on_heatmap = [this, files = ctx_.heatmaps](const std::vector<crowd::HeatBucket>& b) {
+        if (auto st = files->append(config_.name, b); !st)
+          core::Logger(fmt::format("analysis[{}]", config_.name)).warn("{}", st.error().message);
+      };
+    }
     auto c = CameraAnalysis::create(o, sink);
     if (c) return std::move(c.value());
-    // Plate reading could not start: say so, and keep counting without it.
+    // Plate reading or dense counting could not start: say so, and keep counting without them.
     set_state(CameraState::failed, c.error().message);
-    log.error("{} (analysis continues without plate reading)", c.error().message);
+    log.error("{} (analysis continues without plate reading and dense zone counts)", c.error().message);
     o.config.anpr.reset();
+    for (auto& z : o.config.rules.zones) z.count_mode = analytics::ZoneCountMode::boxes;
     auto plain = CameraAnalysis::create(o, sink);
     return plain ? std::move(plain.value()) : nullptr;
   };
@@ -329,6 +352,13 @@ void CameraWorker::analysis_loop() {
         pending = false;
       }
       ++frames_analysed_;
+      if (auto fresh = take_pending_rules()) {
+        core->replace_rules(std::move(fresh->first));
+        applied_rules_version_ = fresh->second;
+        log.info("rules replaced (version {}): {} line(s), {} zone(s)", fresh->second, core->rules().lines.size(),
+                 core->rules().zones.size());
+      }
+      core->mask(*img);  // privacy masks: before gating, detection, plates, live view and snapshots
       if (core->offer(*img)) {
         ++frames_detected_;
         core->update(ctx_.detectors->detect(detector_key_, *img), img->ts, &*img);
@@ -413,6 +443,26 @@ std::vector<core::BoxXyxy> CameraWorker::person_boxes() {
   std::vector<core::BoxXyxy> out;
   for (const auto& t : last_overlay_.tracks)
     if (t.class_id == 0 && t.frames_since_update == 0) out.push_back(t.box_px);  // COCO 0 = person
+  return out;
+}
+
+CameraWorker::Rules CameraWorker::rules() {
+  std::lock_guard lock(rules_m_);
+  return {rules_, rules_version_, applied_rules_version_};
+}
+
+int CameraWorker::set_rules(analytics::RulesOptions rules) {
+  std::lock_guard lock(rules_m_);
+  rules_ = rules;
+  pending_rules_ = std::move(rules);
+  return ++rules_version_;
+}
+
+std::optional<std::pair<analytics::RulesOptions, int>> CameraWorker::take_pending_rules() {
+  std::lock_guard lock(rules_m_);
+  if (!pending_rules_) return std::nullopt;
+  auto out = std::make_pair(std::move(*pending_rules_), rules_version_);
+  pending_rules_.reset();
   return out;
 }
 

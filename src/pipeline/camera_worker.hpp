@@ -16,11 +16,13 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <variant>
 
 #include "config/serve_config.hpp"
 #include "core/bounded_queue.hpp"
 #include "core/log.hpp"
+#include "crowd/heatmap.hpp"
 #include "decode/decoder.hpp"
 #include "ingest/source.hpp"
 #include "pipeline/detector_pool.hpp"
@@ -62,7 +64,8 @@ struct NodeContext {
   std::string storage_root;
   double segment_s = 4;
   std::string site, node;
-  Histograms* histograms = nullptr;  ///< event delay and segment write time go here (optional)
+  Histograms* histograms = nullptr;         ///< event delay and segment write time go here (optional)
+  crowd::HeatmapFiles* heatmaps = nullptr;  ///< per-minute heatmap buckets go here (optional)
 };
 
 class CameraWorker {
@@ -81,6 +84,17 @@ class CameraWorker {
   std::vector<core::BoxXyxy> person_boxes();
   /// Waits up to `timeout_ms` for a frame newer than `seq`; returns the new sequence number.
   std::uint64_t wait_frame(std::uint64_t seq, int timeout_ms);
+
+  /// The camera's lines and zones as last set, and their versions: `version` counts changes
+  /// (1 = the config's rules), `applied_version` is the one the analysis thread runs now.
+  struct Rules {
+    analytics::RulesOptions rules;
+    int version = 1, applied_version = 1;
+  };
+  Rules rules();
+  /// Replaces the rules without a restart: the analysis thread swaps them in before its next
+  /// frame (CameraAnalysis::replace_rules). Thread-safe; returns the new version.
+  int set_rules(analytics::RulesOptions rules);
 
  private:
   struct StreamStart {
@@ -107,6 +121,8 @@ class CameraWorker {
   void index_failed(const core::Error& e, RecordHealth& rec, const core::Logger& log);
   void analysis_loop();
   void set_state(CameraState s, const std::string& error = {});
+  /// Rules set since the analysis thread last looked, with their version.
+  std::optional<std::pair<analytics::RulesOptions, int>> take_pending_rules();
   bool sleep_for(double seconds);  ///< false when stopping
 
   config::CameraEntry config_;
@@ -139,6 +155,12 @@ class CameraWorker {
   std::optional<core::Image> last_frame_;
   OverlayState last_overlay_;
   std::uint64_t frame_seq_ = 0;
+
+  std::mutex rules_m_;  ///< guards the three below; the analysis thread takes `pending_rules_`
+  analytics::RulesOptions rules_;
+  int rules_version_ = 1;
+  std::optional<analytics::RulesOptions> pending_rules_;
+  std::atomic<int> applied_rules_version_{1};
 };
 
 }  // namespace vsp::pipeline

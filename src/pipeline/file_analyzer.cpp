@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -142,6 +143,7 @@ core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::E
   co.nominal_fps = options.camera.detect_fps.value_or(info.fps > 0 ? info.fps : kFallbackFps);
   co.snapshot_dir = options.snapshot_dir;
   co.snapshot_prefix = "snapshots/";
+  co.heatmap = options.heatmap_path.has_value();
   auto tracks_writer = open_tracks_writer(options.tracks_out, co);
   if (!tracks_writer) return tracks_writer.error();
   auto core = CameraAnalysis::create(std::move(co), sink);
@@ -158,6 +160,7 @@ core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::E
     core::RateLimit corrupt_log(std::chrono::seconds(5));
     FrameSampler sampler(options.camera.detect_fps);
     auto emit = [&](core::Image img) {
+      analysis.mask(img);  // privacy masks: before the detector, the motion gate and the annotated video
       Work w;
       if (sampler.take(img.ts.pts_s)) w.prepared = det_const.prepare(img);
       w.image = std::move(img);
@@ -186,9 +189,11 @@ core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::E
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   core::Timestamp last_ts;
+  core::Image heat_background;  ///< the heatmap is drawn on the first frame
   while (auto w = queue.pop()) {
     last_ts = w->image.ts;
     ++result.frames;
+    if (options.heatmap_path && heat_background.bgr.empty()) heat_background = w->image;
     if (w->prepared) {
       ++result.frames_sampled;
       if (analysis.offer(w->image)) analysis.update((*detector)->infer(*w->prepared), w->image.ts, &w->image);
@@ -198,6 +203,16 @@ core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::E
   }
   reader.join();
   analysis.finish();
+  if (options.heatmap_path) {
+    const auto& totals = analysis.heatmap()->totals();
+    const auto it = totals.find(options.heatmap_class);
+    const auto png = crowd::render_heatmap_png(it == totals.end() ? crowd::HeatGrid{} : it->second, heat_background.bgr,
+                                               heat_background.width, heat_background.height);
+    std::ofstream out(*options.heatmap_path, std::ios::binary);
+    if (!out || !out.write(png.data(), static_cast<std::streamsize>(png.size())))
+      return core::make_error("io_error", fmt::format("{}: cannot write the heatmap", *options.heatmap_path),
+                              *options.heatmap_path);
+  }
 
   result.wall_s = elapsed();
   result.duration_s = result.frames > 0 ? last_ts.pts_s + (info.fps > 0 ? 1.0 / info.fps : 0.0) : 0.0;

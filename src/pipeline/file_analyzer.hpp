@@ -33,6 +33,8 @@ struct AnalyzeOptions {
   std::function<void(const Progress&)> on_progress;  ///< called from the main thread
   std::string snapshot_dir;                          ///< plate snapshot crops go here (anpr); empty = none
   std::optional<std::string> tracks_out;             ///< MOTChallenge results of the tracks the rules saw
+  std::optional<std::string> heatmap_path;           ///< PNG: where `heatmap_class` stood and walked
+  int heatmap_class = 0;                             ///< COCO id (person)
 };
 
 /// Replay: MOTChallenge detections (`frame,-1,x,y,w,h,score,...`, frames from 1) through the same

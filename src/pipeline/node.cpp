@@ -6,11 +6,14 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
+#include "config/rules_json.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "events/event_json.hpp"
+#include "privacy/static_mask.hpp"
 #include "record/retention.hpp"
 #include "record/segmenter.hpp"
 
@@ -22,8 +25,79 @@ namespace {
 const core::Logger kLog("node");
 }  // namespace
 
-core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& config) {
+namespace {
+fs::path rules_file(const std::string& storage, const std::string& camera) {
+  return fs::path(storage) / "rules" / (camera + ".json");
+}
+}  // namespace
+
+void Node::load_saved_rules(config::ServeConfig& config) {
+  for (auto& cam : config.cameras) {
+    const auto path = rules_file(config.storage_path, cam.name);
+    std::error_code ec;
+    if (!fs::exists(path, ec)) continue;
+    std::ifstream in(path);
+    const auto saved = nlohmann::json::parse(in, nullptr, false);
+    const auto from_config = config::rules_to_json(cam.camera.rules);
+    if (saved.is_discarded() || !saved.is_object() || saved.value("config_rules", nlohmann::json()) != from_config) {
+      // The config file's rules were edited since (or the file is damaged): the config file wins.
+      fs::rename(path, path.string() + ".old", ec);
+      kLog.warn(
+          "camera {}: the rules in the config file changed since rules were set through the API; those in "
+          "the config file apply ({} kept as .old)",
+          cam.name, path.string());
+      continue;
+    }
+    auto rules = config::rules_from_json(saved.value("rules", nlohmann::json::object()));
+    if (auto* errors = std::get_if<config::ConfigErrors>(&rules)) {
+      kLog.error("camera {}: {}: {} (the rules in the config file apply)", cam.name, path.string(),
+                 errors->empty() ? "invalid" : errors->front().to_string());
+      continue;
+    }
+    cam.camera.rules = std::get<analytics::RulesOptions>(rules);
+    kLog.info("camera {}: runs the rules set through the API on {} ({}), not those in the config file", cam.name,
+              saved.value("saved", "?"), path.string());
+  }
+}
+
+core::Result<int> Node::set_camera_rules(const std::string& camera, const analytics::RulesOptions& rules,
+                                         std::optional<int> expected_version) {
+  auto* worker = this->camera(camera);
+  if (!worker) return core::make_error("unknown_camera", fmt::format("no camera named '{}'", camera), "camera");
+  std::lock_guard lock(rules_m_);
+  if (const int current = worker->rules().version; expected_version && *expected_version != current)
+    return core::make_error("version_conflict",
+                            fmt::format("the rules changed since version {} (now version {}); reload and edit again",
+                                        *expected_version, current),
+                            "If-Match");
+  // ---- Keep: written to a temporary file and renamed, so a crash leaves the old or the new ----
+  const auto path = rules_file(config_.storage_path, camera);
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  const nlohmann::json doc = {{"camera", camera},
+                              {"saved", events::format_rfc3339_ms(core::wall_clock_ms())},
+                              {"config_rules", nlohmann::json::parse(config_file_rules_.at(camera))},
+                              {"rules", config::rules_to_json(rules)}};
+  const std::string tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << doc.dump(2) << "\n";
+    out.flush();
+    if (!out) return core::make_error("storage_failed", fmt::format("{}: cannot write the rules", tmp), "storage.path");
+  }
+  fs::rename(tmp, path, ec);
+  if (ec)
+    return core::make_error("storage_failed", fmt::format("{}: cannot keep the rules: {}", path.string(), ec.message()),
+                            "storage.path");
+  return worker->set_rules(rules);
+}
+
+core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& config_in) {
+  config::ServeConfig config = config_in;
+  load_saved_rules(config);
   std::unique_ptr<Node> n(new Node(config));
+  for (const auto& cam : config_in.cameras)
+    n->config_file_rules_[cam.name] = config::rules_to_json(cam.camera.rules).dump();
   std::error_code ec;
   fs::create_directories(fs::path(config.storage_path) / "exports", ec);
   if (ec)
@@ -34,10 +108,17 @@ core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& conf
                                   store::StoreOptions{config.max_pending_events});
   if (!store) return store.error();
   n->store_ = std::move(store.value());
+  if (config.audit_max_age_days) {  // audit retention: a connection of its own to the account tables
+    auto audit = auth::AuthStore::open((fs::path(config.storage_path) / "vsp.db").string());
+    if (!audit) return audit.error();
+    n->audit_ = std::move(audit.value());
+  }
   n->recover_segments();
   n->detectors_.set_histograms(&n->histograms_);
+  n->heatmaps_ = std::make_unique<crowd::HeatmapFiles>(fs::path(config.storage_path) / "heatmaps");
   NodeContext ctx{n->store_.get(), &n->detectors_, config.storage_path, config.segment_s,
                   config.site,     config.node,    &n->histograms_};
+  ctx.heatmaps = n->heatmaps_.get();
   for (const auto& cam : config.cameras) {
     auto key = n->detectors_.add(cam.camera.detector);
     if (!key) {
@@ -50,6 +131,7 @@ core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& conf
   if (config.uplink) {
     uplink::UplinkOptions uo;
     uo.servers = config.uplink->servers;
+    uo.auth = config.uplink->auth;
     uo.site = config.site;
     uo.node = config.node;
     uo.max_outbox_events = config.uplink->max_outbox_events;
@@ -169,6 +251,8 @@ record::RetentionLimits Node::limits() const {
   l.min_free_percent = config_.min_free_percent;
   l.events_max_age_days = config_.events_max_age_days;
   l.snapshots_max_age_days = config_.snapshots_max_age_days;
+  l.plate_reads_max_age_days = config_.plate_reads_max_age_days;
+  l.audit_max_age_days = config_.audit_max_age_days;
   return l;
 }
 
@@ -193,6 +277,9 @@ StorageStatus Node::storage() {
   s.segment_delete_failures = segment_delete_failures_;
   s.events_pruned = events_pruned_;
   s.snapshots_pruned = snapshots_pruned_;
+  s.plate_reads_pruned = plate_reads_pruned_;
+  s.audit_pruned = audit_pruned_;
+  s.retention_applied_ms = retention_applied_ms_;
   s.store = store_->health();
   if (s.state == "ok" || s.state == "low_space") {  // the store's trouble shows even between passes
     if (!s.store.ok) s.state = s.store.full ? "full" : "error";
@@ -298,6 +385,24 @@ void Node::delete_segments(const std::vector<std::int64_t>& ids,
 }
 
 void Node::prune_by_age(const record::RetentionPlan& plan) {
+  retention_applied_ms_ = last_age_prune_ms_;
+  if (plan.plate_reads_before_ms) {
+    if (auto n = store_->prune_events(*plan.plate_reads_before_ms, std::string("plate_read")); !n)
+      kLog.error("retention: plate reads not pruned: {}", n.error().message);
+    else if (*n > 0) {
+      plate_reads_pruned_ += static_cast<long>(*n);
+      kLog.info("retention deleted {} plate read(s) older than {} day(s)", *n, *config_.plate_reads_max_age_days);
+    }
+  }
+  if (plan.audit_before_ms && audit_) {
+    if (auto n = audit_->prune_audit(*plan.audit_before_ms, last_age_prune_ms_); !n)
+      kLog.error("retention: audit records not pruned: {}", n.error().message);
+    else if (*n > 0) {
+      audit_pruned_ += static_cast<long>(*n);
+      kLog.info("retention deleted {} audit record(s) older than {} day(s); the chain is anchored at the last one", *n,
+                *config_.audit_max_age_days);
+    }
+  }
   if (plan.events_before_ms) {
     if (auto n = store_->prune_events(*plan.events_before_ms); !n)
       kLog.error("retention: events not pruned: {}", n.error().message);
@@ -374,7 +479,23 @@ core::Result<std::string> Node::export_clip(const std::string& camera, std::int6
   const std::string rel = fmt::format("exports/{}_{}_{}.mp4", camera, start_ms, end_ms);
   const std::string path = (fs::path(config_.storage_path) / rel).string();
   if (!fs::exists(path)) {
-    if (auto st = record::export_clip(config_.storage_path, files, start_ms, end_ms, path); !st) return st.error();
+    // A camera with privacy masks exports re-encoded with the masks burned in: every export (the
+    // API's raw and blurred ones, the center's) starts from this file, so none can unmask them.
+    privacy::StaticMask mask;
+    for (const auto& c : config_.cameras)
+      if (c.name == camera) {
+        std::vector<core::Polygon> polys;
+        for (const auto& m : c.camera.privacy_masks) polys.push_back(m.polygon);
+        mask = privacy::StaticMask(std::move(polys));
+      }
+    const std::string remux = mask.empty() ? path : path + ".unmasked.mp4";
+    if (auto st = record::export_clip(config_.storage_path, files, start_ms, end_ms, remux); !st) return st.error();
+    if (!mask.empty()) {
+      auto st = privacy::mask_video(remux, path, mask);
+      std::error_code rm;
+      fs::remove(remux, rm);
+      if (!st) return st.error();
+    }
     if (auto st = store_->add_export(camera, start_ms, end_ms, rel, core::wall_clock_ms()); !st) {
       // Unprotected, the range could be deleted under the clip's feet: no clip rather than a false promise.
       std::error_code ec;

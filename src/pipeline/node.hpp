@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "auth/auth_store.hpp"
 #include "config/serve_config.hpp"
 #include "core/result.hpp"
 #include "pipeline/camera_worker.hpp"
@@ -38,7 +39,9 @@ struct StorageStatus {
   std::optional<std::int64_t> effective_quota_bytes;   ///< what recordings may use now
   bool quota_limited_by_filesystem = false;
   long segments_deleted = 0, segment_delete_failures = 0, events_pruned = 0, snapshots_pruned = 0;
-  std::string last_error;  ///< retention's last failure (kept after recovery)
+  long plate_reads_pruned = 0, audit_pruned = 0;  ///< retention by age of plate reads and audit records
+  std::int64_t retention_applied_ms = 0;          ///< wall clock of the last pruning by age; 0 = none yet
+  std::string last_error;                         ///< retention's last failure (kept after recovery)
   store::StoreHealth store;
 };
 
@@ -53,6 +56,8 @@ class Node {
   std::vector<CameraStatus> cameras();
   CameraWorker* camera(const std::string& name);
   store::Store& store() { return *store_; }
+  /// Heatmap buckets of every camera (`<storage>/heatmaps/`).
+  const crowd::HeatmapFiles& heatmaps() const { return *heatmaps_; }
   const config::ServeConfig& config() const { return config_; }
   /// The uplink's counters; nullopt when the config has no `uplink:`.
   std::optional<uplink::UplinkStatus> uplink_status() const {
@@ -63,6 +68,13 @@ class Node {
   /// Remuxes the recorded range into storage/exports/ and returns the file's path; the range's
   /// segments are kept by retention from then on.
   core::Result<std::string> export_clip(const std::string& camera, std::int64_t start_ms, std::int64_t end_ms);
+  /// Replaces a camera's lines and zones while it runs (CameraWorker::set_rules) and keeps them in
+  /// `<storage>/rules/<camera>.json`, so the node runs them after a restart too, unless the config
+  /// file's rules for that camera have changed since (then the file's edit wins). Returns the new
+  /// version; fails when the file cannot be written (the running rules are unchanged then), and
+  /// with `version_conflict` when `expected_version` is given and is not the current one.
+  core::Result<int> set_camera_rules(const std::string& camera, const analytics::RulesOptions& rules,
+                                     std::optional<int> expected_version = std::nullopt);
   /// One retention pass (the node runs one every 5 s, and every second while space is short).
   void apply_retention();
   StorageStatus storage();
@@ -70,6 +82,8 @@ class Node {
  private:
   explicit Node(config::ServeConfig c) : config_(std::move(c)) {}
   void recover_segments();
+  /// Rules set through the API in an earlier run, for the cameras whose config rules are unchanged.
+  static void load_saved_rules(config::ServeConfig& config);
   /// Measures the filesystem into `st` (size, free, read-only); false when it cannot.
   bool measure_disk(StorageStatus& st);
   void delete_segments(const std::vector<std::int64_t>& ids, const std::map<std::int64_t, record::SegmentFile>& rows,
@@ -79,6 +93,7 @@ class Node {
   record::RetentionLimits limits() const;
   config::ServeConfig config_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<crowd::HeatmapFiles> heatmaps_;
   Histograms histograms_;  ///< before the pool and the workers, which observe into it
   DetectorPool detectors_;
   std::vector<std::unique_ptr<CameraWorker>> workers_;
@@ -88,7 +103,10 @@ class Node {
   std::condition_variable stop_cv_;
   std::mutex export_m_;
   std::atomic<long> segments_deleted_{0}, segment_delete_failures_{0}, events_pruned_{0}, snapshots_pruned_{0};
-  std::mutex retention_m_;  ///< one pass at a time
+  std::atomic<long> plate_reads_pruned_{0}, audit_pruned_{0};
+  std::atomic<std::int64_t> retention_applied_ms_{0};
+  std::unique_ptr<auth::AuthStore> audit_;  ///< present when storage.retention.audit_max_age_days is set
+  std::mutex retention_m_;                  ///< one pass at a time
   std::mutex storage_m_;
   StorageStatus storage_;
   // Retention's state between passes (under retention_m_), for logging once per change.
@@ -96,6 +114,10 @@ class Node {
   bool deletes_failing_ = false, disk_unmeasurable_ = false;
   std::int64_t last_age_prune_ms_ = 0;      ///< wall clock of the last pruning by age (0: none yet)
   std::unique_ptr<uplink::Uplink> uplink_;  ///< present when the config has `uplink:`
+  /// Each camera's rules as the config file gives them (JSON text), kept next to rules set
+  /// through the API so a later start can tell whether the file was edited since.
+  std::map<std::string, std::string> config_file_rules_;
+  std::mutex rules_m_;  ///< one rule change at a time (version check, file, swap)
 };
 
 }  // namespace vsp::pipeline

@@ -38,6 +38,9 @@ RetentionPlan plan_retention(std::vector<SegmentRef> segments, const std::vector
   RetentionPlan plan;
   if (limits.events_max_age_days) plan.events_before_ms = age_cutoff_ms(now_ms, *limits.events_max_age_days);
   if (limits.snapshots_max_age_days) plan.snapshots_before_ms = age_cutoff_ms(now_ms, *limits.snapshots_max_age_days);
+  if (limits.plate_reads_max_age_days)
+    plan.plate_reads_before_ms = age_cutoff_ms(now_ms, *limits.plate_reads_max_age_days);
+  if (limits.audit_max_age_days) plan.audit_before_ms = age_cutoff_ms(now_ms, *limits.audit_max_age_days);
 
   // ---- The limit: configured quota, or what the filesystem can hold above the reserve ----------
   plan.reserve_bytes = reserve_bytes(limits, disk.fs_size_bytes);

@@ -32,6 +32,8 @@ struct RetentionLimits {
   double min_free_percent = 5;                 ///< reserve as a share of the filesystem
   std::optional<double> events_max_age_days;
   std::optional<double> snapshots_max_age_days;
+  std::optional<double> plate_reads_max_age_days;  ///< plate_read events (events_max_age_days applies too)
+  std::optional<double> audit_max_age_days;        ///< audit records (the config keeps it the longest)
 };
 
 /// The storage as the retention thread measured it just before planning.
@@ -57,11 +59,13 @@ struct RetentionPlan {
   /// What the recordings may use now: the smaller of the configured quota and what the
   /// filesystem can hold (recordings + free - reserve); nullopt when neither applies.
   std::optional<std::int64_t> effective_quota_bytes;
-  bool limited_by_filesystem = false;               ///< the filesystem, not the configured quota, sets the limit
-  bool low_space = false;                           ///< free space is below the reserve (or the store is full)
-  bool short_of_space = false;                      ///< even after these deletions the recordings exceed the limit
-  std::optional<std::int64_t> events_before_ms;     ///< delete events stamped before this
-  std::optional<std::int64_t> snapshots_before_ms;  ///< delete snapshot files written before this
+  bool limited_by_filesystem = false;                 ///< the filesystem, not the configured quota, sets the limit
+  bool low_space = false;                             ///< free space is below the reserve (or the store is full)
+  bool short_of_space = false;                        ///< even after these deletions the recordings exceed the limit
+  std::optional<std::int64_t> events_before_ms;       ///< delete events stamped before this
+  std::optional<std::int64_t> snapshots_before_ms;    ///< delete snapshot files written before this
+  std::optional<std::int64_t> plate_reads_before_ms;  ///< delete plate_read events stamped before this
+  std::optional<std::int64_t> audit_before_ms;        ///< delete audit records written before this
 };
 
 /// Plans one pass. Segments (complete ones only, in any order; the oldest few thousand suffice)

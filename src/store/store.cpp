@@ -292,13 +292,18 @@ StoreHealth Store::health() {
   return health_;
 }
 
-core::Result<std::int64_t> Store::prune_events(std::int64_t before_ms) {
+core::Result<std::int64_t> Store::prune_events(std::int64_t before_ms, const std::optional<std::string>& type) {
   std::lock_guard lock(m_);
+  const std::string only = type ? " AND type = ?" : "";
   if (!exec_quiet(db_, "BEGIN IMMEDIATE")) return fail_and_rollback(db_, "pruning events");
-  Stmt ob(db_, "DELETE FROM outbox WHERE event_id IN (SELECT id FROM events WHERE ts_ms < ?)");
-  if (ob.bind(1, before_ms).run() != SQLITE_DONE) return fail_and_rollback(db_, "pruning events (outbox)");
-  Stmt ev(db_, "DELETE FROM events WHERE ts_ms < ?");
-  if (ev.bind(1, before_ms).run() != SQLITE_DONE) return fail_and_rollback(db_, "pruning events");
+  Stmt ob(db_, ("DELETE FROM outbox WHERE event_id IN (SELECT id FROM events WHERE ts_ms < ?" + only + ")").c_str());
+  ob.bind(1, before_ms);
+  if (type) ob.bind(2, *type);
+  if (ob.run() != SQLITE_DONE) return fail_and_rollback(db_, "pruning events (outbox)");
+  Stmt ev(db_, ("DELETE FROM events WHERE ts_ms < ?" + only).c_str());
+  ev.bind(1, before_ms);
+  if (type) ev.bind(2, *type);
+  if (ev.run() != SQLITE_DONE) return fail_and_rollback(db_, "pruning events");
   const std::int64_t n = sqlite3_changes(db_);
   if (!exec_quiet(db_, "COMMIT")) return fail_and_rollback(db_, "pruning events (commit)");
   return n;
@@ -356,6 +361,18 @@ core::Result<std::vector<CountPoint>> Store::counts(const CountQuery& q) {
   std::vector<CountPoint> out;
   while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.i64(3), s.i64(4)});
   return out;
+}
+
+core::Status Store::add_count(const std::string& camera, const std::string& rule, std::int64_t ts_ms,
+                              const std::string& key, std::int64_t n) {
+  std::lock_guard lock(m_);
+  Stmt c(db_,
+         "INSERT INTO counts(camera, rule, minute_ms, key, n) VALUES(?,?,?,?,?) "
+         "ON CONFLICT(camera, rule, minute_ms, key) DO UPDATE SET n = n + excluded.n");
+  c.bind(1, camera).bind(2, rule).bind(3, ts_ms / 60'000 * 60'000).bind(4, key).bind(5, n);
+  if (c.run() != SQLITE_DONE)
+    return core::make_error("store_write_failed", fmt::format("count {}/{}: {}", camera, rule, sqlite3_errmsg(db_)));
+  return core::Ok{};
 }
 
 std::int64_t Store::outbox_size() {

@@ -90,10 +90,15 @@ class Store final : public events::EventSink {
   /// Retries pending events and segment rows, oldest first; returns how many are still pending.
   std::int64_t retry_pending();
   StoreHealth health();
-  /// Deletes events stamped before `before_ms` with their outbox rows (retention by age).
-  core::Result<std::int64_t> prune_events(std::int64_t before_ms);
+  /// Deletes events stamped before `before_ms` with their outbox rows (retention by age); only
+  /// those of `type` when given (plate reads have an age of their own).
+  core::Result<std::int64_t> prune_events(std::int64_t before_ms, const std::optional<std::string>& type = {});
   core::Result<EventPage> events(const EventQuery& q);
   core::Result<std::vector<CountPoint>> counts(const CountQuery& q);
+  /// Adds `n` to a per-minute count that no event stands for (the zone occupancy series keeps
+  /// `zone_occupancy_sum` and `zone_occupancy_samples`, so any bucket's mean is sum / samples).
+  core::Status add_count(const std::string& camera, const std::string& rule, std::int64_t ts_ms, const std::string& key,
+                         std::int64_t n);
   std::int64_t outbox_size();
   /// Up to `limit` outbox rows, oldest first (insertion order).
   std::vector<OutboxItem> outbox_batch(int limit);

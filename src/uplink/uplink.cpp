@@ -11,6 +11,7 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "events/event.hpp"
+#include "events/nats_security.hpp"
 #include "events/subjects.hpp"
 
 namespace vsp::uplink {
@@ -150,6 +151,12 @@ bool Uplink::connect() {
   natsOptions_SetTimeout(o, 2000);
   const std::string name = fmt::format("vsp-node {}/{}", opt_.site, opt_.node);
   natsOptions_SetName(o, name.c_str());
+  if (auto st = events::apply_nats_auth(o, opt_.auth, "uplink.nats"); !st) {
+    natsOptions_Destroy(o);
+    std::lock_guard lock(status_m_);
+    status_.last_error = st.error().message;
+    return false;
+  }
   auto n = std::make_unique<Nats>();
   natsStatus s = natsConnection_Connect(&n->nc, o);
   natsOptions_Destroy(o);

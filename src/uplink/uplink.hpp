@@ -17,12 +17,14 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "core/secret.hpp"
 #include "store/store.hpp"
 
 namespace vsp::uplink {
 
 struct UplinkOptions {
   std::vector<std::string> servers;  ///< nats://host:port, tried in order
+  core::NatsAuth auth;               ///< credentials and TLS (secrets read at each connect)
   std::string site = "local", node = "local";
   std::int64_t max_outbox_events = 1000000;
   double heartbeat_s = 5;

@@ -74,13 +74,30 @@ done <<'ROUTES'
 /api/cameras 1 1 1 1
 /api/cameras/people 1 1 1 1
 /api/cameras/people/snapshot.jpg 1 1 1 1
+/api/cameras/people/heatmap.png 1 1 1 1
 /api/events 1 1 1 1
 /api/counts 1 1 1 1
 /api/node 1 1 1 1
 /api/recordings 0 1 1 0
 /api/clip?camera=people&start=2020-01-01T00:00:00Z&end=2020-01-01T00:00:10Z 0 1 1 0
 /api/audit 0 0 1 1
+/api/cameras/people/rules 0 1 1 0
+/api/events/0190a0a0-0000-7000-8000-000000000000/snapshot.jpg 0 1 1 0
 ROUTES
+check "web UI / open (it asks for a login)" [ "$(code "$API/")" = 200 ]
+check "web UI script open" [ "$(code "$API/assets/app.js")" = 200 ]
+check "unknown asset: 404" [ "$(code "$API/assets/nope.js")" = 404 ]
+rules_put() { curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' "$@" -d '{"lines": [{"name": "l", "p1": [0.1, 0.5], "p2": [0.9, 0.5]}]}' "$API/api/cameras/people/rules"; }
+check "PUT rules without credentials: 401" [ "$(rules_put)" = 401 ]
+for r in viewer auditor; do
+  eval "tok=\$TOK_$r"
+  check "PUT rules as $r: 403" [ "$(rules_put -H "Authorization: Bearer $tok")" = 403 ]
+done
+check "PUT rules as operator: 200" [ "$(rules_put -H "Authorization: Bearer $TOK_operator")" = 200 ]
+check "PUT rules as admin: 200" [ "$(rules_put -H "Authorization: Bearer $TOK_admin")" = 200 ]
+check "PUT rules based on an old version: 409" [ "$(rules_put -H "Authorization: Bearer $TOK_admin" -H 'If-Match: "1"')" = 409 ]
+check "PUT rules based on the current version: 200" [ "$(rules_put -H "Authorization: Bearer $TOK_admin" -H 'If-Match: "3"')" = 200 ]
+check "PUT invalid rules: 400 naming the field" bash -c "curl -s -X PUT -H 'Authorization: Bearer $TOK_admin' -H 'Content-Type: application/json' -d '{\"lines\": [{\"name\": \"l\", \"p1\": [0.1, 0.5], \"p2\": [0.1, 0.5]}]}' $API/api/cameras/people/rules | jq -e '.code == \"invalid_rules\" and .path == \"cameras[people].rules.lines[0].p2\"' >/dev/null"
 check "camera credentials never reach /api" bash -c "curl -s -H 'Authorization: Bearer $TOK_admin' $API/api/cameras | grep -q 'rtsp://\*\*\*@127.0.0.1:1/x' && ! curl -s -H 'Authorization: Bearer $TOK_admin' $API/api/cameras | grep -q s3cretpass"
 check "camera credentials never reach the log" bash -c "! grep -q s3cretpass '$T/node.log'"
 check "/healthz open" [ "$(code "$API/healthz")" = 200 ]
@@ -134,7 +151,7 @@ check "node alive after all that" [ "$(code "$API/healthz")" = 200 ]
 
 echo "== audit log"
 curl -s -H "Authorization: Bearer $TOK_admin" "$API/api/audit?limit=1000" >"$T/audit.json"
-for a in user_add token_create login search_events snapshot clip token_revoke unmask; do
+for a in user_add token_create login search_events snapshot clip token_revoke unmask set_rules; do
   check "audit has $a" bash -c "jq -e '.records[] | select(.action == \"$a\")' '$T/audit.json' >/dev/null"
 done
 check "failed logins are audited" bash -c "jq -e '[.records[] | select(.action == \"login\" and .result == \"failed\")] | length >= 5' '$T/audit.json' >/dev/null"

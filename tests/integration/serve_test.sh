@@ -136,7 +136,7 @@ check "metrics in Prometheus format" bash -c "curl -s '$API/metrics' | grep -q '
 check "metrics: detector latency histogram" bash -c "curl -s '$API/metrics' | grep -q '^vsp_detector_latency_seconds_bucket{model=\"nanodet_m_320\",le=\"+Inf\"} [1-9]'"
 check "metrics: event delay histogram" bash -c "curl -s '$API/metrics' | grep -q '^vsp_event_delay_seconds_count{camera=\"car\"} [1-9]'"
 check "metrics: segment write histogram" bash -c "curl -s '$API/metrics' | grep -q '^vsp_segment_write_seconds_count{camera=\"car\"} [1-9]'"
-check "page at /" bash -c "curl -s '$API/' | grep -q 'VSP node'"
+check "web UI at /" bash -c "curl -s '$API/' | grep -q 'src=\"/assets/app.js\"' && curl -sf '$API/assets/app.js' -o /dev/null"
 
 echo "== RTSP server down for 10 s"
 kill -9 "$RTSP_PID"; wait "$RTSP_PID" 2>/dev/null

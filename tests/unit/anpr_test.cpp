@@ -91,3 +91,15 @@ TEST(PlateVoter, a_single_read_is_a_candidate_not_a_fact) {
   v.add(read("OLC4728", 0.95f));
   EXPECT_FALSE(v.consensus()->reported);
 }
+
+TEST(PlateGrammar, a_character_plates_do_not_have_is_never_valid_whatever_layout_the_rest_fits) {
+  // Found by fuzz_plate: "A[C1234" fitted the US layout LLLDDDD ('[' is neither letter nor digit).
+  for (auto r : {Region::us, Region::eu, Region::br, Region::ru, Region::any}) {
+    for (const char* t : {"A[C1234", "ABC-1234", "abc1234", "AB 1234"}) {
+      const auto m = apply_grammar(t, r);
+      EXPECT_FALSE(m.valid) << t << " " << to_string(r);
+      EXPECT_FALSE(m.known_layout) << t;
+    }
+  }
+  EXPECT_TRUE(apply_grammar("ABC1234", Region::us).valid);  // the same without the stray character
+}

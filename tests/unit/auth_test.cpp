@@ -4,11 +4,14 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <set>
 
 #include "api/http_server.hpp"
 #include "auth/audit_chain.hpp"
 #include "auth/auth_store.hpp"
 #include "auth/login_throttle.hpp"
+#include "center/center_api.hpp"
+#include "center/center_config.hpp"
 #include "config/serve_config.hpp"
 #include "core/redact.hpp"
 
@@ -172,10 +175,12 @@ TEST(AuthStore, audit_appends_chain_across_connections_and_refuses_updates) {
   sqlite3_close(raw);
 }
 
-TEST(RoleMatrix, only_healthz_the_page_and_login_are_open_and_each_role_reaches_what_it_should) {
+TEST(RoleMatrix, only_healthz_the_web_ui_files_and_login_are_open_and_each_role_reaches_what_it_should) {
   for (const auto& r : api::route_table()) {
     if (r.access != auth::Access::open) continue;
-    EXPECT_TRUE(r.pattern == "/healthz" || r.pattern == "/" || r.pattern == "/api/login") << r.pattern;
+    // The web UI's static files (`/`, `/assets/*`) hold no data: the page asks for a login.
+    EXPECT_TRUE(r.pattern == "/healthz" || r.pattern == "/" || r.pattern == "/assets/*" || r.pattern == "/api/login")
+        << r.pattern;
   }
   using auth::Access;
   using auth::Role;
@@ -189,6 +194,12 @@ TEST(RoleMatrix, only_healthz_the_page_and_login_are_open_and_each_role_reaches_
     for (int i = 0; i < 4; ++i)
       EXPECT_EQ(auth::allows(roles[i], access), want[static_cast<size_t>(i)])
           << auth::role_name(roles[i]) << " " << auth::access_name(access);
+  // Editing a camera's rules needs the operate right, reading them too (they show where people count).
+  for (const auto& r : api::route_table()) {
+    if (r.pattern == "/api/cameras/*/rules") {
+      EXPECT_EQ(r.access, Access::operate) << r.method;
+    }
+  }
 }
 
 TEST(ServeConfig, a_non_loopback_listen_needs_tls_and_loopback_stays_the_default) {
@@ -213,4 +224,34 @@ TEST(Redact, url_credentials_are_masked_and_everything_else_kept) {
   EXPECT_EQ(core::redact_urls("rtsp://cam/path@odd"), "rtsp://cam/path@odd");
   EXPECT_EQ(core::redact_urls("no url @ all"), "no url @ all");
   EXPECT_EQ(core::redact_urls("rtsp://u:p@"), "rtsp://***@");
+}
+
+TEST(RoleMatrix, center_routes_all_need_a_role_but_healthz_and_login_and_evidence_needs_operate) {
+  std::set<std::string> open, seen;
+  for (const auto& r : center::route_table()) {
+    EXPECT_TRUE(seen.insert(r.method + " " + r.pattern).second) << "listed twice: " << r.pattern;
+    if (r.access == auth::Access::open) open.insert(r.method + " " + r.pattern);
+    if (r.pattern == "/api/clip") {
+      EXPECT_EQ(r.access, auth::Access::operate);
+    }
+    if (r.pattern == "/api/audit") {
+      EXPECT_EQ(r.access, auth::Access::audit);
+    }
+  }
+  EXPECT_EQ(open, (std::set<std::string>{"GET /healthz", "POST /api/login"}));
+}
+
+TEST(CenterConfig, the_account_store_defaults_next_to_the_config_and_auth_db_moves_it) {
+  const std::string base = "nats: {servers: [nats://127.0.0.1:4222]}\npostgres: {dsn: x}\n";
+  auto d = center::parse_center_config(base, "/etc/vsp/center.yml");
+  ASSERT_TRUE(std::holds_alternative<center::CenterConfig>(d));
+  EXPECT_EQ(std::get<center::CenterConfig>(d).auth_db, "/etc/vsp/vsp-center.db");
+  auto m = center::parse_center_config(base + "auth: {db: /var/lib/vsp/accounts.db}\n", "/etc/vsp/center.yml");
+  ASSERT_TRUE(std::holds_alternative<center::CenterConfig>(m));
+  EXPECT_EQ(std::get<center::CenterConfig>(m).auth_db, "/var/lib/vsp/accounts.db");
+  auto bad = center::parse_center_config(base + "auth: {file: x}\n", "c.yml");
+  ASSERT_TRUE(std::holds_alternative<config::ConfigErrors>(bad));
+  EXPECT_NE(std::get<config::ConfigErrors>(bad).front().to_string().find("unknown key 'file'"), std::string::npos);
+  EXPECT_TRUE(center::looks_like_center_config(base));
+  EXPECT_FALSE(center::looks_like_center_config("cameras: []\n"));
 }

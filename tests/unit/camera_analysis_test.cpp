@@ -237,3 +237,37 @@ TEST(CameraAnalysis, events_are_written_in_time_order) {
     EXPECT_LE(sink.events[i - 1].pts_s, sink.events[i].pts_s)
         << sink.events[i - 1].type << " then " << sink.events[i].type;
 }
+
+TEST(CameraAnalysis, rules_replaced_mid_stream_end_open_stays_and_count_on_the_new_line) {
+  // At t=6 the person stands in the zone (since t=3) and has crossed the door line (t=2). The
+  // rule editor then replaces both with one vertical line at x=850 px, crossed at t=11.5.
+  VecSink sink;
+  auto core = started_core(sink, 5);
+  ASSERT_TRUE(core.ok());
+  analytics::RulesOptions moved;
+  analytics::LineOptions l;
+  l.name = "moved";
+  l.p1 = {0.85, 0.0};
+  l.p2 = {0.85, 1.0};
+  moved.lines.push_back(l);
+  for (int i = 0; i <= 70; ++i) {
+    const double t = i * 0.2;
+    if (i == 30) (*core)->replace_rules(moved);
+    const core::Timestamp ts{i, t};
+    if ((*core)->offer(ts)) (*core)->update(person_at(t), ts, nullptr);
+  }
+  (*core)->finish();
+  const auto crossings = sink.of("line_crossing");
+  ASSERT_EQ(crossings.size(), 2u);
+  EXPECT_EQ(crossings[0].rule, "door");
+  EXPECT_NEAR(crossings[0].pts_s, 2.0, 0.2 + 1e-6);
+  EXPECT_EQ(crossings[1].rule, "moved");
+  EXPECT_NEAR(crossings[1].pts_s, 11.5, 0.2 + 1e-6);
+  EXPECT_EQ(crossings[1].track_id, crossings[0].track_id) << "tracks carry on through the swap";
+  ASSERT_EQ(sink.of("zone_enter").size(), 1u);
+  const auto exits = sink.of("zone_exit");
+  ASSERT_EQ(exits.size(), 1u) << "the open stay ends at the swap, once";
+  EXPECT_LE(exits[0].pts_s, 6.0 + 1e-6);
+  EXPECT_EQ((*core)->rules().lines.size(), 1u);
+  EXPECT_TRUE((*core)->zones().empty());
+}

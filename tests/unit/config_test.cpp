@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "config/analyze_config.hpp"
+#include "config/rules_json.hpp"
 #include "config/serve_config.hpp"
 
 using namespace vsp;
@@ -287,4 +288,30 @@ TEST(Config, absurd_object_watch_times_are_errors_with_their_path) {
   const auto& z = std::get<config::AnalyzeConfig>(ok).camera.rules.zones.at(0);
   EXPECT_EQ(z.abandoned_after_s, 30.0);
   EXPECT_FALSE(z.removed_after_s.has_value());
+}
+
+TEST(RulesJson, rules_shown_by_the_api_parse_back_to_the_same_rules) {
+  const auto parsed = config::parse_analyze_config(
+      "rules:\n  lines: [{name: gate, p1: [0.1, 0.5], p2: [0.9, 0.5], classes: [car, truck], min_frames: 3}]\n"
+      "  zones: [{name: lot, polygon: [[0, 0], [1, 0], [1, 1]], dwell_threshold_s: 30}]\n",
+      "t.yml");
+  ASSERT_TRUE(std::holds_alternative<config::AnalyzeConfig>(parsed));
+  const auto& rules = std::get<config::AnalyzeConfig>(parsed).camera.rules;
+  const auto j = config::rules_to_json(rules);
+  EXPECT_EQ(j["lines"][0]["classes"], nlohmann::json({"car", "truck"}));
+  EXPECT_FALSE(j["zones"][0].contains("max_occupancy")) << "unset optional keys are left out";
+  const auto back = config::rules_from_json(j);
+  ASSERT_TRUE(std::holds_alternative<analytics::RulesOptions>(back));
+  EXPECT_EQ(config::rules_to_json(std::get<analytics::RulesOptions>(back)), j);
+  EXPECT_EQ(std::get<analytics::RulesOptions>(back).lines[0].min_frames, 3);
+}
+
+TEST(RulesJson, json_rules_get_the_config_files_checks_and_paths) {
+  const auto r = config::rules_from_json(nlohmann::json::parse(
+      R"({"lines": [{"name": "a", "p1": [0.1, 0.2], "p2": [0.1, 0.2]}], "zones": [{"name": "a", "polygon": [[0, 0]]}], "x": 1})"));
+  ASSERT_TRUE(std::holds_alternative<config::ConfigErrors>(r));
+  std::vector<std::string> paths;
+  for (const auto& e : std::get<config::ConfigErrors>(r)) paths.push_back(e.path);
+  for (const char* want : {"rules.x", "rules.lines[0].p2", "rules.zones[0].polygon", "rules.zones[0].name"})
+    EXPECT_NE(std::find(paths.begin(), paths.end(), want), paths.end()) << want;
 }

@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
-# Starts a node whose camera is a sample clip played as a looping file (no RTSP needed) next to a
-# broken camera, then drives the built-in page in Chromium.   page_test.sh VSP SCREENSHOT
+# The web UI in Debian's Chromium (Playwright) against a real node: a sample clip played as a
+# looping file camera, the same clip over the RTSP test server (stopped during the test, to see
+# the camera go `reconnecting`), and a camera whose port refuses. Screenshots of every screen go
+# to OUT_DIR.   page_test.sh VSP RTSP_SERVER OUT_DIR
 set -u
-VSP=$1 SHOT=${2:-page.png}
+VSP=$1 RTSP=$2 OUT=${3:-web-shots}
 HERE=$(cd "$(dirname "$0")" && pwd)
-DATA=${VSP_DATA_DIR:-$(cd "$HERE/../../.." && pwd)/shared/data}
 T=$(mktemp -d)
 . "$HERE/../integration/lib.sh"
-PORT=$(free_base 1)
-trap 'kill -9 $NODE 2>/dev/null; rm -rf "$T"' EXIT
+BASE=$(free_base 2)
+PORT=$BASE RPORT=$((BASE + 1))
+trap 'kill -9 ${NODE:-} ${RTSP_PID:-} 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+mkdir -p "$OUT"
 [ -d "$HERE/node_modules/playwright-core" ] || (cd "$HERE" && npm install --no-audit --no-fund --silent) || exit 1
+"$RTSP" "$RPORT" car="$DATA/videos_traffic/car-detection.mp4" >"$T/rtsp.log" 2>&1 &
+RTSP_PID=$!
 cat >"$T/page.yml" <<YAML
+site: lab
+node: web-node
 detector: {model: nanodet_m_320}
 cameras:
   - name: parking
@@ -18,16 +25,33 @@ cameras:
     detect_fps: 5
     rules:
       zones: [{name: aisle, polygon: [[0.05, 0.05], [0.95, 0.05], [0.95, 0.95], [0.05, 0.95]]}]
+  - {name: door, record_url: "rtsp://127.0.0.1:$RPORT/car", detect_fps: 1}
   - {name: broken, record_url: "rtsp://127.0.0.1:1/none"}
 storage: {path: $T/data}
 api: {listen: 127.0.0.1:$PORT}
 YAML
 printf 'page test password\n' >"$T/pw"
 "$VSP" user add pageadmin --role admin --password-file "$T/pw" --config "$T/page.yml" || exit 1
+"$VSP" user add pageviewer --role viewer --password-file "$T/pw" --config "$T/page.yml" || exit 1
 "$VSP" serve "$T/page.yml" >"$T/node.log" 2>&1 &
 NODE=$!
-for _ in $(seq 20); do curl -sf "http://127.0.0.1:$PORT/healthz" -o /dev/null && break; sleep 1; done
-node "$HERE/page_test.mjs" "http://127.0.0.1:$PORT" "$SHOT"
+wait_for 20 curl -sf "http://127.0.0.1:$PORT/healthz" -o /dev/null || { tail -20 "$T/node.log"; exit 1; }
+RTSP_PID=$RTSP_PID node "$HERE/page_test.mjs" "http://127.0.0.1:$PORT" "$OUT"
 rc=$?
-[ $rc -eq 0 ] || tail -20 "$T/node.log"
+if [ $rc -eq 0 ]; then
+  # What the browser did is in the audit chain, as for any client.
+  check "the rule change is audited" bash -c "sqlite3 '$T/data/vsp.db' \"SELECT count(*) FROM audit_log WHERE action='set_rules' AND result='ok'\" | grep -qx '[1-9][0-9]*'"
+  check "the refused rule change is audited" bash -c "sqlite3 '$T/data/vsp.db' \"SELECT count(*) FROM audit_log WHERE action='set_rules' AND result='invalid'\" | grep -qx '[1-9][0-9]*'"
+  check "the unblurred view is audited with its reason" bash -c "sqlite3 '$T/data/vsp.db' \"SELECT count(*) FROM audit_log WHERE action='unmask_live_view' AND reason='page test incident'\" | grep -qx '[1-9][0-9]*'"
+  check "the node swapped the rules in without a restart" grep -q "rules replaced (version 2)" "$T/node.log"
+  check "the node ran throughout (one process)" kill -0 "$NODE"
+  kill -TERM "$NODE"; wait "$NODE" 2>/dev/null
+  "$VSP" serve "$T/page.yml" >>"$T/node.log" 2>&1 &
+  NODE=$!
+  wait_for 20 curl -sf "http://127.0.0.1:$PORT/healthz" -o /dev/null
+  TOK=$("$VSP" token create --role operator --ttl-days 1 --config "$T/page.yml" 2>/dev/null)
+  check "the drawn line is still there after a restart" bash -c "curl -s -H 'Authorization: Bearer $TOK' http://127.0.0.1:$PORT/api/cameras/parking/rules | jq -e '.rules.lines[0].name == \"crossing\" and .rules.zones[0].name == \"aisle\"' >/dev/null"
+  rc=$fail
+fi
+[ $rc -eq 0 ] || tail -30 "$T/node.log"
 exit $rc

@@ -1,0 +1,20 @@
+# Builds web/ into OUT with npm; on failure (no network for `npm ci`, say) copies the committed
+# prebuilt bundle web/dist instead and says so. Run by cmake/web_ui.cmake.
+set(ok FALSE)
+if(NOT EXISTS ${SRC}/node_modules/.package-lock.json)
+  execute_process(COMMAND ${NPM} ci --no-audit --no-fund --loglevel=error WORKING_DIRECTORY ${SRC} RESULT_VARIABLE rc)
+else()
+  set(rc 0)
+endif()
+if(rc EQUAL 0)
+  execute_process(COMMAND ${NPM} run --silent build -- --outDir ${OUT} --emptyOutDir --logLevel warn
+                  WORKING_DIRECTORY ${SRC} RESULT_VARIABLE rc)
+  if(rc EQUAL 0 AND EXISTS ${OUT}/index.html)
+    set(ok TRUE)
+  endif()
+endif()
+if(NOT ok)
+  message(WARNING "web UI: npm build failed; embedding the prebuilt bundle from web/dist")
+  file(REMOVE_RECURSE ${OUT})
+  file(COPY ${SRC}/dist/ DESTINATION ${OUT})
+endif()

@@ -1,0 +1,62 @@
+#include "privacy/static_mask.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
+#include "core/geometry.hpp"
+
+namespace vsp::privacy {
+
+void StaticMask::apply(cv::Mat& bgr) const {
+  if (polygons_.empty() || bgr.empty()) return;
+  std::vector<std::vector<cv::Point>> px;
+  for (const auto& poly : polygons_) {
+    auto& out = px.emplace_back();
+    for (const auto& p : poly)  // the polygon's edge pixels are covered too (fillPoly includes the outline)
+      out.emplace_back(static_cast<int>(std::lround(p.x * bgr.cols)), static_cast<int>(std::lround(p.y * bgr.rows)));
+  }
+  cv::fillPoly(bgr, px, cv::Scalar(0, 0, 0), cv::LINE_8);
+}
+
+void StaticMask::apply(core::Image& frame) const {
+  if (polygons_.empty() || frame.bgr.size() < static_cast<size_t>(frame.width) * frame.height * 3) return;
+  cv::Mat m(frame.height, frame.width, CV_8UC3, frame.bgr.data());
+  apply(m);
+}
+
+bool StaticMask::covers(core::Point p_px, int width, int height) const {
+  if (width <= 0 || height <= 0) return false;
+  const core::Point n{p_px.x / width, p_px.y / height};
+  for (const auto& poly : polygons_)
+    if (core::point_in_polygon(n, poly)) return true;
+  return false;
+}
+
+core::Status mask_video(const std::string& in_path, const std::string& out_path, const StaticMask& mask) {
+  cv::VideoCapture cap(in_path, cv::CAP_FFMPEG);
+  if (!cap.isOpened()) return core::make_error("export_unreadable", fmt::format("{}: cannot decode", in_path));
+  cv::Mat frame;
+  if (!cap.read(frame) || frame.empty())
+    return core::make_error("export_empty", fmt::format("{}: no video frame", in_path));
+  double fps = cap.get(cv::CAP_PROP_FPS);
+  if (!(fps > 0 && fps < 1000)) fps = 25;
+  const std::string tmp = out_path + ".part.mp4";  // the writer picks the container by extension
+  cv::VideoWriter w(tmp, cv::CAP_FFMPEG, cv::VideoWriter::fourcc('a', 'v', 'c', '1'), fps, frame.size());
+  if (!w.isOpened()) return core::make_error("export_encoder", "cannot open the H.264 encoder (libx264)");
+  do {
+    mask.apply(frame);
+    w.write(frame);
+  } while (cap.read(frame) && !frame.empty());
+  w.release();
+  std::error_code ec;
+  std::filesystem::rename(tmp, out_path, ec);
+  if (ec) return core::make_error("export_write_failed", fmt::format("{}: {}", out_path, ec.message()));
+  return core::Ok{};
+}
+
+}  // namespace vsp::privacy

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The web UI served by `vsp center`, in Debian's Chromium, against real peers on loopback: a
+# throwaway PostgreSQL 15, one nats-server with JetStream, a node analysing the car clip (uplink
+# on) and a synthetic node (uplink_load: plate reads among its events). Fleet, live states,
+# search with a fuzzy plate and paging, an event's clip fetched from its node through the center,
+# charts. Screenshots go to OUT_DIR.   center_page_test.sh VSP UPLINK_LOAD OUT_DIR
+set -u
+VSP=$1 LOAD=$2 OUT=${3:-web-shots}
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../integration/lib.sh"
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+T=$(mktemp -d)
+chmod 755 "$T"
+BASE=$(free_base 4)
+NPORT=$BASE PGPORT=$((BASE + 1)) CPORT=$((BASE + 2)) N1PORT=$((BASE + 3))
+mkdir -p "$OUT"
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+cleanup() {
+  for p in ${N1:-} ${L1:-} ${C1:-} ${NATS:-}; do kill -9 "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  as_pg "$PGBIN/pg_ctl" -D "$T/pg/data" -m immediate -w stop >/dev/null 2>&1
+  [ "$fail" -ne 0 ] && for f in "$T"/*.log; do echo "---- $f"; tail -15 "$f"; done
+  rm -rf "$T"
+}
+trap cleanup EXIT
+[ -d "$HERE/node_modules/playwright-core" ] || (cd "$HERE" && npm install --no-audit --no-fund --silent) || exit 1
+mkdir -p "$T/pg"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$T/pg"
+as_pg "$PGBIN/initdb" -D "$T/pg/data" -A trust -U postgres --no-sync -E UTF8 >"$T/initdb.log" 2>&1 || { bad "initdb"; exit 1; }
+as_pg "$PGBIN/pg_ctl" -D "$T/pg/data" -l "$T/pg/log" -w \
+  -o "-p $PGPORT -k $T/pg -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null || { bad "pg_ctl start"; exit 1; }
+nats-server -js -a 127.0.0.1 -p "$NPORT" -sd "$T/js" >"$T/nats.log" 2>&1 &
+NATS=$!
+wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$NPORT" || { bad "nats-server starts"; exit 1; }
+cat >"$T/center.yml" <<YAML
+nats: {servers: [nats://127.0.0.1:$NPORT], stream: VSP_EVENTS, replicas: 1, batch: 200}
+postgres: {dsn: "host=127.0.0.1 port=$PGPORT user=postgres dbname=postgres"}
+api: {listen: 127.0.0.1:$CPORT}
+YAML
+"$VSP" center "$T/center.yml" >"$T/center.log" 2>&1 &
+C1=$!
+wait_for 20 curl -sf "http://127.0.0.1:$CPORT/healthz" -o /dev/null || { bad "center starts"; exit 1; }
+cat >"$T/n1.yml" <<YAML
+site: north
+node: n1
+detector: {model: nanodet_m_320}
+cameras:
+  - name: gate
+    record_url: $DATA/videos_traffic/car-detection.mp4
+    detect_fps: 5
+    rules:
+      lines: [{name: mid, p1: [0.02, 0.5], p2: [0.98, 0.5]}]
+storage: {path: $T/n1, segment_s: 2}
+api: {listen: 127.0.0.1:$N1PORT}
+uplink: {nats: {servers: [nats://127.0.0.1:$NPORT]}, heartbeat_s: 1}
+YAML
+"$VSP" serve "$T/n1.yml" >"$T/n1.log" 2>&1 &
+N1=$!
+"$LOAD" "$T/load.db" "nats://127.0.0.1:$NPORT" east l1 100 2000 >"$T/load.out" 2>"$T/load.log" &
+L1=$!
+# The synthetic node's events are in PostgreSQL and the real node has sent a crossing.
+plates_in() { [ "$(curl -s "http://127.0.0.1:$CPORT/api/events?type=plate_read&limit=1000" | jq '.events | length')" -ge 200 ]; }
+crossing_in() { [ "$(curl -s "http://127.0.0.1:$CPORT/api/events?site=north&type=line_crossing&limit=10" | jq '.events | length')" -ge 1 ]; }
+check "the synthetic node's plate reads reach the center" wait_for 90 plates_in
+check "a crossing of the real node reaches the center" wait_for 120 crossing_in
+node "$HERE/center_page_test.mjs" "http://127.0.0.1:$CPORT" "$OUT" || fail=1
+[ $fail -eq 0 ] && echo "center_page_test: all passed"
+exit $fail
