@@ -176,7 +176,11 @@ ObjectWatchUpdate ObjectWatch::update(const std::vector<StaticRegion>& regions, 
 
   // ---- 2. Candidates: the pixel model's regions, fused with still bag tracks ---------------------
   std::vector<Candidate> cands;
-  for (const auto& r : regions) cands.push_back({r.box_px, r.ghost, -1});
+  // A region cut by the frame border is something partly out of view (a car waiting at the
+  // edge of the picture), not an object left in the watched scene.
+  for (const auto& r : regions)
+    if (r.box_px.x1 > 2 && r.box_px.y1 > 2 && r.box_px.x2 < frame_w_ - 2 && r.box_px.y2 < frame_h_ - 2)
+      cands.push_back({r.box_px, r.ghost, -1});
   for (const auto& t : tracks) {
     if (!is_bag_class(t.class_id) || t.frames_since_update != 0 || t.hits < 2) continue;
     if (std::hypot(t.vx_px_s, t.vy_px_s) > still_px_s) continue;
