@@ -36,6 +36,9 @@ struct ZoneOptions {
   std::optional<double> dwell_threshold_s;  ///< emit zone_dwell once per stay beyond this
   std::optional<int> max_occupancy;         ///< emit zone_overcrowded above this
   double overcrowded_cooldown_s = 60;
+  /// Left and removed objects (a zone with either key is watched; see object_watch.hpp).
+  std::optional<double> abandoned_after_s;          ///< emit object_abandoned when left alone this long
+  std::optional<double> removed_after_s;            ///< emit object_removed when a static object is gone this long
   ZoneCountMode count_mode = ZoneCountMode::boxes;  ///< dense/auto: zone_overcrowded follows the dense count
   double count_interval_s = 1;                      ///< occupancy sampled (and dense count run) this often
   road::RoadZoneOptions road;  ///< wrong way, speeding, no stopping, rail crossing (road/road_rules.hpp)

@@ -528,7 +528,7 @@ const Table<analytics::LineOptions>& line_table() {
 const Table<analytics::ZoneOptions>& zone_table() {
   using Z = analytics::ZoneOptions;
   static const Table<Z> t = {
-      {"zone", "rules.zones[]", "A polygon zone: entries, exits, occupancy, dwell.", {}},
+      {"zone", "rules.zones[]", "A polygon zone: entries, exits, occupancy, dwell; left and removed objects.", {}},
       {
           field<Z>(
               {.key = "name", .description = "rule name", .notes = "unique", .required = true},
@@ -572,6 +572,22 @@ const Table<analytics::ZoneOptions>& zone_table() {
                .unit = "s",
                .description = "minimum time between overcrowding events"},
               [](Z & z) -> auto& { return z.overcrowded_cooldown_s; }),
+          field<Z>(
+              {.key = "abandoned_after_s",
+               .bounds = {0.0, 86400.0, true},
+               .unit = "s",
+               .description = "watch for left objects: emit object_abandoned when a static object has been "
+                              "alone this long (counted from when its owner moved away or left the view)",
+               .default_text = "not watched"},
+              [](Z & z) -> auto& { return z.abandoned_after_s; }),
+          field<Z>(
+              {.key = "removed_after_s",
+               .bounds = {0.0, 86400.0, true},
+               .unit = "s",
+               .description = "watch for removed objects: emit object_removed when a static object (or a piece of "
+                              "the background) has been gone this long",
+               .default_text = "not watched"},
+              [](Z & z) -> auto& { return z.removed_after_s; }),
           choice<Z>(
               {.key = "count_mode",
                .description = "occupancy from tracked boxes, a dense count (tiles + heads; costly) or auto (dense "

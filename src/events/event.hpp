@@ -22,7 +22,7 @@ struct Event {
   std::string site = "local";
   std::string node = "local";
   std::string camera;
-  std::string type;            ///< line_crossing, zone_enter, zone_exit, zone_dwell, zone_overcrowded
+  std::string type;            ///< line_crossing, zone_enter, zone_exit, zone_dwell, zone_overcrowded, object_*
   std::int64_t ts_utc_ms = 0;  ///< wall-clock time of what happened, ms since the Unix epoch
   double pts_s = 0;            ///< stream time of what happened
   int track_id = 0;            ///< 0 when the event is not about one track
@@ -42,6 +42,7 @@ struct Event {
   /// Violations (wrong_way, speeding, red_light, forbidden_stop, rail_crossing_entry): the pack's
   /// folder `evidence/<id>/`, relative to the output/storage root.
   std::string evidence_ref;
+  std::optional<std::array<double, 4>> box;  ///< object_*: the object's [x, y, w, h] px in the frame
   std::map<std::string, AttributeValue> attributes;
 };
 

@@ -38,6 +38,7 @@ std::string to_json_line(const Event& e) {
     if (e.plate_box) j["plate_box"] = *e.plate_box;
     j["vehicle_color"] = e.vehicle_color;
   }
+  if (e.box) j["box"] = *e.box;
   if (!e.snapshot_ref.empty()) j["snapshot_ref"] = e.snapshot_ref;
   if (!e.evidence_ref.empty()) j["evidence_ref"] = e.evidence_ref;
   json attrs = json::object();
@@ -91,6 +92,7 @@ core::Result<Event> from_json_line(const std::string& line) {
     e.region = j.value("region", "");
     if (j.contains("plate_box")) e.plate_box = j["plate_box"].get<std::array<double, 4>>();
     e.vehicle_color = j.value("vehicle_color", "");
+    if (j.contains("box")) e.box = j["box"].get<std::array<double, 4>>();
     e.snapshot_ref = j.value("snapshot_ref", "");
     e.evidence_ref = j.value("evidence_ref", "");
     if (j.contains("attributes"))

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "core/log.hpp"
+#include "pipeline/object_stage.hpp"
 #include "pipeline/plate_stage.hpp"
 #include "pipeline/zone_count_stage.hpp"
 
@@ -107,10 +108,12 @@ void CameraAnalysis::start_stream(int width, int height, std::int64_t epoch_ms, 
       for (const auto& l : options_.config.rules.lines) lines_.emplace_back(l, width, height);
       for (const auto& z : options_.config.rules.zones) zones_.emplace_back(z, width, height);
       build_road();
+      build_objects();
     } else {
       if (road_) road_->restart(width, height);
       for (auto& l : lines_) l.restart(width, height);
       for (auto& z : zones_) emit(z.restart(width, height));  // stays were ended by restart()
+      if (objects_) objects_->restart(width, height);
     }
   }
   epoch_ms_ = epoch_ms;
@@ -124,6 +127,7 @@ void CameraAnalysis::restart(const std::string& reason) {
   for (auto& z : zones_) emit(z.finish());
   for (auto& l : lines_) l.restart(width_, height_);
   if (plates_) emit(plates_->finish());
+  if (objects_) objects_->restart(width_, height_);
   if (zone_counts_) zone_counts_->restart();
   if (heat_) heat_->restart();
   if (evidence_) evidence_->finish();
@@ -202,6 +206,7 @@ void CameraAnalysis::update(const core::Detections& detections, core::Timestamp 
   for (auto& l : lines_) emit(l.update(tracks_, ts));
   for (auto& z : zones_) emit(z.update(tracks_, ts));
   if (plates_ && frame) emit(plates_->update(*frame, tracks_, ts));
+  if (objects_) emit(objects_->update(frame, detections, tracks_, ts));
   if (zone_counts_) {
     std::vector<OccupancySample> samples;
     emit(zone_counts_->update(frame, zones_, ts, samples));
@@ -243,6 +248,13 @@ void CameraAnalysis::finish() {
   sink_.flush();
 }
 
+void CameraAnalysis::build_objects() {
+  objects_.reset();
+  if (ObjectStage::wanted(options_.config.rules.zones))
+    objects_ = std::make_unique<ObjectStage>(options_.config.rules.zones, width_, height_, options_.snapshot_dir,
+                                             options_.snapshot_prefix);
+}
+
 void CameraAnalysis::build_road() {
   road_.reset();
   if (!road::has_road_rules(options_.config.rules)) return;
@@ -269,6 +281,7 @@ void CameraAnalysis::replace_rules(analytics::RulesOptions rules) {
     for (const auto& l : options_.config.rules.lines) lines_.emplace_back(l, width_, height_);
     for (const auto& z : options_.config.rules.zones) zones_.emplace_back(z, width_, height_);
     build_road();
+    build_objects();  // a watched zone learns its background again
   }
   set_horizon();
 }

@@ -3,7 +3,8 @@
 /// and "events in a sink". `vsp analyze` (a file), `vsp serve` (a live stream) and detection
 /// replay (MOT files, no pixels) all drive this one class, so a fix lands in all three.
 ///
-///   frame ─► should_detect? ─(yes)─► detections ─► tracker ─► lines, zones, plates ─► reorder ─► sink
+///   frame ─► should_detect? ─(yes)─► detections ─► tracker ─► lines, zones, plates,  ─► reorder ─► sink
+///                                                                left/removed objects
 ///              (motion gate,                                                          (by pts,
 ///               moving tracks,                                                         bounded)
 ///               max interval)
@@ -37,6 +38,7 @@
 namespace vsp::pipeline {
 
 class PlateStage;
+class ObjectStage;
 class ZoneCountStage;
 
 /// Frame rate assumed when a stream does not say (analyze, replay and the node use this value).
@@ -156,6 +158,7 @@ class CameraAnalysis {
   void emit(std::vector<events::Event> evs);
   void release(double up_to_pts_s);  ///< writes held events with pts <= up_to, in time order
   bool check_time(double pts_s);     ///< restarts on a jump; false for the first frame after it
+  void build_objects();              ///< left/removed objects from the current zones (after start)
   void build_road();                 ///< road rules from the current rules (after start)
   void set_horizon();                ///< from the rules' confirmation frames and the tracker
   std::int64_t wall_ms(double pts_s) const { return epoch_ms_ + static_cast<std::int64_t>(std::llround(pts_s * 1000)); }
@@ -168,6 +171,7 @@ class CameraAnalysis {
   track::Tracker tracker_;
   std::unique_ptr<detect::MotionGate> gate_;
   std::unique_ptr<PlateStage> plates_;
+  std::unique_ptr<ObjectStage> objects_;  ///< left/removed objects, when a zone is watched
   std::unique_ptr<ZoneCountStage> zone_counts_;
   std::unique_ptr<crowd::HeatmapAccumulator> heat_;
   void emit_heat(std::vector<crowd::HeatBucket> buckets);

@@ -273,6 +273,23 @@ TEST(ServeConfig, a_serve_config_without_cameras_is_told_so) {
   EXPECT_EQ(std::get<config::ConfigErrors>(r)[0].to_string(), "s.yml:1: missing required key 'cameras'");
 }
 
+TEST(Config, absurd_object_watch_times_are_errors_with_their_path) {
+  const std::string zone = "rules:\n  zones:\n    - {name: z, polygon: [[0,0],[1,0],[1,1]], ";
+  EXPECT_TRUE(errors_of(zone + "abandoned_after_s: 30, removed_after_s: 5}\n").empty());
+  const auto e = errors_of(zone + "abandoned_after_s: -3, removed_after_s: 1e9}\n");
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0].path, "rules.zones[0].abandoned_after_s");
+  EXPECT_NE(e[0].message.find("> 0"), std::string::npos) << e[0].message;
+  EXPECT_EQ(e[1].path, "rules.zones[0].removed_after_s");
+  EXPECT_EQ(errors_of(zone + "abandoned_after_s: 0}\n").size(), 1u);
+  EXPECT_EQ(errors_of(zone + "abandoned_after_s: soon}\n").size(), 1u);
+  auto ok = config::parse_analyze_config(zone + "abandoned_after_s: 30}\n", "t.yml");
+  ASSERT_TRUE(std::holds_alternative<config::AnalyzeConfig>(ok));
+  const auto& z = std::get<config::AnalyzeConfig>(ok).camera.rules.zones.at(0);
+  EXPECT_EQ(z.abandoned_after_s, 30.0);
+  EXPECT_FALSE(z.removed_after_s.has_value());
+}
+
 TEST(RulesJson, rules_shown_by_the_api_parse_back_to_the_same_rules) {
   const auto parsed = config::parse_analyze_config(
       "rules:\n  lines: [{name: gate, p1: [0.1, 0.5], p2: [0.9, 0.5], classes: [car, truck], min_frames: 3}]\n"

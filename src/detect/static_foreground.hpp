@@ -1,0 +1,67 @@
+#pragma once
+/// Static-foreground detection: pixels that differ from the empty scene and have stopped changing,
+/// for abandoned- and removed-object rules. A dual background model on a small image:
+///
+///   long-term background B_L (the empty scene; follows lighting only where nothing stands)
+///   short-term background B_S (a running mean over ~1 s: whatever is in the scene now)
+///
+///   F_L = |I − B_L| > thr   (differs from the empty scene)     F_S = |I − B_S| > thr   (moving now)
+///   evidence E per pixel (seconds):  F_L ∧ ¬F_S ∧ no person  → E += dt   (still, new)
+///                                    F_S or a person box     → E held    (something passes in front)
+///                                    ¬F_L                    → E −= 4 dt (back to the empty scene)
+///   static mask = E ≥ static_s → connected components → blobs
+///
+/// A blob is either an object that was added, or a "ghost": background that was taken away (the
+/// empty scene's edges on the blob's outline are stronger than the frame's). Lighting: each frame's
+/// global gain against B_L is divided out before comparing. Nothing is ever absorbed into B_L under
+/// a blob unless the caller asks (`absorb`): the rule decides when an object stops mattering.
+/// Time constants are in seconds of stream time, so any frame rate works.
+#include <memory>
+#include <vector>
+
+#include "core/types.hpp"
+
+namespace vsp::detect {
+
+struct StaticForegroundOptions {
+  int work_width = 320;             ///< the model runs on the frame scaled to this width (never up)
+  double static_s = 3.0;            ///< still this long before a pixel is static foreground
+  double short_tau_s = 0.8;         ///< time constant of the short-term background
+  double long_tau_s = 20.0;         ///< time constant of B_L's drift on background pixels
+  double diff_threshold = 18;       ///< max-channel difference (0..255) that counts as different
+  double min_area_fraction = 4e-4;  ///< blobs smaller than this share of the work image are dropped
+  double people_hold_s = 1.5;       ///< a person box holds the evidence under it this long after it was seen
+  double max_area_fraction = 0.15;  ///< larger blobs are scene changes (lighting, camera moved): absorbed
+};
+
+/// A static region in frame pixels.
+struct StaticBlob {
+  core::BoxXyxy box_px;
+  double area_px = 0;  ///< pixels of the mask, in frame pixels
+  bool ghost = false;  ///< background taken away (rather than an object added)
+};
+
+class StaticForeground {
+ public:
+  explicit StaticForeground(StaticForegroundOptions options = {});
+  ~StaticForeground();
+  StaticForeground(const StaticForeground&) = delete;
+  StaticForeground& operator=(const StaticForeground&) = delete;
+
+  /// Feeds a frame at its time; `people_px` are boxes of people now (evidence is held under them).
+  /// Returns the static blobs. The first frame (or a new size) becomes the empty scene.
+  std::vector<StaticBlob> update(const core::Image& frame, const std::vector<core::BoxXyxy>& people_px);
+  /// The scene under `box_px` becomes background now (B_L := frame, evidence cleared).
+  void absorb(const core::BoxXyxy& box_px);
+  /// Forgets everything: the next frame becomes the empty scene.
+  void reset();
+  /// The long-term background (the empty scene) at work size, BGR; empty before the first frame.
+  core::Image background() const;
+
+ private:
+  StaticForegroundOptions options_;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vsp::detect

@@ -1,0 +1,167 @@
+// The left/removed-object decisions on tracks and static regions (no pixels), one edge case each.
+#include <gtest/gtest.h>
+
+#include "analytics/object_watch.hpp"
+
+using namespace vsp;
+
+namespace {
+
+constexpr int kW = 640, kH = 360;
+
+analytics::ZoneOptions hall(std::optional<double> abandoned = 5, std::optional<double> removed = std::nullopt) {
+  analytics::ZoneOptions z;
+  z.name = "hall";
+  z.polygon = {{0, 0}, {1, 0}, {1, 1}, {0, 1}};
+  z.abandoned_after_s = abandoned;
+  z.removed_after_s = removed;
+  return z;
+}
+
+core::Track person(int id, double cx, double vx = 0) {
+  core::Track t;
+  t.id = id;
+  t.class_id = 0;
+  t.state = core::TrackState::confirmed;
+  t.hits = 10;
+  t.box_px = {static_cast<float>(cx - 20), 140, static_cast<float>(cx + 20), 250};
+  t.vx_px_s = vx;
+  return t;
+}
+
+const core::BoxXyxy kBag{285, 226, 315, 250};
+
+/// Runs `seconds` at 5 updates/s from `t0`; `tracks(t)` and `bag(t)` (region present?) per update.
+/// Like the pixel model, the region is gone for good once the watch asks for it to be absorbed.
+template <class TracksAt, class BagAt>
+std::vector<events::Event> run(analytics::ObjectWatch& w, double t0, double seconds, TracksAt tracks, BagAt bag,
+                               bool ghost = false) {
+  std::vector<events::Event> out;
+  bool absorbed = false;
+  for (int i = 0; i < static_cast<int>(seconds * 5); ++i) {
+    const double t = t0 + i * 0.2;
+    std::vector<analytics::StaticRegion> regions;
+    if (bag(t) && !absorbed) regions.push_back({kBag, ghost});
+    auto u = w.update(regions, tracks(t), {static_cast<std::int64_t>(t * 5), t});
+    for (auto& e : u.events) out.push_back(e);
+    absorbed = absorbed || !u.absorb.empty();
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(ObjectWatch, left_object_fires_once_counted_from_when_the_owner_left_reach) {
+  analytics::ObjectWatch w({hall(5)}, kW, kH);
+  // The owner stands by the bag until t=10, then walks right at 100 px/s (out of reach ~ t=12).
+  auto tracks = [](double t) {
+    if (t < 10) return core::Tracks{person(1, 270)};
+    const double x = 270 + 100 * (t - 10);
+    return x < 700 ? core::Tracks{person(1, x, 100)} : core::Tracks{};
+  };
+  const auto ev = run(w, 0, 30, tracks, [](double t) { return t >= 4; });
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].type, "object_abandoned");
+  EXPECT_EQ(ev[0].rule, "hall");
+  EXPECT_EQ(ev[0].track_id, 1);
+  EXPECT_NEAR(ev[0].pts_s, 11.8 + 5, 0.45);  // reach = 0.12 x 734 + 38 px: left it near t = 11.8
+  ASSERT_TRUE(ev[0].box.has_value());
+  EXPECT_DOUBLE_EQ((*ev[0].box)[0], 285);
+  EXPECT_DOUBLE_EQ((*ev[0].box)[2], 30);
+}
+
+TEST(ObjectWatch, owner_standing_still_beside_it_keeps_it_attended) {
+  analytics::ObjectWatch w({hall(5)}, kW, kH);
+  auto tracks = [](double t) {
+    // Missed by the detector one update in six; renamed by the tracker at t=20 (a new id where it stood).
+    if (static_cast<int>(t * 5) % 6 == 3) return core::Tracks{};
+    return core::Tracks{person(t < 20 ? 1 : 7, 270)};
+  };
+  EXPECT_TRUE(run(w, 0, 60, tracks, [](double t) { return t >= 4; }).empty());
+}
+
+TEST(ObjectWatch, stranger_who_stops_by_later_does_not_attend_it) {
+  analytics::ObjectWatch w({hall(5)}, kW, kH);
+  // Nobody near when it appears; at t=8 a stranger stands next to it for good.
+  auto tracks = [](double t) { return t < 8 ? core::Tracks{} : core::Tracks{person(2, 340)}; };
+  const auto ev = run(w, 0, 20, tracks, [](double t) { return t >= 2; });
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_NEAR(ev[0].pts_s, 2 + 5, 0.45);
+  EXPECT_EQ(ev[0].track_id, 0);
+}
+
+TEST(ObjectWatch, object_hidden_by_a_person_is_neither_cleared_nor_removed) {
+  analytics::ObjectWatch w({hall(5, 2)}, kW, kH);
+  // Alone from t=2 (alarm at 7); at t=10..16 a person stands on it and the region is not seen.
+  auto tracks = [](double t) { return t >= 10 && t < 16 ? core::Tracks{person(3, 300)} : core::Tracks{}; };
+  const auto ev = run(w, 0, 25, tracks, [](double t) { return t >= 2 && (t < 10 || t >= 16); });
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].type, "object_abandoned");
+}
+
+TEST(ObjectWatch, taken_away_clears_the_alarm_and_reports_the_removal) {
+  analytics::ObjectWatch w({hall(5, 2)}, kW, kH);
+  const auto ev = run(
+      w, 0, 25, [](double) { return core::Tracks{}; }, [](double t) { return t >= 2 && t < 15; });
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[0].type, "object_abandoned");
+  EXPECT_EQ(ev[1].type, "object_cleared");
+  EXPECT_EQ(ev[2].type, "object_removed");
+  EXPECT_NEAR(ev[2].pts_s, 15 + 2, 0.45);
+  EXPECT_EQ(std::get<std::string>(ev[2].attributes.at("kind")), "object");
+}
+
+TEST(ObjectWatch, object_gone_before_its_time_is_quiet_without_removed_after) {
+  analytics::ObjectWatch w({hall(15)}, kW, kH);
+  EXPECT_TRUE(run(
+                  w, 0, 30, [](double) { return core::Tracks{}; }, [](double t) { return t >= 2 && t < 12; })
+                  .empty());
+}
+
+TEST(ObjectWatch, background_taken_away_is_a_removal_only_where_removals_are_watched) {
+  // Somebody stood by it (t 33..35), then the ghost lasts: removed once, kind background.
+  auto tracks = [](double t) { return t >= 33 && t < 35 ? core::Tracks{person(4, 270)} : core::Tracks{}; };
+  auto ghost = [](double t) { return t >= 35; };
+  analytics::ObjectWatch watched({hall(5, 3)}, kW, kH);
+  const auto ev = run(watched, 0, 45, tracks, ghost, true);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].type, "object_removed");
+  EXPECT_NEAR(ev[0].pts_s, 38, 0.45);
+  EXPECT_EQ(std::get<std::string>(ev[0].attributes.at("kind")), "background");
+  analytics::ObjectWatch abandoned_only({hall(5)}, kW, kH);
+  EXPECT_TRUE(run(abandoned_only, 0, 80, tracks, ghost, true).empty());
+  // In the first seconds of a stream a ghost is somebody who stood still in the first frame.
+  analytics::ObjectWatch fresh({hall(5, 3)}, kW, kH);
+  EXPECT_TRUE(run(
+                  fresh, 0, 20, [](double t) { return t < 1 ? core::Tracks{person(4, 270)} : core::Tracks{}; },
+                  [](double t) { return t >= 1; }, true)
+                  .empty());
+}
+
+TEST(ObjectWatch, static_region_that_only_ever_lies_inside_a_person_is_not_a_left_object) {
+  analytics::ObjectWatch w({hall(5)}, kW, kH);
+  // A person fidgeting on one spot (their track says moving, so they own nothing); the pixel
+  // model sees a static region in their box (their legs): never a left object.
+  auto tracks = [](double) { return core::Tracks{person(5, 300, 40)}; };
+  std::vector<events::Event> ev;
+  for (int i = 0; i < 150; ++i) {
+    const double t = i * 0.2;
+    auto u = w.update({{{285, 200, 315, 250}, false}}, tracks(t), {i, t});
+    ev.insert(ev.end(), u.events.begin(), u.events.end());
+  }
+  EXPECT_TRUE(ev.empty());
+}
+
+TEST(ObjectWatch, passer_by_standing_over_a_left_object_does_not_hide_the_alarm) {
+  analytics::ObjectWatch w({hall(8)}, kW, kH);
+  // Alone from t=0 (seen on its own); from t=6 a stranger stands on it: the alarm still fires at 8.
+  auto tracks = [](double t) { return t < 6 ? core::Tracks{} : core::Tracks{person(6, 300)}; };
+  std::vector<events::Event> ev;
+  for (int i = 0; i < 60; ++i) {
+    const double t = i * 0.2;
+    auto u = w.update({{{285, 200, 315, 250}, false}}, tracks(t), {i, t});
+    ev.insert(ev.end(), u.events.begin(), u.events.end());
+  }
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_NEAR(ev[0].pts_s, 8, 0.45);
+}
