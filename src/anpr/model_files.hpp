@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/result.hpp"
+#include "core/types.hpp"
 #include "detect/model_registry.hpp"
 
 namespace vsp::anpr::detail {
