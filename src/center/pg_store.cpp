@@ -559,7 +559,7 @@ core::Result<std::vector<CountRow>> PgStore::counts(const CountsQuery& q) {
                                : q.bucket == "1d" ? "1 day"
                                                   : "1 minute";
   std::vector<std::string> params = {rfc3339(q.since_ms), rfc3339(q.until_ms)};
-  std::string where = "minute >= $1::timestamptz AND minute < $2::timestamptz";
+  std::string where = "minute > $1::timestamptz - interval '1 minute' AND minute < $2::timestamptz";
   auto add = [&](const char* col, const std::optional<std::string>& v) {
     if (!v) return;
     params.push_back(*v);
