@@ -190,11 +190,16 @@ await step('camera page: timeline, evidence, export', async () => {
   check(/NOT blurred/.test(await page.getAttribute('img.live', 'alt')), 'the unblurred live view says so');
   await page.click('#blur-again');
   check(!/raw=1/.test(await page.getAttribute('img.live', 'src')), 'blur again returns to the blurred stream');
-  const now = Date.now();
   const local = (ms) => new Date(ms).toISOString().slice(0, 19);
-  // A short range: the clip is re-encoded with faces covered, slow on a busy 2-core machine.
-  await page.fill('#export-start', local(now - 30000));
-  await page.fill('#export-end', local(now - 24000));
+  // A short range inside a recording the node has closed (a looping file camera reconnects at each
+  // loop, and a segment still being written is not exported yet): not "30 s ago", which can fall in
+  // the open segment on a slow machine. Short: the clip is re-encoded with faces covered.
+  const recs = await page.evaluate(async () => (await (await fetch('/api/recordings?camera=parking')).json()).recordings);
+  const rec = recs.filter((r) => r.duration_s >= 4).pop();
+  check(rec !== undefined, `a closed recording of at least 4 s to export (${recs.length} recordings)`);
+  const from = Date.parse(rec?.start ?? new Date().toISOString()) + 1000;
+  await page.fill('#export-start', local(from));
+  await page.fill('#export-end', local(from + 3000));
   await page.click('#export-form button[type=submit]');
   await page.waitForSelector('#export-result a.download', { timeout: 180000 });
   const dl = page.waitForEvent('download');
