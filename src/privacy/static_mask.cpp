@@ -9,6 +9,7 @@
 #include <opencv2/videoio.hpp>
 
 #include "core/geometry.hpp"
+#include "privacy/video_blur.hpp"
 
 namespace vsp::privacy {
 
@@ -38,24 +39,8 @@ bool StaticMask::covers(core::Point p_px, int width, int height) const {
 }
 
 core::Status mask_video(const std::string& in_path, const std::string& out_path, const StaticMask& mask) {
-  cv::VideoCapture cap(in_path, cv::CAP_FFMPEG);
-  if (!cap.isOpened()) return core::make_error("export_unreadable", fmt::format("{}: cannot decode", in_path));
-  cv::Mat frame;
-  if (!cap.read(frame) || frame.empty())
-    return core::make_error("export_empty", fmt::format("{}: no video frame", in_path));
-  double fps = cap.get(cv::CAP_PROP_FPS);
-  if (!(fps > 0 && fps < 1000)) fps = 25;
-  const std::string tmp = out_path + ".part.mp4";  // the writer picks the container by extension
-  cv::VideoWriter w(tmp, cv::CAP_FFMPEG, cv::VideoWriter::fourcc('a', 'v', 'c', '1'), fps, frame.size());
-  if (!w.isOpened()) return core::make_error("export_encoder", "cannot open the H.264 encoder (libx264)");
-  do {
-    mask.apply(frame);
-    w.write(frame);
-  } while (cap.read(frame) && !frame.empty());
-  w.release();
-  std::error_code ec;
-  std::filesystem::rename(tmp, out_path, ec);
-  if (ec) return core::make_error("export_write_failed", fmt::format("{}: {}", out_path, ec.message()));
+  auto frames = reencode_video(in_path, out_path, [&](cv::Mat& frame, long) { mask.apply(frame); });
+  if (!frames) return frames.error();
   return core::Ok{};
 }
 
