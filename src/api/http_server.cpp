@@ -338,26 +338,8 @@ int HttpServer::handle(mg_connection* conn) {
 
 void HttpServer::audit(const Request& r, const std::string& action, const std::string& target,
                        const std::string& result, const std::string& reason) {
-  const std::int64_t now = core::wall_clock_ms();
-  const std::string user = r.who ? r.who->name : "-";
-  if (action.rfind("search_", 0) == 0) {  // a page polling the same search is logged once a minute
-    std::lock_guard lk(audit_m_);
-    const std::string key = user + '\x1f' + r.address + '\x1f' + action + '\x1f' + target;
-    auto [it, fresh] = recent_searches_.emplace(key, now);
-    if (!fresh && now - it->second < 60'000) return;
-    it->second = now;
-    if (recent_searches_.size() > 10'000) recent_searches_.clear();
-  }
-  auth::AuditRecord rec;
-  rec.ts_ms = now;
-  rec.user = user;
-  rec.role = r.who ? std::string(auth::role_name(r.who->role)) : "-";
-  rec.address = r.address;
-  rec.action = action;
-  rec.target = target;
-  rec.reason = reason;
-  rec.result = result;
-  if (auto a = opt_.auth->append_audit(rec); !a) kLog.error("audit: {}", a.error().message);
+  if (auto st = auditor_.record(r.who, r.address, action, target, result, reason, core::wall_clock_ms()); !st)
+    kLog.error("audit: {}", st.error().message);
 }
 
 int HttpServer::login(Request& r) {

@@ -76,8 +76,7 @@ class HttpServer {
   auth::LoginThrottle throttle_;
   mg_context* ctx_ = nullptr;
   std::atomic<bool> stopping_{false};
-  std::mutex audit_m_;
-  std::map<std::string, std::int64_t> recent_searches_;  ///< repeated identical searches, logged once a minute
+  auth::RequestAuditor auditor_{opt_.auth};  ///< audit records of requests (after the options it reads)
 };
 
 }  // namespace vsp::api

@@ -339,4 +339,29 @@ AuditAnchor AuthStore::audit_anchor() {
   return AuditAnchor{st.i64(0) + 1, st.text(1)};
 }
 
+core::Status RequestAuditor::record(const std::optional<Principal>& who, const std::string& address,
+                                    const std::string& action, const std::string& target, const std::string& result,
+                                    const std::string& reason, std::int64_t now_ms) {
+  const std::string user = who ? who->name : "-";
+  if (action.rfind("search_", 0) == 0) {
+    std::lock_guard lk(m_);
+    const std::string key = user + '\x1f' + address + '\x1f' + action + '\x1f' + target;
+    auto [it, fresh] = recent_searches_.emplace(key, now_ms);
+    if (!fresh && now_ms - it->second < 60'000) return core::Ok{};
+    it->second = now_ms;
+    if (recent_searches_.size() > 10'000) recent_searches_.clear();
+  }
+  AuditRecord rec;
+  rec.ts_ms = now_ms;
+  rec.user = user;
+  rec.role = who ? std::string(role_name(who->role)) : "-";
+  rec.address = address;
+  rec.action = action;
+  rec.target = target;
+  rec.reason = reason;
+  rec.result = result;
+  if (auto a = store_->append_audit(rec); !a) return a.error();
+  return core::Ok{};
+}
+
 }  // namespace vsp::auth

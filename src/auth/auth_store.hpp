@@ -5,6 +5,7 @@
 /// migrations do not know them). Secrets are stored hashed: passwords with argon2id, tokens and
 /// session ids with SHA-256. Thread-safe.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -99,6 +100,22 @@ class AuthStore {
   explicit AuthStore(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   std::mutex m_;
+};
+
+/// Writes an HTTP request's audit record (node and center alike): who (or "-"), role, address,
+/// action, target, result, reason. A page polling the same search (`search_*` action) is logged
+/// once a minute per user, address and query.
+class RequestAuditor {
+ public:
+  explicit RequestAuditor(AuthStore* store) : store_(store) {}
+  core::Status record(const std::optional<Principal>& who, const std::string& address, const std::string& action,
+                      const std::string& target, const std::string& result, const std::string& reason,
+                      std::int64_t now_ms);
+
+ private:
+  AuthStore* store_;
+  std::mutex m_;
+  std::map<std::string, std::int64_t> recent_searches_;
 };
 
 }  // namespace vsp::auth

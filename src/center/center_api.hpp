@@ -82,8 +82,7 @@ class CenterApi {
   const AlertDispatcher* alerts_;
   CenterAuth auth_;
   auth::LoginThrottle throttle_;
-  std::mutex audit_m_;
-  std::map<std::string, std::int64_t> recent_searches_;  ///< repeated identical searches, logged once a minute
+  auth::RequestAuditor auditor_{auth_.store};  ///< audit records of requests (after the options it reads)
   mg_context* ctx_ = nullptr;
   std::atomic<bool> stopping_{false};
 };
