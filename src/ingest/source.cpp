@@ -115,21 +115,30 @@ core::Result<std::unique_ptr<Source>> Source::open(const SourceOptions& options)
     if (rc == AVERROR_INVALIDDATA)
       return make_error("not_a_video",
                         fmt::format("{}: not a video FFmpeg can read ({})", options.url, av_error_string(rc)));
-    const std::string code = rc == AVERROR(ENOENT) ? "file_not_found" : "open_failed";
-    return make_error(code, fmt::format("{}: cannot open: {}", options.url, av_error_string(rc)));
+    if (rc == AVERROR(ENOENT))
+      return make_error("file_not_found", fmt::format("{}: cannot open: {}", options.url, av_error_string(rc)));
+    // A local file that exists but that a demuxer guessed at and then choked on (random bytes can be
+    // sniffed as NSV, MPEG-PS, ...; the demuxer then fails with ENOMEM or EIO) is not a video either.
+    if (!is_network_url(options.url) && rc != AVERROR(EACCES) && rc != AVERROR(EISDIR))
+      return make_error("not_a_video",
+                        fmt::format("{}: not a video FFmpeg can read ({})", options.url, av_error_string(rc)));
+    return make_error("open_failed", fmt::format("{}: cannot open: {}", options.url, av_error_string(rc)));
   }
   // FFmpeg renders any text file as "ANSI art" video through its tty demuxer; that is not a camera.
   if (s->fmt_->iformat && std::string_view(s->fmt_->iformat->name) == "tty")
     return make_error("not_a_video", fmt::format("{}: not a video (looks like a text file)", options.url));
   rc = avformat_find_stream_info(s->fmt_, nullptr);
   if (rc < 0)
-    return make_error("not_a_video", fmt::format("{}: cannot read stream info: {}", options.url, av_error_string(rc)));
+    return make_error("not_a_video", fmt::format("{}: not a video FFmpeg can read (no stream info: {})", options.url,
+                                                 av_error_string(rc)));
   rc = av_find_best_stream(s->fmt_, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
-  if (rc < 0) return make_error("not_a_video", fmt::format("{}: no video stream in this input", options.url));
+  if (rc < 0)
+    return make_error("not_a_video", fmt::format("{}: not a video (no video stream in this input)", options.url));
   s->stream_index_ = rc;
   const AVStream* st = s->fmt_->streams[rc];
   if (st->codecpar->width <= 0 || st->codecpar->height <= 0)
-    return make_error("not_a_video", fmt::format("{}: video stream has no frame size", options.url));
+    return make_error("not_a_video",
+                      fmt::format("{}: not a video FFmpeg can read (the video stream has no frame size)", options.url));
 
   StreamInfo& info = s->info_;
   info.url = options.url;
