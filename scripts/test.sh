@@ -8,7 +8,15 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 echo "== Release build and all tests"
 ./scripts/build.sh build
-(cd build && ctest --output-on-failure)
+# A test that fails is run once more on its own: failing twice is a failure; passing the second time
+# is reported as FLAKY (listed here and in build/flaky-tests.txt) so it gets fixed, not hidden.
+if ! (cd build && ctest --output-on-failure); then
+  cp build/Testing/Temporary/LastTestsFailed.log build/first-run-failures.txt
+  echo "== rerunning the failed tests once: $(cut -d: -f2 build/first-run-failures.txt | tr '\n' ' ')"
+  (cd build && ctest --rerun-failed --output-on-failure)
+  cut -d: -f2 build/first-run-failures.txt > build/flaky-tests.txt
+  echo "FLAKY (failed, then passed on a rerun): $(tr '\n' ' ' < build/flaky-tests.txt)"
+fi
 echo "== ThreadSanitizer build of the node, under the RTSP integration test"
 cmake -S . -B build-tsan -DVSP_TSAN=ON -DVSP_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-tsan -j"$(nproc)" --target vsp
