@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <initializer_list>
+#include <iterator>
 
 #include "auth/secrets.hpp"
 #include "core/log.hpp"
@@ -17,6 +18,59 @@ using core::make_error;
 namespace {
 
 const core::Logger kLog("center.auth");
+constexpr std::int64_t kAuthMigrationLock = 0x565350'0003;  // "VSP" 3
+
+// ---- Migrations of the account and audit tables: append only; each runs once, in order, in one
+// transaction, tracked in auth_schema_migrations (apart from the event store's, as on the node).
+const char* const kAuthMigrations[] = {
+    // 1: accounts, tokens, sessions and the hash-chained audit log (the node's `auth` tables).
+    //    audit_head is the chain's last record, locked by every append, so concurrent requests
+    //    and several centers never fork the chain; the triggers keep the log append-only
+    //    (retention deletes only at or below an anchor in audit_pruned).
+    R"(CREATE TABLE auth_users(
+         name text PRIMARY KEY, role text NOT NULL, password_hash text NOT NULL,
+         disabled boolean NOT NULL DEFAULT false, created_ms bigint NOT NULL);
+       CREATE TABLE auth_tokens(
+         id text PRIMARY KEY, token_sha256 text NOT NULL UNIQUE, role text NOT NULL, label text NOT NULL,
+         created_ms bigint NOT NULL, expires_ms bigint NOT NULL, revoked_ms bigint NOT NULL DEFAULT 0);
+       CREATE TABLE auth_sessions(
+         id_sha256 text PRIMARY KEY, user_name text NOT NULL, csrf text NOT NULL,
+         created_ms bigint NOT NULL, expires_ms bigint NOT NULL);
+       CREATE INDEX auth_sessions_user ON auth_sessions (user_name);
+       CREATE TABLE audit_log(
+         seq bigint PRIMARY KEY, ts_ms bigint NOT NULL, user_name text NOT NULL, role text NOT NULL,
+         address text NOT NULL, action text NOT NULL, target text NOT NULL, reason text NOT NULL,
+         result text NOT NULL, prev_hash text NOT NULL, hash text NOT NULL);
+       CREATE TABLE audit_head(
+         one boolean PRIMARY KEY DEFAULT true CHECK (one), seq bigint NOT NULL, hash text NOT NULL);
+       INSERT INTO audit_head(seq, hash) VALUES (0, repeat('0', 64));
+       CREATE TABLE audit_pruned(
+         up_to_seq bigint PRIMARY KEY, last_hash text NOT NULL, before_ms bigint NOT NULL, pruned_ms bigint NOT NULL);
+       CREATE FUNCTION audit_refuse() RETURNS trigger LANGUAGE plpgsql AS
+         $$ BEGIN RAISE EXCEPTION '% on %: the audit log is append-only', TG_OP, TG_TABLE_NAME; END $$;
+       CREATE FUNCTION audit_delete_below_anchor() RETURNS trigger LANGUAGE plpgsql AS
+         $$ BEGIN
+              IF OLD.seq > (SELECT COALESCE(MAX(up_to_seq), 0) FROM audit_pruned) THEN
+                RAISE EXCEPTION 'the audit log is append-only (retention cuts only below its recorded anchor)';
+              END IF;
+              RETURN OLD;
+            END $$;
+       CREATE FUNCTION audit_head_advance() RETURNS trigger LANGUAGE plpgsql AS
+         $$ BEGIN
+              IF NEW.seq <> OLD.seq + 1 THEN RAISE EXCEPTION 'the audit chain head only moves one record on'; END IF;
+              RETURN NEW;
+            END $$;
+       CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR TRUNCATE ON audit_log
+         FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse();
+       CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+         FOR EACH ROW EXECUTE FUNCTION audit_delete_below_anchor();
+       CREATE TRIGGER audit_pruned_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_pruned
+         FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse();
+       CREATE TRIGGER audit_head_no_delete BEFORE DELETE OR TRUNCATE ON audit_head
+         FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse();
+       CREATE TRIGGER audit_head_advances BEFORE UPDATE ON audit_head
+         FOR EACH ROW EXECUTE FUNCTION audit_head_advance();)",
+};
 
 /// A query's result, cleared on scope exit.
 class Res {
@@ -94,9 +148,36 @@ AuditRecord record_at(const Res& r, int i) {
 core::Result<std::unique_ptr<PgAuthStore>> PgAuthStore::open(PgStore& store) {
   if (!auth::crypto_ready()) return make_error("crypto_unavailable", "libsodium failed to initialise");
   std::unique_ptr<PgAuthStore> s(new PgAuthStore(store));
-  // The tables come with migration 3; a database that lacks them is refused here, not per request.
+  // ---- Migrations, one center (or CLI) at a time ------------------------------------------------
   auto st = store.with_connection([](PGconn* c) -> core::Status {
-    if (!query(c, "SELECT seq FROM audit_head").ok()) return db_error(c, "the account and audit tables");
+    if (!query(c, fmt::format("SELECT pg_advisory_lock({})", kAuthMigrationLock).c_str()).ok())
+      return db_error(c, "cannot take the account migration lock");
+    struct Unlock {
+      PGconn* c;
+      ~Unlock() { PQclear(PQexec(c, fmt::format("SELECT pg_advisory_unlock({})", kAuthMigrationLock).c_str())); }
+    } unlock{c};
+    if (!query(c,
+               "CREATE TABLE IF NOT EXISTS auth_schema_migrations(version integer PRIMARY KEY, "
+               "applied_at timestamptz NOT NULL DEFAULT now())")
+             .ok())
+      return db_error(c, "cannot create auth_schema_migrations");
+    Res v = query(c, "SELECT COALESCE(MAX(version), 0) FROM auth_schema_migrations");
+    if (!v.ok()) return db_error(c, "cannot read auth_schema_migrations");
+    const int have = static_cast<int>(v.i64(0, 0));
+    const int want = static_cast<int>(std::size(kAuthMigrations));
+    if (have > want)
+      return make_error("pg_too_new",
+                        fmt::format("postgres: account schema {} is newer than this vsp ({}): upgrade vsp", have, want),
+                        "postgres.dsn");
+    for (int i = have + 1; i <= want; ++i) {
+      Tx tx(c);
+      // Simple-query protocol: a migration is several statements.
+      Res m(PQexec(c, kAuthMigrations[i - 1]));
+      if (!tx.begun() || !m.ok() ||
+          !query(c, "INSERT INTO auth_schema_migrations(version) VALUES($1)", {std::to_string(i)}).ok() || !tx.commit())
+        return db_error(c, fmt::format("account migration {} failed", i));
+      kLog.info("applied account migration {}", i);
+    }
     return core::Ok{};
   });
   if (!st) return st.error();

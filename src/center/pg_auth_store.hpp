@@ -1,7 +1,8 @@
 #pragma once
 /// The center's accounts, API tokens, sessions and audit log in PostgreSQL: `auth::AuthStore`
-/// (the node's policy: argon2id, token and session formats, the hash chain) on the tables of
-/// migration 3, through `PgStore`'s connection pool. Several centers on one database share the
+/// (the node's policy: argon2id, token and session formats, the hash chain) on tables of its own
+/// (numbered migrations tracked in `auth_schema_migrations`, apart from the event store's),
+/// through `PgStore`'s connection pool. Several centers on one database share the
 /// accounts and sessions, and append to one audit chain: each append locks the chain-head row
 /// (`SELECT … FOR UPDATE` on `audit_head`) in its transaction, so concurrent requests in one
 /// process or in several never fork it. Thread-safe.
@@ -14,7 +15,8 @@ namespace vsp::center {
 
 class PgAuthStore final : public auth::AuthStore {
  public:
-  /// On `store`'s pool and schema (PgStore::open applied the migrations); `store` outlives it.
+  /// On `store`'s pool; applies the account migrations (advisory lock: several centers and the
+  /// CLI may start at once). `store` outlives it.
   static core::Result<std::unique_ptr<PgAuthStore>> open(PgStore& store);
 
   core::Status set_disabled(const std::string& name, bool disabled) override;

@@ -49,53 +49,6 @@ const char* const kMigrations[] = {
          UNIQUE (alert, channel, event_id));
        CREATE INDEX alert_outbox_due ON alert_outbox (next_attempt_at);
        CREATE TABLE alert_state(alert text PRIMARY KEY, last_fired timestamptz NOT NULL);)",
-    // 3: accounts, tokens, sessions and the hash-chained audit log (`PgAuthStore`, the node's
-    //    `auth` tables). audit_head is the chain's last record, locked by every append, so
-    //    concurrent requests and several centers never fork the chain; the triggers keep the log
-    //    append-only (retention deletes only at or below an anchor in audit_pruned).
-    R"(CREATE TABLE auth_users(
-         name text PRIMARY KEY, role text NOT NULL, password_hash text NOT NULL,
-         disabled boolean NOT NULL DEFAULT false, created_ms bigint NOT NULL);
-       CREATE TABLE auth_tokens(
-         id text PRIMARY KEY, token_sha256 text NOT NULL UNIQUE, role text NOT NULL, label text NOT NULL,
-         created_ms bigint NOT NULL, expires_ms bigint NOT NULL, revoked_ms bigint NOT NULL DEFAULT 0);
-       CREATE TABLE auth_sessions(
-         id_sha256 text PRIMARY KEY, user_name text NOT NULL, csrf text NOT NULL,
-         created_ms bigint NOT NULL, expires_ms bigint NOT NULL);
-       CREATE INDEX auth_sessions_user ON auth_sessions (user_name);
-       CREATE TABLE audit_log(
-         seq bigint PRIMARY KEY, ts_ms bigint NOT NULL, user_name text NOT NULL, role text NOT NULL,
-         address text NOT NULL, action text NOT NULL, target text NOT NULL, reason text NOT NULL,
-         result text NOT NULL, prev_hash text NOT NULL, hash text NOT NULL);
-       CREATE TABLE audit_head(
-         one boolean PRIMARY KEY DEFAULT true CHECK (one), seq bigint NOT NULL, hash text NOT NULL);
-       INSERT INTO audit_head(seq, hash) VALUES (0, repeat('0', 64));
-       CREATE TABLE audit_pruned(
-         up_to_seq bigint PRIMARY KEY, last_hash text NOT NULL, before_ms bigint NOT NULL, pruned_ms bigint NOT NULL);
-       CREATE FUNCTION audit_refuse() RETURNS trigger LANGUAGE plpgsql AS
-         $$ BEGIN RAISE EXCEPTION '% on %: the audit log is append-only', TG_OP, TG_TABLE_NAME; END $$;
-       CREATE FUNCTION audit_delete_below_anchor() RETURNS trigger LANGUAGE plpgsql AS
-         $$ BEGIN
-              IF OLD.seq > (SELECT COALESCE(MAX(up_to_seq), 0) FROM audit_pruned) THEN
-                RAISE EXCEPTION 'the audit log is append-only (retention cuts only below its recorded anchor)';
-              END IF;
-              RETURN OLD;
-            END $$;
-       CREATE FUNCTION audit_head_advance() RETURNS trigger LANGUAGE plpgsql AS
-         $$ BEGIN
-              IF NEW.seq <> OLD.seq + 1 THEN RAISE EXCEPTION 'the audit chain head only moves one record on'; END IF;
-              RETURN NEW;
-            END $$;
-       CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR TRUNCATE ON audit_log
-         FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse();
-       CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
-         FOR EACH ROW EXECUTE FUNCTION audit_delete_below_anchor();
-       CREATE TRIGGER audit_pruned_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_pruned
-         FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse();
-       CREATE TRIGGER audit_head_no_delete BEFORE DELETE OR TRUNCATE ON audit_head
-         FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse();
-       CREATE TRIGGER audit_head_advances BEFORE UPDATE ON audit_head
-         FOR EACH ROW EXECUTE FUNCTION audit_head_advance();)",
 };
 
 /// COPY text format: backslash, tab, newline and carriage return are escaped.

@@ -100,7 +100,7 @@ class PgStore {
   /// (site, node) of a stored event; nullopt when the center has no such event.
   core::Result<std::optional<std::pair<std::string, std::string>>> event_origin(const std::string& id);
 
-  /// Runs `fn` on a pooled connection: the accounts and audit log (`PgAuthStore`, migration 3)
+  /// Runs `fn` on a pooled connection: the accounts and audit log (`PgAuthStore`, its own tables)
   /// share this pool. The connection goes back to the pool when it is healthy and idle.
   core::Status with_connection(const std::function<core::Status(pg_conn*)>& fn);
 
