@@ -5,11 +5,12 @@
 # /api/audit reads PostgreSQL (auditor/admin only). Then rows are tampered with through psql
 # (edited, deleted, swapped, a correctly hashed record inserted, the last record cut or rewritten)
 # and `vsp audit verify --config CENTER_CONFIG` must name the first bad record of each; the
-# untouched chain verifies.
-#   center_audit_test.sh VSP
+# untouched chain verifies. PG_AUTH_STORE_TEST (tests/integration/pg_auth_store_test.cpp) runs the
+# store itself on a second database: threads appending on two pools, retention, shared sessions.
+#   center_audit_test.sh VSP [PG_AUTH_STORE_TEST]
 set -u
 . "$(dirname "$0")/lib.sh"
-VSP=$1
+VSP=$1 STORE_TEST=${2:-}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 T=$(mktemp -d)
 chmod 755 "$T"
@@ -152,4 +153,14 @@ check "search after restart" [ "$(code -H "Authorization: Bearer $TOK_op" "$API2
 check "record $((N + 1)) follows record $N" [ "$(sql "SELECT b.prev_hash = a.hash FROM audit_log a, audit_log b WHERE a.seq = $N AND b.seq = $((N + 1))")" = t ]
 out=$(verify); rc=$?
 check "verifies after the restart ($out)" [ $rc -eq 0 ]
+
+if [ -n "$STORE_TEST" ]; then
+  echo "== PgAuthStore on its own database: two pools, 8 threads, retention"
+  sql "CREATE DATABASE store_test" >/dev/null
+  VSP_TEST_PG_DSN="host=127.0.0.1 port=$PGPORT user=postgres dbname=store_test" "$STORE_TEST" >"$T/store_test.log" 2>&1
+  rc=$?
+  [ $rc -ne 0 ] && tail -30 "$T/store_test.log"
+  check "pg_auth_store_test: $(grep -E '^\[  (PASSED|FAILED)' "$T/store_test.log" | head -2 | tr '\n' ' ')" [ $rc -eq 0 ]
+  check "... and none skipped" bash -c "! grep -q SKIPPED '$T/store_test.log'"
+fi
 exit $fail
