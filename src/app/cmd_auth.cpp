@@ -1,6 +1,7 @@
 // `vsp user`, `vsp token` and `vsp audit`: accounts, API tokens and the audit log in the node's
-// database (<storage.path>/vsp.db); they work before or while the node runs. Every change is
-// written to the audit log with the address "cli".
+// database (<storage.path>/vsp.db) or, with a center config, in the center's PostgreSQL; they work
+// before or while the node or center runs. Every change is written to the audit log with the
+// address "cli".
 #include <fmt/format.h>
 #include <termios.h>
 #include <unistd.h>
@@ -13,6 +14,8 @@
 #include "app/commands.hpp"
 #include "auth/auth_store.hpp"
 #include "center/center_config.hpp"
+#include "center/pg_auth_store.hpp"
+#include "center/pg_store.hpp"
 #include "config/serve_config.hpp"
 #include "core/clock.hpp"
 #include "events/event.hpp"
@@ -23,26 +26,49 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// The account store of a node config (<storage.path>/vsp.db) or of a center config (auth.db).
-std::unique_ptr<auth::AuthStore> open_store(const std::string& config_path) {
+/// An open account store; for a center, with the database connection it runs on.
+struct Store {
+  std::unique_ptr<center::PgStore> pg;  ///< declared first: outlives `auth`
+  std::unique_ptr<auth::AuthStore> auth;
+  auth::AuthStore* operator->() const { return auth.get(); }
+  auth::AuthStore& operator*() const { return *auth; }
+  explicit operator bool() const { return auth != nullptr; }
+};
+
+/// The account store of a node config (<storage.path>/vsp.db) or of a center config (its
+/// PostgreSQL, postgres.dsn).
+Store open_store(const std::string& config_path) {
   if (auto text = config::read_config_file(config_path);
       std::holds_alternative<std::string>(text) && center::looks_like_center_config(std::get<std::string>(text))) {
     auto parsed = center::load_center_config(config_path);
     if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
       print_config_errors(*errs, "vsp", "");
-      return nullptr;
+      return {};
     }
-    auto st = auth::AuthStore::open(std::get<center::CenterConfig>(parsed).auth_db);
+    const auto& cfg = std::get<center::CenterConfig>(parsed);
+    auto password = core::read_secret(cfg.postgres_password, "postgres.password");
+    if (!password) {
+      fmt::print(stderr, "vsp: {}: {}\n", config_path, password.error().message);
+      return {};
+    }
+    auto pg = center::PgStore::open(cfg.postgres_dsn, *password);
+    if (!pg) {
+      fmt::print(stderr, "vsp: {}: {}\n", config_path, pg.error().message);
+      return {};
+    }
+    Store out{std::move(pg).value(), nullptr};
+    auto st = center::PgAuthStore::open(*out.pg);
     if (!st) {
-      fmt::print(stderr, "vsp: {}\n", st.error().message);
-      return nullptr;
+      fmt::print(stderr, "vsp: {}: {}\n", config_path, st.error().message);
+      return {};
     }
-    return std::move(st).value();
+    out.auth = std::move(st).value();
+    return out;
   }
   auto parsed = config::load_serve_config(config_path);
   if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
     print_config_errors(*errs, "vsp", "");
-    return nullptr;
+    return {};
   }
   const auto& cfg = std::get<config::ServeConfig>(parsed);
   std::error_code ec;
@@ -50,9 +76,9 @@ std::unique_ptr<auth::AuthStore> open_store(const std::string& config_path) {
   auto st = auth::AuthStore::open((fs::path(cfg.storage_path) / "vsp.db").string());
   if (!st) {
     fmt::print(stderr, "vsp: {}\n", st.error().message);
-    return nullptr;
+    return {};
   }
-  return std::move(st).value();
+  return Store{nullptr, std::move(st).value()};
 }
 
 std::string cli_user() {
@@ -193,9 +219,11 @@ int cmd_token(const TokenArgs& a) {
 int cmd_audit_verify(const std::string& config_path) {
   auto st = open_store(config_path);
   if (!st) return 1;
-  const auto recs = st->audit();
+  // The head first: records appended meanwhile come after it and are checked as well.
+  const auto head = st->audit_head();
   const auto anchor = st->audit_anchor();
-  if (auto bad = auth::verify_audit_chain(recs, anchor)) {
+  const auto recs = st->audit();
+  if (auto bad = auth::verify_audit_chain(recs, anchor, head)) {
     fmt::print("audit log BROKEN at record {}: {}\n", bad->seq, bad->problem);
     return 1;
   }

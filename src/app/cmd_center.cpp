@@ -10,6 +10,7 @@
 #include "center/center_api.hpp"
 #include "center/center_config.hpp"
 #include "center/consumer.hpp"
+#include "center/pg_auth_store.hpp"
 #include "center/pg_store.hpp"
 
 namespace vsp::app {
@@ -38,10 +39,11 @@ int cmd_center(const std::string& config_path) {
   (*store)->set_alert_rules(cfg.alerts);
   center::Consumer consumer(cfg, **store);
   center::AlertDispatcher alerts(cfg.nats_servers, **store, cfg.nats_auth);
-  // Accounts, tokens, sessions and the audit log: the node's store, in the file auth.db names.
-  auto accounts = auth::AuthStore::open(cfg.auth_db);
+  // Accounts, tokens, sessions and the audit log: the node's `auth` policy on PostgreSQL tables,
+  // shared by every center on the database (one audit chain).
+  auto accounts = center::PgAuthStore::open(**store);
   if (!accounts) {
-    fmt::print(stderr, "{}: auth.db: {}\nvsp center: not started\n", config_path, accounts.error().message);
+    fmt::print(stderr, "{}: {}\nvsp center: not started\n", config_path, accounts.error().message);
     return 1;
   }
   if (!(*accounts)->has_users())

@@ -133,7 +133,8 @@ int main(int argc, char** argv) {
   auto* audit = app.add_subcommand("audit", "the audit log");
   audit->require_subcommand(1);
   auto* verify = audit->add_subcommand("verify", "check the hash chain; names the first bad record (exit 1)");
-  verify->add_option("-c,--config", audit_config, "the node's serve config")->required();
+  verify->add_option("-c,--config", audit_config, "the node's serve config, or a center config (its PostgreSQL)")
+      ->required();
 
   std::vector<std::string> evidence_dirs;
   std::optional<std::string> evidence_pubkey;

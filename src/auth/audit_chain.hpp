@@ -43,7 +43,20 @@ struct AuditAnchor {
   std::string prev_hash = kAuditGenesis;
 };
 
-/// Walks `records` in stored order from `anchor`; nullopt when the chain is intact.
-std::optional<AuditBreak> verify_audit_chain(const std::vector<AuditRecord>& records, const AuditAnchor& anchor = {});
+/// The last record a store says it holds (PostgreSQL keeps it in a row locked by each append).
+struct AuditHead {
+  std::int64_t seq = 0;  ///< 0: no record yet
+  std::string hash = kAuditGenesis;
+};
+
+/// `r` made the record after (last_seq, last_hash): its seq, prev_hash and hash filled in. Every
+/// backend's append goes through here, under its own lock.
+AuditRecord chain_audit_record(AuditRecord r, std::int64_t last_seq, const std::string& last_hash);
+
+/// Walks `records` in stored order from `anchor`; nullopt when the chain is intact. With `head`
+/// (read before the records), the record it names must be there with its hash: a record cut from
+/// the end, or a last record rewritten with a fresh hash, is caught too.
+std::optional<AuditBreak> verify_audit_chain(const std::vector<AuditRecord>& records, const AuditAnchor& anchor = {},
+                                             const std::optional<AuditHead>& head = std::nullopt);
 
 }  // namespace vsp::auth

@@ -79,14 +79,47 @@ bool exec(sqlite3* db, const char* sql) {
 
 Role role_or_viewer(const std::string& s) { return parse_role(s).value_or(Role::viewer); }
 
-bool valid_name(const std::string& n) {
+/// The node's backend: one SQLite connection (FULLMUTEX) guarded by a mutex for multi-statement
+/// work; other processes (the CLI while the node runs) are serialised by SQLite's locks.
+class SqliteAuthStore final : public AuthStore {
+ public:
+  explicit SqliteAuthStore(sqlite3* db) : db_(db) {}
+  ~SqliteAuthStore() override { sqlite3_close(db_); }
+  core::Status set_disabled(const std::string& name, bool disabled) override;
+  std::vector<User> users() override;
+  bool has_users() override;
+  core::Status revoke_token(const std::string& id, std::int64_t now_ms) override;
+  std::vector<TokenInfo> tokens() override;
+  core::Result<AuditRecord> append_audit(AuditRecord r) override;
+  std::vector<AuditRecord> audit(std::int64_t after_seq, int limit) override;
+  core::Result<std::int64_t> prune_audit(std::int64_t before_ms, std::int64_t now_ms) override;
+  AuditAnchor audit_anchor() override;
+
+ protected:
+  core::Status insert_user(const std::string& name, Role role, const std::string& password_hash,
+                           std::int64_t now_ms) override;
+  core::Status update_password_hash(const std::string& name, const std::string& password_hash) override;
+  std::optional<StoredUser> find_user(const std::string& name) override;
+  core::Status insert_token(const TokenInfo& t, const std::string& token_sha256) override;
+  std::optional<TokenInfo> find_token(const std::string& token_sha256) override;
+  core::Status insert_session(const std::string& id_sha256, const std::string& user, const std::string& csrf,
+                              std::int64_t now_ms, std::int64_t expires_ms) override;
+  std::optional<Principal> find_session(const std::string& id_sha256, std::int64_t now_ms) override;
+  void delete_session(const std::string& id_sha256) override;
+
+ private:
+  sqlite3* db_;
+  std::mutex m_;
+};
+
+}  // namespace
+
+bool valid_user_name(const std::string& n) {
   if (n.empty() || n.size() > 64) return false;
   for (char c : n)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '@')) return false;
   return true;
 }
-
-}  // namespace
 
 core::Result<std::unique_ptr<AuthStore>> AuthStore::open(const std::string& db_path) {
   if (!crypto_ready()) return make_error("crypto_unavailable", "libsodium failed to initialise");
@@ -97,7 +130,7 @@ core::Result<std::unique_ptr<AuthStore>> AuthStore::open(const std::string& db_p
     sqlite3_close(db);
     return e;
   }
-  std::unique_ptr<AuthStore> s(new AuthStore(db));
+  std::unique_ptr<AuthStore> s = std::make_unique<SqliteAuthStore>(db);
   sqlite3_busy_timeout(db, 5000);
   exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
   if (!exec(db, "BEGIN IMMEDIATE") || !exec(db, kSchema) || !exec(db, "COMMIT"))
@@ -105,28 +138,78 @@ core::Result<std::unique_ptr<AuthStore>> AuthStore::open(const std::string& db_p
   return s;
 }
 
-AuthStore::~AuthStore() { sqlite3_close(db_); }
+// ---- Policy, shared by every backend ---------------------------------------------------------------
 
 core::Status AuthStore::add_user(const std::string& name, Role role, std::string_view password, std::int64_t now_ms) {
-  if (!valid_name(name))
+  if (!valid_user_name(name))
     return make_error("bad_name", fmt::format("user name '{}': use 1-64 letters, digits, _ - . @", name), "name");
   if (password.size() < 8) return make_error("weak_password", "a password needs at least 8 characters", "password");
   auto h = hash_password(password);
   if (!h) return h.error();
-  std::lock_guard lk(m_);
-  Stmt st(db_, "INSERT INTO auth_users(name, role, password_hash, created_ms) VALUES(?,?,?,?)");
-  st.bind(1, name).bind(2, std::string(role_name(role))).bind(3, *h).bind(4, now_ms);
-  if (!st.done()) return make_error("user_exists", fmt::format("user '{}' already exists", name), "name");
-  return core::Ok{};
+  return insert_user(name, role, *h, now_ms);
 }
 
 core::Status AuthStore::set_password(const std::string& name, std::string_view password) {
   if (password.size() < 8) return make_error("weak_password", "a password needs at least 8 characters", "password");
   auto h = hash_password(password);
   if (!h) return h.error();
+  return update_password_hash(name, *h);
+}
+
+std::optional<User> AuthStore::check_password(const std::string& name, std::string_view password) {
+  auto found = find_user(name);
+  // Unknown users cost the same argon2id work as known ones: the answer's timing names no accounts.
+  static const std::string kDummy = hash_password("not-a-password-0").value();
+  const bool match = verify_password(password, found ? found->password_hash : kDummy);
+  if (!found || !match || found->user.disabled) return std::nullopt;
+  return found->user;
+}
+
+core::Result<NewToken> AuthStore::create_token(Role role, const std::string& label, std::int64_t now_ms,
+                                               std::int64_t expires_ms) {
+  NewToken t;
+  t.id = random_hex(6);
+  t.secret = fmt::format("vsp_{}_{}", t.id, random_hex(24));
+  if (auto st = insert_token(TokenInfo{t.id, role, label, now_ms, expires_ms, false}, sha256_hex(t.secret)); !st)
+    return st.error();
+  return t;
+}
+
+std::optional<Principal> AuthStore::authenticate_token(const std::string& token, std::int64_t now_ms) {
+  if (token.size() > 200 || token.rfind("vsp_", 0) != 0) return std::nullopt;
+  auto t = find_token(sha256_hex(token));
+  if (!t || t->revoked || (t->expires_ms != 0 && now_ms >= t->expires_ms)) return std::nullopt;
+  return Principal{"token:" + t->id, t->role, "", false};
+}
+
+core::Result<NewSession> AuthStore::create_session(const User& user, std::int64_t now_ms, std::int64_t ttl_ms) {
+  NewSession s{random_hex(32), random_hex(16), now_ms + ttl_ms};
+  if (auto st = insert_session(sha256_hex(s.id), user.name, s.csrf, now_ms, s.expires_ms); !st) return st.error();
+  return s;
+}
+
+std::optional<Principal> AuthStore::authenticate_session(const std::string& id, std::int64_t now_ms) {
+  if (id.size() != 64) return std::nullopt;
+  return find_session(sha256_hex(id), now_ms);
+}
+
+void AuthStore::end_session(const std::string& id) { delete_session(sha256_hex(id)); }
+
+// ---- SQLite ----------------------------------------------------------------------------------------
+
+core::Status SqliteAuthStore::insert_user(const std::string& name, Role role, const std::string& password_hash,
+                                          std::int64_t now_ms) {
+  std::lock_guard lk(m_);
+  Stmt st(db_, "INSERT INTO auth_users(name, role, password_hash, created_ms) VALUES(?,?,?,?)");
+  st.bind(1, name).bind(2, std::string(role_name(role))).bind(3, password_hash).bind(4, now_ms);
+  if (!st.done()) return make_error("user_exists", fmt::format("user '{}' already exists", name), "name");
+  return core::Ok{};
+}
+
+core::Status SqliteAuthStore::update_password_hash(const std::string& name, const std::string& password_hash) {
   std::lock_guard lk(m_);
   Stmt st(db_, "UPDATE auth_users SET password_hash = ? WHERE name = ?");
-  st.bind(1, *h).bind(2, name);
+  st.bind(1, password_hash).bind(2, name);
   if (!st.done() || sqlite3_changes(db_) != 1)
     return make_error("unknown_user", fmt::format("no user named '{}'", name), "name");
   Stmt end(db_, "DELETE FROM auth_sessions WHERE user = ?");  // a new password ends every session
@@ -134,7 +217,7 @@ core::Status AuthStore::set_password(const std::string& name, std::string_view p
   return core::Ok{};
 }
 
-core::Status AuthStore::set_disabled(const std::string& name, bool disabled) {
+core::Status SqliteAuthStore::set_disabled(const std::string& name, bool disabled) {
   std::lock_guard lk(m_);
   Stmt st(db_, "UPDATE auth_users SET disabled = ? WHERE name = ?");
   st.bind(1, std::int64_t{disabled}).bind(2, name);
@@ -147,7 +230,7 @@ core::Status AuthStore::set_disabled(const std::string& name, bool disabled) {
   return core::Ok{};
 }
 
-std::vector<User> AuthStore::users() {
+std::vector<User> SqliteAuthStore::users() {
   std::lock_guard lk(m_);
   std::vector<User> out;
   Stmt st(db_, "SELECT name, role, disabled, created_ms FROM auth_users ORDER BY name");
@@ -155,45 +238,30 @@ std::vector<User> AuthStore::users() {
   return out;
 }
 
-bool AuthStore::has_users() {
+bool SqliteAuthStore::has_users() {
   std::lock_guard lk(m_);
   Stmt st(db_, "SELECT 1 FROM auth_users WHERE disabled = 0 LIMIT 1");
   return st.step();
 }
 
-std::optional<User> AuthStore::check_password(const std::string& name, std::string_view password) {
-  std::optional<User> u;
-  std::string hash;
-  {
-    std::lock_guard lk(m_);
-    Stmt st(db_, "SELECT name, role, disabled, created_ms, password_hash FROM auth_users WHERE name = ?");
-    st.bind(1, name);
-    if (st.step()) {
-      u = User{st.text(0), role_or_viewer(st.text(1)), st.i64(2) != 0, st.i64(3)};
-      hash = st.text(4);
-    }
-  }
-  // Unknown users cost the same argon2id work as known ones: the answer's timing names no accounts.
-  static const std::string kDummy = hash_password("not-a-password-0").value();
-  const bool match = verify_password(password, u ? hash : kDummy);
-  if (!u || !match || u->disabled) return std::nullopt;
-  return u;
+std::optional<AuthStore::StoredUser> SqliteAuthStore::find_user(const std::string& name) {
+  std::lock_guard lk(m_);
+  Stmt st(db_, "SELECT name, role, disabled, created_ms, password_hash FROM auth_users WHERE name = ?");
+  st.bind(1, name);
+  if (!st.step()) return std::nullopt;
+  return StoredUser{User{st.text(0), role_or_viewer(st.text(1)), st.i64(2) != 0, st.i64(3)}, st.text(4)};
 }
 
-core::Result<NewToken> AuthStore::create_token(Role role, const std::string& label, std::int64_t now_ms,
-                                               std::int64_t expires_ms) {
-  NewToken t;
-  t.id = random_hex(6);
-  t.secret = fmt::format("vsp_{}_{}", t.id, random_hex(24));
+core::Status SqliteAuthStore::insert_token(const TokenInfo& t, const std::string& token_sha256) {
   std::lock_guard lk(m_);
   Stmt st(db_, "INSERT INTO auth_tokens(id, token_sha256, role, label, created_ms, expires_ms) VALUES(?,?,?,?,?,?)");
-  st.bind(1, t.id).bind(2, sha256_hex(t.secret)).bind(3, std::string(role_name(role))).bind(4, label);
-  st.bind(5, now_ms).bind(6, expires_ms);
+  st.bind(1, t.id).bind(2, token_sha256).bind(3, std::string(role_name(t.role))).bind(4, t.label);
+  st.bind(5, t.created_ms).bind(6, t.expires_ms);
   if (!st.done()) return make_error("db_write_failed", "cannot store the token");
-  return t;
+  return core::Ok{};
 }
 
-core::Status AuthStore::revoke_token(const std::string& id, std::int64_t now_ms) {
+core::Status SqliteAuthStore::revoke_token(const std::string& id, std::int64_t now_ms) {
   std::lock_guard lk(m_);
   Stmt st(db_, "UPDATE auth_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms = 0");
   st.bind(1, now_ms).bind(2, id);
@@ -202,7 +270,7 @@ core::Status AuthStore::revoke_token(const std::string& id, std::int64_t now_ms)
   return core::Ok{};
 }
 
-std::vector<TokenInfo> AuthStore::tokens() {
+std::vector<TokenInfo> SqliteAuthStore::tokens() {
   std::lock_guard lk(m_);
   std::vector<TokenInfo> out;
   Stmt st(db_, "SELECT id, role, label, created_ms, expires_ms, revoked_ms FROM auth_tokens ORDER BY created_ms");
@@ -211,47 +279,43 @@ std::vector<TokenInfo> AuthStore::tokens() {
   return out;
 }
 
-std::optional<Principal> AuthStore::authenticate_token(const std::string& token, std::int64_t now_ms) {
-  if (token.size() > 200 || token.rfind("vsp_", 0) != 0) return std::nullopt;
+std::optional<TokenInfo> SqliteAuthStore::find_token(const std::string& token_sha256) {
   std::lock_guard lk(m_);
-  Stmt st(db_, "SELECT id, role, expires_ms, revoked_ms FROM auth_tokens WHERE token_sha256 = ?");
-  st.bind(1, sha256_hex(token));
+  Stmt st(db_, "SELECT id, role, label, created_ms, expires_ms, revoked_ms FROM auth_tokens WHERE token_sha256 = ?");
+  st.bind(1, token_sha256);
   if (!st.step()) return std::nullopt;
-  const std::int64_t expires = st.i64(2);
-  if (st.i64(3) != 0 || (expires != 0 && now_ms >= expires)) return std::nullopt;
-  return Principal{"token:" + st.text(0), role_or_viewer(st.text(1)), "", false};
+  return TokenInfo{st.text(0), role_or_viewer(st.text(1)), st.text(2), st.i64(3), st.i64(4), st.i64(5) != 0};
 }
 
-core::Result<NewSession> AuthStore::create_session(const User& user, std::int64_t now_ms, std::int64_t ttl_ms) {
-  NewSession s{random_hex(32), random_hex(16), now_ms + ttl_ms};
+core::Status SqliteAuthStore::insert_session(const std::string& id_sha256, const std::string& user,
+                                             const std::string& csrf, std::int64_t now_ms, std::int64_t expires_ms) {
   std::lock_guard lk(m_);
   Stmt gc(db_, "DELETE FROM auth_sessions WHERE expires_ms <= ?");
   gc.bind(1, now_ms).done();
   Stmt st(db_, "INSERT INTO auth_sessions(id_sha256, user, csrf, created_ms, expires_ms) VALUES(?,?,?,?,?)");
-  st.bind(1, sha256_hex(s.id)).bind(2, user.name).bind(3, s.csrf).bind(4, now_ms).bind(5, s.expires_ms);
+  st.bind(1, id_sha256).bind(2, user).bind(3, csrf).bind(4, now_ms).bind(5, expires_ms);
   if (!st.done()) return make_error("db_write_failed", "cannot store the session");
-  return s;
+  return core::Ok{};
 }
 
-std::optional<Principal> AuthStore::authenticate_session(const std::string& id, std::int64_t now_ms) {
-  if (id.size() != 64) return std::nullopt;
+std::optional<Principal> SqliteAuthStore::find_session(const std::string& id_sha256, std::int64_t now_ms) {
   std::lock_guard lk(m_);
   // The role is read from the user row each time: a role change or disable takes effect at once.
   Stmt st(db_,
           "SELECT u.name, u.role, s.csrf FROM auth_sessions s JOIN auth_users u ON u.name = s.user "
           "WHERE s.id_sha256 = ? AND s.expires_ms > ? AND u.disabled = 0");
-  st.bind(1, sha256_hex(id)).bind(2, now_ms);
+  st.bind(1, id_sha256).bind(2, now_ms);
   if (!st.step()) return std::nullopt;
   return Principal{st.text(0), role_or_viewer(st.text(1)), st.text(2), true};
 }
 
-void AuthStore::end_session(const std::string& id) {
+void SqliteAuthStore::delete_session(const std::string& id_sha256) {
   std::lock_guard lk(m_);
   Stmt st(db_, "DELETE FROM auth_sessions WHERE id_sha256 = ?");
-  st.bind(1, sha256_hex(id)).done();
+  st.bind(1, id_sha256).done();
 }
 
-core::Result<AuditRecord> AuthStore::append_audit(AuditRecord r) {
+core::Result<AuditRecord> SqliteAuthStore::append_audit(AuditRecord r) {
   std::lock_guard lk(m_);
   if (!exec(db_, "BEGIN IMMEDIATE")) return make_error("audit_write_failed", "cannot lock the audit log");
   {
@@ -259,13 +323,8 @@ core::Result<AuditRecord> AuthStore::append_audit(AuditRecord r) {
     Stmt last(db_,
               "SELECT seq, hash FROM audit_log UNION ALL SELECT up_to_seq, last_hash FROM audit_pruned "
               "ORDER BY 1 DESC LIMIT 1");
-    r.seq = 1;
-    r.prev_hash = kAuditGenesis;
-    if (last.step()) {
-      r.seq = last.i64(0) + 1;
-      r.prev_hash = last.text(1);
-    }
-    r.hash = audit_record_hash(r);
+    const bool any = last.step();
+    r = chain_audit_record(std::move(r), any ? last.i64(0) : 0, any ? last.text(1) : std::string(kAuditGenesis));
     Stmt st(db_,
             "INSERT INTO audit_log(seq, ts_ms, user, role, address, action, target, reason, result, prev_hash, hash) "
             "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
@@ -283,7 +342,7 @@ core::Result<AuditRecord> AuthStore::append_audit(AuditRecord r) {
   return r;
 }
 
-std::vector<AuditRecord> AuthStore::audit(std::int64_t after_seq, int limit) {
+std::vector<AuditRecord> SqliteAuthStore::audit(std::int64_t after_seq, int limit) {
   std::lock_guard lk(m_);
   std::vector<AuditRecord> out;
   Stmt st(db_,
@@ -296,7 +355,7 @@ std::vector<AuditRecord> AuthStore::audit(std::int64_t after_seq, int limit) {
   return out;
 }
 
-core::Result<std::int64_t> AuthStore::prune_audit(std::int64_t before_ms, std::int64_t now_ms) {
+core::Result<std::int64_t> SqliteAuthStore::prune_audit(std::int64_t before_ms, std::int64_t now_ms) {
   std::lock_guard lk(m_);
   if (!exec(db_, "BEGIN IMMEDIATE")) return make_error("audit_prune_failed", "cannot lock the audit log");
   auto fail = [&](const char* what) {
@@ -332,7 +391,7 @@ core::Result<std::int64_t> AuthStore::prune_audit(std::int64_t before_ms, std::i
   return n;
 }
 
-AuditAnchor AuthStore::audit_anchor() {
+AuditAnchor SqliteAuthStore::audit_anchor() {
   std::lock_guard lk(m_);
   Stmt st(db_, "SELECT up_to_seq, last_hash FROM audit_pruned ORDER BY up_to_seq DESC LIMIT 1");
   if (!st.step()) return {};

@@ -205,14 +205,11 @@ std::variant<CenterConfig, config::ConfigErrors> parse_center_config(const std::
         cfg.listen = *v;
     }
   }
-  // ---- auth -------------------------------------------------------------------------------------
-  {
-    const std::filesystem::path dir = std::filesystem::path(file).parent_path();
-    std::string db = cfg.auth_db;
-    if (const auto a = root["auth"]; a && r.check_map(a, "auth") && a["db"])
-      if (auto v = r.string(a["db"], "auth.db")) db = *v;
-    cfg.auth_db = std::filesystem::path(db).is_absolute() ? db : (dir / db).string();
-  }
+  // ---- auth: the accounts and audit log moved to PostgreSQL; an old `auth.db` is named, not ignored
+  if (const auto a = root["auth"]; a && r.check_map(a, "auth") && a["db"])
+    r.error(a["db"], "auth.db",
+            "the center keeps its accounts, sessions and audit log in PostgreSQL (postgres.dsn), shared by every "
+            "center on the database; remove auth.db and re-create the accounts with vsp user add --config");
   // ---- alerts -----------------------------------------------------------------------------------
   if (const auto al = root["alerts"]; al && !al.IsSequence()) {
     r.error(al, "alerts", "expected a list of alert rules");

@@ -27,10 +27,6 @@ struct CenterConfig {
   core::SecretRef postgres_password;  ///< postgres.password_file / password_env (kept out of the DSN)
   // api:
   std::string listen = "127.0.0.1:8090";
-  // auth:
-  /// SQLite file of the center's accounts, tokens, sessions and audit log (the node's `auth`
-  /// module and schema); `auth.db`, default `vsp-center.db` next to the config file.
-  std::string auth_db = "vsp-center.db";
   // alerts:
   std::vector<AlertRule> alerts;
 };

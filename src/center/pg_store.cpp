@@ -197,6 +197,13 @@ core::Result<std::unique_ptr<PgStore>> PgStore::open(const std::string& dsn, con
   return s;
 }
 
+core::Status PgStore::with_connection(const std::function<core::Status(PGconn*)>& fn) {
+  auto conn = acquire();
+  if (!conn) return conn.error();
+  Lease lease(*this, *conn);
+  return fn(*conn);
+}
+
 PgStore::~PgStore() {
   for (auto* c : idle_) PQfinish(c);
 }

@@ -4,6 +4,7 @@
 /// same transaction as the insert, the `nodes` table fed by heartbeats, and the search queries.
 /// Thread-safe: every call borrows a connection from a small pool.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -98,6 +99,10 @@ class PgStore {
   core::Result<std::int64_t> event_count();
   /// (site, node) of a stored event; nullopt when the center has no such event.
   core::Result<std::optional<std::pair<std::string, std::string>>> event_origin(const std::string& id);
+
+  /// Runs `fn` on a pooled connection: the accounts and audit log (`PgAuthStore`, its own tables)
+  /// share this pool. The connection goes back to the pool when it is healthy and idle.
+  core::Status with_connection(const std::function<core::Status(pg_conn*)>& fn);
 
  private:
   PgStore(std::string dsn, std::string password) : dsn_(std::move(dsn)), password_(std::move(password)) {}

@@ -34,7 +34,6 @@ cat >"$T/center.yml" <<YAML
 nats: {servers: [nats://127.0.0.1:$NPORT]}
 postgres: {dsn: "host=127.0.0.1 port=$PGPORT user=postgres dbname=postgres"}
 api: {listen: 127.0.0.1:$CPORT}
-auth: {db: accounts.db}
 YAML
 start_center() { "$VSP" center "$T/center.yml" >>"$T/center.log" 2>&1 & C=$!; wait_for 30 curl -sf "$API/healthz" -o /dev/null; }
 stop_center() { kill -TERM "$C" 2>/dev/null; wait "$C" 2>/dev/null; C=; }
@@ -51,7 +50,8 @@ for r in viewer operator admin auditor; do
   "$VSP" user add "$r-user" --role $r --password-file "$T/pw" --config "$T/center.yml" 2>/dev/null || bad "user add $r"
   eval "TOK_$r=\$(\"$VSP\" token create --role $r --ttl-days 1 --config \"$T/center.yml\" 2>/dev/null)"
 done
-check "accounts live in auth.db next to the config" [ -s "$T/accounts.db" ]
+users_in_pg=$(psql -X -q -t -A -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -c 'SELECT count(*) FROM auth_users')
+check "accounts live in the center's PostgreSQL ($users_in_pg users)" [ "$users_in_pg" = 4 ]
 check "user list shows 4 users" [ "$("$VSP" user list --config "$T/center.yml" | tail -n +2 | wc -l)" = 4 ]
 start_center || bad "center starts with users"
 

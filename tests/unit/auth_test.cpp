@@ -67,6 +67,40 @@ TEST(AuditChain, intact_chain_verifies_and_each_kind_of_tampering_names_the_firs
   EXPECT_EQ(auth::verify_audit_chain(inserted)->seq, 3);
 }
 
+TEST(AuditChain, with_a_chain_head_records_cut_from_the_end_or_a_rehashed_last_record_are_caught) {
+  const auto full = chain(6);
+  const auth::AuditHead head{6, full.back().hash};
+  EXPECT_FALSE(auth::verify_audit_chain(full, {}, head));
+  // Appended after the head was read: still intact.
+  EXPECT_FALSE(auth::verify_audit_chain(full, {}, auth::AuditHead{5, full[4].hash}));
+  auto cut = full;
+  cut.pop_back();
+  EXPECT_FALSE(auth::verify_audit_chain(cut));  // the chain alone cannot see it
+  EXPECT_EQ(auth::verify_audit_chain(cut, {}, head)->seq, 6);
+  cut.pop_back();
+  const auto two = auth::verify_audit_chain(cut, {}, head);
+  ASSERT_TRUE(two);
+  EXPECT_EQ(two->seq, 5);
+  EXPECT_NE(two->problem.find("5..6"), std::string::npos) << two->problem;
+  auto rehashed = full;
+  rehashed.back().target = "camera=other";
+  rehashed.back().hash = auth::audit_record_hash(rehashed.back());
+  EXPECT_FALSE(auth::verify_audit_chain(rehashed));
+  EXPECT_EQ(auth::verify_audit_chain(rehashed, {}, head)->seq, 6);
+  // Every record cut: the head still names the last one.
+  EXPECT_EQ(auth::verify_audit_chain({}, {}, head)->seq, 1);
+}
+
+TEST(AuditChain, chain_audit_record_follows_the_last_record) {
+  auth::AuditRecord r;
+  r.user = "bob";
+  const auto first = auth::chain_audit_record(r, 0, auth::kAuditGenesis);
+  const auto second = auth::chain_audit_record(r, first.seq, first.hash);
+  EXPECT_EQ(second.seq, 2);
+  EXPECT_EQ(second.prev_hash, first.hash);
+  EXPECT_FALSE(auth::verify_audit_chain({first, second}, {}, auth::AuditHead{2, second.hash}));
+}
+
 TEST(AuditChain, a_separator_inside_a_field_cannot_make_two_records_hash_alike) {
   auth::AuditRecord a{1, 1, "ab", "c", "", "", "", "", "", auth::kAuditGenesis, ""};
   auth::AuditRecord b{1, 1, "a", "bc", "", "", "", "", "", auth::kAuditGenesis, ""};
@@ -242,14 +276,14 @@ TEST(RoleMatrix, center_routes_all_need_a_role_but_healthz_and_login_and_evidenc
   EXPECT_EQ(open, (std::set<std::string>{"GET /", "GET /assets/*", "GET /healthz", "POST /api/login"}));
 }
 
-TEST(CenterConfig, the_account_store_defaults_next_to_the_config_and_auth_db_moves_it) {
+TEST(CenterConfig, an_old_auth_db_is_refused_naming_postgresql_where_the_accounts_now_live) {
   const std::string base = "nats: {servers: [nats://127.0.0.1:4222]}\npostgres: {dsn: x}\n";
-  auto d = center::parse_center_config(base, "/etc/vsp/center.yml");
-  ASSERT_TRUE(std::holds_alternative<center::CenterConfig>(d));
-  EXPECT_EQ(std::get<center::CenterConfig>(d).auth_db, "/etc/vsp/vsp-center.db");
+  ASSERT_TRUE(std::holds_alternative<center::CenterConfig>(center::parse_center_config(base, "/etc/vsp/center.yml")));
   auto m = center::parse_center_config(base + "auth: {db: /var/lib/vsp/accounts.db}\n", "/etc/vsp/center.yml");
-  ASSERT_TRUE(std::holds_alternative<center::CenterConfig>(m));
-  EXPECT_EQ(std::get<center::CenterConfig>(m).auth_db, "/var/lib/vsp/accounts.db");
+  ASSERT_TRUE(std::holds_alternative<config::ConfigErrors>(m));
+  const std::string msg = std::get<config::ConfigErrors>(m).front().to_string();
+  EXPECT_NE(msg.find("auth.db"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("PostgreSQL"), std::string::npos) << msg;
   auto bad = center::parse_center_config(base + "auth: {file: x}\n", "c.yml");
   ASSERT_TRUE(std::holds_alternative<config::ConfigErrors>(bad));
   EXPECT_NE(std::get<config::ConfigErrors>(bad).front().to_string().find("unknown key 'file'"), std::string::npos);
