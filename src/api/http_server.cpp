@@ -477,6 +477,17 @@ int HttpServer::put_rules(Request& r, pipeline::CameraWorker& cam) {
   return answer.status;
 }
 
+core::Result<std::string> HttpServer::snapshot_for(pipeline::CameraWorker& cam, bool raw) {
+  auto jpg = cam.snapshot_jpeg();
+  if (!jpg)
+    return core::make_error("no_frame_yet", fmt::format("camera '{}' has not delivered a frame yet", cam.name()),
+                            "camera");
+  if (raw || !opt_.blur) return *jpg;
+  auto shown = opt_.blur(cam.name(), *jpg, cam.person_boxes());  // nullopt: withheld, never shown raw
+  if (!shown) return core::make_error("privacy_filter_failed", "the frame could not be blurred", "camera");
+  return *shown;
+}
+
 std::string HttpServer::answer_rules_request(const std::string& request) {
   // {"op": "get"|"put", "camera", "body" (put: the request body as the center received it),
   // "if_match" (put, optional), "by": the center's user} -> {"status": HTTP status, "body": what
@@ -493,8 +504,20 @@ std::string HttpServer::answer_rules_request(const std::string& request) {
   auto* cam = node_.camera(name);
   if (!cam) return error(404, "unknown_camera", fmt::format("no camera named '{}' on this node", name), "camera");
   if (op == "get") return reply(200, rules_doc(*cam));
-  if (op != "put") return error(400, "bad_request", fmt::format("unknown op '{}'", op), "op");
   std::string by = q.contains("by") && q["by"].is_string() ? q["by"].get<std::string>() : "-";
+  if (op == "snapshot") {
+    // The editor's backdrop on the center: blurred as every viewer's snapshot, and audited. The
+    // reply is the JSON line, a newline, then the JPEG (NATS payloads are at most 1 MiB).
+    const std::optional<auth::Principal> viewer = auth::Principal{"center:" + by, auth::Role::viewer, "", false};
+    if (auto st = auditor_.record(viewer, "nats", "snapshot", name, "ok", "", core::wall_clock_ms()); !st)
+      kLog.error("audit: {}", st.error().message);
+    auto shown = snapshot_for(*cam, false);
+    if (!shown) return error(503, shown.error().code, shown.error().message, shown.error().path);
+    if (shown->size() > 1000 * 1000)
+      return error(413, "too_large", "the snapshot is larger than a NATS message may be", "camera");
+    return json{{"status", 200}, {"content_type", "image/jpeg"}}.dump() + "\n" + *shown;
+  }
+  if (op != "put") return error(400, "bad_request", fmt::format("unknown op '{}'", op), "op");
   const std::optional<auth::Principal> who = auth::Principal{"center:" + by, auth::Role::operator_, "", false};
   std::optional<int> expected;
   if (q.contains("if_match") && q["if_match"].is_string())
@@ -862,12 +885,8 @@ int HttpServer::dispatch(Request& r) {
     }
     if (leaf == "snapshot.jpg") {
       audit(r, raw ? "unmask_snapshot" : "snapshot", name, "ok", reason);
-      auto jpg = cam->snapshot_jpeg();
-      if (!jpg)
-        return send_error(
-            conn, {503, "no_frame_yet", fmt::format("camera '{}' has not delivered a frame yet", name), "camera"});
-      auto shown = viewable(jpg);
-      if (!shown) return send_error(conn, {503, "privacy_filter_failed", "the frame could not be blurred", "camera"});
+      auto shown = snapshot_for(*cam, raw);
+      if (!shown) return send_error(conn, {503, shown.error().code, shown.error().message, shown.error().path});
       send(conn, 200, "image/jpeg", *shown);
       return 200;
     }

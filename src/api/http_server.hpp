@@ -64,7 +64,9 @@ class HttpServer {
   int handle(mg_connection* conn);
   /// A rule request from the center over NATS (`vsp.rules.<site>.<node>`): `{"op":"get"|"put",
   /// "camera", "body", "if_match", "by"}` -> `{"status", "body"}`, the body being exactly what
-  /// GET/PUT /api/cameras/<name>/rules answer (a push is audited as user `center:<by>`).
+  /// GET/PUT /api/cameras/<name>/rules answer (a push is audited as user `center:<by>`);
+  /// `{"op":"snapshot", "camera", "by"}` -> `{"status":200,"content_type"}` + "\n" + the JPEG
+  /// (blurred as GET .../snapshot.jpg), the editor's backdrop.
   std::string answer_rules_request(const std::string& request);
 
  private:
@@ -82,6 +84,8 @@ class HttpServer {
   };
   RulesAnswer change_rules(pipeline::CameraWorker& cam, const std::string& body_text, std::optional<int> expected,
                            const std::optional<auth::Principal>& who, const std::string& address);
+  /// The camera's latest frame as GET .../snapshot.jpg gives it: faces blurred unless `raw`.
+  core::Result<std::string> snapshot_for(pipeline::CameraWorker& cam, bool raw);
   /// GET /api/cameras/<name>/rules' body.
   static nlohmann::json rules_doc(pipeline::CameraWorker& cam);
   void audit(const Request& r, const std::string& action, const std::string& target, const std::string& result,

@@ -97,6 +97,7 @@ const std::vector<Route>& route_table() {
       {"GET", "/api/audit", A::audit},
       {"GET", "/api/nodes/*/*/cameras/*/rules", A::operate},  // the node's own access for its rules
       {"PUT", "/api/nodes/*/*/cameras/*/rules", A::operate},
+      {"GET", "/api/nodes/*/*/cameras/*/snapshot.jpg", A::view},  // the rule editor's backdrop
       {"GET", "/api/alerts", A::view},
       {"POST", "/api/alerts/*/ack", A::operate},
       {"GET", "/", A::open},          // the web UI (static files, no data): it asks for a login
@@ -438,8 +439,9 @@ int CenterApi::dispatch(Request& r) {
   if (uri == "/api/alerts") return alerts_page(r);
   if (const auto segs = api::split_path(uri); api::route_matches("/api/alerts/*/ack", segs))
     return ack_alert(r, segs[2]);
-  else if (api::route_matches("/api/nodes/*/*/cameras/*/rules", segs))
-    return node_rules(r, segs[2], segs[3], segs[5]);
+  else if (api::route_matches("/api/nodes/*/*/cameras/*/rules", segs) ||
+           api::route_matches("/api/nodes/*/*/cameras/*/snapshot.jpg", segs))
+    return node_camera(r, segs[2], segs[3], segs[5], segs[6]);
 
   if (uri == "/healthz") {
     send_json(conn, 200, {{"status", "ok"}});
@@ -643,11 +645,11 @@ json alert_json(const AlertRow& a) {
 }
 }  // namespace
 
-int CenterApi::node_rules(Request& r, const std::string& site_seg, const std::string& node_seg,
-                          const std::string& camera_seg) {
+int CenterApi::node_camera(Request& r, const std::string& site_seg, const std::string& node_seg,
+                           const std::string& camera_seg, const std::string& leaf) {
   const std::string site = url_decoded(site_seg), node = url_decoded(node_seg), camera = url_decoded(camera_seg);
-  const bool put = r.method == "PUT";
-  json rq = {{"op", put ? "put" : "get"}, {"camera", camera}};
+  const bool put = r.method == "PUT", snapshot = leaf == "snapshot.jpg";
+  json rq = {{"op", put ? "put" : snapshot ? "snapshot" : "get"}, {"camera", camera}, {"by", r.who->name}};
   const std::string where = fmt::format("{}/{}/{}", site, node, camera);
   if (put) {
     const char* ct = mg_get_header(r.conn, "Content-Type");
@@ -660,10 +662,9 @@ int CenterApi::node_rules(Request& r, const std::string& site_seg, const std::st
     body.resize(got);
     rq["body"] = body;  // the node parses and checks it, as its own PUT does
     if (const char* m = mg_get_header(r.conn, "If-Match")) rq["if_match"] = m;
-    rq["by"] = r.who->name;
   }
   auto fail = [&](const HttpError& e) {
-    if (put) audit(r, "push_rules", where, fmt::format("failed ({})", e.status));
+    if (put || snapshot) audit(r, put ? "push_rules" : "snapshot", where, fmt::format("failed ({})", e.status));
     return send_error(r.conn, e);
   };
   auto k = store_.known(site, node);
@@ -681,12 +682,18 @@ int CenterApi::node_rules(Request& r, const std::string& site_seg, const std::st
   natsMsg_Destroy(reply);
   if (s == NATS_NO_RESPONDERS || s == NATS_TIMEOUT)
     return fail({504, "node_offline",
-                 fmt::format("node '{}' at site '{}' did not answer within 5 s (offline or not connected to NATS); "
-                             "its rules were not changed",
-                             node, site),
+                 fmt::format("node '{}' at site '{}' did not answer within 5 s (offline or not connected to NATS){}",
+                             node, site, put ? "; its rules were not changed" : ""),
                  "node"});
   if (s != NATS_OK) return fail({503, "nats_unavailable", fmt::format("NATS: {}", natsStatus_GetText(s)), ""});
-  const json got = json::parse(answer, nullptr, false);
+  // A snapshot comes as a JSON line, a newline, then the JPEG.
+  const auto eol = answer.find('\n');
+  const json got = json::parse(answer.substr(0, eol), nullptr, false);
+  if (snapshot && eol != std::string::npos && got.is_object() && got.value("status", 0) == 200) {
+    audit(r, "snapshot", where, "ok");
+    send(r.conn, 200, "image/jpeg", answer.substr(eol + 1));
+    return 200;
+  }
   if (!got.is_object() || !got.contains("status") || !got["status"].is_number_integer() || !got.contains("body"))
     return fail(
         {502, "bad_node_answer", fmt::format("node '{}' at site '{}' answered something else", node, site), "node"});
@@ -696,6 +703,7 @@ int CenterApi::node_rules(Request& r, const std::string& site_seg, const std::st
     out["site"] = site;
     out["node"] = node;
   }
+  if (snapshot) audit(r, "snapshot", where, fmt::format("failed ({})", status));
   if (put) {
     const std::string code = out.is_object() ? out.value("code", "") : "";
     audit(r, "push_rules", status == 200 ? fmt::format("{} v{}", where, out.value("version", 0)) : where,

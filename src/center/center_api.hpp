@@ -73,8 +73,10 @@ class CenterApi {
   int relay_evidence(mg_connection* conn, const std::string& site, const std::string& node,
                      const std::string& open_request);
   /// GET/PUT /api/nodes/<site>/<node>/cameras/<camera>/rules: the node's own rules route, over
-  /// NATS request-reply on `vsp.rules.<site>.<node>` (the node validates, keeps and applies).
-  int node_rules(Request& r, const std::string& site, const std::string& node, const std::string& camera);
+  /// NATS request-reply on `vsp.rules.<site>.<node>` (the node validates, keeps and applies); GET
+  /// .../snapshot.jpg: the camera's latest frame, blurred, for the rule editor.
+  int node_camera(Request& r, const std::string& site, const std::string& node, const std::string& camera,
+                  const std::string& leaf);
   /// GET /api/alerts (open, acknowledged or all; newest first, paged).
   int alerts_page(Request& r);
   /// POST /api/alerts/<id>/ack: who and when go to PostgreSQL and the audit log.
