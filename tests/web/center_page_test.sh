@@ -3,7 +3,9 @@
 # throwaway PostgreSQL 15, one nats-server with JetStream, a node analysing the car clip (uplink
 # on) and a synthetic node (uplink_load: plate reads among its events). Fleet, live states,
 # search with a fuzzy plate and paging, an event's clip fetched from its node through the center,
-# charts. Screenshots go to OUT_DIR.   center_page_test.sh VSP UPLINK_LOAD OUT_DIR
+# charts; then as an operator: a rule pushed from the center to the node (and one it refuses),
+# alerts acknowledged, a push to the node once it is offline. Screenshots go to OUT_DIR.
+#   center_page_test.sh VSP UPLINK_LOAD OUT_DIR
 set -u
 VSP=$1 LOAD=$2 OUT=${3:-web-shots}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -36,6 +38,8 @@ cat >"$T/center.yml" <<YAML
 nats: {servers: [nats://127.0.0.1:$NPORT], stream: VSP_EVENTS, replicas: 1, batch: 200}
 postgres: {dsn: "host=127.0.0.1 port=$PGPORT user=postgres dbname=postgres"}
 api: {listen: 127.0.0.1:$CPORT}
+alerts:
+  - {name: gate_crossing, site: north, camera: gate, type: line_crossing}
 YAML
 "$VSP" center "$T/center.yml" >"$T/center.log" 2>&1 &
 C1=$!
@@ -63,6 +67,21 @@ plates_in() { [ "$(curl -s "http://127.0.0.1:$CPORT/api/events?type=plate_read&l
 crossing_in() { [ "$(curl -s "http://127.0.0.1:$CPORT/api/events?site=north&type=line_crossing&limit=10" | jq '.events | length')" -ge 1 ]; }
 check "the synthetic node's plate reads reach the center" wait_for 90 plates_in
 check "a crossing of the real node reaches the center" wait_for 120 crossing_in
-node "$HERE/center_page_test.mjs" "http://127.0.0.1:$CPORT" "$OUT" || fail=1
+VSP=$VSP CENTER_CONFIG=$T/center.yml NODE_URL=http://127.0.0.1:$N1PORT NODE_PID=$N1 \
+  node "$HERE/center_page_test.mjs" "http://127.0.0.1:$CPORT" "$OUT" || fail=1
+# What the browser did, in the center's audit log, the node's, and PostgreSQL.
+center_sql() { sqlite3 "$T/vsp-center.db" "$1"; }
+pushes_audited() { [ "$(center_sql "SELECT group_concat(result, ',') FROM (SELECT result FROM audit_log WHERE action = 'push_rules' AND user = 'op1' ORDER BY seq)")" = 'invalid,ok,failed (504)' ]; }
+node_audited() { [ "$(sqlite3 "$T/n1/vsp.db" "SELECT count(*) FROM audit_log WHERE action = 'set_rules' AND user = 'center:op1' AND result = 'ok'")" = 1 ]; }
+ack_kept() { [ "$(psql -h 127.0.0.1 -p "$PGPORT" -U postgres -Atc "SELECT count(*) FROM alerts WHERE acked_by = 'op1' AND acked_at > now() - interval '10 minutes'")" = 1 ]; }
+ack_audited() { [ "$(center_sql "SELECT count(*) FROM audit_log WHERE action = 'ack_alert' AND user = 'op1' AND result = 'ok'")" = 1 ]; }
+check "the center audits op1's refused, accepted and offline pushes" pushes_audited
+check "the node audits the pushed change as center:op1" node_audited
+check "the acknowledgement is kept in PostgreSQL with who and when" ack_kept
+check "the center audits the acknowledgement" ack_audited
+TOK=$("$VSP" token create --role operator --ttl-days 1 --config "$T/center.yml" 2>/dev/null)
+offline=$(curl -s -X PUT -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' -d '{"lines": []}' \
+  -w ' %{http_code}' "http://127.0.0.1:$CPORT/api/nodes/north/n1/cameras/gate/rules")
+check "a push to the offline node is 504 node_offline: $offline" grep -q '"node_offline".* 504$' <<<"$offline"
 [ $fail -eq 0 ] && echo "center_page_test: all passed"
 exit $fail
