@@ -681,10 +681,11 @@ int CenterApi::node_camera(Request& r, const std::string& site_seg, const std::s
   if (s == NATS_OK) answer.assign(natsMsg_GetData(reply), static_cast<size_t>(natsMsg_GetDataLength(reply)));
   natsMsg_Destroy(reply);
   if (s == NATS_NO_RESPONDERS || s == NATS_TIMEOUT)
-    return fail({504, "node_offline",
-                 fmt::format("node '{}' at site '{}' did not answer within 5 s (offline or not connected to NATS){}",
-                             node, site, put ? "; its rules were not changed" : ""),
-                 "node"});
+    return fail(
+        {504, "node_offline",
+         fmt::format("node '{}' at site '{}' did not answer (offline or not connected to NATS; waited at most 5 s){}",
+                     node, site, put ? "; its rules were not changed" : ""),
+         "node"});
   if (s != NATS_OK) return fail({503, "nats_unavailable", fmt::format("NATS: {}", natsStatus_GetText(s)), ""});
   // A snapshot comes as a JSON line, a newline, then the JPEG.
   const auto eol = answer.find('\n');

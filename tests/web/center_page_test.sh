@@ -69,6 +69,7 @@ check "the synthetic node's plate reads reach the center" wait_for 90 plates_in
 check "a crossing of the real node reaches the center" wait_for 120 crossing_in
 VSP=$VSP CENTER_CONFIG=$T/center.yml NODE_URL=http://127.0.0.1:$N1PORT NODE_PID=$N1 \
   node "$HERE/center_page_test.mjs" "http://127.0.0.1:$CPORT" "$OUT" || fail=1
+wait "$N1" 2>/dev/null # the page test killed it (offline node)
 # What the browser did, in the center's audit log, the node's, and PostgreSQL.
 center_sql() { sqlite3 "$T/vsp-center.db" "$1"; }
 pushes_audited() { [ "$(center_sql "SELECT group_concat(result, ',') FROM (SELECT result FROM audit_log WHERE action = 'push_rules' AND user = 'op1' ORDER BY seq)")" = 'invalid,ok,failed (504)' ]; }
@@ -80,8 +81,13 @@ check "the node audits the pushed change as center:op1" node_audited
 check "the acknowledgement is kept in PostgreSQL with who and when" ack_kept
 check "the center audits the acknowledgement" ack_audited
 TOK=$("$VSP" token create --role operator --ttl-days 1 --config "$T/center.yml" 2>/dev/null)
+page1=$(curl -s -H "Authorization: Bearer $TOK" "http://127.0.0.1:$CPORT/api/alerts?state=all&limit=1")
+page2=$(curl -s -H "Authorization: Bearer $TOK" "http://127.0.0.1:$CPORT/api/alerts?state=all&limit=1&cursor=$(jq -r .next_cursor <<<"$page1")")
+alerts_paged() { [ "$(jq -r '.alerts[0].id' <<<"$page1")" -gt "$(jq -r '.alerts[0].id' <<<"$page2")" ]; }
+check "alerts page newest first with a cursor" alerts_paged
 offline=$(curl -s -X PUT -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' -d '{"lines": []}' \
   -w ' %{http_code}' "http://127.0.0.1:$CPORT/api/nodes/north/n1/cameras/gate/rules")
-check "a push to the offline node is 504 node_offline: $offline" grep -q '"node_offline".* 504$' <<<"$offline"
+offline_refused() { [[ "$offline" == *'"code":"node_offline"'* && "$offline" == *' 504' ]]; }
+check "a push to the offline node is 504 node_offline: $(tr -d '\n' <<<"$offline")" offline_refused
 [ $fail -eq 0 ] && echo "center_page_test: all passed"
 exit $fail

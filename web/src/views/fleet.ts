@@ -74,7 +74,7 @@ function alertsSection(ctx: Ctx): { section: HTMLElement; load: () => Promise<vo
   const msg = h('p', { id: 'alerts-msg', role: 'status', 'aria-live': 'polite' });
   const section = h(
     'section',
-    { 'aria-labelledby': 'alerts-title' },
+    { class: 'alerts', 'aria-labelledby': 'alerts-title' },
     h('div', { class: 'titlebar' }, h('h3', { id: 'alerts-title' }, 'Alerts'), field('Show', state), h('button', { type: 'button', id: 'alerts-refresh', onclick: () => void load() }, 'Refresh')),
     h('table', { id: 'alerts', class: 'results' },
       h('thead', {}, h('tr', {}, ['fired (UTC)', 'alert', 'where', 'event', 'count', 'state', ''].map((c) => h('th', { scope: 'col' }, c)))), tbody),
