@@ -260,6 +260,8 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::start(const ServerOptions&
             : fmt::format("api.listen: cannot listen on {} (port in use?)", options.listen),
         "api.listen");
   mg_set_request_handler(s->ctx_, "/", handler, s.get());
+  // The center's rule pushes arrive over the uplink and take the same path as PUT .../rules.
+  node.set_rules_handler([srv = s.get()](const std::string& request) { return srv->answer_rules_request(request); });
   return s;
 }
 
@@ -267,6 +269,7 @@ HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::stop() {
   if (stopping_.exchange(true)) return;
+  node_.set_rules_handler(nullptr);  // waits for a push being answered
   if (ctx_) mg_stop(ctx_);
   ctx_ = nullptr;
 }
@@ -394,59 +397,134 @@ int HttpServer::login(Request& r) {
   return 200;
 }
 
-int HttpServer::put_rules(Request& r, pipeline::CameraWorker& cam) {
-  const std::string& name = cam.name();
-  const char* ct = mg_get_header(r.conn, "Content-Type");
-  if (!ct || std::string(ct).rfind("application/json", 0) != 0)
-    return send_error(r.conn, {415, "bad_content_type", "send the rules as application/json", "Content-Type"});
-  const json body = json::parse(read_body(r.conn, 65536), nullptr, false);
-  if (body.is_discarded() || !body.is_object())
-    return send_error(r.conn,
-                      {400, "bad_rules", "expected a JSON object {\"lines\": [...], \"zones\": [...]}", "body"});
-  // Optimistic concurrency: If-Match names the version the editor started from ("*" or none: any).
-  std::optional<int> expected;
-  if (const char* m = mg_get_header(r.conn, "If-Match"); m && std::string(m) != "*") {
-    std::string v = m;
-    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-    try {
-      expected = std::stoi(v);
-    } catch (const std::exception&) {
-      expected = -1;  // no version has that name: a conflict
-    }
+namespace {
+/// If-Match names the version the editor started from; "*" or none: any. A value that names no
+/// version (not a number) is -1, a conflict.
+std::optional<int> parse_if_match(const char* header) {
+  if (!header || std::string(header) == "*") return std::nullopt;
+  std::string v = header;
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  try {
+    size_t used = 0;
+    const int n = std::stoi(v, &used);
+    return used == v.size() ? n : -1;
+  } catch (const std::exception&) {
+    return -1;
   }
+}
+}  // namespace
+
+json HttpServer::rules_doc(pipeline::CameraWorker& cam) {
+  const auto rs = cam.rules();
+  return {{"camera", cam.name()},
+          {"version", rs.version},
+          {"applied_version", rs.applied_version},
+          {"rules", rules_json(rs.rules)}};
+}
+
+HttpServer::RulesAnswer HttpServer::change_rules(pipeline::CameraWorker& cam, const std::string& body_text,
+                                                 std::optional<int> expected, const std::optional<auth::Principal>& who,
+                                                 const std::string& address) {
+  const std::string& name = cam.name();
+  auto audit_as = [&](const std::string& target, const std::string& result) {
+    if (auto st = auditor_.record(who, address, "set_rules", target, result, "", core::wall_clock_ms()); !st)
+      kLog.error("audit: {}", st.error().message);
+  };
+  auto error = [](int status, const std::string& code, const std::string& message, const std::string& path) {
+    return RulesAnswer{status, {{"code", code}, {"message", message}, {"path", path}}};
+  };
+  const json body = json::parse(body_text, nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return error(400, "bad_rules", "expected a JSON object {\"lines\": [...], \"zones\": [...]}", "body");
   // The same parser and checks as the config file: the body is the camera's `rules:` section.
   auto parsed = config::rules_from_json(body, &cam.camera_config());
   if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
     json list = json::array();
     for (const auto& e : *errs)
       list.push_back({{"path", fmt::format("cameras[{}].{}", name, e.path)}, {"message", e.message}});
-    audit(r, "set_rules", name, "invalid");
+    audit_as(name, "invalid");
     const json first = list.empty() ? json{{"path", ""}, {"message", "invalid rules"}} : list.front();
-    send_json(
-        r.conn, 400,
-        {{"code", "invalid_rules"},
-         {"message", fmt::format("{}: {}", first["path"].get<std::string>(), first["message"].get<std::string>())},
-         {"path", first["path"]},
-         {"errors", list}});
-    return 400;
+    return {400,
+            {{"code", "invalid_rules"},
+             {"message", fmt::format("{}: {}", first["path"].get<std::string>(), first["message"].get<std::string>())},
+             {"path", first["path"]},
+             {"errors", list}}};
   }
   auto rules = std::get<analytics::RulesOptions>(parsed);
   auto set = node_.set_camera_rules(name, rules, expected);
   if (!set) {
     const bool conflict = set.error().code == "version_conflict";
-    audit(r, "set_rules", name, conflict ? "conflict" : "failed");
-    return send_error(r.conn, {conflict ? 409 : 503, set.error().code, set.error().message, set.error().path});
+    audit_as(name, conflict ? "conflict" : "failed");
+    return error(conflict ? 409 : 503, set.error().code, set.error().message, set.error().path);
   }
   const int version = *set;
-  audit(r, "set_rules",
-        fmt::format("{} v{}: {} line(s), {} zone(s)", name, version, rules.lines.size(), rules.zones.size()), "ok");
-  send_json(r.conn, 200,
-            {{"camera", name},
-             {"version", version},
-             {"applied_version", cam.rules().applied_version},
-             {"rules", rules_json(rules)}},
-            fmt::format("ETag: \"{}\"\r\n", version));
-  return 200;
+  audit_as(fmt::format("{} v{}: {} line(s), {} zone(s)", name, version, rules.lines.size(), rules.zones.size()), "ok");
+  return {200,
+          {{"camera", name},
+           {"version", version},
+           {"applied_version", cam.rules().applied_version},
+           {"rules", rules_json(rules)}}};
+}
+
+int HttpServer::put_rules(Request& r, pipeline::CameraWorker& cam) {
+  const char* ct = mg_get_header(r.conn, "Content-Type");
+  if (!ct || std::string(ct).rfind("application/json", 0) != 0)
+    return send_error(r.conn, {415, "bad_content_type", "send the rules as application/json", "Content-Type"});
+  const auto answer =
+      change_rules(cam, read_body(r.conn, 65536), parse_if_match(mg_get_header(r.conn, "If-Match")), r.who, r.address);
+  send_json(r.conn, answer.status, answer.body,
+            answer.status == 200 ? fmt::format("ETag: \"{}\"\r\n", answer.body["version"].get<int>()) : "");
+  return answer.status;
+}
+
+core::Result<std::string> HttpServer::snapshot_for(pipeline::CameraWorker& cam, bool raw) {
+  auto jpg = cam.snapshot_jpeg();
+  if (!jpg)
+    return core::make_error("no_frame_yet", fmt::format("camera '{}' has not delivered a frame yet", cam.name()),
+                            "camera");
+  if (raw || !opt_.blur) return *jpg;
+  auto shown = opt_.blur(cam.name(), *jpg, cam.person_boxes());  // nullopt: withheld, never shown raw
+  if (!shown) return core::make_error("privacy_filter_failed", "the frame could not be blurred", "camera");
+  return *shown;
+}
+
+std::string HttpServer::answer_rules_request(const std::string& request) {
+  // {"op": "get"|"put", "camera", "body" (put: the request body as the center received it),
+  // "if_match" (put, optional), "by": the center's user} -> {"status": HTTP status, "body": what
+  // the node's own route answers}.
+  const json q = json::parse(request, nullptr, false);
+  auto reply = [](int status, const json& body) { return json{{"status", status}, {"body", body}}.dump(); };
+  auto error = [&](int status, const std::string& code, const std::string& message, const std::string& path) {
+    return reply(status, {{"code", code}, {"message", message}, {"path", path}});
+  };
+  if (!q.is_object() || !q.contains("camera") || !q["camera"].is_string())
+    return error(400, "bad_request", "expected {\"op\", \"camera\", ...}", "body");
+  const std::string op = q.value("op", "");
+  const std::string name = q["camera"];
+  auto* cam = node_.camera(name);
+  if (!cam) return error(404, "unknown_camera", fmt::format("no camera named '{}' on this node", name), "camera");
+  if (op == "get") return reply(200, rules_doc(*cam));
+  std::string by = q.contains("by") && q["by"].is_string() ? q["by"].get<std::string>() : "-";
+  if (op == "snapshot") {
+    // The editor's backdrop on the center: blurred as every viewer's snapshot, and audited. The
+    // reply is the JSON line, a newline, then the JPEG (NATS payloads are at most 1 MiB).
+    const std::optional<auth::Principal> viewer = auth::Principal{"center:" + by, auth::Role::viewer, "", false};
+    if (auto st = auditor_.record(viewer, "nats", "snapshot", name, "ok", "", core::wall_clock_ms()); !st)
+      kLog.error("audit: {}", st.error().message);
+    auto shown = snapshot_for(*cam, false);
+    if (!shown) return error(503, shown.error().code, shown.error().message, shown.error().path);
+    if (shown->size() > 1000 * 1000)
+      return error(413, "too_large", "the snapshot is larger than a NATS message may be", "camera");
+    return json{{"status", 200}, {"content_type", "image/jpeg"}}.dump() + "\n" + *shown;
+  }
+  if (op != "put") return error(400, "bad_request", fmt::format("unknown op '{}'", op), "op");
+  const std::optional<auth::Principal> who = auth::Principal{"center:" + by, auth::Role::operator_, "", false};
+  std::optional<int> expected;
+  if (q.contains("if_match") && q["if_match"].is_string())
+    expected = parse_if_match(q["if_match"].get<std::string>().c_str());
+  const std::string body = q.contains("body") && q["body"].is_string() ? q["body"].get<std::string>() : "";
+  const auto answer = change_rules(*cam, body, expected, who, "nats");
+  return reply(answer.status, answer.body);
 }
 
 int HttpServer::dispatch(Request& r) {
@@ -801,23 +879,14 @@ int HttpServer::dispatch(Request& r) {
     };
     if (leaf == "rules" && r.method == "PUT") return put_rules(r, *cam);
     if (leaf == "rules") {
-      const auto rs = cam->rules();
-      send_json(conn, 200,
-                {{"camera", name},
-                 {"version", rs.version},
-                 {"applied_version", rs.applied_version},
-                 {"rules", rules_json(rs.rules)}},
-                fmt::format("ETag: \"{}\"\r\n", rs.version));
+      const json doc = rules_doc(*cam);
+      send_json(conn, 200, doc, fmt::format("ETag: \"{}\"\r\n", doc["version"].get<int>()));
       return 200;
     }
     if (leaf == "snapshot.jpg") {
       audit(r, raw ? "unmask_snapshot" : "snapshot", name, "ok", reason);
-      auto jpg = cam->snapshot_jpeg();
-      if (!jpg)
-        return send_error(
-            conn, {503, "no_frame_yet", fmt::format("camera '{}' has not delivered a frame yet", name), "camera"});
-      auto shown = viewable(jpg);
-      if (!shown) return send_error(conn, {503, "privacy_filter_failed", "the frame could not be blurred", "camera"});
+      auto shown = snapshot_for(*cam, raw);
+      if (!shown) return send_error(conn, {503, shown.error().code, shown.error().message, shown.error().path});
       send(conn, 200, "image/jpeg", *shown);
       return 200;
     }

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,6 +62,12 @@ class HttpServer {
   /// Stops accepting, ends live streams, waits for handlers.
   void stop();
   int handle(mg_connection* conn);
+  /// A rule request from the center over NATS (`vsp.rules.<site>.<node>`): `{"op":"get"|"put",
+  /// "camera", "body", "if_match", "by"}` -> `{"status", "body"}`, the body being exactly what
+  /// GET/PUT /api/cameras/<name>/rules answer (a push is audited as user `center:<by>`);
+  /// `{"op":"snapshot", "camera", "by"}` -> `{"status":200,"content_type"}` + "\n" + the JPEG
+  /// (blurred as GET .../snapshot.jpg), the editor's backdrop.
+  std::string answer_rules_request(const std::string& request);
 
  private:
   HttpServer(pipeline::Node& node, const ServerOptions& o) : node_(node), opt_(o), throttle_(o.throttle) {}
@@ -69,6 +76,18 @@ class HttpServer {
   int login(Request& r);
   /// PUT /api/cameras/<name>/rules: validated like the config file, swapped in without a restart.
   int put_rules(Request& r, pipeline::CameraWorker& cam);
+  /// The one place rules change (the API's PUT and the center's push): parse and check like the
+  /// config file, keep, swap in, audit. The body is the JSON answer (errors carry field paths).
+  struct RulesAnswer {
+    int status;
+    nlohmann::json body;
+  };
+  RulesAnswer change_rules(pipeline::CameraWorker& cam, const std::string& body_text, std::optional<int> expected,
+                           const std::optional<auth::Principal>& who, const std::string& address);
+  /// The camera's latest frame as GET .../snapshot.jpg gives it: faces blurred unless `raw`.
+  core::Result<std::string> snapshot_for(pipeline::CameraWorker& cam, bool raw);
+  /// GET /api/cameras/<name>/rules' body.
+  static nlohmann::json rules_doc(pipeline::CameraWorker& cam);
   void audit(const Request& r, const std::string& action, const std::string& target, const std::string& result,
              const std::string& reason = {});
   pipeline::Node& node_;

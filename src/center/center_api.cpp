@@ -95,6 +95,11 @@ const std::vector<Route>& route_table() {
       {"GET", "/api/events/*/snapshot.jpg", A::view},
       {"GET", "/api/clip", A::operate},
       {"GET", "/api/audit", A::audit},
+      {"GET", "/api/nodes/*/*/cameras/*/rules", A::operate},  // the node's own access for its rules
+      {"PUT", "/api/nodes/*/*/cameras/*/rules", A::operate},
+      {"GET", "/api/nodes/*/*/cameras/*/snapshot.jpg", A::view},  // the rule editor's backdrop
+      {"GET", "/api/alerts", A::view},
+      {"POST", "/api/alerts/*/ack", A::operate},
       {"GET", "/", A::open},          // the web UI (static files, no data): it asks for a login
       {"GET", "/assets/*", A::open},  // the web UI's scripts and styles
   };
@@ -140,33 +145,35 @@ CenterApi::CenterApi(PgStore& store, const Consumer* consumer, const AlertDispat
 
 CenterApi::~CenterApi() { stop(); }
 
+core::Result<CenterApi::Nats*> CenterApi::nats() {
+  std::lock_guard lock(nats_m_);
+  if (!nats_) {
+    natsOptions* o = nullptr;
+    natsOptions_Create(&o);
+    std::vector<const char*> urls;
+    for (const auto& s : nats_servers_) urls.push_back(s.c_str());
+    natsOptions_SetServers(o, urls.data(), static_cast<int>(urls.size()));
+    natsOptions_SetMaxReconnect(o, -1);
+    natsOptions_SetTimeout(o, 2000);
+    if (auto st = events::apply_nats_auth(o, nats_auth_, "nats"); !st) {
+      natsOptions_Destroy(o);
+      return core::make_error("nats_unavailable", st.error().message);
+    }
+    auto n = std::make_unique<Nats>();
+    const natsStatus s = natsConnection_Connect(&n->nc, o);
+    natsOptions_Destroy(o);
+    if (s != NATS_OK)
+      return core::make_error("nats_unavailable", fmt::format("cannot reach NATS: {}", natsStatus_GetText(s)));
+    nats_ = std::move(n);
+  }
+  return nats_.get();
+}
+
 int CenterApi::relay_evidence(mg_connection* conn, const std::string& site, const std::string& node,
                               const std::string& open_request) {
-  natsConnection* nc = nullptr;
-  {
-    std::lock_guard lock(nats_m_);
-    if (!nats_) {
-      natsOptions* o = nullptr;
-      natsOptions_Create(&o);
-      std::vector<const char*> urls;
-      for (const auto& s : nats_servers_) urls.push_back(s.c_str());
-      natsOptions_SetServers(o, urls.data(), static_cast<int>(urls.size()));
-      natsOptions_SetMaxReconnect(o, -1);
-      natsOptions_SetTimeout(o, 2000);
-      if (auto st = events::apply_nats_auth(o, nats_auth_, "nats"); !st) {
-        natsOptions_Destroy(o);
-        return send_error(conn, {503, "nats_unavailable", st.error().message, ""});
-      }
-      auto n = std::make_unique<Nats>();
-      const natsStatus s = natsConnection_Connect(&n->nc, o);
-      natsOptions_Destroy(o);
-      if (s != NATS_OK)
-        return send_error(conn,
-                          {503, "nats_unavailable", fmt::format("cannot reach NATS: {}", natsStatus_GetText(s)), ""});
-      nats_ = std::move(n);
-    }
-    nc = nats_->nc;
-  }
+  auto connected = nats();
+  if (!connected) return send_error(conn, {503, connected.error().code, connected.error().message, ""});
+  natsConnection* nc = (*connected)->nc;
   const std::string subject = uplink_subject(site, node);
   auto request = [&](const std::string& body, std::int64_t timeout_ms, std::string& out) -> natsStatus {
     natsMsg* reply = nullptr;
@@ -266,8 +273,10 @@ int CenterApi::handle(mg_connection* conn) {
     return send_error(conn,
                       {405, "method_not_allowed", fmt::format("{} is not allowed on {}", r.method, r.uri), r.uri});
   if (!route) return send_error(conn, {404, "not_found", fmt::format("no such endpoint: {}", r.uri), r.uri});
-  if (ri->content_length > 8192)
-    return send_error(conn, {413, "too_large", "request bodies are limited to 8 KiB", r.uri});
+  const long long max_body = r.method == "PUT" ? 65536 : 8192;  // a camera's rules, as on the node
+  if (ri->content_length > max_body)
+    return send_error(conn,
+                      {413, "too_large", fmt::format("request bodies are limited to {} KiB", max_body / 1024), r.uri});
 
   // ---- Authenticate: bearer token, else session cookie; open only on a loopback center without users
   const std::int64_t now = core::wall_clock_ms();
@@ -427,6 +436,12 @@ int CenterApi::dispatch(Request& r) {
     return 200;
   }
   if (uri == "/api/audit") return audit_page(r);
+  if (uri == "/api/alerts") return alerts_page(r);
+  if (const auto segs = api::split_path(uri); api::route_matches("/api/alerts/*/ack", segs))
+    return ack_alert(r, segs[2]);
+  else if (api::route_matches("/api/nodes/*/*/cameras/*/rules", segs) ||
+           api::route_matches("/api/nodes/*/*/cameras/*/snapshot.jpg", segs))
+    return node_camera(r, segs[2], segs[3], segs[5], segs[6]);
 
   if (uri == "/healthz") {
     send_json(conn, 200, {{"status", "ok"}});
@@ -597,6 +612,167 @@ int CenterApi::dispatch(Request& r) {
     return 200;
   }
   return send_error(conn, {404, "not_found", fmt::format("no such endpoint: {}", uri), uri});
+}
+
+namespace {
+/// A path segment as sent (percent-encoded) to the name it stands for.
+std::string url_decoded(const std::string& seg) {
+  std::string out(seg.size() + 1, '\0');
+  const int n = mg_url_decode(seg.c_str(), static_cast<int>(seg.size()), out.data(), static_cast<int>(out.size()), 0);
+  out.resize(n < 0 ? 0 : static_cast<size_t>(n));
+  return out;
+}
+
+json alert_json(const AlertRow& a) {
+  const json payload = json::parse(a.payload_json, nullptr, false);
+  json out = {{"id", std::to_string(a.id)},
+              {"alert", a.alert},
+              {"state", a.acked_ms ? "acknowledged" : "open"},
+              {"event_id", a.event_id},
+              {"site", a.site},
+              {"node", a.node},
+              {"camera", a.camera},
+              {"type", a.type},
+              {"ts_utc", events::format_rfc3339_ms(a.ts_utc_ms)},
+              {"fired_at", events::format_rfc3339_ms(a.fired_ms)},
+              {"count", a.count},
+              {"event", payload.is_object() ? payload.value("event", json::object()) : json::object()}};
+  if (a.acked_ms) {
+    out["acknowledged_by"] = a.acked_by;
+    out["acknowledged_at"] = events::format_rfc3339_ms(a.acked_ms);
+  }
+  return out;
+}
+}  // namespace
+
+int CenterApi::node_camera(Request& r, const std::string& site_seg, const std::string& node_seg,
+                           const std::string& camera_seg, const std::string& leaf) {
+  const std::string site = url_decoded(site_seg), node = url_decoded(node_seg), camera = url_decoded(camera_seg);
+  const bool put = r.method == "PUT", snapshot = leaf == "snapshot.jpg";
+  json rq = {{"op", put ? "put" : snapshot ? "snapshot" : "get"}, {"camera", camera}, {"by", r.who->name}};
+  const std::string where = fmt::format("{}/{}/{}", site, node, camera);
+  if (put) {
+    const char* ct = mg_get_header(r.conn, "Content-Type");
+    if (!ct || std::string(ct).rfind("application/json", 0) != 0)
+      return send_error(r.conn, {415, "bad_content_type", "send the rules as application/json", "Content-Type"});
+    std::string body(65536, '\0');
+    size_t got = 0;
+    for (int n; got < body.size() && (n = mg_read(r.conn, body.data() + got, body.size() - got)) > 0;)
+      got += static_cast<size_t>(n);
+    body.resize(got);
+    rq["body"] = body;  // the node parses and checks it, as its own PUT does
+    if (const char* m = mg_get_header(r.conn, "If-Match")) rq["if_match"] = m;
+  }
+  auto fail = [&](const HttpError& e) {
+    if (put || snapshot) audit(r, put ? "push_rules" : "snapshot", where, fmt::format("failed ({})", e.status));
+    return send_error(r.conn, e);
+  };
+  auto k = store_.known(site, node);
+  if (!k) return fail(store_error(k.error()));
+  if (!*k) return fail({404, "unknown_node", fmt::format("no node '{}' at site '{}'", node, site), "node"});
+  auto connected = nats();
+  if (!connected) return fail({503, connected.error().code, connected.error().message, ""});
+  // ---- Ask the node: it answers with its own route's status and body ---------------------------
+  const std::string subject = events::rules_subject(site, node), text = rq.dump();
+  natsMsg* reply = nullptr;
+  const natsStatus s = natsConnection_Request(&reply, (*connected)->nc, subject.c_str(), text.data(),
+                                              static_cast<int>(text.size()), 5000);
+  std::string answer;
+  if (s == NATS_OK) answer.assign(natsMsg_GetData(reply), static_cast<size_t>(natsMsg_GetDataLength(reply)));
+  natsMsg_Destroy(reply);
+  if (s == NATS_NO_RESPONDERS || s == NATS_TIMEOUT)
+    return fail(
+        {504, "node_offline",
+         fmt::format("node '{}' at site '{}' did not answer (offline or not connected to NATS; waited at most 5 s){}",
+                     node, site, put ? "; its rules were not changed" : ""),
+         "node"});
+  if (s != NATS_OK) return fail({503, "nats_unavailable", fmt::format("NATS: {}", natsStatus_GetText(s)), ""});
+  // A snapshot comes as a JSON line, a newline, then the JPEG.
+  const auto eol = answer.find('\n');
+  const json got = json::parse(answer.substr(0, eol), nullptr, false);
+  if (snapshot && eol != std::string::npos && got.is_object() && got.value("status", 0) == 200) {
+    audit(r, "snapshot", where, "ok");
+    send(r.conn, 200, "image/jpeg", answer.substr(eol + 1));
+    return 200;
+  }
+  if (!got.is_object() || !got.contains("status") || !got["status"].is_number_integer() || !got.contains("body"))
+    return fail(
+        {502, "bad_node_answer", fmt::format("node '{}' at site '{}' answered something else", node, site), "node"});
+  const int status = got["status"];
+  json out = got["body"];
+  if (status == 200 && out.is_object()) {
+    out["site"] = site;
+    out["node"] = node;
+  }
+  if (snapshot) audit(r, "snapshot", where, fmt::format("failed ({})", status));
+  if (put) {
+    const std::string code = out.is_object() ? out.value("code", "") : "";
+    audit(r, "push_rules", status == 200 ? fmt::format("{} v{}", where, out.value("version", 0)) : where,
+          status == 200                ? "ok"
+          : code == "invalid_rules"    ? "invalid"
+          : code == "version_conflict" ? "conflict"
+                                       : fmt::format("failed ({})", status));
+  }
+  send_json(r.conn, status, out,
+            status == 200 && out.contains("version") ? fmt::format("ETag: \"{}\"\r\n", out["version"].dump()) : "");
+  return status;
+}
+
+int CenterApi::alerts_page(Request& r) {
+  const Query q(r.ri);
+  std::optional<HttpError> err;
+  q.only({"state", "limit", "cursor"}, err);
+  AlertsQuery aq;
+  const std::string state = q.str("state").value_or("open");
+  if (state == "open")
+    aq.state = AlertState::open;
+  else if (state == "acknowledged")
+    aq.state = AlertState::acknowledged;
+  else if (state == "all")
+    aq.state = AlertState::all;
+  else if (!err)
+    err = HttpError{400, "bad_parameter", fmt::format("state: expected open, acknowledged or all, got '{}'", state),
+                    "state"};
+  aq.limit = q.integer("limit", 1, 1000, err).value_or(100);
+  if (auto c = q.opt("cursor")) try {
+      size_t used = 0;
+      aq.before_id = std::stoll(*c, &used);
+      if (used != c->size()) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      if (!err) err = HttpError{400, "bad_cursor", "cursor: not one returned by this API", "cursor"};
+    }
+  if (err) return send_error(r.conn, *err);
+  auto page = store_.alerts(aq);
+  if (!page) return send_error(r.conn, store_error(page.error()));
+  json list = json::array();
+  for (const auto& a : page->alerts) list.push_back(alert_json(a));
+  json body = {{"alerts", list}};
+  if (page->next_before_id) body["next_cursor"] = std::to_string(*page->next_before_id);
+  send_json(r.conn, 200, body);
+  return 200;
+}
+
+int CenterApi::ack_alert(Request& r, const std::string& id_text) {
+  std::int64_t id = 0;
+  try {
+    size_t used = 0;
+    id = std::stoll(id_text, &used);
+    if (used != id_text.size() || id <= 0) throw std::invalid_argument("not an id");
+  } catch (const std::exception&) {
+    audit(r, "ack_alert", id_text, "failed (404)");
+    return send_error(r.conn, {404, "unknown_alert", fmt::format("no alert {}", id_text), "id"});
+  }
+  auto a = store_.acknowledge_alert(id, r.who->name, core::wall_clock_ms());
+  if (!a) {
+    const auto& e = a.error();
+    const int status = e.code == "unknown_alert" ? 404 : e.code == "already_acknowledged" ? 409 : 0;
+    const HttpError he = status ? HttpError{status, e.code, e.message, e.path} : store_error(e);
+    audit(r, "ack_alert", id_text, fmt::format("failed ({})", he.status));
+    return send_error(r.conn, he);
+  }
+  audit(r, "ack_alert", fmt::format("{} {} {}", id, a->alert, a->event_id), "ok");
+  send_json(r.conn, 200, alert_json(*a));
+  return 200;
 }
 
 }  // namespace vsp::center

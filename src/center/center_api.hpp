@@ -72,7 +72,18 @@ class CenterApi {
   /// Streams one evidence file from a node to the client; returns the HTTP status sent.
   int relay_evidence(mg_connection* conn, const std::string& site, const std::string& node,
                      const std::string& open_request);
+  /// GET/PUT /api/nodes/<site>/<node>/cameras/<camera>/rules: the node's own rules route, over
+  /// NATS request-reply on `vsp.rules.<site>.<node>` (the node validates, keeps and applies); GET
+  /// .../snapshot.jpg: the camera's latest frame, blurred, for the rule editor.
+  int node_camera(Request& r, const std::string& site, const std::string& node, const std::string& camera,
+                  const std::string& leaf);
+  /// GET /api/alerts (open, acknowledged or all; newest first, paged).
+  int alerts_page(Request& r);
+  /// POST /api/alerts/<id>/ack: who and when go to PostgreSQL and the audit log.
+  int ack_alert(Request& r, const std::string& id);
   struct Nats;
+  /// The center's NATS connection for request-reply to the nodes, connected on first use.
+  core::Result<Nats*> nats();
   std::mutex nats_m_;
   std::unique_ptr<Nats> nats_;
   std::vector<std::string> nats_servers_;

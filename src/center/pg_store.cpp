@@ -49,6 +49,13 @@ const char* const kMigrations[] = {
          UNIQUE (alert, channel, event_id));
        CREATE INDEX alert_outbox_due ON alert_outbox (next_attempt_at);
        CREATE TABLE alert_state(alert text PRIMARY KEY, last_fired timestamptz NOT NULL);)",
+    // 3: alerts as operators see them: one row per firing (whatever its channels), acknowledged by whom, when
+    R"(CREATE TABLE alerts(
+         id bigserial PRIMARY KEY, alert text NOT NULL, event_id text NOT NULL, site text NOT NULL,
+         node text NOT NULL, camera text NOT NULL, type text NOT NULL, ts_utc timestamptz NOT NULL,
+         fired_at timestamptz NOT NULL DEFAULT now(), count bigint NOT NULL DEFAULT 1, payload jsonb NOT NULL,
+         acked_by text, acked_at timestamptz, UNIQUE (alert, event_id));
+       CREATE INDEX alerts_open ON alerts (id) WHERE acked_at IS NULL;)",
 };
 
 /// COPY text format: backslash, tab, newline and carriage return are escaped.
@@ -361,6 +368,7 @@ core::Result<int> PgStore::insert_batch(const std::vector<IncomingEvent>& batch)
       if (!new_ids.count(in.event.id)) continue;
       for (const auto* rule : match_alerts(alert_rules_, in.event)) {
         std::string payload = fmt::format(R"({{"alert":"{}","event":{}}})", rule->name, in.json);
+        std::string fired_count = "1";
         if (rule->min_count > 1 || rule->cooldown_s > 0) {
           // Threshold and cool-down: one center at a time per rule (advisory lock), counting the
           // matching events in (ts - window, ts] as stored, this batch included.
@@ -372,7 +380,15 @@ core::Result<int> PgStore::insert_batch(const std::vector<IncomingEvent>& batch)
           if (!*fired) continue;
           payload = fmt::format(R"({{"alert":"{}","count":{},"window_s":{},"event":{}}})", rule->name, **fired,
                                 rule->window_s, in.json);
+          fired_count = std::to_string(**fired);
         }
+        Res fired_row = exec_params(c,
+                                    "INSERT INTO alerts(alert, event_id, site, node, camera, type, ts_utc, count, "
+                                    "payload) VALUES($1, $2, $3, $4, $5, $6, $7::timestamptz, $8, $9::jsonb) "
+                                    "ON CONFLICT DO NOTHING",
+                                    {rule->name, in.event.id, in.event.site, in.event.node, in.event.camera,
+                                     in.event.type, rfc3339(in.event.ts_utc_ms), fired_count, payload});
+        if (!fired_row.ok()) return fail("postgres: alert not recorded", fired_row.get());
         std::vector<std::pair<std::string, std::string>> channels;
         if (!rule->webhook.empty()) channels.emplace_back("webhook", rule->webhook);
         if (rule->nats) channels.emplace_back("nats", "vsp.alerts." + rule->name);
@@ -639,6 +655,77 @@ core::Result<std::int64_t> PgStore::event_count() {
   Res r = exec(*conn, "SELECT count(*) FROM events");
   if (!r.ok() || r.rows() != 1) return pg_error(*conn, "postgres: count failed");
   return r.i64(0, 0);
+}
+
+namespace {
+constexpr const char* kAlertColumns =
+    "id, alert, event_id, site, node, camera, type, (extract(epoch FROM ts_utc) * 1000)::bigint, "
+    "(extract(epoch FROM fired_at) * 1000)::bigint, count, payload::text, COALESCE(acked_by, ''), "
+    "COALESCE((extract(epoch FROM acked_at) * 1000)::bigint, 0)";
+
+AlertRow alert_row(const Res& r, int i) {
+  AlertRow a;
+  a.id = r.i64(i, 0);
+  a.alert = r.text(i, 1);
+  a.event_id = r.text(i, 2);
+  a.site = r.text(i, 3);
+  a.node = r.text(i, 4);
+  a.camera = r.text(i, 5);
+  a.type = r.text(i, 6);
+  a.ts_utc_ms = r.i64(i, 7);
+  a.fired_ms = r.i64(i, 8);
+  a.count = r.i64(i, 9);
+  a.payload_json = r.text(i, 10);
+  a.acked_by = r.text(i, 11);
+  a.acked_ms = r.i64(i, 12);
+  return a;
+}
+}  // namespace
+
+core::Result<AlertsPage> PgStore::alerts(const AlertsQuery& q) {
+  std::vector<std::string> params;
+  std::string where = q.state == AlertState::open           ? "acked_at IS NULL"
+                      : q.state == AlertState::acknowledged ? "acked_at IS NOT NULL"
+                                                            : "TRUE";
+  if (q.before_id) {
+    params.push_back(std::to_string(*q.before_id));
+    where += fmt::format(" AND id < ${}", params.size());
+  }
+  auto conn = acquire();
+  if (!conn) return conn.error();
+  Lease lease(*this, *conn);
+  Res r = exec_params(
+      *conn, fmt::format("SELECT {} FROM alerts WHERE {} ORDER BY id DESC LIMIT {}", kAlertColumns, where, q.limit + 1),
+      params);
+  if (!r.ok()) return pg_error(*conn, "postgres: alerts failed");
+  AlertsPage page;
+  for (int i = 0; i < r.rows(); ++i) {
+    if (i == q.limit) {
+      page.next_before_id = page.alerts.back().id;
+      break;
+    }
+    page.alerts.push_back(alert_row(r, i));
+  }
+  return page;
+}
+
+core::Result<AlertRow> PgStore::acknowledge_alert(std::int64_t id, const std::string& user, std::int64_t now_ms) {
+  auto conn = acquire();
+  if (!conn) return conn.error();
+  Lease lease(*this, *conn);
+  Res r = exec_params(*conn,
+                      fmt::format("UPDATE alerts SET acked_by = $2, acked_at = $3::timestamptz WHERE id = $1 AND "
+                                  "acked_at IS NULL RETURNING {}",
+                                  kAlertColumns),
+                      {std::to_string(id), user, rfc3339(now_ms)});
+  if (!r.ok()) return pg_error(*conn, "postgres: acknowledge failed");
+  if (r.rows() == 1) return alert_row(r, 0);
+  Res was = exec_params(*conn, fmt::format("SELECT {} FROM alerts WHERE id = $1", kAlertColumns), {std::to_string(id)});
+  if (!was.ok()) return pg_error(*conn, "postgres: acknowledge failed");
+  if (was.rows() == 0) return make_error("unknown_alert", fmt::format("no alert {}", id), "id");
+  const AlertRow a = alert_row(was, 0);
+  return make_error("already_acknowledged",
+                    fmt::format("alert {} was acknowledged by {} at {}", id, a.acked_by, rfc3339(a.acked_ms)), "id");
 }
 
 }  // namespace vsp::center

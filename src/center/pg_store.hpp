@@ -65,6 +65,28 @@ struct AlertJob {
   int attempts = 0;  ///< including this one
 };
 
+/// One firing of an alert rule (table `alerts`), with who acknowledged it and when.
+struct AlertRow {
+  std::int64_t id = 0;
+  std::string alert, event_id, site, node, camera, type;
+  std::int64_t ts_utc_ms = 0;  ///< the event's time
+  std::int64_t fired_ms = 0;   ///< when the center recorded the firing (its clock)
+  std::int64_t count = 1;      ///< matching events in the window (threshold rules), else 1
+  std::string payload_json;    ///< what the channels deliver: {"alert", ["count", "window_s",] "event"}
+  std::string acked_by;        ///< empty while open
+  std::int64_t acked_ms = 0;   ///< 0 while open
+};
+enum class AlertState { open, acknowledged, all };
+struct AlertsQuery {
+  AlertState state = AlertState::open;
+  int limit = 100;
+  std::optional<std::int64_t> before_id;  ///< paging: rows with a smaller id (newest first)
+};
+struct AlertsPage {
+  std::vector<AlertRow> alerts;
+  std::optional<std::int64_t> next_before_id;  ///< set when more rows follow
+};
+
 class PgStore {
  public:
   /// Connects (an unreachable server or a wrong DSN is an error naming `postgres.dsn`) and applies
@@ -86,6 +108,12 @@ class PgStore {
   core::Status alert_delivered(std::int64_t id);
   /// Next attempt after min(2^(attempts-1), 300) s.
   core::Status alert_failed(std::int64_t id, int attempts, const std::string& error);
+
+  /// Alerts newest first.
+  core::Result<AlertsPage> alerts(const AlertsQuery& q);
+  /// Marks an open alert acknowledged by `user` at `now_ms`; errors `unknown_alert` and
+  /// `already_acknowledged` (naming who and when).
+  core::Result<AlertRow> acknowledge_alert(std::int64_t id, const std::string& user, std::int64_t now_ms);
 
   /// Records a node's heartbeat (newest wins).
   core::Status upsert_node(const std::string& site, const std::string& node, std::int64_t ts_ms,

@@ -29,4 +29,10 @@ inline std::string evidence_subject(const std::string& site, const std::string& 
   return "vsp.evidence." + subject_token(site) + "." + subject_token(node);
 }
 
+/// `vsp.rules.<site>.<node>`: request-reply from the center to read and replace a camera's rules
+/// on the node (the node's own `PUT /api/cameras/<name>/rules`, carried over NATS).
+inline std::string rules_subject(const std::string& site, const std::string& node) {
+  return "vsp.rules." + subject_token(site) + "." + subject_token(node);
+}
+
 }  // namespace vsp::events

@@ -65,6 +65,11 @@ class Node {
   std::optional<uplink::UplinkStatus> uplink_status() const {
     return uplink_ ? std::optional(uplink_->status()) : std::nullopt;
   }
+  /// Lets the center read and replace camera rules over the uplink (`vsp.rules.<site>.<node>`);
+  /// the API sets it before start() and clears it when it stops. No-op without `uplink:`.
+  void set_rules_handler(uplink::RulesHandler handler) {
+    if (uplink_) uplink_->set_rules_handler(std::move(handler));
+  }
   /// Prometheus text exposition of the node's counters.
   std::string metrics_text();
   /// Remuxes the recorded range into storage/exports/ and returns the file's path; the range's

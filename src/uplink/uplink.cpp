@@ -26,6 +26,7 @@ struct Uplink::Nats {
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
   natsSubscription* evidence_sub = nullptr;
+  natsSubscription* rules_sub = nullptr;
   std::mutex m;
   std::condition_variable cv;
   int callbacks = 0;
@@ -34,6 +35,7 @@ struct Uplink::Nats {
 
   ~Nats() {
     if (evidence_sub) natsSubscription_Destroy(evidence_sub);
+    if (rules_sub) natsSubscription_Destroy(rules_sub);
     jsCtx_Destroy(js);
     if (nc) natsConnection_Destroy(nc);
   }
@@ -122,6 +124,14 @@ std::string Uplink::answer_evidence(const std::string& request) {
   return json{{"ok", true}, {"file", token}, {"size", size}, {"content_type", type}}.dump();
 }
 
+std::string Uplink::answer_rules(const std::string& request) {
+  std::lock_guard lock(rules_m_);
+  if (rules_) return rules_(request);
+  return nlohmann::json{
+      {"status", 503}, {"body", {{"code", "not_ready"}, {"message", "the node is starting or stopping"}, {"path", ""}}}}
+      .dump();
+}
+
 void Uplink::start() {
   stop_ = false;
   thread_ = std::thread([this] { run(); });
@@ -180,6 +190,26 @@ bool Uplink::connect() {
           const char* reply = natsMsg_GetReply(msg);
           if (reply) {
             const std::string answer = static_cast<Uplink*>(closure)->answer_evidence(
+                std::string(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))));
+            natsConnection_Publish(nc, reply, answer.data(), static_cast<int>(answer.size()));
+          }
+          natsMsg_Destroy(msg);
+        },
+        this);
+  }
+  bool rules_wanted = false;
+  {
+    std::lock_guard lock(rules_m_);
+    rules_wanted = rules_wanted_;
+  }
+  if (rules_wanted) {
+    // Only the center publishes here: NATS permissions enforce it (docs/security.md).
+    const std::string subject = events::rules_subject(opt_.site, opt_.node);
+    natsConnection_Subscribe(
+        &n->rules_sub, n->nc, subject.c_str(),
+        [](natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
+          if (const char* reply = natsMsg_GetReply(msg)) {
+            const std::string answer = static_cast<Uplink*>(closure)->answer_rules(
                 std::string(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))));
             natsConnection_Publish(nc, reply, answer.data(), static_cast<int>(answer.size()));
           }

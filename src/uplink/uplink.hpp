@@ -59,6 +59,11 @@ struct EvidenceSource {
   std::function<core::Result<std::string>(const std::string& event_id)> snapshot_path;
 };
 
+/// Answers the center's rule requests on `vsp.rules.<site>.<node>` (request JSON text in, reply
+/// JSON text out; the node's API implements it, see api::HttpServer). Runs on the NATS library's
+/// delivery thread.
+using RulesHandler = std::function<std::string(const std::string& request)>;
+
 class Uplink {
  public:
   using CameraStates = std::function<std::vector<CameraState>()>;
@@ -76,6 +81,13 @@ class Uplink {
   /// Serves evidence to the center (see EvidenceSource); call before start().
   void set_evidence_source(EvidenceSource source) { evidence_ = std::move(source); }
   static std::string evidence_subject(const std::string& site, const std::string& node);
+  /// Serves the center's rule requests; set before start() to subscribe. Reset with an empty
+  /// handler (waits for a request being answered): later requests get a 503 reply.
+  void set_rules_handler(RulesHandler handler) {
+    std::lock_guard lock(rules_m_);
+    rules_ = std::move(handler);
+    rules_wanted_ = rules_wanted_ || static_cast<bool>(rules_);
+  }
 
   static std::string subject_for(const std::string& site, const std::string& node, const std::string& camera,
                                  const std::string& type);
@@ -89,6 +101,8 @@ class Uplink {
   void heartbeat(std::int64_t now_ms);
   /// Answers one evidence request (runs on the NATS library's delivery thread).
   std::string answer_evidence(const std::string& request);
+  /// Answers one rule request through the handler (NATS delivery thread).
+  std::string answer_rules(const std::string& request);
 
   UplinkOptions opt_;
   store::Store& store_;
@@ -103,6 +117,9 @@ class Uplink {
   EvidenceSource evidence_;
   std::mutex files_m_;
   std::map<std::string, std::string> files_;  ///< evidence tokens handed out -> absolute paths
+  std::mutex rules_m_;                        ///< held while a rule request is answered
+  RulesHandler rules_;
+  bool rules_wanted_ = false;  ///< a handler was set: subscribe at connect
 };
 
 }  // namespace vsp::uplink

@@ -146,7 +146,7 @@ start_c1 || bad "center 1 starts"
 C2=$!
 wait_for 20 curl -sf "http://127.0.0.1:$C2PORT/healthz" -o /dev/null || bad "center 2 starts"
 check "migrations applied once with two centers starting" bash -c \
-  "[ \"\$(sql \"SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations\")\" = 1,2 ]"
+  "[ \"\$(sql \"SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations\")\" = 1,2,3 ]"
 
 # ---- Two nodes on the sample clips --------------------------------------------------------------------
 node_cfg() {  # SITE NODE PORT CLIP RECORD

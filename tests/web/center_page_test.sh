@@ -3,7 +3,9 @@
 # throwaway PostgreSQL 15, one nats-server with JetStream, a node analysing the car clip (uplink
 # on) and a synthetic node (uplink_load: plate reads among its events). Fleet, live states,
 # search with a fuzzy plate and paging, an event's clip fetched from its node through the center,
-# charts. Screenshots go to OUT_DIR.   center_page_test.sh VSP UPLINK_LOAD OUT_DIR
+# charts; then as an operator: a rule pushed from the center to the node (and one it refuses),
+# alerts acknowledged, a push to the node once it is offline. Screenshots go to OUT_DIR.
+#   center_page_test.sh VSP UPLINK_LOAD OUT_DIR
 set -u
 VSP=$1 LOAD=$2 OUT=${3:-web-shots}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -36,6 +38,8 @@ cat >"$T/center.yml" <<YAML
 nats: {servers: [nats://127.0.0.1:$NPORT], stream: VSP_EVENTS, replicas: 1, batch: 200}
 postgres: {dsn: "host=127.0.0.1 port=$PGPORT user=postgres dbname=postgres"}
 api: {listen: 127.0.0.1:$CPORT}
+alerts:
+  - {name: gate_crossing, site: north, camera: gate, type: line_crossing}
 YAML
 "$VSP" center "$T/center.yml" >"$T/center.log" 2>&1 &
 C1=$!
@@ -63,6 +67,34 @@ plates_in() { [ "$(curl -s "http://127.0.0.1:$CPORT/api/events?type=plate_read&l
 crossing_in() { [ "$(curl -s "http://127.0.0.1:$CPORT/api/events?site=north&type=line_crossing&limit=10" | jq '.events | length')" -ge 1 ]; }
 check "the synthetic node's plate reads reach the center" wait_for 90 plates_in
 check "a crossing of the real node reaches the center" wait_for 120 crossing_in
-node "$HERE/center_page_test.mjs" "http://127.0.0.1:$CPORT" "$OUT" || fail=1
+VSP=$VSP CENTER_CONFIG=$T/center.yml NODE_URL=http://127.0.0.1:$N1PORT NODE_PID=$N1 \
+  node "$HERE/center_page_test.mjs" "http://127.0.0.1:$CPORT" "$OUT" || fail=1
+wait "$N1" 2>/dev/null # the page test killed it (offline node)
+# What the browser did, in the center's audit log (through its API, wherever it is kept), the
+# node's, and PostgreSQL.
+AUD=$("$VSP" token create --role auditor --ttl-days 1 --config "$T/center.yml" 2>/dev/null)
+cursor=
+while :; do
+  page=$(curl -s -H "Authorization: Bearer $AUD" "http://127.0.0.1:$CPORT/api/audit?limit=1000${cursor:+&cursor=$cursor}")
+  jq -c '.records[]' <<<"$page" >>"$T/audit.jsonl"
+  cursor=$(jq -r '.next_cursor // empty' <<<"$page")
+  [ -n "$cursor" ] || break
+done
+audited() { jq -rs --arg a "$1" '[.[] | select(.action == $a and .user == "op1") | .result] | join(",")' "$T/audit.jsonl"; }
+check "the center audits op1's refused, accepted and offline pushes: $(audited push_rules)" [ "$(audited push_rules)" = 'invalid,ok,failed (504)' ]
+check "the center audits the acknowledgement: $(audited ack_alert)" [ "$(audited ack_alert)" = ok ]
+node_audited() { [ "$(sqlite3 "$T/n1/vsp.db" "SELECT count(*) FROM audit_log WHERE action = 'set_rules' AND user = 'center:op1' AND result = 'ok'")" = 1 ]; }
+check "the node audits the pushed change as center:op1" node_audited
+ack_kept() { [ "$(psql -h 127.0.0.1 -p "$PGPORT" -U postgres -Atc "SELECT count(*) FROM alerts WHERE acked_by = 'op1' AND acked_at > now() - interval '10 minutes'")" = 1 ]; }
+check "the acknowledgement is kept in PostgreSQL with who and when" ack_kept
+TOK=$("$VSP" token create --role operator --ttl-days 1 --config "$T/center.yml" 2>/dev/null)
+page1=$(curl -s -H "Authorization: Bearer $TOK" "http://127.0.0.1:$CPORT/api/alerts?state=all&limit=1")
+page2=$(curl -s -H "Authorization: Bearer $TOK" "http://127.0.0.1:$CPORT/api/alerts?state=all&limit=1&cursor=$(jq -r .next_cursor <<<"$page1")")
+alerts_paged() { [ "$(jq -r '.alerts[0].id' <<<"$page1")" -gt "$(jq -r '.alerts[0].id' <<<"$page2")" ]; }
+check "alerts page newest first with a cursor" alerts_paged
+offline=$(curl -s -X PUT -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' -d '{"lines": []}' \
+  -w ' %{http_code}' "http://127.0.0.1:$CPORT/api/nodes/north/n1/cameras/gate/rules")
+offline_refused() { [[ "$offline" == *'"code":"node_offline"'* && "$offline" == *' 504' ]]; }
+check "a push to the offline node is 504 node_offline: $(tr -d '\n' <<<"$offline")" offline_refused
 [ $fail -eq 0 ] && echo "center_page_test: all passed"
 exit $fail

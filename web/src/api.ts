@@ -86,6 +86,27 @@ export interface RulesDoc {
   version: number;
   applied_version: number;
   rules: Rules;
+  /** center only: the node that answered */
+  site?: string;
+  node?: string;
+}
+
+/** One firing of a center alert rule (GET /api/alerts). */
+export interface AlertRow {
+  id: string;
+  alert: string;
+  state: 'open' | 'acknowledged';
+  event_id: string;
+  site: string;
+  node: string;
+  camera: string;
+  type: string;
+  ts_utc: string;
+  fired_at: string;
+  count: number;
+  event: VspEvent;
+  acknowledged_by?: string;
+  acknowledged_at?: string;
 }
 
 export interface NodeRow {

@@ -1,7 +1,9 @@
 // Rule editor: the camera's lines (with their `in` arrow) and zones drawn on its snapshot. Draw,
 // drag handles, or type coordinates; Save validates on the node with the config's own checks
-// (errors shown at the rule and field) and the node swaps the rules in without a restart.
-import { ApiError, get, request, withQuery, type Camera, type CountSeries, type LineRule, type Rules, type RulesDoc, type ZoneRule } from '../api';
+// (errors shown at the rule and field) and the node swaps the rules in without a restart. On the
+// center the same editor works on `site/node/camera`: the center carries every read and the save
+// to the node over NATS (the node confirms with the version it keeps and the one it runs).
+import { ApiError, get, request, withQuery, type Camera, type CountSeries, type LineRule, type NodeRow, type Rules, type RulesDoc, type ZoneRule } from '../api';
 import type { Ctx } from '../app';
 import { clear, field, h, iso, svg } from '../dom';
 import { freshName, inArrow, nearest, normalise, reversed, ruleErrorTarget, type Pt } from '../geometry';
@@ -16,13 +18,40 @@ function clean<T extends Record<string, unknown>>(r: T): T {
   return out as T;
 }
 
-export async function rulesView(root: HTMLElement, ctx: Ctx, name: string): Promise<void> {
-  if (!name) {
-    const cams = (await get<{ cameras: Camera[] }>('/api/cameras')).cameras;
-    root.append(h('h2', {}, 'Rules'), h('p', {}, 'Choose a camera:'), h('ul', {}, cams.map((c) => h('li', {}, h('a', { href: `#/rules/${encodeURIComponent(c.name)}` }, c.name)))));
+/** Where a camera's rules live: the node's own API, or on the center the node's through it. */
+export function cameraApi(isCenter: boolean, arg: string): { name: string; title: string; base: string; where: { site?: string; node?: string } } | null {
+  const enc = encodeURIComponent;
+  if (!isCenter) return { name: arg, title: arg, base: `/api/cameras/${enc(arg)}`, where: {} };
+  const parts = arg.split('/');
+  if (parts.length !== 3 || parts.some((p) => !p)) return null;
+  const [site, node, name] = parts;
+  return { name, title: `${site}/${node}/${name}`, base: `/api/nodes/${enc(site)}/${enc(node)}/cameras/${enc(name)}`, where: { site, node } };
+}
+
+export async function rulesView(root: HTMLElement, ctx: Ctx, arg: string): Promise<void> {
+  const at = arg ? cameraApi(ctx.isCenter, arg) : null;
+  if (!at) {
+    const links = ctx.isCenter
+      ? (await get<{ nodes: NodeRow[] }>('/api/nodes')).nodes.flatMap((n) => n.cameras.map((c) => `${n.site}/${n.node}/${c.name}`))
+      : (await get<{ cameras: Camera[] }>('/api/cameras')).cameras.map((c) => c.name);
+    root.append(
+      h('h2', {}, 'Rules'),
+      h('p', {}, ctx.isCenter ? 'Choose a camera; its rules are read from and pushed to its node:' : 'Choose a camera:'),
+      h('ul', { id: 'rule-cameras' }, links.map((l) => h('li', {}, h('a', { href: `#/rules/${l.split('/').map(encodeURIComponent).join('/')}` }, l)))),
+      links.length ? '' : h('p', { class: 'muted' }, ctx.isCenter ? 'No node has sent a heartbeat yet.' : 'This node has no cameras.'),
+    );
     return;
   }
-  let doc = await get<RulesDoc>(`/api/cameras/${encodeURIComponent(name)}/rules`);
+  const { name, title, base, where } = at;
+  const snapUrl = () => `${base}/snapshot.jpg?t=${Date.now()}`;
+  let doc: RulesDoc;
+  try {
+    doc = await get<RulesDoc>(`${base}/rules`);
+  } catch (e) {
+    // The center cannot reach the node (offline): say so where the editor would be.
+    root.append(h('h2', {}, `Rules · ${title}`), h('p', { class: 'error', id: 'rules-msg', role: 'alert' }, (e as Error).message));
+    return;
+  }
   let rules: Rules = structuredClone(doc.rules);
   let sel: Sel = null;
   let mode: Mode = 'select';
@@ -33,7 +62,7 @@ export async function rulesView(root: HTMLElement, ctx: Ctx, name: string): Prom
   let W = 1280;
   let H = 720;
 
-  const img = h('img', { class: 'rules-snap', alt: `${name}: latest frame with overlays`, src: `/api/cameras/${encodeURIComponent(name)}/snapshot.jpg?t=${Date.now()}` });
+  const img = h('img', { class: 'rules-snap', alt: `${title}: latest frame with overlays`, src: snapUrl() });
   const overlay = svg('svg', { class: 'rules-overlay', id: 'rules-canvas', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Rules drawn on the snapshot' }) as SVGSVGElement;
   const stage = h('div', { class: 'stage' }, img, overlay);
   const list = h('ul', { class: 'rule-list', id: 'rule-list', 'aria-label': 'Rules' });
@@ -48,9 +77,9 @@ export async function rulesView(root: HTMLElement, ctx: Ctx, name: string): Prom
     btn('add-line', 'Add line', () => setMode('line')),
     btn('add-zone', 'Add zone', () => setMode('zone')),
     btn('finish-zone', 'Finish zone', () => finishZone()),
-    btn('refresh-snap', 'New snapshot', () => (img.src = `/api/cameras/${encodeURIComponent(name)}/snapshot.jpg?t=${Date.now()}`)),
+    btn('refresh-snap', 'New snapshot', () => (img.src = snapUrl())),
   );
-  const saveBtn = btn('save-rules', 'Save and apply', () => void save());
+  const saveBtn = btn('save-rules', ctx.isCenter ? 'Push to node' : 'Save and apply', () => void save());
   const revertBtn = btn('revert-rules', 'Revert', () => {
     rules = structuredClone(doc.rules);
     sel = null;
@@ -60,7 +89,7 @@ export async function rulesView(root: HTMLElement, ctx: Ctx, name: string): Prom
     redraw();
   });
   root.append(
-    h('div', { class: 'titlebar' }, h('h2', {}, `Rules · ${name}`), h('a', { href: `#/camera/${encodeURIComponent(name)}` }, 'camera page')),
+    h('div', { class: 'titlebar' }, h('h2', {}, `Rules · ${title}`), ctx.isCenter ? h('span', { class: 'muted' }, 'read from and pushed to the node over NATS') : h('a', { href: `#/camera/${encodeURIComponent(name)}` }, 'camera page')),
     h('div', { class: 'rules-page' }, h('div', {}, toolbar, hint, stage), h('div', {}, version, list, editor, h('div', { class: 'row' }, saveBtn, revertBtn), msg)),
   );
 
@@ -271,11 +300,13 @@ export async function rulesView(root: HTMLElement, ctx: Ctx, name: string): Prom
     errors = [];
     const body: Rules = { lines: rules.lines.map(clean), zones: rules.zones.map(clean) };
     try {
-      doc = await request<RulesDoc>(`/api/cameras/${encodeURIComponent(name)}/rules`, { method: 'PUT', json: body, headers: { 'If-Match': `"${doc.version}"` } });
+      doc = await request<RulesDoc>(`${base}/rules`, { method: 'PUT', json: body, headers: { 'If-Match': `"${doc.version}"` } });
       rules = structuredClone(doc.rules);
       dirty = false;
-      msg.append(h('p', { class: 'ok' }, `Saved version ${doc.version}; the node applies it at its next frame, without a restart.`));
-      ctx.say(`Rules of ${name} saved (version ${doc.version}).`);
+      msg.append(h('p', { class: 'ok' }, ctx.isCenter
+        ? `Pushed: node ${where.site}/${where.node} keeps version ${doc.version} and applies it at its next frame, without a restart.`
+        : `Saved version ${doc.version}; the node applies it at its next frame, without a restart.`));
+      ctx.say(`Rules of ${title} ${ctx.isCenter ? 'pushed' : 'saved'} (version ${doc.version}).`);
     } catch (e) {
       if (e instanceof ApiError && e.code === 'invalid_rules') {
         errors = e.errors.length ? e.errors : [{ path: e.path, message: e.message }];
@@ -297,7 +328,7 @@ export async function rulesView(root: HTMLElement, ctx: Ctx, name: string): Prom
   const poll = async () => {
     try {
       const until = Date.now();
-      const r = await get<{ series: CountSeries[] }>(withQuery('/api/counts', { camera: name, bucket: '1h', since: iso(until - 3_600_000), until: iso(until + 60_000) }));
+      const r = await get<{ series: CountSeries[] }>(withQuery('/api/counts', { ...where, camera: name, bucket: '1h', since: iso(until - 3_600_000), until: iso(until + 60_000) }));
       const next = new Map<string, Record<string, number>>();
       for (const s of r.series) {
         const sum: Record<string, number> = {};
@@ -305,7 +336,7 @@ export async function rulesView(root: HTMLElement, ctx: Ctx, name: string): Prom
         next.set(s.rule, sum);
       }
       counts = next;
-      const fresh = await get<RulesDoc>(`/api/cameras/${encodeURIComponent(name)}/rules`);
+      const fresh = await get<RulesDoc>(`${base}/rules`);
       doc.applied_version = fresh.version === doc.version ? fresh.applied_version : doc.applied_version;
       if (!drag) drawCounts();
     } catch {
