@@ -69,9 +69,13 @@ class CenterApi {
   int audit_page(Request& r);
   void audit(const Request& r, const std::string& action, const std::string& target, const std::string& result,
              const std::string& reason = {});
-  /// Streams one evidence file from a node to the client; returns the HTTP status sent.
+  /// Streams one evidence file from a node to the client; returns the HTTP status sent. With
+  /// `into`, the file's bytes are collected there instead and only an error is sent.
   int relay_evidence(mg_connection* conn, const std::string& site, const std::string& node,
-                     const std::string& open_request);
+                     const std::string& open_request, std::string* into = nullptr);
+  /// `GET /api/evidence/<event id>[/<file>]`: a node's evidence pack, listed from its manifest or
+  /// one file of it, fetched from the node that recorded the event.
+  int evidence(Request& r, const std::vector<std::string>& segs);
   struct Nats;
   std::mutex nats_m_;
   std::unique_ptr<Nats> nats_;
