@@ -207,7 +207,8 @@ core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& conf
               if (events::subject_token(s) == token) name = s;
             (void)node->update_signal(name, body, "nats", core::wall_clock_ms(), max_age_ms);
           });
-      kLog.info("signal states are read from NATS subjects {}", events::signal_subject(config.site, "<signal>"));
+      kLog.info("signal states are read from NATS subjects vsp.signals.{}.<signal>",
+                events::subject_token(config.site));
     }
   }
   return n;
