@@ -664,6 +664,7 @@ int CenterApi::dispatch(Request& r) {
                      {"outbox_pending", hb.is_object() ? hb.value("outbox_pending", 0) : 0},
                      {"outbox_dropped_total", hb.is_object() ? hb.value("outbox_dropped_total", 0) : 0},
                      {"lag_s", hb.is_object() ? hb.value("lag_s", 0.0) : 0.0}});
+      out.back()["evidence_public_key"] = hb.is_object() ? hb.value("evidence_public_key", json()) : json();
     }
     send_json(conn, 200, {{"nodes", out}});
     return 200;

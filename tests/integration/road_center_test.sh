@@ -131,6 +131,11 @@ check "it had been red >= the amber grace" bash -c "jq -e '.attributes.red_for_s
 nats_pub "$S" "{\"state\": \"green\", \"ts\": \"$(now_utc)\"}"
 check "green over NATS" wait_for 5 bash -c "[ \"\$(curl -s '$NODE_API/api/signals' | jq -r '.signals[0].state')\" = green ]"
 
+curl -s -X PUT -H 'Content-Type: application/json' -d "{\"state\": \"amber\", \"ts\": \"$(now_utc)\"}" "$NODE_API/api/signals/main" >/dev/null
+check "PUT /api/signals goes through the same path: amber from api, counted" bash -c \
+  "[ \"\$(curl -s '$NODE_API/api/signals' | jq -r '.signals[0].state + \" \" + .signals[0].source')\" = 'amber api' ] &&
+   curl -s '$NODE_API/metrics' | grep -q '^vsp_signal_updates_total{result=\"applied\",source=\"api\"} 1'"
+
 echo "== the red_light's evidence pack through the center"
 at_center() { [ "$(as operator "$CENTER/api/events?type=red_light&limit=100" | jq --arg id "$eid" '[.events[] | select(.id == $id)] | length')" = 1 ]; }
 check "the red_light reaches the center" wait_for 30 at_center
@@ -143,6 +148,7 @@ check "no credentials: 401" [ "$(code "$CENTER/api/evidence/$eid")" = 401 ]
 node_key=$(curl -s "$NODE_API/api/evidence/$eid" | jq -r .public_key)
 has_key() { [ "$(as operator "$CENTER/api/evidence/$eid" | jq -r .node_public_key)" = "$node_key" ]; }
 check "the center knows the node's key from its heartbeat" wait_for 10 has_key
+check "GET /api/nodes shows the key" [ "$(as viewer "$CENTER/api/nodes" | jq -r ".nodes[] | select(.node == \"n1\") | .evidence_public_key")" = "$node_key" ]
 as operator "$CENTER/api/evidence/$eid" >"$T/list.json"
 check "the listing names site and node" [ "$(jq -r '.site + "/" + .node' "$T/list.json")" = s1/n1 ]
 check "the manifest is signed with the node's key" [ "$(jq -r .key_matches_node "$T/list.json")" = true ]
