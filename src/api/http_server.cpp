@@ -614,40 +614,22 @@ int HttpServer::dispatch(Request& r) {
     return 200;
   }
   if (segs.size() == 3 && segs[0] == "api" && segs[1] == "signals") {
-    const std::string name = segs[2];
-    const auto names = node_.signal_names();
-    if (std::find(names.begin(), names.end(), name) == names.end())
-      return send_error(
-          conn, {404, "unknown_signal", fmt::format("no camera declares a signal named '{}' (cameras[].signals)", name),
-                 "name"});
     std::string body(8192, '\0');
     int got = 0;
     for (int n; got < static_cast<int>(body.size()) &&
                 (n = mg_read(conn, body.data() + got, body.size() - static_cast<size_t>(got))) > 0;)
       got += n;
     body.resize(static_cast<size_t>(got));
-    const json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("state") || !j["state"].is_string())
-      return send_error(conn,
-                        {400, "bad_signal", R"(expected {"state": "red|amber|green|closed|open|unknown"})", "body"});
-    const auto state = road::parse_signal_state(j["state"].get<std::string>());
-    if (!state)
-      return send_error(conn, {400, "bad_state",
-                               fmt::format("unknown state '{}' (red, amber, green, closed, open, unknown)",
-                                           j["state"].get<std::string>()),
-                               "state"});
-    // The controller's own time of the change when it sends one (RFC 3339), else when it arrived.
-    std::int64_t at_ms = core::wall_clock_ms();
-    if (j.contains("at")) {
-      const auto t = j["at"].is_string() ? events::parse_rfc3339_ms(j["at"].get<std::string>()) : std::nullopt;
-      if (!t) return send_error(conn, {400, "bad_time", "at: expected RFC 3339 UTC", "at"});
-      at_ms = *t;
-    }
-    node_.signals().set(name, *state, at_ms, "api");
-    const auto now = node_.signals().at(name, at_ms);
-    send_json(
-        conn, 200,
-        {{"name", name}, {"state", road::to_string(now.state)}, {"since", events::format_rfc3339_ms(now.since_ms)}});
+    // One path with the NATS subject (Node::update_signal); the controller's own time of the
+    // change when it sends one (`ts` or `at`), else when it arrived.
+    const auto now = node_.update_signal(segs[2], body, "api", core::wall_clock_ms());
+    if (!now)
+      return send_error(conn, {now.error().code == "unknown_signal" ? 404 : 400, now.error().code, now.error().message,
+                               now.error().path});
+    send_json(conn, 200,
+              {{"name", segs[2]},
+               {"state", road::to_string(now->state)},
+               {"since", events::format_rfc3339_ms(now->since_ms)}});
     return 200;
   }
   if (segs.size() >= 3 && segs[0] == "api" && segs[1] == "evidence") {

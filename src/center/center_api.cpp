@@ -94,6 +94,8 @@ const std::vector<Route>& route_table() {
       {"GET", "/api/nodes", A::view},
       {"GET", "/api/events/*/snapshot.jpg", A::view},
       {"GET", "/api/clip", A::operate},
+      {"GET", "/api/evidence/*", A::operate},    // a node's evidence pack: its manifest and files
+      {"GET", "/api/evidence/*/*", A::operate},  // one file of it
       {"GET", "/api/audit", A::audit},
       {"GET", "/api/nodes/*/*/cameras/*/rules", A::operate},  // the node's own access for its rules
       {"PUT", "/api/nodes/*/*/cameras/*/rules", A::operate},
@@ -170,7 +172,7 @@ core::Result<CenterApi::Nats*> CenterApi::nats() {
 }
 
 int CenterApi::relay_evidence(mg_connection* conn, const std::string& site, const std::string& node,
-                              const std::string& open_request) {
+                              const std::string& open_request, std::string* into) {
   auto connected = nats();
   if (!connected) return send_error(conn, {503, connected.error().code, connected.error().message, ""});
   natsConnection* nc = (*connected)->nc;
@@ -190,6 +192,7 @@ int CenterApi::relay_evidence(mg_connection* conn, const std::string& site, cons
     return send_error(
         conn, {504, "node_timeout", fmt::format("node '{}' did not answer: {}", node, natsStatus_GetText(s)), "node"});
   };
+  constexpr std::int64_t kChunk = 512 * 1024;
   // ---- Open: the node prepares the file (a clip is remuxed first, hence the long wait) ----------
   std::string answer;
   if (const natsStatus s = request(open_request, 60'000, answer); s != NATS_OK) return node_error(s);
@@ -197,7 +200,8 @@ int CenterApi::relay_evidence(mg_connection* conn, const std::string& site, cons
   if (!opened.is_object() || !opened.value("ok", false)) {
     const std::string code = opened.is_object() ? opened.value("code", "node_error") : "node_error";
     const int status = code == "no_recording" || code == "unknown_event" || code == "no_snapshot" ||
-                               code == "unknown_camera" || code == "not_found"
+                               code == "unknown_camera" || code == "not_found" || code == "unknown_evidence" ||
+                               code == "unknown_file"
                            ? 404
                            : 400;
     return send_error(conn, {status, code, opened.is_object() ? opened.value("message", "") : answer,
@@ -205,10 +209,21 @@ int CenterApi::relay_evidence(mg_connection* conn, const std::string& site, cons
   }
   const auto size = opened.value("size", std::int64_t{0});
   const std::string file = opened.value("file", "");
+  if (into) {  // collected for the center's own use (a pack's manifest, at most 16 MiB)
+    if (size > 16 * 1024 * 1024) return send_error(conn, {502, "too_large", "the node's file is too large", ""});
+    while (static_cast<std::int64_t>(into->size()) < size && !stopping_) {
+      const auto off = static_cast<std::int64_t>(into->size());
+      std::string bytes;
+      const json rq = {{"op", "read"}, {"file", file}, {"offset", off}, {"length", std::min(kChunk, size - off)}};
+      if (const natsStatus s = request(rq.dump(), 10'000, bytes); s != NATS_OK) return node_error(s);
+      if (bytes.empty()) return send_error(conn, {502, "short_read", "the node's file ended early", ""});
+      *into += bytes;
+    }
+    return 200;
+  }
   mg_printf(conn, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %lld\r\nCache-Control: no-store\r\n\r\n",
             opened.value("content_type", "application/octet-stream").c_str(), static_cast<long long>(size));
   // ---- Read: chunk by chunk, each a request the node answers with raw bytes ----------------------
-  constexpr std::int64_t kChunk = 512 * 1024;
   for (std::int64_t off = 0; off < size && !stopping_;) {
     std::string bytes;
     const json rq = {{"op", "read"}, {"file", file}, {"offset", off}, {"length", std::min(kChunk, size - off)}};
@@ -216,6 +231,62 @@ int CenterApi::relay_evidence(mg_connection* conn, const std::string& site, cons
     if (mg_write(conn, bytes.data(), bytes.size()) <= 0) break;
     off += static_cast<std::int64_t>(bytes.size());
   }
+  return 200;
+}
+
+int CenterApi::evidence(Request& r, const std::vector<std::string>& segs) {
+  const std::string& id = segs[2];
+  const std::string target = segs.size() == 4 ? id + "/" + segs[3] : id;
+  const char* action = segs.size() == 4 ? "evidence_file" : "evidence";
+  auto origin = store_.event_origin(id);
+  if (!origin) return send_error(r.conn, store_error(origin.error()));
+  if (!*origin) {
+    audit(r, action, target, "failed (404)");
+    return send_error(r.conn, {404, "unknown_event", fmt::format("no event {}", id), "id"});
+  }
+  const auto& [site, node] = **origin;
+  auto open = [&](const std::string& file) {
+    return json{{"op", "open"}, {"kind", "evidence"}, {"event_id", id}, {"file", file}}.dump();
+  };
+  // ---- One file: streamed from the node as it has it (the manifest's hashes say if it changed) ----
+  if (segs.size() == 4) {
+    const int status = relay_evidence(r.conn, site, node, open(segs[3]));
+    audit(r, action, fmt::format("{}/{} {}", site, node, target),
+          status == 200 ? "ok" : fmt::format("failed ({})", status));
+    return status;
+  }
+  // ---- The pack: listed from its signed manifest, with the key the node announces -------------
+  std::string text;
+  if (const int status = relay_evidence(r.conn, site, node, open("manifest.json"), &text); status != 200) {
+    audit(r, action, fmt::format("{}/{} {}", site, node, target), fmt::format("failed ({})", status));
+    return status;
+  }
+  const json m = json::parse(text, nullptr, false);
+  if (!m.is_object() || !m.contains("files") || !m["files"].is_array()) {
+    audit(r, action, fmt::format("{}/{} {}", site, node, target), "failed (502)");
+    return send_error(r.conn, {502, "bad_manifest", "the node's manifest.json is not a pack manifest", ""});
+  }
+  json node_key = nullptr;
+  if (auto rows = store_.nodes())
+    for (const auto& row : *rows)
+      if (row.site == site && row.node == node) {
+        const json hb = json::parse(row.heartbeat_json, nullptr, false);
+        if (hb.is_object() && hb.contains("evidence_public_key")) node_key = hb["evidence_public_key"];
+      }
+  json files = json::array();
+  for (const auto& f : m["files"])
+    if (f.is_object()) files.push_back({{"path", f.value("path", "")}, {"bytes", f.value("bytes", 0)}});
+  files.push_back({{"path", "manifest.json"}, {"bytes", text.size()}});
+  audit(r, action, fmt::format("{}/{} {}", site, node, target), "ok");
+  send_json(r.conn, 200,
+            {{"event_id", id},
+             {"site", site},
+             {"node", node},
+             {"files", files},
+             {"manifest_public_key", m.value("public_key", "")},
+             {"node_public_key", node_key},
+             {"key_matches_node", node_key.is_string() && node_key == m.value("public_key", "")},
+             {"manifest", m}});
   return 200;
 }
 
@@ -577,6 +648,7 @@ int CenterApi::dispatch(Request& r) {
           status == 200 ? "ok" : fmt::format("failed ({})", status));
     return status;
   }
+  if (const auto segs = api::split_path(uri); segs.size() >= 3 && segs[1] == "evidence") return evidence(r, segs);
   const std::string ev_prefix = "/api/events/", snap_suffix = "/snapshot.jpg";
   if (uri.rfind(ev_prefix, 0) == 0 && uri.size() > ev_prefix.size() + snap_suffix.size() &&
       uri.compare(uri.size() - snap_suffix.size(), snap_suffix.size(), snap_suffix) == 0) {
@@ -607,6 +679,7 @@ int CenterApi::dispatch(Request& r) {
                      {"outbox_pending", hb.is_object() ? hb.value("outbox_pending", 0) : 0},
                      {"outbox_dropped_total", hb.is_object() ? hb.value("outbox_dropped_total", 0) : 0},
                      {"lag_s", hb.is_object() ? hb.value("lag_s", 0.0) : 0.0}});
+      out.back()["evidence_public_key"] = hb.is_object() ? hb.value("evidence_public_key", json()) : json();
     }
     send_json(conn, 200, {{"nodes", out}});
     return 200;

@@ -69,9 +69,10 @@ class CenterApi {
   int audit_page(Request& r);
   void audit(const Request& r, const std::string& action, const std::string& target, const std::string& result,
              const std::string& reason = {});
-  /// Streams one evidence file from a node to the client; returns the HTTP status sent.
+  /// Streams one evidence file from a node to the client; returns the HTTP status sent. With
+  /// `into`, the file's bytes are collected there instead and only an error is sent.
   int relay_evidence(mg_connection* conn, const std::string& site, const std::string& node,
-                     const std::string& open_request);
+                     const std::string& open_request, std::string* into = nullptr);
   /// GET/PUT /api/nodes/<site>/<node>/cameras/<camera>/rules: the node's own rules route, over
   /// NATS request-reply on `vsp.rules.<site>.<node>` (the node validates, keeps and applies); GET
   /// .../snapshot.jpg: the camera's latest frame, blurred, for the rule editor.
@@ -81,6 +82,9 @@ class CenterApi {
   int alerts_page(Request& r);
   /// POST /api/alerts/<id>/ack: who and when go to PostgreSQL and the audit log.
   int ack_alert(Request& r, const std::string& id);
+  /// `GET /api/evidence/<event id>[/<file>]`: a node's evidence pack, listed from its manifest or
+  /// one file of it, fetched from the node that recorded the event.
+  int evidence(Request& r, const std::vector<std::string>& segs);
   struct Nats;
   /// The center's NATS connection for request-reply to the nodes, connected on first use.
   core::Result<Nats*> nats();

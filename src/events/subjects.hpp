@@ -35,4 +35,10 @@ inline std::string rules_subject(const std::string& site, const std::string& nod
   return "vsp.rules." + subject_token(site) + "." + subject_token(node);
 }
 
+/// `vsp.signals.<site>.<signal>`: a traffic controller's signal states (core NATS), a JSON body
+/// `{"state": "red", "ts": "<RFC 3339>"}`; every node of the site that declares the signal reads it.
+inline std::string signal_subject(const std::string& site, const std::string& signal) {
+  return "vsp.signals." + subject_token(site) + "." + (signal == "*" ? signal : subject_token(signal));
+}
+
 }  // namespace vsp::events

@@ -4,6 +4,7 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "events/event_json.hpp"
+#include "events/subjects.hpp"
 #include "evidence/pack.hpp"
 #include "privacy/static_mask.hpp"
 #include "record/retention.hpp"
@@ -162,6 +164,7 @@ core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& conf
     uo.node = config.node;
     uo.max_outbox_events = config.uplink->max_outbox_events;
     uo.heartbeat_s = config.uplink->heartbeat_s;
+    uo.evidence_public_key = n->evidence_public_key();
     n->uplink_ = std::make_unique<uplink::Uplink>(uo, *n->store_, [node = n.get()] {
       std::vector<uplink::CameraState> out;
       for (const auto& c : node->cameras()) out.push_back({c.name, c.state, c.last_error});
@@ -187,7 +190,26 @@ core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& conf
         return core::make_error("no_snapshot", fmt::format("event {} has no snapshot", event_id), "id");
       return (fs::path(node->config().storage_path) / e->snapshot_ref).string();
     };
+    ev.evidence_file = [node = n.get()](const std::string& event_id, const std::string& file) {
+      return node->evidence_file(event_id, file);
+    };
     n->uplink_->set_evidence_source(ev);
+    // Signal states as traffic controllers publish them: `vsp.signals.<site>.<name>`, the same
+    // path as PUT /api/signals/<name>; a message older than kSignalMaxAgeMs on arrival is refused.
+    if (!n->signal_names().empty()) {
+      constexpr std::int64_t kSignalMaxAgeMs = 30'000;
+      n->uplink_->subscribe(
+          events::signal_subject(config.site, "*"),
+          [node = n.get(), max_age_ms = kSignalMaxAgeMs](const std::string& subject, const std::string& body) {
+            const std::string token = subject.substr(subject.rfind('.') + 1);
+            std::string name = token;  // a declared name whose subject token this is ('.' -> '_')
+            for (const auto& s : node->signal_names())
+              if (events::subject_token(s) == token) name = s;
+            (void)node->update_signal(name, body, "nats", core::wall_clock_ms(), max_age_ms);
+          });
+      kLog.info("signal states are read from NATS subjects vsp.signals.{}.<signal>",
+                events::subject_token(config.site));
+    }
   }
   return n;
 }
@@ -306,6 +328,7 @@ StorageStatus Node::storage() {
   s.snapshots_pruned = snapshots_pruned_;
   s.plate_reads_pruned = plate_reads_pruned_;
   s.audit_pruned = audit_pruned_;
+  s.evidence_pruned = evidence_pruned_;
   s.retention_applied_ms = retention_applied_ms_;
   s.store = store_->health();
   if (s.state == "ok" || s.state == "low_space") {  // the store's trouble shows even between passes
@@ -488,6 +511,62 @@ std::vector<std::string> Node::signal_names() const {
   for (const auto& c : config_.cameras)
     for (const auto& s : c.camera.signals) names.insert(s.name);
   return {names.begin(), names.end()};
+}
+
+core::Result<road::SignalReading> Node::update_signal(const std::string& name, const std::string& body,
+                                                      const std::string& source, std::int64_t received_ms,
+                                                      std::optional<std::int64_t> max_age_ms) {
+  auto count = [&](const std::string& result) {
+    std::lock_guard lk(signal_stats_m_);
+    ++signal_updates_[{source, result}];
+  };
+  auto refuse = [&](core::Error e) -> core::Result<road::SignalReading> {
+    count(e.code);
+    std::lock_guard lk(signal_stats_m_);
+    // Once per new kind of refusal per signal: a controller repeating a bad message every
+    // second logs one line, and the counter says how many followed.
+    auto& last = signal_last_problem_[e.code == "unknown_signal" ? std::string("*") : name];  // bounded
+    if (last != e.code) {
+      last = e.code;
+      kLog.warn("signal {}: {} update refused: {} ({})", name, source, e.message, e.code);
+    }
+    return e;
+  };
+  const auto names = signal_names();
+  if (std::find(names.begin(), names.end(), name) == names.end())
+    return refuse(core::make_error(
+        "unknown_signal", fmt::format("no camera declares a signal named '{}' (cameras[].signals)", name), "name"));
+  auto u = road::parse_signal_update(body, received_ms, max_age_ms);
+  if (!u) return refuse(u.error());
+  const auto before = signals_->at(name, u->at_ms);
+  signals_->set(name, u->state, u->at_ms, source);
+  {
+    std::lock_guard lk(signal_stats_m_);
+    signal_last_problem_.erase(name);
+  }
+  if (before.state == u->state) {
+    count("repeat");
+  } else {
+    count("applied");
+    kLog.info("signal {}: {} at {} (from {}, was {})", name, road::to_string(u->state),
+              events::format_rfc3339_ms(u->at_ms), source, road::to_string(before.state));
+  }
+  return signals_->at(name, u->at_ms);
+}
+
+core::Result<std::string> Node::evidence_file(const std::string& event_id, const std::string& file) const {
+  // Packs are named by event id: hex digits and dashes only (no path can be smuggled in).
+  const bool id_ok = !event_id.empty() && event_id.size() <= 64 &&
+                     std::all_of(event_id.begin(), event_id.end(),
+                                 [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == '-'; });
+  const fs::path dir = fs::path(config_.storage_path) / "evidence" / event_id;
+  std::error_code ec;
+  if (!id_ok || !fs::is_directory(dir, ec))
+    return core::make_error("unknown_evidence", fmt::format("no evidence pack for event '{}'", event_id), "id");
+  if (file.empty() || file[0] == '.' || file.find_first_of("/\\") != std::string::npos ||
+      !fs::is_regular_file(dir / file, ec))
+    return core::make_error("unknown_file", fmt::format("no file '{}' in the pack", file), "file");
+  return (dir / file).string();
 }
 
 std::string Node::evidence_public_key() const { return signer_ ? signer_->public_key_hex() : std::string(); }
@@ -678,6 +757,15 @@ std::string Node::metrics_text() {
         st.segment_delete_failures);
   gauge("vsp_retention_events_pruned_total", "counter", "events deleted by age", st.events_pruned);
   gauge("vsp_retention_snapshots_pruned_total", "counter", "snapshot files deleted by age", st.snapshots_pruned);
+  gauge("vsp_retention_evidence_pruned_total", "counter", "evidence packs deleted by evidence_max_age_days",
+        st.evidence_pruned);
+  {
+    std::lock_guard lk(signal_stats_m_);
+    for (const auto& [k, n] : signal_updates_)
+      add("vsp_signal_updates_total", "counter",
+          "external signal updates by source (api, nats) and result (applied, repeat, or the refusal's code)",
+          {{"source", k.first}, {"result", k.second}}, static_cast<double>(n));
+  }
   gauge("vsp_storage_filesystem_bytes", "gauge", "size of the storage folder's filesystem", st.fs_size_bytes);
   gauge("vsp_storage_free_bytes", "gauge", "free space on the storage folder's filesystem", st.fs_free_bytes);
   gauge("vsp_storage_reserve_bytes", "gauge", "free space retention keeps (min_free_gb / min_free_percent)",

@@ -42,6 +42,7 @@ struct StorageStatus {
   bool quota_limited_by_filesystem = false;
   long segments_deleted = 0, segment_delete_failures = 0, events_pruned = 0, snapshots_pruned = 0;
   long plate_reads_pruned = 0, audit_pruned = 0;  ///< retention by age of plate reads and audit records
+  long evidence_pruned = 0;                       ///< evidence packs deleted by evidence_max_age_days
   std::int64_t retention_applied_ms = 0;          ///< wall clock of the last pruning by age; 0 = none yet
   std::string last_error;                         ///< retention's last failure (kept after recovery)
   store::StoreHealth store;
@@ -89,6 +90,16 @@ class Node {
   road::SignalBoard& signals() { return *signals_; }
   /// Every signal name a camera declares (the names the API accepts), sorted.
   std::vector<std::string> signal_names() const;
+  /// One path for every external signal input (`PUT /api/signals/<name>`, `source` "api"; the
+  /// NATS subject `vsp.signals.<site>.<name>`, "nats"): checks the name and the body
+  /// (road::parse_signal_update; `max_age_ms` refuses stale messages), sets the board, counts the
+  /// outcome per source (vsp_signal_updates_total) and logs once per state change, and once per
+  /// new kind of refusal. Returns the signal's state at the update's time.
+  core::Result<road::SignalReading> update_signal(const std::string& name, const std::string& body,
+                                                  const std::string& source, std::int64_t received_ms,
+                                                  std::optional<std::int64_t> max_age_ms = std::nullopt);
+  /// The absolute path of `file` in the evidence pack of `event_id` (no path outside the pack).
+  core::Result<std::string> evidence_file(const std::string& event_id, const std::string& file) const;
   /// Writes the clips of evidence packs whose range is recorded by now, and re-seals them.
   void finish_evidence_clips(std::int64_t now_ms);
   /// Public key that seals this node's evidence packs (empty when no camera has road rules).
@@ -139,6 +150,9 @@ class Node {
   std::mutex clips_m_;
   std::vector<EvidenceClipRequest> clip_queue_;  ///< packs waiting for their clip to be recorded
   std::atomic<long> evidence_pruned_{0};
+  std::mutex signal_stats_m_;
+  std::map<std::pair<std::string, std::string>, long> signal_updates_;  ///< (source, result) -> count
+  std::map<std::string, std::string> signal_last_problem_;              ///< signal -> last refusal logged
 };
 
 }  // namespace vsp::pipeline

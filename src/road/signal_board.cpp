@@ -7,6 +7,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "events/event.hpp"
+
 namespace vsp::road {
 
 const char* to_string(SignalState s) {
@@ -65,6 +67,45 @@ std::vector<SignalChange> SignalBoard::latest() const {
   for (const auto& [name, h] : history_)
     if (!h.empty()) out.push_back(h.back());
   return out;
+}
+
+core::Result<SignalUpdate> parse_signal_update(const std::string& body, std::int64_t received_ms,
+                                               std::optional<std::int64_t> max_age_ms, std::int64_t max_skew_ms) {
+  const auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("state") || !j["state"].is_string())
+    return core::make_error("bad_signal", R"(expected {"state": "red|amber|green|closed|open|unknown", "ts": time})",
+                            "body");
+  const auto word = j["state"].get<std::string>();
+  const auto state = parse_signal_state(word);
+  if (!state)
+    return core::make_error("bad_state",
+                            fmt::format("unknown state '{}' (red, amber, green, closed, open, unknown)",
+                                        word.size() > 40 ? word.substr(0, 40) + "..." : word),
+                            "state");
+  SignalUpdate u{*state, received_ms};
+  const char* key = j.contains("ts") ? "ts" : j.contains("at") ? "at" : nullptr;
+  if (key) {
+    const auto& t = j[key];
+    std::optional<std::int64_t> ms;
+    if (t.is_string())
+      ms = events::parse_rfc3339_ms(t.get<std::string>());
+    else if (t.is_number() && std::isfinite(t.get<double>()) && t.get<double>() > 0 && t.get<double>() < 1e11)
+      ms = static_cast<std::int64_t>(std::llround(t.get<double>() * 1000));
+    if (!ms) return core::make_error("bad_time", fmt::format("{}: expected RFC 3339 UTC or Unix seconds", key), key);
+    u.at_ms = *ms;
+  }
+  if (u.at_ms > received_ms + max_skew_ms)
+    return core::make_error("bad_time",
+                            fmt::format("{}: {:.1f} s in the future (the controller's clock is off?)", key ? key : "ts",
+                                        static_cast<double>(u.at_ms - received_ms) / 1000.0),
+                            key ? key : "ts");
+  if (max_age_ms && u.at_ms < received_ms - *max_age_ms)
+    return core::make_error(
+        "stale_signal",
+        fmt::format("{}: {:.1f} s old on arrival (limit {:.0f} s)", key ? key : "ts",
+                    static_cast<double>(received_ms - u.at_ms) / 1000.0, static_cast<double>(*max_age_ms) / 1000.0),
+        key ? key : "ts");
+  return u;
 }
 
 TimelineResult read_signal_timeline(const std::string& path) {

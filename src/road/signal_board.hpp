@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/result.hpp"
+
 namespace vsp::road {
 
 /// Rail crossings use red = closed, green = open.
@@ -48,6 +50,23 @@ class SignalBoard {
   mutable std::mutex m_;
   std::map<std::string, std::vector<SignalChange>> history_;
 };
+
+/// A state update as a controller sends it, to `PUT /api/signals/<name>` or on the NATS subject
+/// `vsp.signals.<site>.<name>`: `{"state": "red", "ts": "2026-05-04T10:00:00.250Z"}`. The time of
+/// the change is `ts` (or `at`, the API's older name): RFC 3339 UTC, or a number of Unix seconds;
+/// without one, the time it arrived.
+struct SignalUpdate {
+  SignalState state = SignalState::unknown;
+  std::int64_t at_ms = 0;
+};
+
+/// Parses and checks one update body that arrived at `received_ms`. Errors (code, path):
+/// bad_signal (not `{"state": word}`), bad_state (an unknown word), bad_time (a malformed `ts`, or
+/// one more than `max_skew_ms` in the future), stale_signal (older than `max_age_ms` on arrival,
+/// when given: a late message must not rewrite what the rules already decided on).
+core::Result<SignalUpdate> parse_signal_update(const std::string& body, std::int64_t received_ms,
+                                               std::optional<std::int64_t> max_age_ms = std::nullopt,
+                                               std::int64_t max_skew_ms = 5'000);
 
 /// Reads a timeline (JSON lines `{"pts_s": 12.5, "signal": "main", "state": "red"}`) for analyze;
 /// times are stream seconds, turned into ms with `epoch_ms`. Errors name the line.

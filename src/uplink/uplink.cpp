@@ -27,6 +27,7 @@ struct Uplink::Nats {
   jsCtx* js = nullptr;
   natsSubscription* evidence_sub = nullptr;
   natsSubscription* rules_sub = nullptr;
+  std::vector<natsSubscription*> subs;  ///< Uplink::subscribe()'s
   std::mutex m;
   std::condition_variable cv;
   int callbacks = 0;
@@ -36,6 +37,7 @@ struct Uplink::Nats {
   ~Nats() {
     if (evidence_sub) natsSubscription_Destroy(evidence_sub);
     if (rules_sub) natsSubscription_Destroy(rules_sub);
+    for (auto* sub : subs) natsSubscription_Destroy(sub);
     jsCtx_Destroy(js);
     if (nc) natsConnection_Destroy(nc);
   }
@@ -108,6 +110,14 @@ std::string Uplink::answer_evidence(const std::string& request) {
   } else if (kind == "snapshot" && evidence_.snapshot_path) {
     path = evidence_.snapshot_path(q.value("event_id", ""));
     type = "image/jpeg";
+  } else if (kind == "evidence" && evidence_.evidence_file) {
+    const std::string file = q.value("file", "");
+    path = evidence_.evidence_file(q.value("event_id", ""), file);
+    const auto ends = [&](const char* ext) {
+      const std::string e = ext;
+      return file.size() >= e.size() && file.compare(file.size() - e.size(), e.size(), e) == 0;
+    };
+    type = ends(".json") ? "application/json" : ends(".jpg") ? "image/jpeg" : ends(".mp4") ? "video/mp4" : type;
   }
   if (!path) return refuse(path.error().code, path.error().message);
   std::FILE* f = std::fopen(path->c_str(), "rb");
@@ -217,6 +227,22 @@ bool Uplink::connect() {
         },
         this);
   }
+  for (auto& sub : subscriptions_) {
+    natsSubscription* ns = nullptr;
+    const natsStatus st = natsConnection_Subscribe(
+        &ns, n->nc, sub.subject.c_str(),
+        [](natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+          const char* data = natsMsg_GetData(msg);
+          static_cast<Subscription*>(closure)->handler(
+              natsMsg_GetSubject(msg), std::string(data ? data : "", static_cast<size_t>(natsMsg_GetDataLength(msg))));
+          natsMsg_Destroy(msg);
+        },
+        &sub);
+    if (st == NATS_OK)
+      n->subs.push_back(ns);
+    else
+      kLog.error("cannot subscribe to {}: {}", sub.subject, natsStatus_GetText(st));
+  }
   nats_ = std::move(n);
   kLog.info("connected to {}", fmt::join(opt_.servers, ","));
   return true;
@@ -301,6 +327,7 @@ void Uplink::heartbeat(std::int64_t now_ms) {
              {"outbox_dropped_total", st.outbox_dropped_total},
              {"published_total", st.published_total},
              {"lag_s", oldest ? static_cast<double>(std::max<std::int64_t>(0, now_ms - *oldest)) / 1000.0 : 0.0}};
+  if (!opt_.evidence_public_key.empty()) hb["evidence_public_key"] = opt_.evidence_public_key;
   const std::string body = hb.dump();
   const std::string subject = events::heartbeat_subject(opt_.site, opt_.node);
   natsConnection_Publish(nats_->nc, subject.c_str(), body.data(), static_cast<int>(body.size()));

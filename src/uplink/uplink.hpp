@@ -30,6 +30,7 @@ struct UplinkOptions {
   double heartbeat_s = 5;
   int batch = 512;                  ///< events published per round before waiting for acks
   std::int64_t ack_wait_ms = 5000;  ///< a round's acks not back by then are retried next round
+  std::string evidence_public_key;  ///< the key sealing the node's evidence packs (heartbeat), if any
 };
 
 /// A camera's state as the heartbeat reports it.
@@ -57,12 +58,17 @@ struct EvidenceSource {
       export_clip;
   /// Absolute path of the event's snapshot.
   std::function<core::Result<std::string>(const std::string& event_id)> snapshot_path;
+  /// Absolute path of one file of an evidence pack: `{"op":"open","kind":"evidence","event_id",
+  /// "file"}` (the center lists a pack by reading its manifest.json this way).
+  std::function<core::Result<std::string>(const std::string& event_id, const std::string& file)> evidence_file;
 };
 
 /// Answers the center's rule requests on `vsp.rules.<site>.<node>` (request JSON text in, reply
 /// JSON text out; the node's API implements it, see api::HttpServer). Runs on the NATS library's
 /// delivery thread.
 using RulesHandler = std::function<std::string(const std::string& request)>;
+/// Messages on a subject the node listens to (subject, body), called on the NATS library's thread.
+using MessageHandler = std::function<void(const std::string& subject, const std::string& body)>;
 
 class Uplink {
  public:
@@ -87,6 +93,10 @@ class Uplink {
     std::lock_guard lock(rules_m_);
     rules_ = std::move(handler);
     rules_wanted_ = rules_wanted_ || static_cast<bool>(rules_);
+  }
+  /// Subscribes `handler` to `subject` (wildcards allowed) at every connect; call before start().
+  void subscribe(std::string subject, MessageHandler handler) {
+    subscriptions_.push_back({std::move(subject), std::move(handler)});
   }
 
   static std::string subject_for(const std::string& site, const std::string& node, const std::string& camera,
@@ -115,6 +125,11 @@ class Uplink {
   mutable std::mutex status_m_;
   UplinkStatus status_;
   EvidenceSource evidence_;
+  struct Subscription {
+    std::string subject;
+    MessageHandler handler;
+  };
+  std::vector<Subscription> subscriptions_;  ///< set before start(), read-only after
   std::mutex files_m_;
   std::map<std::string, std::string> files_;  ///< evidence tokens handed out -> absolute paths
   std::mutex rules_m_;                        ///< held while a rule request is answered

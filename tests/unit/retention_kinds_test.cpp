@@ -4,7 +4,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <variant>
 
 #include "auth/auth_store.hpp"
@@ -149,4 +152,110 @@ TEST(RetentionKinds, the_node_prunes_aged_rows_of_each_kind_by_its_own_age) {
   ASSERT_EQ(recs.size(), 1u);
   EXPECT_EQ(recs[0].action, "search_events");
   EXPECT_FALSE(auth::verify_audit_chain(recs, a->audit_anchor()));
+}
+
+// ---- Evidence packs: their own age (storage.retention.evidence_max_age_days), not the recordings' ----
+namespace {
+
+/// A pack folder whose manifest was sealed `age_days` ago (a pack's age is its manifest's).
+void make_pack(const std::filesystem::path& root, const std::string& id, double age_days) {
+  const auto dir = root / "evidence" / id;
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "event.json") << "{}\n";
+  std::ofstream(dir / "manifest.json") << "{}\n";
+  std::filesystem::last_write_time(dir / "manifest.json",
+                                   std::filesystem::file_time_type::clock::now() -
+                                       std::chrono::duration_cast<std::filesystem::file_time_type::duration>(
+                                           std::chrono::duration<double, std::ratio<86400>>(age_days)));
+}
+
+/// A recorded segment file of `age_days` ago, indexed in the store.
+void make_segment(store::Store& s, const std::filesystem::path& root, const std::string& name, std::int64_t start_ms) {
+  const std::string rel = "recordings/gate/" + name + ".ts";
+  std::filesystem::create_directories(root / "recordings" / "gate");
+  std::ofstream(root / rel) << std::string(1000, 'x');
+  ASSERT_TRUE(s.segment_closed({"gate", rel, start_ms, start_ms + 4000, 1000}).ok());
+}
+
+struct LogLines {
+  std::vector<std::string> lines;
+  LogLines() {
+    core::set_log_sink([this](core::LogLevel, std::string_view, std::string_view m) { lines.emplace_back(m); });
+  }
+  ~LogLines() { core::set_log_sink(nullptr); }
+  bool has(const std::string& text) const {
+    return std::any_of(lines.begin(), lines.end(), [&](const auto& l) { return l.find(text) != std::string::npos; });
+  }
+};
+
+}  // namespace
+
+TEST(RetentionKinds, evidence_packs_outlive_the_recordings_they_came_from_until_their_own_age) {
+  TempDir t;
+  const std::int64_t now = core::wall_clock_ms();
+  {
+    auto s = store::Store::open(t.db()).value();
+    make_segment(*s, t.dir, "old", now - 5 * kDay);  // past max_age_days (2)
+    make_segment(*s, t.dir, "new", now - 3'600'000);
+  }
+  make_pack(t.dir, "0190aaaa-0000-7000-8000-000000000001", 40);  // past evidence_max_age_days (30)
+  make_pack(t.dir, "0190aaaa-0000-7000-8000-000000000002", 5);   // as old as the pruned recording: kept
+  config::ServeConfig cfg;
+  cfg.storage_path = t.dir.string();
+  cfg.max_age_days = 2;
+  cfg.evidence_max_age_days = 30;
+  LogLines log;
+  auto node = pipeline::Node::create(cfg);
+  ASSERT_TRUE(node.ok()) << node.error().message;
+  (*node)->apply_retention();
+  EXPECT_FALSE(std::filesystem::exists(t.dir / "recordings/gate/old.ts"));  // the recordings' rule ran
+  EXPECT_TRUE(std::filesystem::exists(t.dir / "recordings/gate/new.ts"));
+  EXPECT_EQ((*node)->storage().segments_deleted, 1);
+  EXPECT_FALSE(std::filesystem::exists(t.dir / "evidence/0190aaaa-0000-7000-8000-000000000001"));
+  EXPECT_TRUE(std::filesystem::exists(t.dir / "evidence/0190aaaa-0000-7000-8000-000000000002/manifest.json"));
+  EXPECT_EQ((*node)->storage().evidence_pruned, 1);
+  EXPECT_TRUE(log.has("retention deleted 1 evidence pack(s) older than 30 day(s)"));
+  EXPECT_NE((*node)->metrics_text().find("vsp_retention_evidence_pruned_total 1"), std::string::npos);
+}
+
+TEST(RetentionKinds, evidence_packs_go_by_their_own_age_even_when_recordings_are_kept_longer) {
+  TempDir t;
+  const std::int64_t now = core::wall_clock_ms();
+  {
+    auto s = store::Store::open(t.db()).value();
+    make_segment(*s, t.dir, "old", now - 5 * kDay);  // within max_age_days (30)
+  }
+  make_pack(t.dir, "0190bbbb-0000-7000-8000-000000000001", 5);  // past evidence_max_age_days (3)
+  make_pack(t.dir, "0190bbbb-0000-7000-8000-000000000002", 1);
+  config::ServeConfig cfg;
+  cfg.storage_path = t.dir.string();
+  cfg.max_age_days = 30;
+  cfg.evidence_max_age_days = 3;
+  auto node = pipeline::Node::create(cfg);
+  ASSERT_TRUE(node.ok()) << node.error().message;
+  (*node)->apply_retention();
+  EXPECT_TRUE(std::filesystem::exists(t.dir / "recordings/gate/old.ts"));
+  EXPECT_EQ((*node)->storage().segments_deleted, 0);
+  EXPECT_FALSE(std::filesystem::exists(t.dir / "evidence/0190bbbb-0000-7000-8000-000000000001"));
+  EXPECT_TRUE(std::filesystem::exists(t.dir / "evidence/0190bbbb-0000-7000-8000-000000000002"));
+  EXPECT_EQ((*node)->storage().evidence_pruned, 1);
+}
+
+TEST(RetentionKinds, without_an_evidence_age_packs_are_kept_while_recordings_are_pruned) {
+  TempDir t;
+  const std::int64_t now = core::wall_clock_ms();
+  {
+    auto s = store::Store::open(t.db()).value();
+    make_segment(*s, t.dir, "old", now - 5 * kDay);
+  }
+  make_pack(t.dir, "0190cccc-0000-7000-8000-000000000001", 400);
+  config::ServeConfig cfg;
+  cfg.storage_path = t.dir.string();
+  cfg.max_age_days = 1;
+  auto node = pipeline::Node::create(cfg);
+  ASSERT_TRUE(node.ok()) << node.error().message;
+  (*node)->apply_retention();
+  EXPECT_FALSE(std::filesystem::exists(t.dir / "recordings/gate/old.ts"));
+  EXPECT_TRUE(std::filesystem::exists(t.dir / "evidence/0190cccc-0000-7000-8000-000000000001/manifest.json"));
+  EXPECT_EQ((*node)->storage().evidence_pruned, 0);
 }

@@ -347,3 +347,38 @@ rules:
       << all;
   EXPECT_EQ(std::get<config::ConfigErrors>(parsed).size(), 2u) << all;
 }
+
+TEST(SignalUpdate, a_controller_message_gives_its_state_and_its_own_time) {
+  const std::int64_t now = 1'780'000'000'000;  // 2026-05-28T20:26:40Z
+  auto u = road::parse_signal_update(R"({"state": "red", "ts": "2026-05-28T20:26:39.750Z"})", now, 30'000);
+  ASSERT_TRUE(u.ok()) << u.error().message;
+  EXPECT_EQ(u->state, road::SignalState::red);
+  EXPECT_EQ(u->at_ms, now - 250);
+  u = road::parse_signal_update(R"({"state": "closed", "ts": 1780000000.5})", now + 1000, 30'000);  // Unix seconds
+  ASSERT_TRUE(u.ok()) << u.error().message;
+  EXPECT_EQ(u->state, road::SignalState::red);
+  EXPECT_EQ(u->at_ms, now + 500);
+  u = road::parse_signal_update(R"({"state": "amber"})", now);  // no time: when it arrived
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->at_ms, now);
+  u = road::parse_signal_update(R"({"state": "green", "at": "2026-05-28T20:26:30Z"})", now);  // the API's name
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->at_ms, now - 10'000);
+}
+
+TEST(SignalUpdate, malformed_unknown_stale_and_future_messages_are_refused_with_their_reason) {
+  const std::int64_t now = 1'780'000'000'000;
+  auto code_of = [&](const std::string& body, std::optional<std::int64_t> max_age = 30'000) {
+    const auto u = road::parse_signal_update(body, now, max_age);
+    return u.ok() ? std::string("ok") : u.error().code + ":" + u.error().path;
+  };
+  EXPECT_EQ(code_of("red"), "bad_signal:body");
+  EXPECT_EQ(code_of(R"({"state": 3})"), "bad_signal:body");
+  EXPECT_EQ(code_of(R"({"state": "purple"})"), "bad_state:state");
+  EXPECT_EQ(code_of(R"({"state": "red", "ts": "yesterday"})"), "bad_time:ts");
+  EXPECT_EQ(code_of(R"({"state": "red", "ts": "2026-05-28T20:26:09Z"})"), "stale_signal:ts");   // 31 s old
+  EXPECT_EQ(code_of(R"({"state": "red", "ts": "2026-05-28T20:26:09Z"})", std::nullopt), "ok");  // API: history
+  EXPECT_EQ(code_of(R"({"state": "red", "ts": "2026-05-28T20:26:10Z"})"), "ok");                // 30 s old: the limit
+  EXPECT_EQ(code_of(R"({"state": "red", "ts": "2026-05-28T20:26:50Z"})"), "bad_time:ts");       // 10 s ahead
+  EXPECT_EQ(code_of(R"({"state": "red", "ts": "2026-05-28T20:26:44Z"})"), "ok");                // 4 s skew
+}
