@@ -1,12 +1,9 @@
-// vsp analyze on the real development clips, with the detector and tracker as shipped (and the
-// scene config's tracker thresholds where it sets them), against
+// vsp analyze on the real development clips, with the detector and tracker as shipped, against
 // the hand-made ground truth in ../shared/data/counts_gt: totals per line and direction exact.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
-#include <optional>
-#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "events/event_json.hpp"
@@ -28,8 +25,6 @@ struct ClipCase {
   const char* gt_file;
   const char* video;
   std::vector<int> classes;  ///< line class filter
-  /// The scene config's tracker thresholds, where it sets them (examples/car-detection.yml).
-  std::optional<std::pair<float, float>> high_and_new_track_score;
 };
 
 void check_clip(const ClipCase& c) {
@@ -39,10 +34,6 @@ void check_clip(const ClipCase& c) {
 
   pipeline::AnalyzeOptions opts;
   opts.video_path = data_dir() + "/" + c.video;
-  if (c.high_and_new_track_score) {
-    opts.camera.tracker.high_score = c.high_and_new_track_score->first;
-    opts.camera.tracker.new_track_score = c.high_and_new_track_score->second;
-  }
   for (const auto& l : gt["lines"]) {
     analytics::LineOptions lo;
     lo.name = l["name"].get<std::string>();
@@ -84,14 +75,12 @@ void check_clip(const ClipCase& c) {
 }  // namespace
 
 TEST(AnalyzeClips, car_detection_line_counts_are_exact) {
-  // Top-down cars are labelled "cell phone"/"toilet"/... at low scores: this scene counts any
-  // moving object and, as its config examples/car-detection.yml says, lowers the tracker's
-  // thresholds to 0.3 / 0.35 (with the shipped 0.4 / 0.6 one car never starts a track).
-  check_clip({"car-detection.json", "videos_traffic/car-detection.mp4", {}, std::pair{0.3f, 0.35f}});
+  // Top-down cars are labelled "cell phone"/"toilet"/...: this scene counts any moving object.
+  check_clip({"car-detection.json", "videos_traffic/car-detection.mp4", {}});
 }
 
 TEST(AnalyzeClips, one_by_one_person_line_counts_are_exact) {
-  check_clip({"one-by-one-person-detection.json", "videos_people/one-by-one-person-detection.mp4", {0}, std::nullopt});
+  check_clip({"one-by-one-person-detection.json", "videos_people/one-by-one-person-detection.mp4", {0}});
 }
 
 TEST(AnalyzeClips, truncated_video_yields_results_up_to_the_damage) {

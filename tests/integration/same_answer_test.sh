@@ -21,9 +21,7 @@ trap cleanup EXIT
 # The rules' decisions, one per line, ordered: type rule direction pts (ms) dwell (ms).
 decisions() { jq -r '[.type, .rule, (.direction // "-"), ((.pts_s * 1000) | round), (((.dwell_s // 0) * 1000) | round)] | @tsv'; }
 
-# The car scene's tracker thresholds (examples/car-detection.yml: top-down cars score low).
 RULES='    detect_fps: 5
-    tracker: {high_score: 0.3, new_track_score: 0.35}
     rules:
       lines:
         - {name: mid, p1: [0.05, 0.5], p2: [0.95, 0.5]}
