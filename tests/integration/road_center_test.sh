@@ -53,7 +53,6 @@ cat >"$T/center.yml" <<YAML
 nats: {servers: [nats://127.0.0.1:$NPORT]}
 postgres: {dsn: "host=127.0.0.1 port=$PGPORT user=postgres dbname=postgres"}
 api: {listen: 127.0.0.1:$CPORT}
-auth: {db: accounts.db}
 YAML
 printf 'correct horse battery\n' >"$T/pw"
 for r in viewer operator auditor; do
