@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "api/front.hpp"
 #include "api/query.hpp"
 #include "api/web_assets.hpp"
 #include "auth/secrets.hpp"
@@ -38,43 +39,6 @@ namespace {
 constexpr std::int64_t kMaxClipMs = 3'600'000;
 
 const core::Logger kLog("api");
-
-void send(mg_connection* c, int status, const std::string& type, const std::string& body,
-          const std::string& extra_headers = {}) {
-  const char* reason = status == 200   ? "OK"
-                       : status == 400 ? "Bad Request"
-                       : status == 401 ? "Unauthorized"
-                       : status == 403 ? "Forbidden"
-                       : status == 404 ? "Not Found"
-                       : status == 405 ? "Method Not Allowed"
-                       : status == 409 ? "Conflict"
-                       : status == 413 ? "Payload Too Large"
-                       : status == 429 ? "Too Many Requests"
-                       : status == 503 ? "Service Unavailable"
-                                       : "Error";
-  mg_printf(c,
-            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
-            "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n%s\r\n",
-            status, reason, type.c_str(), body.size(), extra_headers.c_str());
-  mg_write(c, body.data(), body.size());
-}
-
-void send_json(mg_connection* c, int status, const json& j, const std::string& extra_headers = {}) {
-  send(c, status, "application/json", j.dump() + "\n", extra_headers);
-}
-
-int send_error(mg_connection* c, const HttpError& e, const std::string& extra_headers = {}) {
-  send_json(c, e.status, {{"code", e.code}, {"message", e.message}, {"path", e.path}}, extra_headers);
-  return e.status;
-}
-
-/// The value of cookie `name` in a Cookie header, or empty.
-std::string cookie(const char* header, const char* name) {
-  if (!header) return {};
-  char buf[256];
-  const int n = mg_get_cookie(header, name, buf, sizeof buf);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-}
 
 using core::redact_urls;
 
@@ -284,58 +248,10 @@ int HttpServer::handle(mg_connection* conn) {
             std::nullopt,
             nullptr};
   if (r.method == "HEAD") r.method = "GET";
-  // ---- Route: 404 for unknown paths, 405 for a known path with another method
-  const auto segs = split_path(r.uri);
-  bool path_known = false;
-  for (const auto& route : route_table())
-    if (route_matches(route.pattern, segs)) {
-      path_known = true;
-      if (route.method == r.method) r.route = &route;
-    }
-  if (!r.route && path_known)
-    return send_error(conn,
-                      {405, "method_not_allowed", fmt::format("{} is not allowed on {}", r.method, r.uri), r.uri});
-  if (!r.route) return send_error(conn, {404, "not_found", fmt::format("no such endpoint: {}", r.uri), r.uri});
-  const long long max_body = r.method == "PUT" ? 65536 : 8192;  // a camera's rules may be longer than a login
-  if (ri->content_length > max_body)
-    return send_error(conn,
-                      {413, "too_large", fmt::format("request bodies are limited to {} KiB", max_body / 1024), r.uri});
-
-  // ---- Authenticate: bearer token, else session cookie; open only on a loopback node without users
-  const std::int64_t now = core::wall_clock_ms();
-  const char* authz = mg_get_header(conn, "Authorization");
-  const std::string session_id = cookie(mg_get_header(conn, "Cookie"), "vsp_session");
-  const std::string bearer = "Bearer ";
-  if (authz) {
-    const std::string a = authz;
-    if (a.rfind(bearer, 0) == 0) r.who = opt_.auth->authenticate_token(a.substr(bearer.size()), now);
-    if (!r.who)
-      return send_error(conn, {401, "bad_token", "the bearer token is unknown, expired or revoked", "Authorization"},
-                        "WWW-Authenticate: Bearer realm=\"vsp\"\r\n");
-  } else if (!session_id.empty()) {
-    r.who = opt_.auth->authenticate_session(session_id, now);
-  }
-  const bool open = !r.who && opt_.open_without_users && !opt_.auth->has_users();
-  if (open) r.who = auth::Principal{"-", auth::Role::admin, "", false};
-  if (r.route->access != auth::Access::open) {
-    if (!r.who)
-      return send_error(conn,
-                        {401, session_id.empty() ? "unauthenticated" : "session_expired",
-                         "log in (POST /api/login) or send Authorization: Bearer <token>", ""},
-                        "WWW-Authenticate: Bearer realm=\"vsp\"\r\n");
-    if (!auth::allows(r.who->role, r.route->access)) {
-      audit(r, "denied", r.uri, "denied");
-      return send_error(
-          conn,
-          {403, "forbidden", fmt::format("role {} may not {} {}", auth::role_name(r.who->role), r.method, r.uri), ""});
-    }
-    // CSRF: a state-changing request riding on a session cookie must echo the session's token.
-    if (r.method != "GET" && r.who->session) {
-      const char* h = mg_get_header(conn, "X-CSRF-Token");
-      if (!h || !auth::equal_constant_time(h, r.who->csrf))
-        return send_error(conn, {403, "csrf", "missing or wrong X-CSRF-Token header", "X-CSRF-Token"});
-    }
-  }
+  int sent = 0;
+  r.route = find_route(conn, r.method, r.uri, route_table(), sent);
+  if (!r.route) return sent;  // 404 / 405
+  if ((sent = admit(conn, r.method, r.uri, r.route->access, front(), r.who, audit_fn(r)))) return sent;
   return dispatch(r);
 }
 
@@ -345,57 +261,19 @@ void HttpServer::audit(const Request& r, const std::string& action, const std::s
     kLog.error("audit: {}", st.error().message);
 }
 
-int HttpServer::login(Request& r) {
-  const char* ct = mg_get_header(r.conn, "Content-Type");
-  if (!ct || std::string(ct).rfind("application/json", 0) != 0)
-    return send_error(r.conn, {415, "bad_content_type", "send the login as application/json", "Content-Type"});
-  std::string body(8192, '\0');
-  int got = 0;
-  for (int n; got < static_cast<int>(body.size()) &&
-              (n = mg_read(r.conn, body.data() + got, body.size() - static_cast<size_t>(got))) > 0;)
-    got += n;
-  body.resize(static_cast<size_t>(got));
-  json j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j.contains("password") || !j["name"].is_string() ||
-      !j["password"].is_string())
-    return send_error(r.conn, {400, "bad_login", "expected {\"name\": ..., \"password\": ...}", "body"});
-  const std::string name = j["name"], password = j["password"];
-  r.who.reset();  // not anyone yet: failed and locked attempts are audited as "-" with the name as target
-  const std::int64_t now = core::wall_clock_ms();
-  if (const auto wait_ms = throttle_.retry_after_ms(name, r.address, now); wait_ms > 0) {
-    throttle_.failed(name, r.address, now);  // attempts while locked keep it locked
-    audit(r, "login", name, "locked");
-    const auto wait_s = (wait_ms + 999) / 1000;
-    return send_error(r.conn,
-                      {429, "login_locked",
-                       fmt::format("too many failed logins for this account or address; retry in {} s", wait_s), ""},
-                      fmt::format("Retry-After: {}\r\n", wait_s));
-  }
-  auto user = opt_.auth->check_password(name, password);
-  if (!user) {
-    throttle_.failed(name, r.address, now);
-    audit(r, "login", name, "failed");
-    return send_error(r.conn, {401, "bad_credentials", "wrong name or password", ""});
-  }
-  throttle_.succeeded(name);
-  auto s = opt_.auth->create_session(*user, now, opt_.session_ttl_ms);
-  if (!s) return send_error(r.conn, {500, s.error().code, s.error().message, ""});
-  r.who = auth::Principal{user->name, user->role, s->csrf, true};
-  audit(r, "login", name, "ok");
-  const bool tls = opt_.tls_cert.has_value();
-  const std::int64_t max_age = opt_.session_ttl_ms / 1000;
-  const std::string headers = fmt::format(
-      "Set-Cookie: vsp_session={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{}\r\n"
-      "Set-Cookie: vsp_csrf={}; Path=/; Max-Age={}; SameSite=Strict{}\r\n",
-      s->id, max_age, tls ? "; Secure" : "", s->csrf, max_age, tls ? "; Secure" : "");
-  send_json(r.conn, 200,
-            {{"name", user->name},
-             {"role", auth::role_name(user->role)},
-             {"csrf", s->csrf},
-             {"expires", events::format_rfc3339_ms(s->expires_ms)}},
-            headers);
-  return 200;
+AuditFn HttpServer::audit_fn(const Request& r) {
+  return [this, address = r.address](const std::optional<auth::Principal>& who, const std::string& action,
+                                     const std::string& target, const std::string& result) {
+    if (auto st = auditor_.record(who, address, action, target, result, "", core::wall_clock_ms()); !st)
+      kLog.error("audit: {}", st.error().message);
+  };
 }
+
+FrontOptions HttpServer::front() const {
+  return {opt_.auth, opt_.open_without_users, opt_.session_ttl_ms, opt_.tls_cert.has_value(), "vsp"};
+}
+
+int HttpServer::login(Request& r) { return api::login(r.conn, r.address, throttle_, front(), r.who, audit_fn(r)); }
 
 namespace {
 /// If-Match names the version the editor started from; "*" or none: any. A value that names no
@@ -548,15 +426,7 @@ int HttpServer::dispatch(Request& r) {
     return 200;
   }
   if (uri == "/api/login") return login(r);
-  if (uri == "/api/logout") {
-    const std::string sid = cookie(mg_get_header(conn, "Cookie"), "vsp_session");
-    if (!sid.empty()) opt_.auth->end_session(sid);
-    audit(r, "logout", r.who->name, "ok");
-    send_json(conn, 200, {{"status", "logged_out"}},
-              "Set-Cookie: vsp_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict\r\n"
-              "Set-Cookie: vsp_csrf=; Path=/; Max-Age=0; SameSite=Strict\r\n");
-    return 200;
-  }
+  if (uri == "/api/logout") return logout(conn, front(), r.who, audit_fn(r));
   if (uri == "/api/me") {
     send_json(conn, 200,
               {{"name", r.who->name},

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "api/front.hpp"
 #include "auth/auth_store.hpp"
 #include "auth/login_throttle.hpp"
 #include "auth/role.hpp"
@@ -74,6 +75,8 @@ class HttpServer {
   struct Request;
   int dispatch(Request& r);
   int login(Request& r);
+  FrontOptions front() const;          ///< what the shared front door needs (api/front.hpp)
+  AuditFn audit_fn(const Request& r);  ///< audit records of `r`'s address, for the front door
   /// PUT /api/cameras/<name>/rules: validated like the config file, swapped in without a restart.
   int put_rules(Request& r, pipeline::CameraWorker& cam);
   /// The one place rules change (the API's PUT and the center's push): parse and check like the

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "api/front.hpp"
 #include "api/query.hpp"
 #include "api/web_assets.hpp"
 #include "auth/secrets.hpp"
@@ -27,42 +28,10 @@ namespace {
 using api::HttpError;
 using api::Query;
 
-void send(mg_connection* c, int status, const std::string& type, const std::string& body,
-          const std::string& extra_headers = {}) {
-  const char* reason = status == 200   ? "OK"
-                       : status == 400 ? "Bad Request"
-                       : status == 401 ? "Unauthorized"
-                       : status == 403 ? "Forbidden"
-                       : status == 404 ? "Not Found"
-                       : status == 405 ? "Method Not Allowed"
-                       : status == 413 ? "Payload Too Large"
-                       : status == 415 ? "Unsupported Media Type"
-                       : status == 429 ? "Too Many Requests"
-                       : status == 503 ? "Service Unavailable"
-                                       : "Error";
-  mg_printf(c,
-            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
-            "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n%s\r\n",
-            status, reason, type.c_str(), body.size(), extra_headers.c_str());
-  mg_write(c, body.data(), body.size());
-}
-
-void send_json(mg_connection* c, int status, const json& j, const std::string& extra_headers = {}) {
-  send(c, status, "application/json", j.dump() + "\n", extra_headers);
-}
-
-int send_error(mg_connection* c, const HttpError& e, const std::string& extra_headers = {}) {
-  send_json(c, e.status, {{"code", e.code}, {"message", e.message}, {"path", e.path}}, extra_headers);
-  return e.status;
-}
-
-/// The value of cookie `name` in a Cookie header, or empty.
-std::string cookie(const char* header, const char* name) {
-  if (!header) return {};
-  char buf[256];
-  const int n = mg_get_cookie(header, name, buf, sizeof buf);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-}
+using api::cookie;
+using api::send;
+using api::send_error;
+using api::send_json;
 
 const core::Logger kLog("center.api");
 
@@ -331,59 +300,10 @@ int CenterApi::handle(mg_connection* conn) {
             ri->remote_addr,
             std::nullopt};
   if (r.method == "HEAD") r.method = "GET";
-  // ---- Route: 404 for unknown paths, 405 for a known path with another method
-  const auto segs = api::split_path(r.uri);
-  const Route* route = nullptr;
-  bool path_known = false;
-  for (const auto& rt : route_table())
-    if (api::route_matches(rt.pattern, segs)) {
-      path_known = true;
-      if (rt.method == r.method) route = &rt;
-    }
-  if (!route && path_known)
-    return send_error(conn,
-                      {405, "method_not_allowed", fmt::format("{} is not allowed on {}", r.method, r.uri), r.uri});
-  if (!route) return send_error(conn, {404, "not_found", fmt::format("no such endpoint: {}", r.uri), r.uri});
-  const long long max_body = r.method == "PUT" ? 65536 : 8192;  // a camera's rules, as on the node
-  if (ri->content_length > max_body)
-    return send_error(conn,
-                      {413, "too_large", fmt::format("request bodies are limited to {} KiB", max_body / 1024), r.uri});
-
-  // ---- Authenticate: bearer token, else session cookie; open only on a loopback center without users
-  const std::int64_t now = core::wall_clock_ms();
-  const char* authz = mg_get_header(conn, "Authorization");
-  const std::string session_id = cookie(mg_get_header(conn, "Cookie"), "vsp_session");
-  const std::string bearer = "Bearer ";
-  if (authz) {
-    const std::string a = authz;
-    if (a.rfind(bearer, 0) == 0) r.who = auth_.store->authenticate_token(a.substr(bearer.size()), now);
-    if (!r.who)
-      return send_error(conn, {401, "bad_token", "the bearer token is unknown, expired or revoked", "Authorization"},
-                        "WWW-Authenticate: Bearer realm=\"vsp-center\"\r\n");
-  } else if (!session_id.empty()) {
-    r.who = auth_.store->authenticate_session(session_id, now);
-  }
-  if (!r.who && auth_.open_without_users && !auth_.store->has_users())
-    r.who = auth::Principal{"-", auth::Role::admin, "", false};
-  if (route->access != auth::Access::open) {
-    if (!r.who)
-      return send_error(conn,
-                        {401, session_id.empty() ? "unauthenticated" : "session_expired",
-                         "log in (POST /api/login) or send Authorization: Bearer <token>", ""},
-                        "WWW-Authenticate: Bearer realm=\"vsp-center\"\r\n");
-    if (!auth::allows(r.who->role, route->access)) {
-      audit(r, "denied", r.uri, "denied");
-      return send_error(
-          conn,
-          {403, "forbidden", fmt::format("role {} may not {} {}", auth::role_name(r.who->role), r.method, r.uri), ""});
-    }
-    // CSRF: a state-changing request riding on a session cookie must echo the session's token.
-    if (r.method != "GET" && r.who->session) {
-      const char* h = mg_get_header(conn, "X-CSRF-Token");
-      if (!h || !auth::equal_constant_time(h, r.who->csrf))
-        return send_error(conn, {403, "csrf", "missing or wrong X-CSRF-Token header", "X-CSRF-Token"});
-    }
-  }
+  int sent = 0;
+  const Route* route = api::find_route(conn, r.method, r.uri, route_table(), sent);
+  if (!route) return sent;  // 404 / 405
+  if ((sent = api::admit(conn, r.method, r.uri, route->access, front(), r.who, audit_fn(r)))) return sent;
   return dispatch(r);
 }
 
@@ -393,56 +313,19 @@ void CenterApi::audit(const Request& r, const std::string& action, const std::st
     kLog.error("audit: {}", st.error().message);
 }
 
-int CenterApi::login(Request& r) {
-  const char* ct = mg_get_header(r.conn, "Content-Type");
-  if (!ct || std::string(ct).rfind("application/json", 0) != 0)
-    return send_error(r.conn, {415, "bad_content_type", "send the login as application/json", "Content-Type"});
-  std::string body(8192, '\0');
-  int got = 0;
-  for (int n; got < static_cast<int>(body.size()) &&
-              (n = mg_read(r.conn, body.data() + got, body.size() - static_cast<size_t>(got))) > 0;)
-    got += n;
-  body.resize(static_cast<size_t>(got));
-  const json j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j.contains("password") || !j["name"].is_string() ||
-      !j["password"].is_string())
-    return send_error(r.conn, {400, "bad_login", "expected {\"name\": ..., \"password\": ...}", "body"});
-  const std::string name = j["name"], password = j["password"];
-  r.who.reset();  // not anyone yet: failed and locked attempts are audited as "-" with the name as target
-  const std::int64_t now = core::wall_clock_ms();
-  if (const auto wait_ms = throttle_.retry_after_ms(name, r.address, now); wait_ms > 0) {
-    throttle_.failed(name, r.address, now);  // attempts while locked keep it locked
-    audit(r, "login", name, "locked");
-    const auto wait_s = (wait_ms + 999) / 1000;
-    return send_error(r.conn,
-                      {429, "login_locked",
-                       fmt::format("too many failed logins for this account or address; retry in {} s", wait_s), ""},
-                      fmt::format("Retry-After: {}\r\n", wait_s));
-  }
-  auto user = auth_.store->check_password(name, password);
-  if (!user) {
-    throttle_.failed(name, r.address, now);
-    audit(r, "login", name, "failed");
-    return send_error(r.conn, {401, "bad_credentials", "wrong name or password", ""});
-  }
-  throttle_.succeeded(name);
-  auto sess = auth_.store->create_session(*user, now, auth_.session_ttl_ms);
-  if (!sess) return send_error(r.conn, {500, sess.error().code, sess.error().message, ""});
-  r.who = auth::Principal{user->name, user->role, sess->csrf, true};
-  audit(r, "login", name, "ok");
-  const std::int64_t max_age = auth_.session_ttl_ms / 1000;
-  const std::string headers = fmt::format(
-      "Set-Cookie: vsp_session={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict\r\n"
-      "Set-Cookie: vsp_csrf={}; Path=/; Max-Age={}; SameSite=Strict\r\n",
-      sess->id, max_age, sess->csrf, max_age);
-  send_json(r.conn, 200,
-            {{"name", user->name},
-             {"role", auth::role_name(user->role)},
-             {"csrf", sess->csrf},
-             {"expires", events::format_rfc3339_ms(sess->expires_ms)}},
-            headers);
-  return 200;
+api::AuditFn CenterApi::audit_fn(const Request& r) {
+  return [this, address = r.address](const std::optional<auth::Principal>& who, const std::string& action,
+                                     const std::string& target, const std::string& result) {
+    if (auto st = auditor_.record(who, address, action, target, result, "", core::wall_clock_ms()); !st)
+      kLog.error("audit: {}", st.error().message);
+  };
 }
+
+api::FrontOptions CenterApi::front() const {
+  return {auth_.store, auth_.open_without_users, auth_.session_ttl_ms, false, "vsp-center"};
+}
+
+int CenterApi::login(Request& r) { return api::login(r.conn, r.address, throttle_, front(), r.who, audit_fn(r)); }
 
 int CenterApi::audit_page(Request& r) {
   const Query q(r.ri);
@@ -487,15 +370,7 @@ int CenterApi::dispatch(Request& r) {
   std::optional<HttpError> err;
 
   if (uri == "/api/login") return login(r);
-  if (uri == "/api/logout") {
-    const std::string sid = cookie(mg_get_header(conn, "Cookie"), "vsp_session");
-    if (!sid.empty()) auth_.store->end_session(sid);
-    audit(r, "logout", r.who->name, "ok");
-    send_json(conn, 200, {{"status", "logged_out"}},
-              "Set-Cookie: vsp_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict\r\n"
-              "Set-Cookie: vsp_csrf=; Path=/; Max-Age=0; SameSite=Strict\r\n");
-    return 200;
-  }
+  if (uri == "/api/logout") return api::logout(conn, front(), r.who, audit_fn(r));
   if (uri == "/api/me") {
     send_json(conn, 200,
               {{"name", r.who->name},

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "api/front.hpp"
 #include "auth/auth_store.hpp"
 #include "auth/login_throttle.hpp"
 #include "auth/role.hpp"
@@ -66,6 +67,8 @@ class CenterApi {
   /// Answers the request once authenticated and authorised.
   int dispatch(Request& r);
   int login(Request& r);
+  api::FrontOptions front() const;          ///< what the shared front door needs (api/front.hpp)
+  api::AuditFn audit_fn(const Request& r);  ///< audit records of `r`'s address, for the front door
   int audit_page(Request& r);
   void audit(const Request& r, const std::string& action, const std::string& target, const std::string& result,
              const std::string& reason = {});
