@@ -477,8 +477,8 @@ int HttpServer::put_rules(Request& r, pipeline::CameraWorker& cam) {
   return answer.status;
 }
 
-core::Result<std::string> HttpServer::snapshot_for(pipeline::CameraWorker& cam, bool raw) {
-  auto jpg = cam.snapshot_jpeg();
+core::Result<std::string> HttpServer::snapshot_for(pipeline::CameraWorker& cam, bool raw, bool overlays) {
+  auto jpg = cam.snapshot_jpeg(overlays);
   if (!jpg)
     return core::make_error("no_frame_yet", fmt::format("camera '{}' has not delivered a frame yet", cam.name()),
                             "camera");
@@ -846,6 +846,11 @@ int HttpServer::dispatch(Request& r) {
     // ---- Unmasking: raw frames need the unmask right and a stated reason, and are audited
     const bool raw = q.opt("raw").value_or("0") == "1";
     const std::string reason = q.opt("reason").value_or("");
+    // overlays=0: the picture without boxes, tracks, lines and zones (the live view's toggle).
+    const std::string overlays_arg = q.opt("overlays").value_or("1");
+    if (overlays_arg != "0" && overlays_arg != "1" && (leaf == "snapshot.jpg" || leaf == "live.mjpeg"))
+      return send_error(conn, {400, "bad_parameter", "overlays: expected 0 or 1", "overlays"});
+    const bool overlays = overlays_arg == "1";
     if (raw && (leaf == "snapshot.jpg" || leaf == "live.mjpeg")) {
       if (!auth::allows(r.who->role, auth::Access::unmask)) {
         audit(r, "unmask", name, "denied", reason);
@@ -867,7 +872,7 @@ int HttpServer::dispatch(Request& r) {
     }
     if (leaf == "snapshot.jpg") {
       audit(r, raw ? "unmask_snapshot" : "snapshot", name, "ok", reason);
-      auto shown = snapshot_for(*cam, raw);
+      auto shown = snapshot_for(*cam, raw, overlays);
       if (!shown) return send_error(conn, {503, shown.error().code, shown.error().message, shown.error().path});
       send(conn, 200, "image/jpeg", *shown);
       return 200;
@@ -900,7 +905,7 @@ int HttpServer::dispatch(Request& r) {
         const auto next = cam->wait_frame(seq, 1000);
         if (next == seq) continue;
         seq = next;
-        auto jpg = viewable(cam->snapshot_jpeg());
+        auto jpg = viewable(cam->snapshot_jpeg(overlays));
         if (!jpg) continue;
         if (mg_printf(conn, "--vspframe\r\nContent-Type: image/jpeg\r\nContent-Length: %zu\r\n\r\n", jpg->size()) <=
                 0 ||
