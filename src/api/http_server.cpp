@@ -416,10 +416,24 @@ std::optional<int> parse_if_match(const char* header) {
 
 json HttpServer::rules_doc(pipeline::CameraWorker& cam) {
   const auto rs = cam.rules();
-  return {{"camera", cam.name()},
-          {"version", rs.version},
-          {"applied_version", rs.applied_version},
-          {"rules", rules_json(rs.rules)}};
+  // What the editor draws read-only (set in the config file, not through this API): the privacy
+  // masks and the calibration points, in the config's own keys.
+  const auto& cc = cam.camera_config();
+  auto xy = [](const core::Point& p) { return json::array({p.x, p.y}); };
+  json masks = json::array();
+  for (const auto& m : cc.privacy_masks) {
+    json poly = json::array();
+    for (const auto& p : m.polygon) poly.push_back(xy(p));
+    masks.push_back({{"name", m.name}, {"polygon", poly}});
+  }
+  json calibration = nullptr;
+  if (cc.calibration) {
+    calibration = {{"points", json::array()}};
+    for (const auto& p : cc.calibration->points)
+      calibration["points"].push_back({{"image", xy(p.image)}, {"world", xy(p.world_m)}});
+  }
+  return {{"camera", cam.name()},          {"version", rs.version},  {"applied_version", rs.applied_version},
+          {"rules", rules_json(rs.rules)}, {"privacy_masks", masks}, {"calibration", calibration}};
 }
 
 HttpServer::RulesAnswer HttpServer::change_rules(pipeline::CameraWorker& cam, const std::string& body_text,

@@ -161,6 +161,15 @@ await step('search, evidence, clip', async () => {
 await step('rule editor', async () => {
   await go('#/rules/parking');
   await page.waitForFunction(() => document.querySelector('.rules-snap')?.naturalWidth > 0, null, { timeout: 20000 });
+  // The config file's privacy mask and calibration points, drawn read-only from the rules GET.
+  const fixed = await page.evaluate(() => ({
+    masks: [...document.querySelectorAll('#rules-canvas polygon.mask')].map((p) => p.dataset.mask),
+    calib: [...document.querySelectorAll('#rules-canvas text.calib-label')].map((t) => t.textContent),
+    text: document.getElementById('rules-fixed').textContent,
+  }));
+  check(fixed.masks.join() === 'corner' && fixed.calib.join('|') === 'C1 (0, 0 m)|C2 (8, 0 m)|C3 (8, 4 m)|C4 (0, 4 m)',
+    `the editor draws the privacy mask and the 4 calibration points read-only (${fixed.masks.join()}; ${fixed.calib.join(', ')})`);
+  check(/1 privacy mask .* 4 calibration points/.test(fixed.text), 'and says they are set in the config file: ' + fixed.text);
   const box = await page.$eval('#rules-canvas', (s) => { const r = s.getBoundingClientRect(); return { x: r.left, y: r.top, w: r.width, h: r.height }; });
   // A line across the road, left to right: cars driving up the frame cross it "out".
   await page.click('#add-line');
