@@ -294,10 +294,24 @@ std::optional<int> parse_if_match(const char* header) {
 
 json HttpServer::rules_doc(pipeline::CameraWorker& cam) {
   const auto rs = cam.rules();
-  return {{"camera", cam.name()},
-          {"version", rs.version},
-          {"applied_version", rs.applied_version},
-          {"rules", rules_json(rs.rules)}};
+  // What the editor draws read-only (set in the config file, not through this API): the privacy
+  // masks and the calibration points, in the config's own keys.
+  const auto& cc = cam.camera_config();
+  auto xy = [](const core::Point& p) { return json::array({p.x, p.y}); };
+  json masks = json::array();
+  for (const auto& m : cc.privacy_masks) {
+    json poly = json::array();
+    for (const auto& p : m.polygon) poly.push_back(xy(p));
+    masks.push_back({{"name", m.name}, {"polygon", poly}});
+  }
+  json calibration = nullptr;
+  if (cc.calibration) {
+    calibration = {{"points", json::array()}};
+    for (const auto& p : cc.calibration->points)
+      calibration["points"].push_back({{"image", xy(p.image)}, {"world", xy(p.world_m)}});
+  }
+  return {{"camera", cam.name()},          {"version", rs.version},  {"applied_version", rs.applied_version},
+          {"rules", rules_json(rs.rules)}, {"privacy_masks", masks}, {"calibration", calibration}};
 }
 
 HttpServer::RulesAnswer HttpServer::change_rules(pipeline::CameraWorker& cam, const std::string& body_text,
@@ -355,8 +369,8 @@ int HttpServer::put_rules(Request& r, pipeline::CameraWorker& cam) {
   return answer.status;
 }
 
-core::Result<std::string> HttpServer::snapshot_for(pipeline::CameraWorker& cam, bool raw) {
-  auto jpg = cam.snapshot_jpeg();
+core::Result<std::string> HttpServer::snapshot_for(pipeline::CameraWorker& cam, bool raw, bool overlays) {
+  auto jpg = cam.snapshot_jpeg(overlays);
   if (!jpg)
     return core::make_error("no_frame_yet", fmt::format("camera '{}' has not delivered a frame yet", cam.name()),
                             "camera");
@@ -716,6 +730,11 @@ int HttpServer::dispatch(Request& r) {
     // ---- Unmasking: raw frames need the unmask right and a stated reason, and are audited
     const bool raw = q.opt("raw").value_or("0") == "1";
     const std::string reason = q.opt("reason").value_or("");
+    // overlays=0: the picture without boxes, tracks, lines and zones (the live view's toggle).
+    const std::string overlays_arg = q.opt("overlays").value_or("1");
+    if (overlays_arg != "0" && overlays_arg != "1" && (leaf == "snapshot.jpg" || leaf == "live.mjpeg"))
+      return send_error(conn, {400, "bad_parameter", "overlays: expected 0 or 1", "overlays"});
+    const bool overlays = overlays_arg == "1";
     if (raw && (leaf == "snapshot.jpg" || leaf == "live.mjpeg")) {
       if (!auth::allows(r.who->role, auth::Access::unmask)) {
         audit(r, "unmask", name, "denied", reason);
@@ -737,7 +756,7 @@ int HttpServer::dispatch(Request& r) {
     }
     if (leaf == "snapshot.jpg") {
       audit(r, raw ? "unmask_snapshot" : "snapshot", name, "ok", reason);
-      auto shown = snapshot_for(*cam, raw);
+      auto shown = snapshot_for(*cam, raw, overlays);
       if (!shown) return send_error(conn, {503, shown.error().code, shown.error().message, shown.error().path});
       send(conn, 200, "image/jpeg", *shown);
       return 200;
@@ -770,7 +789,7 @@ int HttpServer::dispatch(Request& r) {
         const auto next = cam->wait_frame(seq, 1000);
         if (next == seq) continue;
         seq = next;
-        auto jpg = viewable(cam->snapshot_jpeg());
+        auto jpg = viewable(cam->snapshot_jpeg(overlays));
         if (!jpg) continue;
         if (mg_printf(conn, "--vspframe\r\nContent-Type: image/jpeg\r\nContent-Length: %zu\r\n\r\n", jpg->size()) <=
                 0 ||

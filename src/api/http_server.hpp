@@ -87,8 +87,9 @@ class HttpServer {
   };
   RulesAnswer change_rules(pipeline::CameraWorker& cam, const std::string& body_text, std::optional<int> expected,
                            const std::optional<auth::Principal>& who, const std::string& address);
-  /// The camera's latest frame as GET .../snapshot.jpg gives it: faces blurred unless `raw`.
-  core::Result<std::string> snapshot_for(pipeline::CameraWorker& cam, bool raw);
+  /// The camera's latest frame as GET .../snapshot.jpg gives it: faces blurred unless `raw`,
+  /// overlays drawn unless `overlays` is false.
+  core::Result<std::string> snapshot_for(pipeline::CameraWorker& cam, bool raw, bool overlays = true);
   /// GET /api/cameras/<name>/rules' body.
   static nlohmann::json rules_doc(pipeline::CameraWorker& cam);
   void audit(const Request& r, const std::string& action, const std::string& target, const std::string& result,

@@ -432,7 +432,7 @@ CameraStatus CameraWorker::status() {
   return s;
 }
 
-std::optional<std::string> CameraWorker::snapshot_jpeg() {
+std::optional<std::string> CameraWorker::snapshot_jpeg(bool overlays) {
   core::Image frame;
   OverlayState overlay;
   {
@@ -441,7 +441,7 @@ std::optional<std::string> CameraWorker::snapshot_jpeg() {
     frame = *last_frame_;
     overlay = last_overlay_;
   }
-  draw_overlays(frame, overlay);
+  if (overlays) draw_overlays(frame, overlay);
   return encode_jpeg(frame);
 }
 

@@ -84,8 +84,9 @@ class CameraWorker {
   /// The camera's config as started (calibration, signals; rules set later live in the analysis).
   const config::CameraConfig& camera_config() const { return config_.camera; }
   CameraStatus status();
-  /// JPEG of the latest analysed frame with overlays; nullopt before the first one.
-  std::optional<std::string> snapshot_jpeg();
+  /// JPEG of the latest analysed frame with overlays (without them when `overlays` is false);
+  /// nullopt before the first one.
+  std::optional<std::string> snapshot_jpeg(bool overlays = true);
   /// Boxes of the people tracked in the latest analysed frame (snapshot pixels), for the privacy
   /// filter's head fallback.
   std::vector<core::BoxXyxy> person_boxes();

@@ -105,6 +105,28 @@ await step('live grid', async () => {
   ok('RTSP camera streaming');
   await page.waitForFunction(() => ['parking', 'door'].every((c) => document.querySelector(`.cam[data-camera="${c}"] img`)?.naturalWidth > 0), null, { timeout: 30000 });
   ok('live views show frames');
+  // Overlays off: the live views are asked for again without them (overlays=0); the choice is kept.
+  check(await page.isChecked('#overlays-toggle'), 'overlays are on by default');
+  let bare = page.waitForResponse((r) => /\/api\/cameras\/parking\/live\.mjpeg\?overlays=0$/.test(r.url()), { timeout: 15000 });
+  await page.uncheck('#overlays-toggle');
+  check((await bare).status() === 200, 'overlays off: the live view is requested again with overlays=0 (200)');
+  const offViews = await page.$$eval('#cams .cam img', (is) => is.map((i) => [i.getAttribute('src'), i.alt]));
+  check(offViews.length === 3 && offViews.every(([src, alt]) => /overlays=0/.test(src) && /faces blurred, overlays off/.test(alt)), `every live view is without overlays, still blurred (${offViews.map(([s]) => s).join(' ')})`);
+  await page.waitForFunction(() => ['parking', 'door'].every((c) => document.querySelector(`.cam[data-camera="${c}"] img`)?.naturalWidth > 0), null, { timeout: 30000 });
+  const plain = await page.evaluate(async () => { const r = await fetch('/api/cameras/parking/snapshot.jpg?overlays=0'); return [r.status, r.headers.get('Content-Type'), (await r.arrayBuffer()).byteLength]; });
+  check(plain[0] === 200 && plain[1] === 'image/jpeg' && plain[2] > 1000, `snapshot.jpg?overlays=0 is a JPEG (${plain.join(', ')})`);
+  expect([{ status: 400, url: 'overlays=2' }]);
+  const badArg = await page.evaluate(async () => { const r = await fetch('/api/cameras/parking/snapshot.jpg?overlays=2'); return [r.status, (await r.json()).code]; });
+  check(badArg[0] === 400 && badArg[1] === 'bad_parameter', `overlays=2 is refused: ${badArg.join(' ')}`);
+  expect([]);
+  await shot('live-no-overlays');
+  await page.reload();
+  await page.waitForSelector('.cam[data-camera="parking"] img');
+  check(!(await page.isChecked('#overlays-toggle')) && /overlays=0/.test(await page.getAttribute('.cam[data-camera="parking"] img', 'src')), 'the overlay choice is remembered after a reload');
+  bare = page.waitForResponse((r) => /\/api\/cameras\/parking\/live\.mjpeg$/.test(r.url()), { timeout: 15000 });
+  await page.check('#overlays-toggle');
+  check((await bare).status() === 200, 'overlays on again: the live view is requested without overlays=0');
+  check(!/overlays=0/.test(await page.getAttribute('.cam[data-camera="parking"] img', 'src')), 'and the grid shows it');
   await page.waitForFunction(() => (document.querySelector('.cam[data-camera="broken"] .err')?.textContent ?? '').length > 0, null, { timeout: 20000 });
   const st = await page.getAttribute('.cam[data-camera="broken"] .badge', 'data-state');
   check(['reconnecting', 'failed', 'connecting'].includes(st), `refused camera shows ${st}: ${await page.textContent('.cam[data-camera="broken"] .err')}`);
@@ -139,6 +161,15 @@ await step('search, evidence, clip', async () => {
 await step('rule editor', async () => {
   await go('#/rules/parking');
   await page.waitForFunction(() => document.querySelector('.rules-snap')?.naturalWidth > 0, null, { timeout: 20000 });
+  // The config file's privacy mask and calibration points, drawn read-only from the rules GET.
+  const fixed = await page.evaluate(() => ({
+    masks: [...document.querySelectorAll('#rules-canvas polygon.mask')].map((p) => p.dataset.mask),
+    calib: [...document.querySelectorAll('#rules-canvas text.calib-label')].map((t) => t.textContent),
+    text: document.getElementById('rules-fixed').textContent,
+  }));
+  check(fixed.masks.join() === 'corner' && fixed.calib.join('|') === 'C1 (0, 0 m)|C2 (8, 0 m)|C3 (8, 4 m)|C4 (0, 4 m)',
+    `the editor draws the privacy mask and the 4 calibration points read-only (${fixed.masks.join()}; ${fixed.calib.join(', ')})`);
+  check(/1 privacy mask .* 4 calibration points/.test(fixed.text), 'and says they are set in the config file: ' + fixed.text);
   const box = await page.$eval('#rules-canvas', (s) => { const r = s.getBoundingClientRect(); return { x: r.left, y: r.top, w: r.width, h: r.height }; });
   // A line across the road, left to right: cars driving up the frame cross it "out".
   await page.click('#add-line');

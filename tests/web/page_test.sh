@@ -25,6 +25,14 @@ cameras:
     detect_fps: 5
     rules:
       zones: [{name: aisle, polygon: [[0.05, 0.05], [0.95, 0.05], [0.95, 0.95], [0.05, 0.95]]}]
+    # Drawn read-only by the rule editor (the API does not change them).
+    privacy_masks: [{name: corner, polygon: [[0.0, 0.0], [0.12, 0.0], [0.12, 0.08], [0.0, 0.08]]}]
+    calibration:
+      points:
+        - {image: [0.1, 0.5], world: [0, 0]}
+        - {image: [0.9, 0.5], world: [8, 0]}
+        - {image: [0.9, 0.9], world: [8, 4]}
+        - {image: [0.1, 0.9], world: [0, 4]}
   - {name: door, record_url: "rtsp://127.0.0.1:$RPORT/car", detect_fps: 1}
   - {name: broken, record_url: "rtsp://127.0.0.1:1/none"}
 storage: {path: $T/data}
@@ -51,6 +59,7 @@ if [ $rc -eq 0 ]; then
   wait_for 20 curl -sf "http://127.0.0.1:$PORT/healthz" -o /dev/null
   TOK=$("$VSP" token create --role operator --ttl-days 1 --config "$T/page.yml" 2>/dev/null)
   check "the drawn line is still there after a restart" bash -c "curl -s -H 'Authorization: Bearer $TOK' http://127.0.0.1:$PORT/api/cameras/parking/rules | jq -e '.rules.lines[0].name == \"crossing\" and .rules.zones[0].name == \"aisle\"' >/dev/null"
+  check "the rules GET reports the config's mask and calibration (read-only)" bash -c "curl -s -H 'Authorization: Bearer $TOK' http://127.0.0.1:$PORT/api/cameras/parking/rules | jq -e '.privacy_masks[0].name == \"corner\" and (.privacy_masks[0].polygon | length) == 4 and .calibration.points[3].world == [0, 4] and .calibration.points[3].image == [0.1, 0.9]' >/dev/null"
   rc=$fail
 fi
 [ $rc -eq 0 ] || tail -30 "$T/node.log"

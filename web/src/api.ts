@@ -86,6 +86,9 @@ export interface RulesDoc {
   version: number;
   applied_version: number;
   rules: Rules;
+  /** read-only (the config file's, as the node started): drawn by the editor, never sent back */
+  privacy_masks?: { name: string; polygon: [number, number][] }[];
+  calibration?: { points: { image: [number, number]; world: [number, number] }[] } | null;
   /** center only: the node that answered */
   site?: string;
   node?: string;

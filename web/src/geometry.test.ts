@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BUCKETS, countColumns, freshName, inArrow, nearest, normalise, reversed, ruleErrorTarget, side } from './geometry';
+import { calibrationLabel, fixedGeometryText } from './geometry';
 
 describe('rule geometry', () => {
   it('in_arrow_of_a_left_to_right_line_points_down_on_screen', () => {
@@ -42,5 +43,17 @@ describe('rule geometry', () => {
     expect(cols[0].length).toBe(3);
     expect(cols[1]).toEqual([0, 3, 0]);
     expect(cols[2]).toEqual([0, 1, 0]);
+  });
+});
+
+describe('read-only geometry', () => {
+  it('calibration_points_are_numbered_with_their_road_position', () => {
+    expect(calibrationLabel(0, [3.5, 0])).toBe('C1 (3.5, 0 m)');
+    expect(calibrationLabel(3, [12.3456, -7.001])).toBe('C4 (12.35, -7 m)');
+  });
+  it('the_editor_says_what_it_draws_but_cannot_change', () => {
+    expect(fixedGeometryText(0, 0)).toBe('No privacy masks or calibration points in the config file.');
+    expect(fixedGeometryText(1, 0)).toBe('Also drawn, read-only (set in the config file): 1 privacy mask (hatched).');
+    expect(fixedGeometryText(2, 4)).toBe('Also drawn, read-only (set in the config file): 2 privacy masks (hatched) and 4 calibration points (C1…).');
   });
 });

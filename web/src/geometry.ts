@@ -73,3 +73,18 @@ export function countColumns(points: ({ t: string } & Record<string, number | st
   const byT = new Map(points.map((p) => [Date.parse(p.t) / 1000, p]));
   return [xs, ...keys.map((k) => xs.map((x) => Number(byT.get(x)?.[k] ?? 0)))];
 }
+
+/** The label of calibration point `i` (0-based) on the snapshot: its number and where it is on
+ *  the road plane, in metres (at most 2 decimals). */
+export function calibrationLabel(i: number, world: Pt): string {
+  const m = (v: number) => String(Math.round(v * 100) / 100);
+  return `C${i + 1} (${m(world[0])}, ${m(world[1])} m)`;
+}
+
+/** What the editor says about the geometry it draws but cannot change (config file only). */
+export function fixedGeometryText(masks: number, calibrationPoints: number): string {
+  const parts: string[] = [];
+  if (masks) parts.push(`${masks} privacy mask${masks === 1 ? '' : 's'} (hatched)`);
+  if (calibrationPoints) parts.push(`${calibrationPoints} calibration point${calibrationPoints === 1 ? '' : 's'} (C1…)`);
+  return parts.length ? `Also drawn, read-only (set in the config file): ${parts.join(' and ')}.` : 'No privacy masks or calibration points in the config file.';
+}

@@ -3,6 +3,7 @@
 import { get, withQuery, type Camera, type Recording, type VspEvent } from '../api';
 import type { Ctx } from '../app';
 import { add, clear, field, fmtTime, fromLocalInput, h, iso, svg, toLocalInput } from '../dom';
+import { overlaysOn, setOverlaysOn, viewUrl } from '../media';
 import { describe, evidencePanel, loadClip } from './evidence';
 import { badge } from './status';
 
@@ -14,7 +15,19 @@ export async function cameraView(root: HTMLElement, ctx: Ctx, name: string): Pro
   const state = h('span', { class: 'st' }, badge(cam.state));
   const err = h('p', { class: 'err' });
   const health = h('p', { class: 'muted' });
-  const img = h('img', { class: 'live', alt: `${name}: live view, faces blurred`, src: cam.live ?? '' });
+  const img = h('img', { class: 'live' });
+  // The live view: blurred unless an auditor/admin gave a reason; overlays as the operator chose.
+  let unmaskReason = '';
+  const overlays = h('input', { type: 'checkbox', id: 'overlays-toggle', checked: overlaysOn() });
+  const showLive = () => {
+    img.src = viewUrl(cam.live ?? '', { overlays: overlays.checked, raw: unmaskReason !== '', reason: unmaskReason });
+    img.alt = `${name}: live view, ${unmaskReason ? 'NOT blurred' : 'faces blurred'}${overlays.checked ? '' : ', overlays off'}`;
+  };
+  overlays.addEventListener('change', () => {
+    setOverlaysOn(overlays.checked);
+    showLive();
+  });
+  showLive();
   const winSel = h('select', {}, Object.keys(WINDOWS).map((k) => h('option', { value: k, selected: k === '15 min' }, k)));
   const timeline = h('div', { class: 'timeline', id: 'timeline' });
   const eventsList = h('ol', { class: 'eventlist', id: 'camera-events', 'aria-label': 'Events in the window' });
@@ -44,8 +57,8 @@ export async function cameraView(root: HTMLElement, ctx: Ctx, name: string): Pro
   // Unblurred live view (auditor, admin): needs a stated reason, and the server audits it.
   const reason = h('input', { id: 'unmask-reason', minlength: 4, required: true, placeholder: 'e.g. incident 4711' });
   const blurAgain = h('button', { type: 'button', id: 'blur-again', hidden: true, onclick: () => {
-    img.src = cam.live ?? '';
-    img.alt = `${name}: live view, faces blurred`;
+    unmaskReason = '';
+    showLive();
     blurAgain.hidden = true;
     unmaskForm.hidden = false;
     ctx.say('Faces are blurred again.');
@@ -53,8 +66,8 @@ export async function cameraView(root: HTMLElement, ctx: Ctx, name: string): Pro
   const unmaskForm = h('form', { class: 'row', id: 'unmask-form', 'aria-label': 'Show without blur' }, field('Reason to see faces (audited)', reason), h('button', { type: 'submit' }, 'Show unblurred'));
   unmaskForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    img.src = withQuery(cam.live ?? '', { raw: 1, reason: reason.value.trim() });
-    img.alt = `${name}: live view, NOT blurred`;
+    unmaskReason = reason.value.trim();
+    showLive();
     unmaskForm.hidden = true;
     blurAgain.hidden = false;
     ctx.say(`Unblurred view of ${name}, audited with the reason “${reason.value.trim()}”.`);
@@ -62,7 +75,7 @@ export async function cameraView(root: HTMLElement, ctx: Ctx, name: string): Pro
 
   add(root, 
     h('div', { class: 'titlebar' }, h('h2', {}, name), state, ctx.canOperate ? h('a', { href: `#/rules/${encodeURIComponent(name)}`, class: 'button' }, 'Edit rules') : null),
-    h('div', { class: 'camera-page' }, h('div', {}, img, err, health, ctx.canAudit ? [unmaskForm, blurAgain] : null), h('div', {}, h('h3', {}, 'Event'), detail)),
+    h('div', { class: 'camera-page' }, h('div', {}, img, h('div', { class: 'field check' }, overlays, h('label', { for: overlays.id }, 'Overlays')), err, health, ctx.canAudit ? [unmaskForm, blurAgain] : null), h('div', {}, h('h3', {}, 'Event'), detail)),
     h('section', { 'aria-label': 'Timeline' }, h('div', { class: 'row' }, h('h3', {}, 'Timeline'), field('Window', winSel)), timeline, eventsList),
     ctx.canOperate ? h('section', { 'aria-label': 'Export' }, h('h3', {}, 'Export a clip'), exportForm, exportBox) : null,
   );

@@ -6,7 +6,8 @@
 import { ApiError, get, request, withQuery, type Camera, type CountSeries, type LineRule, type NodeRow, type Rules, type RulesDoc, type ZoneRule } from '../api';
 import type { Ctx } from '../app';
 import { clear, field, h, iso, svg } from '../dom';
-import { freshName, inArrow, nearest, normalise, reversed, ruleErrorTarget, type Pt } from '../geometry';
+import { viewUrl } from '../media';
+import { calibrationLabel, fixedGeometryText, freshName, inArrow, nearest, normalise, reversed, ruleErrorTarget, type Pt } from '../geometry';
 
 type Sel = { kind: 'lines' | 'zones'; index: number } | null;
 type Mode = 'select' | 'line' | 'zone';
@@ -43,7 +44,9 @@ export async function rulesView(root: HTMLElement, ctx: Ctx, arg: string): Promi
     return;
   }
   const { name, title, base, where } = at;
-  const snapUrl = () => `${base}/snapshot.jpg?t=${Date.now()}`;
+  // The node's own snapshot without its overlays (the editor draws the rules being edited, not the
+  // ones running); the center's relay gives the node's with them.
+  const snapUrl = () => viewUrl(`${base}/snapshot.jpg`, { overlays: ctx.isCenter ? undefined : false, t: Date.now() });
   let doc: RulesDoc;
   try {
     doc = await get<RulesDoc>(`${base}/rules`);
@@ -62,7 +65,7 @@ export async function rulesView(root: HTMLElement, ctx: Ctx, arg: string): Promi
   let W = 1280;
   let H = 720;
 
-  const img = h('img', { class: 'rules-snap', alt: `${title}: latest frame with overlays`, src: snapUrl() });
+  const img = h('img', { class: 'rules-snap', alt: `${title}: latest frame${ctx.isCenter ? ' with overlays' : ''}, faces blurred`, src: snapUrl() });
   const overlay = svg('svg', { class: 'rules-overlay', id: 'rules-canvas', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Rules drawn on the snapshot' }) as SVGSVGElement;
   const stage = h('div', { class: 'stage' }, img, overlay);
   const list = h('ul', { class: 'rule-list', id: 'rule-list', 'aria-label': 'Rules' });
@@ -70,6 +73,9 @@ export async function rulesView(root: HTMLElement, ctx: Ctx, arg: string): Promi
   const msg = h('div', { id: 'rules-msg', role: 'alert' });
   const hint = h('p', { class: 'muted', id: 'rules-hint' });
   const version = h('p', { class: 'muted', id: 'rules-version' });
+  const masks = doc.privacy_masks ?? [];
+  const calib = doc.calibration?.points ?? [];
+  const fixed = h('p', { class: 'muted', id: 'rules-fixed' }, fixedGeometryText(masks.length, calib.length));
   const btn = (id: string, label: string, onclick: () => void) => h('button', { type: 'button', id, onclick }, label);
   const toolbar = h(
     'div',
@@ -90,7 +96,7 @@ export async function rulesView(root: HTMLElement, ctx: Ctx, arg: string): Promi
   });
   root.append(
     h('div', { class: 'titlebar' }, h('h2', {}, `Rules · ${title}`), ctx.isCenter ? h('span', { class: 'muted' }, 'read from and pushed to the node over NATS') : h('a', { href: `#/camera/${encodeURIComponent(name)}` }, 'camera page')),
-    h('div', { class: 'rules-page' }, h('div', {}, toolbar, hint, stage), h('div', {}, version, list, editor, h('div', { class: 'row' }, saveBtn, revertBtn), msg)),
+    h('div', { class: 'rules-page' }, h('div', {}, toolbar, hint, stage, fixed), h('div', {}, version, list, editor, h('div', { class: 'row' }, saveBtn, revertBtn), msg)),
   );
 
   img.addEventListener('load', () => {
@@ -197,6 +203,22 @@ export async function rulesView(root: HTMLElement, ctx: Ctx, arg: string): Promi
     while (overlay.firstChild) overlay.firstChild.remove();
     const stroke = Math.max(2, W / 400);
     const font = Math.max(12, W / 60);
+    // Read-only: the privacy masks (black in the snapshot already) and the calibration points.
+    const fixedLayer = svg('g', { class: 'fixed', 'aria-hidden': 'true' });
+    masks.forEach((m, i) => {
+      fixedLayer.append(svg('polygon', { points: m.polygon.map((p) => `${p[0] * W},${p[1] * H}`).join(' '), class: 'mask', 'stroke-width': stroke, 'data-mask': m.name || `mask ${i + 1}` }));
+      const t = svg('text', { x: m.polygon[0][0] * W + 4, y: m.polygon[0][1] * H + font, class: 'label mask-label', 'font-size': font });
+      t.textContent = `privacy mask${m.name ? ` ${m.name}` : ''}`;
+      fixedLayer.append(t);
+    });
+    calib.forEach((c, i) => {
+      const [x, y] = [c.image[0] * W, c.image[1] * H];
+      fixedLayer.append(svg('path', { d: `M${x - stroke * 4},${y} h${stroke * 8} M${x},${y - stroke * 4} v${stroke * 8}`, class: 'calib', 'stroke-width': stroke, 'data-calib': i + 1 }));
+      const t = svg('text', { x: x + stroke * 5, y: y - stroke * 2, class: 'label calib-label', 'font-size': font * 0.8 });
+      t.textContent = calibrationLabel(i, c.world);
+      fixedLayer.append(t);
+    });
+    overlay.append(fixedLayer);
     rules.zones.forEach((z, i) => {
       const chosen = sel?.kind === 'zones' && sel.index === i;
       const poly = svg('polygon', { points: z.polygon.map((p) => `${p[0] * W},${p[1] * H}`).join(' '), class: `zone${chosen ? ' chosen' : ''}`, 'stroke-width': stroke });
@@ -226,6 +248,9 @@ export async function rulesView(root: HTMLElement, ctx: Ctx, arg: string): Promi
     const marker = svg('marker', { id: 'arrowhead', markerWidth: 6, markerHeight: 6, refX: 3, refY: 3, orient: 'auto' });
     marker.append(svg('path', { d: 'M0,0 L6,3 L0,6 z', class: 'arrowhead' }));
     defs.append(marker);
+    const hatch = svg('pattern', { id: 'mask-hatch', patternUnits: 'userSpaceOnUse', width: 12, height: 12, patternTransform: 'rotate(45)' });
+    hatch.append(svg('line', { x1: 0, y1: 0, x2: 0, y2: 12, class: 'hatch' }));
+    defs.append(hatch);
     overlay.prepend(defs);
 
     // ---- List ----
