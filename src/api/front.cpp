@@ -69,6 +69,15 @@ int send_error(mg_connection* c, const HttpError& e, const std::string& extra_he
   return e.status;
 }
 
+std::string read_body(mg_connection* c, size_t max) {
+  std::string body(max, '\0');
+  size_t got = 0;
+  for (int n; got < body.size() && (n = mg_read(c, body.data() + got, body.size() - got)) > 0;)
+    got += static_cast<size_t>(n);
+  body.resize(got);
+  return body;
+}
+
 std::string cookie(const char* header, const char* name) {
   if (!header) return {};
   char buf[256];
@@ -125,13 +134,7 @@ int login(mg_connection* conn, const std::string& address, auth::LoginThrottle& 
   const char* ct = mg_get_header(conn, "Content-Type");
   if (!ct || std::string(ct).rfind("application/json", 0) != 0)
     return send_error(conn, {415, "bad_content_type", "send the login as application/json", "Content-Type"});
-  std::string body(8192, '\0');
-  int got = 0;
-  for (int n; got < static_cast<int>(body.size()) &&
-              (n = mg_read(conn, body.data() + got, body.size() - static_cast<size_t>(got))) > 0;)
-    got += n;
-  body.resize(static_cast<size_t>(got));
-  const json j = json::parse(body, nullptr, false);
+  const json j = json::parse(read_body(conn, 8192), nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j.contains("password") || !j["name"].is_string() ||
       !j["password"].is_string())
     return send_error(conn, {400, "bad_login", "expected {\"name\": ..., \"password\": ...}", "body"});

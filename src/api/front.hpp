@@ -26,6 +26,8 @@ void send(mg_connection* c, int status, const std::string& type, const std::stri
 void send_json(mg_connection* c, int status, const nlohmann::json& j, const std::string& extra_headers = {});
 /// `{code, message, path}` with the error's status; returns the status.
 int send_error(mg_connection* c, const HttpError& e, const std::string& extra_headers = {});
+/// The request body, up to `max` bytes.
+std::string read_body(mg_connection* c, size_t max);
 /// The value of cookie `name` in a Cookie header, or empty.
 std::string cookie(const char* header, const char* name);
 

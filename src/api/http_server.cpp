@@ -131,16 +131,6 @@ const std::string kWebUiHeaders =
 /// A camera's rules as the API shows them (the config's keys; GET output can be PUT back).
 json rules_json(const analytics::RulesOptions& rules) { return config::rules_to_json(rules); }
 
-/// The request body, up to `max` bytes.
-std::string read_body(mg_connection* conn, size_t max) {
-  std::string body(max, '\0');
-  size_t got = 0;
-  for (int n; got < body.size() && (n = mg_read(conn, body.data() + got, body.size() - got)) > 0;)
-    got += static_cast<size_t>(n);
-  body.resize(got);
-  return body;
-}
-
 /// Loads the PEM certificate chain and key into civetweb's SSL context ourselves, so the two may
 /// be separate files (civetweb's `ssl_certificate` wants one file holding both).
 int init_ssl(void* ssl_ctx, void* user_data) {
@@ -498,12 +488,7 @@ int HttpServer::dispatch(Request& r) {
     return 200;
   }
   if (segs.size() == 3 && segs[0] == "api" && segs[1] == "signals") {
-    std::string body(8192, '\0');
-    int got = 0;
-    for (int n; got < static_cast<int>(body.size()) &&
-                (n = mg_read(conn, body.data() + got, body.size() - static_cast<size_t>(got))) > 0;)
-      got += n;
-    body.resize(static_cast<size_t>(got));
+    const std::string body = read_body(conn, 8192);
     // One path with the NATS subject (Node::update_signal); the controller's own time of the
     // change when it sends one (`ts` or `at`), else when it arrived.
     const auto now = node_.update_signal(segs[2], body, "api", core::wall_clock_ms());

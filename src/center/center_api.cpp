@@ -603,12 +603,7 @@ int CenterApi::node_camera(Request& r, const std::string& site_seg, const std::s
     const char* ct = mg_get_header(r.conn, "Content-Type");
     if (!ct || std::string(ct).rfind("application/json", 0) != 0)
       return send_error(r.conn, {415, "bad_content_type", "send the rules as application/json", "Content-Type"});
-    std::string body(65536, '\0');
-    size_t got = 0;
-    for (int n; got < body.size() && (n = mg_read(r.conn, body.data() + got, body.size() - got)) > 0;)
-      got += static_cast<size_t>(n);
-    body.resize(got);
-    rq["body"] = body;  // the node parses and checks it, as its own PUT does
+    rq["body"] = api::read_body(r.conn, 65536);  // the node parses and checks it, as its own PUT does
     if (const char* m = mg_get_header(r.conn, "If-Match")) rq["if_match"] = m;
   }
   auto fail = [&](const HttpError& e) {
