@@ -154,6 +154,8 @@ postgres: {dsn: "host=127.0.0.1 dbname=vsp"}
   EXPECT_EQ(cfg->consumer, "vsp-center");
   EXPECT_EQ(cfg->listen, "127.0.0.1:8090");
   EXPECT_EQ(cfg->postgres_dsn, "host=127.0.0.1 dbname=vsp");
+  EXPECT_EQ(cfg->workers, 2);
+  EXPECT_EQ(cfg->batch, 1000);
 }
 
 TEST(CenterConfig, every_error_is_reported_at_once_with_line_and_key) {
