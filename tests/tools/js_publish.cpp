@@ -5,7 +5,8 @@
 // starts (a node publishes what its outbox already holds). Every 10th event is a plate read.
 //   js_publish NATS_URL[,NATS_URL...] N [PUBLISHERS] [WINDOW] [SITE] [RATE_PER_S]
 // RATE_PER_S (all publishers together, 0 = as fast as the acks allow) paces the publishing.
-// Prints "published N acked A failed F seconds S msg_per_s R" on stdout; exit 1 when any failed.
+// Prints "published N acked A failed F seconds S msg_per_s R start_unix_s T" (T: when the first
+// publish went out, wall clock) on stdout; exit 1 when any failed.
 #include <fmt/format.h>
 #include <nats/nats.h>
 
@@ -119,6 +120,8 @@ int main(int argc, char** argv) {
 
   std::atomic<long> send_failed{0};
   const auto t0 = std::chrono::steady_clock::now();
+  const double start_unix_s =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::vector<std::thread> threads;
   for (int p = 0; p < publishers; ++p)
     threads.emplace_back([&, p] {
@@ -148,7 +151,7 @@ int main(int argc, char** argv) {
     natsConnection_Destroy(conns[static_cast<size_t>(p)]);
   }
   const long failed = acks.failed.load() + send_failed.load();
-  fmt::print("published {} acked {} failed {} seconds {:.3f} msg_per_s {:.0f}\n", n, acks.ok.load(), failed, secs,
-             static_cast<double>(acks.ok.load()) / secs);
+  fmt::print("published {} acked {} failed {} seconds {:.3f} msg_per_s {:.0f} start_unix_s {:.3f}\n", n, acks.ok.load(),
+             failed, secs, static_cast<double>(acks.ok.load()) / secs, start_unix_s);
   return failed == 0 && acks.ok.load() == n ? 0 : 1;
 }
