@@ -14,7 +14,8 @@
 # event + outbox row per transaction, drained by the real uplink) is measured apart.
 #   bench/center_bench.sh [BUILD_DIR] [N] [MODES]      (default N 100000, MODES "1 3")
 # Environment: BENCH_BATCH (nats.batch, default 2000), BENCH_WORKERS (postgres.workers, default 3),
-# BENCH_PUBLISHERS (default 2), BENCH_NODE_N (events for the node stage, default 20000, 0 = skip).
+# BENCH_PUBLISHERS (default 2), BENCH_NODE_N (events for the node stage, default 20000, 0 = skip),
+# BENCH_WRAP (a command prefix for the center, e.g. "gdb -batch -ex run -ex bt --args").
 set -uo pipefail
 BUILD=${1:-build}
 N=${2:-100000}
@@ -42,7 +43,7 @@ cleanup() {
 trap cleanup EXIT
 now() { date +%s.%N; }
 calc() { echo "$1" | bc -l; }
-rate() { printf '%.0f' "$(calc "$1 / $2")"; }
+rate() { printf "%.0f" "$(calc "($1) / ($2)")"; }
 # CPU ticks (user + system) of the given processes
 ticks() { local s=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && s=$((s + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $s; }
 pg_pids() { local pm; pm=$(head -1 "$T/pg/data/postmaster.pid"); echo "$pm $(pgrep -P "$pm" | tr '\n' ' ')"; }
@@ -84,7 +85,7 @@ CONF
 stop_nats() { kill -TERM "${NATS[@]}" 2>/dev/null; wait "${NATS[@]}" 2>/dev/null; NATS=(); }
 inserted() { curl -s "http://127.0.0.1:$CPORT/metrics" | awk '/^vsp_center_events_inserted_total/{print $2}'; }
 start_center() {
-  "$VSP" center "$T/c.yml" >>"$T/c.log" 2>&1 & C=$!
+  ${BENCH_WRAP:-} "$VSP" center "$T/c.yml" >>"$T/c.log" 2>&1 & C=$!
   for _ in $(seq 100); do [ -n "$(inserted)" ] && return 0; kill -0 "$C" 2>/dev/null || break; sleep 0.1; done
   echo "center did not start"; tail -5 "$T/c.log"; return 1
 }
@@ -95,6 +96,7 @@ wait_inserted() {
   while :; do
     v=$(inserted); [ -n "$v" ] && [ "$v" -ge "$1" ] && return 0
     [ "$(date +%s)" -gt "$deadline" ] && { echo "timed out at $v of $1 events"; return 1; }
+    kill -0 "$C" 2>/dev/null || { echo "the center died at $v of $1 events"; return 1; }
     sleep 0.02
   done
 }
@@ -136,9 +138,9 @@ YAML
   RES[e2epub_$r]=$(awk '/msg_per_s/{print $10}' <<<"$pub")
   local pub_cpu; pub_cpu=$(awk '/^cpu/{print $2 + $3}' <<<"$pub")
   RES[cpu_$r]=$(printf 'nats-server %.1f, center %.1f, PostgreSQL %.1f, publishers %.1f (total %.1f)' \
-    "$(calc "($n1 - $n0) / $TICK * 1e6 / $N")" "$(calc "($c1 - $c0) / $TICK * 1e6 / $N")" \
-    "$(calc "($p1 - $p0) / $TICK * 1e6 / $N")" "$(calc "$pub_cpu * 1e6 / $N")" \
-    "$(calc "(($n1 - $n0 + $c1 - $c0 + $p1 - $p0) / $TICK + $pub_cpu) * 1e6 / $N")")
+    "$(calc "($n1 - $n0) / $TICK * 1000000 / $N")" "$(calc "($c1 - $c0) / $TICK * 1000000 / $N")" \
+    "$(calc "($p1 - $p0) / $TICK * 1000000 / $N")" "$(calc "$pub_cpu * 1000000 / $N")" \
+    "$(calc "(($n1 - $n0 + $c1 - $c0 + $p1 - $p0) / $TICK + $pub_cpu) * 1000000 / $N")")
   stop_center
   stop_nats
   # ---- exactly once ------------------------------------------------------------------------------------
