@@ -26,7 +26,7 @@ const std::map<std::string, std::vector<std::string>> kKeys = {
      {"servers", "stream", "replicas", "consumer", "ack_wait_s", "max_age_days", "batch", "user", "password_file",
       "password_env", "token_file", "token_env", "tls"}},
     {"nats.tls", {"ca", "cert", "key"}},
-    {"postgres", {"dsn", "password_file", "password_env"}},
+    {"postgres", {"dsn", "password_file", "password_env", "workers"}},
     {"api", {"listen"}},
 };
 
@@ -183,6 +183,8 @@ std::variant<CenterConfig, config::ConfigErrors> parse_center_config(const std::
       if (auto v = r.string(p["password_env"], "postgres.password_env")) cfg.postgres_password.env = *v;
     if (!cfg.postgres_password.file.empty() && !cfg.postgres_password.env.empty())
       r.error(p, "postgres", "password_file and password_env: give one");
+    if (p["workers"])
+      if (auto v = r.number(p["workers"], "postgres.workers", 1, 16)) cfg.workers = static_cast<int>(*v);
   }
   // ---- api --------------------------------------------------------------------------------------
   if (const auto a = root["api"]; a && r.check_map(a, "api") && a["listen"]) {

@@ -25,6 +25,7 @@ struct CenterConfig {
   // postgres:
   std::string postgres_dsn;           ///< libpq connection string or URI (sslmode, sslrootcert... go here)
   core::SecretRef postgres_password;  ///< postgres.password_file / password_env (kept out of the DSN)
+  int workers = 1;                    ///< batches parsed and inserted at once, each in its own transaction
   // api:
   std::string listen = "127.0.0.1:8090";
   // alerts:

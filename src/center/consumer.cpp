@@ -7,8 +7,8 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "center/event_fields.hpp"
 #include "core/log.hpp"
-#include "events/event_json.hpp"
 #include "events/nats_security.hpp"
 
 namespace vsp::center {
@@ -232,13 +232,24 @@ struct Consumer::Batch {
 
 void Consumer::wait_commits_idle() {
   std::unique_lock lock(q_m_);
-  q_cv_.wait(lock, [&] { return (queue_.empty() && !committing_) || commit_exit_; });
+  q_cv_.wait(lock, [&] { return (queue_.empty() && committing_ == 0) || workers_left_ == 0; });
 }
 
 void Consumer::run() {
-  // Two threads overlap the stages: this one fetches and parses batch k+1 while the commit thread
-  // inserts batch k (at most two batches wait; the fetch blocks beyond that).
-  std::thread committer([this] { commit_loop(); });
+  // This thread only fetches; `postgres.workers` threads each parse a batch and insert it in their
+  // own transaction, so fetching, parsing and several PostgreSQL transactions (and their commit
+  // waits) overlap. At most one fetched batch per worker waits; the fetch blocks beyond that.
+  // Exactly once holds whatever the interleaving: a message is acked only after its batch's
+  // commit, and the insert keeps only ids not yet in the table (concurrent inserts of the same id
+  // wait for each other on the primary key), rollups counting only the rows actually inserted.
+  const int workers = std::max(1, cfg_.workers);
+  {
+    std::lock_guard lock(q_m_);
+    commit_stop_ = false;
+    workers_left_ = workers;
+  }
+  std::vector<std::thread> committers;
+  for (int i = 0; i < workers; ++i) committers.emplace_back([this] { commit_loop(); });
   core::RateLimit warn_limit(std::chrono::seconds(30));
   int backoff_ms = 250;
   int fetch_errors = 0;
@@ -284,29 +295,13 @@ void Consumer::run() {
       continue;
     }
     fetch_errors = 0;
-    // ---- Parse; malformed messages are terminated (never redelivered) ------------------------
-    for (int i = 0; i < b->list.Count; ++i) {
-      natsMsg* m = b->list.Msgs[i];
-      std::string data(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
-      auto e = events::from_json_line(data);
-      if (!e || e->id.empty()) {
-        if (warn_limit.allow())
-          kLog.warn("malformed message on {} terminated: {}", natsMsg_GetSubject(m),
-                    e ? "empty id" : e.error().message);
-        natsMsg_Term(m, nullptr);
-        ++b->rejected;
-        continue;
-      }
-      b->events.push_back({std::move(*e), std::move(data)});
-      b->msgs.push_back(m);
-    }
     {
       std::lock_guard lock(status_m_);
       status_.received_total += b->list.Count;
     }
     std::unique_lock lock(q_m_);
-    q_cv_.wait(lock, [&] { return queue_.size() < 2 || stop_ || commit_exit_; });
-    if (stop_ || commit_exit_) break;
+    q_cv_.wait(lock, [&] { return static_cast<int>(queue_.size()) < workers || stop_ || workers_left_ == 0; });
+    if (stop_ || workers_left_ == 0) break;
     queue_.push_back(std::move(b));
     q_cv_.notify_all();
   }
@@ -315,9 +310,30 @@ void Consumer::run() {
     commit_stop_ = true;
   }
   q_cv_.notify_all();
-  committer.join();
+  for (auto& t : committers) t.join();
   std::lock_guard lock(q_m_);
   queue_.clear();  // not committed: redelivered after ack_wait_s
+}
+
+void Consumer::parse(Batch& b, core::RateLimit& warn_limit) {
+  // Only the indexed fields are read (the payload is stored as sent); malformed messages are
+  // terminated (never redelivered).
+  b.events.reserve(static_cast<size_t>(b.list.Count));
+  b.msgs.reserve(static_cast<size_t>(b.list.Count));
+  for (int i = 0; i < b.list.Count; ++i) {
+    natsMsg* m = b.list.Msgs[i];
+    std::string data(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
+    auto e = parse_indexed_fields(data);
+    if (!e || e->id.empty()) {
+      if (warn_limit.allow())
+        kLog.warn("malformed message on {} terminated: {}", natsMsg_GetSubject(m), e ? "empty id" : e.error().message);
+      natsMsg_Term(m, nullptr);
+      ++b.rejected;
+      continue;
+    }
+    b.events.push_back({std::move(*e), std::move(data)});
+    b.msgs.push_back(m);
+  }
 }
 
 void Consumer::commit_loop() {
@@ -330,17 +346,18 @@ void Consumer::commit_loop() {
       if (queue_.empty()) break;
       b = std::move(queue_.front());
       queue_.pop_front();
-      committing_ = true;
+      ++committing_;
       q_cv_.notify_all();
     }
+    parse(*b, warn_limit);
     commit(*b, warn_limit);
     b.reset();
     std::lock_guard lock(q_m_);
-    committing_ = false;
+    --committing_;
     q_cv_.notify_all();
   }
   std::lock_guard lock(q_m_);
-  commit_exit_ = true;
+  --workers_left_;
   q_cv_.notify_all();
 }
 

@@ -41,6 +41,7 @@ class Consumer {
   struct Batch;
   void run();
   void commit_loop();
+  void parse(Batch& b, core::RateLimit& warn_limit);
   void commit(Batch& b, core::RateLimit& warn_limit);
   void wait_commits_idle();
   void sleep_for(int ms);
@@ -55,10 +56,12 @@ class Consumer {
   std::atomic<bool> stop_{false};
   std::mutex wake_m_;
   std::condition_variable wake_cv_;
-  std::mutex q_m_;  ///< guards the fetched batches waiting for the commit thread
+  std::mutex q_m_;  ///< guards the fetched batches waiting for the commit workers
   std::condition_variable q_cv_;
   std::deque<std::unique_ptr<Batch>> queue_;
-  bool committing_ = false, commit_stop_ = false, commit_exit_ = false;
+  int committing_ = 0;    ///< batches a worker holds
+  int workers_left_ = 0;  ///< commit workers still running
+  bool commit_stop_ = false;
   mutable std::mutex status_m_;
   ConsumerStatus status_;
 };

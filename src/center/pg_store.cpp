@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string_view>
 
+#include "center/event_fields.hpp"
 #include "core/log.hpp"
 
 namespace vsp::center {
@@ -58,26 +60,18 @@ const char* const kMigrations[] = {
        CREATE INDEX alerts_open ON alerts (id) WHERE acked_at IS NULL;)",
 };
 
-/// COPY text format: backslash, tab, newline and carriage return are escaped.
-void copy_field(std::string& out, const std::string& v) {
-  for (char c : v) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        out += c;
-    }
+/// COPY text format: backslash, tab, newline and carriage return are escaped (runs of ordinary
+/// characters are appended at once).
+void copy_field(std::string& out, std::string_view v) {
+  size_t start = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const char c = v[i];
+    if (c != '\\' && c != '\t' && c != '\n' && c != '\r') continue;
+    out.append(v.data() + start, i - start);
+    out += c == '\\' ? "\\\\" : c == '\t' ? "\\t" : c == '\n' ? "\\n" : "\\r";
+    start = i + 1;
   }
+  out.append(v.data() + start, v.size() - start);
 }
 
 /// Result holder.
@@ -295,18 +289,46 @@ core::Result<int> PgStore::insert_batch(const std::vector<IncomingEvent>& batch)
            .ok())
     return fail("postgres: cannot create the staging table");
   {
+    // Threshold rules count the stored events under a per-rule lock. Taking, before inserting, the
+    // locks of the rules this batch may fire (in name order) makes concurrent batches touching a
+    // rule (other workers, other centers) run one after the other, so each count sees all the
+    // rows of the batches before it, as if one batch were inserted at a time.
+    std::set<std::string> names;
+    for (const auto& in : batch)
+      for (const auto* rule : match_alerts(alert_rules_, in.event))
+        if (rule->min_count > 1 || rule->cooldown_s > 0) names.insert(rule->name);
+    for (const auto& name : names)
+      if (Res l = exec_params(c, "SELECT pg_advisory_xact_lock(hashtext($1))", {"vsp-alert:" + name}); !l.ok())
+        return fail("postgres: alert lock failed", l.get());
+  }
+  {
     Res r = exec(c, "COPY events_staging FROM STDIN");
     if (PQresultStatus(r.get()) != PGRES_COPY_IN) return fail("postgres: COPY failed");
   }
+  // In (id, ts_utc) order, each key once: concurrent transactions (other workers, other centers)
+  // then meet shared ids in the same order, and the primary key index is filled in order.
+  std::vector<const IncomingEvent*> rows;
+  rows.reserve(batch.size());
+  for (const auto& in : batch) rows.push_back(&in);
+  auto key_less = [](const IncomingEvent* a, const IncomingEvent* b) {
+    return a->event.id != b->event.id ? a->event.id < b->event.id : a->event.ts_utc_ms < b->event.ts_utc_ms;
+  };
+  std::sort(rows.begin(), rows.end(), key_less);
+  rows.erase(
+      std::unique(rows.begin(), rows.end(),
+                  [&](const IncomingEvent* a, const IncomingEvent* b) { return !key_less(a, b) && !key_less(b, a); }),
+      rows.end());
   std::string buf;
   buf.reserve(1 << 20);
-  for (const auto& in : batch) {
-    const auto& e = in.event;
+  for (const auto* in : rows) {
+    const auto& e = in->event;
     for (const std::string* f : {&e.id, &e.site, &e.node, &e.camera, &e.type, &e.rule}) {
       copy_field(buf, *f);
       buf += '\t';
     }
-    buf += rfc3339(e.ts_utc_ms);
+    char ts[24];
+    format_ts_ms(e.ts_utc_ms, ts);
+    buf.append(ts, sizeof ts);
     buf += '\t';
     buf += std::to_string(e.track_id);
     buf += '\t';
@@ -314,7 +336,7 @@ core::Result<int> PgStore::insert_batch(const std::vector<IncomingEvent>& batch)
       copy_field(buf, *f);
       buf += '\t';
     }
-    copy_field(buf, in.json);
+    copy_field(buf, in->json);
     buf += '\n';
     if (buf.size() > (512u << 10)) {
       if (PQputCopyData(c, buf.data(), static_cast<int>(buf.size())) != 1) return fail("postgres: COPY failed");
@@ -335,8 +357,8 @@ core::Result<int> PgStore::insert_batch(const std::vector<IncomingEvent>& batch)
                  "WITH ins AS ("
                  "  INSERT INTO events(id, site, node, camera, type, rule, ts_utc, track_id, class, direction, text, "
                  "                     payload) "
-                 "  SELECT DISTINCT ON (id, ts_utc) id, site, node, camera, type, rule, ts_utc, track_id, class, "
-                 "         direction, text, payload FROM events_staging ORDER BY id, ts_utc "
+                 "  SELECT id, site, node, camera, type, rule, ts_utc, track_id, class, direction, text, payload "
+                 "  FROM events_staging "
                  "  ON CONFLICT (id, ts_utc) DO NOTHING "
                  "  RETURNING id, site, node, camera, rule, type, direction, ts_utc), "
                  "c AS ("

@@ -154,6 +154,8 @@ postgres: {dsn: "host=127.0.0.1 dbname=vsp"}
   EXPECT_EQ(cfg->consumer, "vsp-center");
   EXPECT_EQ(cfg->listen, "127.0.0.1:8090");
   EXPECT_EQ(cfg->postgres_dsn, "host=127.0.0.1 dbname=vsp");
+  EXPECT_EQ(cfg->workers, 1);
+  EXPECT_EQ(cfg->batch, 1000);
 }
 
 TEST(CenterConfig, every_error_is_reported_at_once_with_line_and_key) {
@@ -243,4 +245,118 @@ alerts:
   EXPECT_NE(text.find("c.yml:5: alerts[1].name: duplicate alert name 'a'"), std::string::npos) << text;
   EXPECT_NE(text.find("c.yml:5: alerts[a]: an alert needs a webhook or nats: true"), std::string::npos) << text;
   EXPECT_NE(text.find("c.yml:6: alerts[2].colour: unknown key 'colour'"), std::string::npos) << text;
+}
+
+// ---- The center's one-pass reading of the indexed fields agrees with the full parse ----------------
+#include <random>
+
+#include "center/event_fields.hpp"
+#include "events/event_json.hpp"
+
+namespace {
+void expect_same_fields(const std::string& json) {
+  const auto full = events::from_json_line(json);
+  const auto fast = center::parse_indexed_fields(json);
+  ASSERT_EQ(static_cast<bool>(full), static_cast<bool>(fast))
+      << json << "\nfull: " << (full ? "ok" : full.error().message)
+      << "\nfast: " << (fast ? "ok" : fast.error().message);
+  if (!full) return;
+  EXPECT_EQ(full->schema_version, fast->schema_version) << json;
+  EXPECT_EQ(full->id, fast->id) << json;
+  EXPECT_EQ(full->site, fast->site) << json;
+  EXPECT_EQ(full->node, fast->node) << json;
+  EXPECT_EQ(full->camera, fast->camera) << json;
+  EXPECT_EQ(full->type, fast->type) << json;
+  EXPECT_EQ(full->rule, fast->rule) << json;
+  EXPECT_EQ(full->ts_utc_ms, fast->ts_utc_ms) << json;
+  EXPECT_EQ(full->track_id, fast->track_id) << json;
+  EXPECT_EQ(full->class_name, fast->class_name) << json;
+  EXPECT_EQ(full->direction, fast->direction) << json;
+  EXPECT_EQ(full->text, fast->text) << json;
+}
+}  // namespace
+
+TEST(CenterFields, one_pass_reading_equals_the_full_parse_on_generated_events) {
+  std::mt19937 rng(7);
+  const std::vector<std::string> odd = {
+      "", "a\"b", "back\\slash", "tab\tnew\nline", "caf\xc3\xa9", "\xf0\x9f\x9a\x97", "</script>", "x/y", "\x01"};
+  auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
+  for (int i = 0; i < 400; ++i) {
+    events::Event e;
+    e.ts_utc_ms = static_cast<std::int64_t>(rng() % 4'000'000'000u) * 1000 + rng() % 1000;
+    e.id = events::make_uuid_v7(e.ts_utc_ms);
+    e.site = pick(odd) + "s";
+    e.node = pick(odd);
+    e.camera = pick(odd);
+    e.type = i % 3 ? "line_crossing" : "plate_read";
+    e.rule = pick(odd);
+    e.track_id = static_cast<int>(rng() % 100000) - 50;
+    e.class_name = pick(odd);
+    e.direction = i % 2 ? "in" : "";
+    e.text = i % 3 ? "" : "ABC" + std::to_string(i);
+    e.pts_s = i * 0.04;
+    e.box = std::array<double, 4>{1.5, 2, 3, 4};
+    e.attributes["id"] = std::string("not-the-id");
+    e.attributes["ts_utc"] = std::int64_t{5};
+    e.attributes["nested"] = pick(odd);
+    expect_same_fields(events::to_json_line(e));
+  }
+}
+
+TEST(CenterFields, hand_written_texts_agree_with_the_full_parse) {
+  const std::string ok = R"("schema_version":1,"id":"a","type":"t","ts_utc":"2026-01-02T03:04:05.678Z")";
+  for (const std::string& json : std::vector<std::string>{
+           "{" + ok + "}",
+           " \n{ " + ok + " , \"site\" : \"s\\u00e9\\ud83d\\ude97\\/\" }\t",
+           "{" + ok + R"(,"\u0069d":"escaped-key","site":"first","site":"last"})",
+           "{" + ok + R"(,"track_id":-0,"extra":{"a":[1,2.5e-3,true,false,null,{"id":"x"}]},"n":-0.0E+2})",
+           "{" + ok + R"(,"track_id":7.9})",
+           R"({"schema_version":1,"id":"a","type":"t","ts_utc":"2026-01-02T03:04:05Z"})",
+           R"({"schema_version":1,"id":"a","type":"t","ts_utc":"2026-02-31T23:59:60.5+00:00"})",
+           R"({"schema_version":1,"id":"a","type":"t","ts_utc":"1969-12-31T23:59:59.999Z"})",
+           // malformed, each for its own reason
+           "",
+           "[]",
+           "null",
+           "{",
+           "{}",
+           "{" + ok + "} x",
+           "{" + ok + ",}",
+           "{" + ok + ",\"a\":01}",
+           "{" + ok + ",\"a\":1.}",
+           "{" + ok + ",\"a\":tru}",
+           "{" + ok + ",\"a\":\"\\x\"}",
+           "{" + ok + ",\"a\":\"\\ud800\"}",
+           "{" + ok + ",\"a\":\"\\udc00\"}",
+           "{" + ok + ",\"a\":\"\xc3\"}",
+           "{" + ok + ",\"a\":\"\xed\xa0\x80\"}",
+           "{" + ok + ",\"a\":\"\xc0\xaf\"}",
+           "{" + ok + ",\"a\":\"\x01\"}",
+           "{" + ok + ",\"a\":[1,]}",
+           "{" + ok + ",\"a\" 1}",
+           "{" + ok + ",\"track_id\":3000000000}",
+           "{" + ok + ",\"track_id\":\"3\"}",
+           "{" + ok + ",\"site\":null}",
+           "{" + ok + ",\"site\":5}",
+           R"({"id":"a","type":"t","ts_utc":"2026-01-02T03:04:05.678Z"})",
+           R"({"schema_version":1,"type":"t","ts_utc":"2026-01-02T03:04:05.678Z"})",
+           R"({"schema_version":1,"id":5,"type":"t","ts_utc":"2026-01-02T03:04:05.678Z"})",
+           R"({"schema_version":1,"id":"a","ts_utc":"2026-01-02T03:04:05.678Z"})",
+           R"({"schema_version":1,"id":"a","type":"t"})",
+           R"({"schema_version":1,"id":"a","type":"t","ts_utc":"2026-13-02T03:04:05.678Z"})",
+           R"({"schema_version":1,"id":"a","type":"t","ts_utc":"2026-01-02 03:04:05.678Z"})",
+           R"({"schema_version":1,"id":"a","type":"t","ts_utc":"yesterday"})",
+       })
+    expect_same_fields(json);
+  EXPECT_FALSE(
+      center::parse_indexed_fields("{" + ok + ",\"a\":" + std::string(600, '[') + std::string(600, ']') + "}"));
+}
+
+TEST(CenterFields, timestamps_format_like_the_events_module) {
+  for (std::int64_t ms : {0LL, 1LL, -1LL, 951'782'400'000LL, 1'709'164'800'123LL, -62'135'596'800'000LL,
+                          253'402'300'799'999LL, 1'234'567'890'987LL}) {
+    char buf[24];
+    center::format_ts_ms(ms, buf);
+    EXPECT_EQ(std::string(buf, 24), events::format_rfc3339_ms(ms)) << ms;
+  }
 }
