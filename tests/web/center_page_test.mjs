@@ -64,6 +64,11 @@ const step = async (name, f) => {
 };
 
 await step('center live', async () => {
+  // Each camera's latest picture, relayed from its node through the center, every few seconds:
+  // every fetch is seen (the listener is there before the grid loads).
+  const pictures = [];
+  const seen = (r) => { if (/\/api\/nodes\/north\/n1\/cameras\/gate\/snapshot\.jpg$/.test(r.url())) pictures.push([r.status(), r.headers()['content-type']]); };
+  page.on('response', seen);
   await page.goto(base + '/');
   await page.waitForSelector('#cams .cam');
   check(/open center/.test(await page.textContent('#who')), 'the header says the center is open (no accounts yet)');
@@ -73,10 +78,6 @@ await step('center live', async () => {
   const title = await page.textContent('.cam[data-camera="gate"] h3');
   check(title === 'north/n1/gate', 'the grid names site/node/camera: ' + title);
   await page.waitForSelector('.cam[data-camera="lane1"]', { timeout: 20000 });
-  // Each camera's latest picture, relayed from its node through the center, every few seconds.
-  const pictures = [];
-  const seen = (r) => { if (/\/api\/nodes\/north\/n1\/cameras\/gate\/snapshot\.jpg$/.test(r.url())) pictures.push([r.status(), r.headers()['content-type']]); };
-  page.on('response', seen);
   await page.waitForFunction(() => { const i = document.querySelector('.cam[data-camera="gate"] img.relayed'); return i && !i.hidden && i.naturalWidth > 0 && Number(i.dataset.loaded) >= 2; }, null, { timeout: 30000 });
   page.off('response', seen);
   check(pictures.length >= 2 && pictures.every(([st, type]) => st === 200 && type === 'image/jpeg'), `the grid shows gate's picture from its node, refreshed (${pictures.length} fetches, all 200 image/jpeg)`);
