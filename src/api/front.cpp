@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 #include "auth/secrets.hpp"
 #include "core/clock.hpp"
 #include "events/event.hpp"
@@ -172,6 +174,42 @@ int login(mg_connection* conn, const std::string& address, auth::LoginThrottle& 
              {"csrf", s->csrf},
              {"expires", events::format_rfc3339_ms(s->expires_ms)}},
             headers);
+  return 200;
+}
+
+int audit_page(mg_connection* conn, auth::AuthStore& store, const std::optional<auth::Principal>& who,
+               const AuditFn& audit) {
+  const Query q(mg_get_request_info(conn));
+  std::optional<HttpError> err;
+  q.only({"cursor", "limit"}, err);
+  std::int64_t after = 0;
+  const int limit = q.integer("limit", 1, 1000, err).value_or(100);
+  if (auto c = q.opt("cursor")) try {
+      size_t used = 0;
+      after = std::stoll(*c, &used);
+      if (used != c->size()) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      if (!err) err = HttpError{400, "bad_cursor", "cursor: not one returned by this API", "cursor"};
+    }
+  if (err) return send_error(conn, *err);
+  audit(who, "read_audit", q.opt("cursor").value_or(""), "ok");
+  json recs = json::array();
+  const auto rows = store.audit(after, limit);
+  for (const auto& a : rows)
+    recs.push_back({{"seq", a.seq},
+                    {"time", events::format_rfc3339_ms(a.ts_ms)},
+                    {"user", a.user},
+                    {"role", a.role},
+                    {"address", a.address},
+                    {"action", a.action},
+                    {"target", a.target},
+                    {"reason", a.reason},
+                    {"result", a.result},
+                    {"prev_hash", a.prev_hash},
+                    {"hash", a.hash}});
+  json body = {{"records", recs}};
+  if (static_cast<int>(rows.size()) == limit) body["next_cursor"] = std::to_string(rows.back().seq);
+  send_json(conn, 200, body);
   return 200;
 }
 

@@ -76,6 +76,11 @@ int admit(mg_connection* conn, const std::string& method, const std::string& uri
 int login(mg_connection* conn, const std::string& address, auth::LoginThrottle& throttle, const FrontOptions& options,
           std::optional<auth::Principal>& who, const AuditFn& audit);
 
+/// `GET /api/audit?cursor=&limit=`: a page of the audit log (oldest first; `next_cursor` while
+/// more follow), itself audited as `read_audit`. Returns the HTTP status sent.
+int audit_page(mg_connection* conn, auth::AuthStore& store, const std::optional<auth::Principal>& who,
+               const AuditFn& audit);
+
 /// `POST /api/logout`: ends the cookie's session and clears the cookies. Returns the status sent.
 int logout(mg_connection* conn, const FrontOptions& options, const std::optional<auth::Principal>& who,
            const AuditFn& audit);

@@ -441,35 +441,7 @@ int HttpServer::dispatch(Request& r) {
                {"kind", "node"}});
     return 200;
   }
-  if (uri == "/api/audit") {
-    std::int64_t after = 0;
-    int limit = q.integer("limit", 1, 1000, err).value_or(100);
-    if (auto c = q.opt("cursor")) try {
-        after = std::stoll(*c);
-      } catch (const std::exception&) {
-        err = HttpError{400, "bad_cursor", "cursor: not one returned by this API", "cursor"};
-      }
-    if (err) return send_error(conn, *err);
-    audit(r, "read_audit", q.opt("cursor").value_or(""), "ok");
-    json recs = json::array();
-    const auto rows = opt_.auth->audit(after, limit);
-    for (const auto& a : rows)
-      recs.push_back({{"seq", a.seq},
-                      {"time", events::format_rfc3339_ms(a.ts_ms)},
-                      {"user", a.user},
-                      {"role", a.role},
-                      {"address", a.address},
-                      {"action", a.action},
-                      {"target", a.target},
-                      {"reason", a.reason},
-                      {"result", a.result},
-                      {"prev_hash", a.prev_hash},
-                      {"hash", a.hash}});
-    json body = {{"records", recs}};
-    if (static_cast<int>(rows.size()) == limit) body["next_cursor"] = std::to_string(rows.back().seq);
-    send_json(conn, 200, body);
-    return 200;
-  }
+  if (uri == "/api/audit") return audit_page(conn, *opt_.auth, r.who, audit_fn(r));
   // ---- Road: signal states (external input) and evidence packs -----------------------------------
   const auto segs = split_path(uri);
   if (uri == "/api/signals") {

@@ -327,40 +327,7 @@ api::FrontOptions CenterApi::front() const {
 
 int CenterApi::login(Request& r) { return api::login(r.conn, r.address, throttle_, front(), r.who, audit_fn(r)); }
 
-int CenterApi::audit_page(Request& r) {
-  const Query q(r.ri);
-  std::optional<HttpError> err;
-  q.only({"cursor", "limit"}, err);
-  std::int64_t after = 0;
-  const int limit = q.integer("limit", 1, 1000, err).value_or(100);
-  if (auto c = q.opt("cursor")) try {
-      size_t used = 0;
-      after = std::stoll(*c, &used);
-      if (used != c->size()) throw std::invalid_argument("trailing");
-    } catch (const std::exception&) {
-      if (!err) err = HttpError{400, "bad_cursor", "cursor: not one returned by this API", "cursor"};
-    }
-  if (err) return send_error(r.conn, *err);
-  audit(r, "read_audit", q.opt("cursor").value_or(""), "ok");
-  json recs = json::array();
-  const auto rows = auth_.store->audit(after, limit);
-  for (const auto& a : rows)
-    recs.push_back({{"seq", a.seq},
-                    {"time", events::format_rfc3339_ms(a.ts_ms)},
-                    {"user", a.user},
-                    {"role", a.role},
-                    {"address", a.address},
-                    {"action", a.action},
-                    {"target", a.target},
-                    {"reason", a.reason},
-                    {"result", a.result},
-                    {"prev_hash", a.prev_hash},
-                    {"hash", a.hash}});
-  json body = {{"records", recs}};
-  if (static_cast<int>(rows.size()) == limit) body["next_cursor"] = std::to_string(rows.back().seq);
-  send_json(r.conn, 200, body);
-  return 200;
-}
+int CenterApi::audit_page(Request& r) { return api::audit_page(r.conn, *auth_.store, r.who, audit_fn(r)); }
 
 int CenterApi::dispatch(Request& r) {
   mg_connection* conn = r.conn;
