@@ -213,6 +213,17 @@ int audit_page(mg_connection* conn, auth::AuthStore& store, const std::optional<
   return 200;
 }
 
+int me(mg_connection* conn, const auth::Principal& who, const std::string& kind) {
+  send_json(conn, 200,
+            {{"name", who.name},
+             {"role", auth::role_name(who.role)},
+             {"auth", who.name == "-" ? "open"
+                      : who.session   ? "session"
+                                      : "token"},
+             {"kind", kind}});
+  return 200;
+}
+
 int logout(mg_connection* conn, const FrontOptions& o, const std::optional<auth::Principal>& who,
            const AuditFn& audit) {
   const std::string sid = cookie(mg_get_header(conn, "Cookie"), "vsp_session");

@@ -81,6 +81,9 @@ int login(mg_connection* conn, const std::string& address, auth::LoginThrottle& 
 int audit_page(mg_connection* conn, auth::AuthStore& store, const std::optional<auth::Principal>& who,
                const AuditFn& audit);
 
+/// `GET /api/me`: who is asking and how (`open`, `session` or `token`), and the server's `kind`.
+int me(mg_connection* conn, const auth::Principal& who, const std::string& kind);
+
 /// `POST /api/logout`: ends the cookie's session and clears the cookies. Returns the status sent.
 int logout(mg_connection* conn, const FrontOptions& options, const std::optional<auth::Principal>& who,
            const AuditFn& audit);

@@ -431,16 +431,7 @@ int HttpServer::dispatch(Request& r) {
   }
   if (uri == "/api/login") return login(r);
   if (uri == "/api/logout") return logout(conn, front(), r.who, audit_fn(r));
-  if (uri == "/api/me") {
-    send_json(conn, 200,
-              {{"name", r.who->name},
-               {"role", auth::role_name(r.who->role)},
-               {"auth", r.who->name == "-" ? "open"
-                        : r.who->session   ? "session"
-                                           : "token"},
-               {"kind", "node"}});
-    return 200;
-  }
+  if (uri == "/api/me") return api::me(conn, *r.who, "node");
   if (uri == "/api/audit") return audit_page(conn, *opt_.auth, r.who, audit_fn(r));
   // ---- Road: signal states (external input) and evidence packs -----------------------------------
   const auto segs = split_path(uri);

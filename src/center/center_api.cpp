@@ -338,16 +338,7 @@ int CenterApi::dispatch(Request& r) {
 
   if (uri == "/api/login") return login(r);
   if (uri == "/api/logout") return api::logout(conn, front(), r.who, audit_fn(r));
-  if (uri == "/api/me") {
-    send_json(conn, 200,
-              {{"name", r.who->name},
-               {"role", auth::role_name(r.who->role)},
-               {"auth", r.who->name == "-" ? "open"
-                        : r.who->session   ? "session"
-                                           : "token"},
-               {"kind", "center"}});
-    return 200;
-  }
+  if (uri == "/api/me") return api::me(conn, *r.who, "center");
   if (uri == "/api/audit") return audit_page(r);
   if (uri == "/api/alerts") return alerts_page(r);
   if (const auto segs = api::split_path(uri); api::route_matches("/api/alerts/*/ack", segs))

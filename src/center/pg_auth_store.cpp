@@ -8,6 +8,7 @@
 #include <iterator>
 
 #include "auth/secrets.hpp"
+#include "center/pg_result.hpp"
 #include "core/log.hpp"
 
 namespace vsp::center {
@@ -72,45 +73,15 @@ const char* const kAuthMigrations[] = {
          FOR EACH ROW EXECUTE FUNCTION audit_head_advance();)",
 };
 
-/// A query's result, cleared on scope exit.
-class Res {
- public:
-  explicit Res(PGresult* r) : r_(r) {}
-  ~Res() { PQclear(r_); }
-  Res(const Res&) = delete;
-  Res& operator=(const Res&) = delete;
-  bool ok() const {
-    const auto s = PQresultStatus(r_);
-    return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
-  }
-  int rows() const { return PQntuples(r_); }
-  std::string text(int row, int col) const { return PQgetvalue(r_, row, col); }
-  std::int64_t i64(int row, int col) const { return std::stoll(PQgetvalue(r_, row, col)); }
-  bool flag(int row, int col) const { return text(row, col) == "t"; }
-  /// Rows an INSERT/UPDATE/DELETE touched.
-  std::int64_t affected() const {
-    const char* n = PQcmdTuples(r_);
-    return n && *n ? std::stoll(n) : 0;
-  }
-  std::string sqlstate() const {
-    const char* s = PQresultErrorField(r_, PG_DIAG_SQLSTATE);
-    return s ? s : "";
-  }
-
- private:
-  PGresult* r_;
-};
+using Res = PgResult;
 
 /// `sql` with $1.. bound to `params` (text).
 Res query(PGconn* c, const char* sql, std::initializer_list<std::string> params = {}) {
-  std::vector<const char*> values;
-  for (const auto& p : params) values.push_back(p.c_str());
-  return Res(PQexecParams(c, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
+  return pg_query(c, sql, std::vector<std::string>(params));
 }
 
 core::Error db_error(PGconn* c, const std::string& what) {
-  std::string msg = PQerrorMessage(c);
-  while (!msg.empty() && std::isspace(static_cast<unsigned char>(msg.back()))) msg.pop_back();
+  const std::string msg = pg_error_text(c);
   return make_error(PQstatus(c) == CONNECTION_OK ? "pg_error" : "pg_unavailable",
                     fmt::format("postgres: {}: {}", what, msg));
 }

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "center/event_fields.hpp"
+#include "center/pg_result.hpp"
 #include "core/log.hpp"
 
 namespace vsp::center {
@@ -74,40 +75,15 @@ void copy_field(std::string& out, std::string_view v) {
   out.append(v.data() + start, v.size() - start);
 }
 
-/// Result holder.
-class Res {
- public:
-  explicit Res(PGresult* r) : r_(r) {}
-  ~Res() { PQclear(r_); }
-  Res(const Res&) = delete;
-  Res& operator=(const Res&) = delete;
-  bool ok() const {
-    const auto s = PQresultStatus(r_);
-    return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_COPY_IN;
-  }
-  int rows() const { return PQntuples(r_); }
-  std::string text(int row, int col) const { return PQgetvalue(r_, row, col); }
-  std::int64_t i64(int row, int col) const { return std::stoll(PQgetvalue(r_, row, col)); }
-  PGresult* get() const { return r_; }
-
- private:
-  PGresult* r_;
-};
+using Res = PgResult;
 
 Res exec(PGconn* c, const std::string& sql) { return Res(PQexec(c, sql.c_str())); }
 
 Res exec_params(PGconn* c, const std::string& sql, const std::vector<std::string>& params) {
-  std::vector<const char*> values;
-  for (const auto& p : params) values.push_back(p.c_str());
-  return Res(
-      PQexecParams(c, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
+  return pg_query(c, sql.c_str(), params);
 }
 
-std::string err_text(PGconn* c) {
-  std::string s = PQerrorMessage(c);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  return s;
-}
+std::string err_text(PGconn* c) { return pg_error_text(c); }
 
 /// `pg_unavailable`: the connection is gone (retry); `pg_rejected`: the data was refused (SQLSTATE
 /// class 22 data exception or 23 integrity violation: retrying the same rows cannot help);
