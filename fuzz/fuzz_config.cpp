@@ -1,9 +1,10 @@
-// libFuzzer: the YAML config parser (analyze and serve) must turn any input into a config or a
+// libFuzzer: the YAML config parsers (analyze, serve and center) must turn any input into a config or a
 // list of errors, never crash or hang.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "center/center_config.hpp"
 #include "config/analyze_config.hpp"
 #include "config/serve_config.hpp"
 
@@ -12,5 +13,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)vsp::config::parse_analyze_config(text, "fuzz.yml");
   (void)vsp::config::parse_serve_config(text, "fuzz.yml");
   (void)vsp::config::looks_like_serve_config(text);
+  (void)vsp::center::parse_center_config(text, "fuzz.yml");
   return 0;
 }

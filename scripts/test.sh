@@ -25,8 +25,8 @@ echo "== Sanitizer build (ASan + UBSan) and unit tests"
 cmake -S . -B build-asan -DVSP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$(nproc)" --target vsp_unit_tests
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -L unit --output-on-failure)
-echo "== Fuzzing (libFuzzer, clang): each target briefly on its seed corpus"
-./scripts/fuzz.sh "${VSP_FUZZ_SECONDS:-30}"
+echo "== Fuzzing (libFuzzer, clang): each target briefly on its seed corpus, fixed seed (reproducible)"
+VSP_FUZZ_SEED="${VSP_FUZZ_SEED-20261130}" ./scripts/fuzz.sh "${VSP_FUZZ_SECONDS:-30}"
 echo "== Formatting (clang-format)"
 ./scripts/check-format.sh
 echo "all tests passed"

@@ -1,5 +1,7 @@
 #include "center/center_config.hpp"
 
+#include "config/reader.hpp"
+
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -30,55 +32,18 @@ const std::map<std::string, std::vector<std::string>> kKeys = {
     {"api", {"listen"}},
 };
 
-class Reader {
+/// The config module's reader (one set of messages for every config file), with the center's
+/// key lists looked up by section.
+class Reader : public config::Reader {
  public:
-  Reader(std::string file, config::ConfigErrors& errors) : file_(std::move(file)), errors_(errors) {}
-
-  void error(const YAML::Node& n, const std::string& path, const std::string& msg) {
-    errors_.push_back({file_, n.IsDefined() ? n.Mark().line + 1 : 0, path, msg});
-  }
+  using config::Reader::Reader;
 
   bool check_map(const YAML::Node& n, const std::string& path, const std::string& section = "") {
-    if (!n.IsMap()) {
-      error(n, path.empty() ? "(top level)" : path, "expected a map");
-      return false;
-    }
-    const auto& keys = kKeys.at(section.empty() ? path : section);
-    for (const auto& kv : n) {
-      const std::string key = kv.first.as<std::string>();
-      if (std::find(keys.begin(), keys.end(), key) == keys.end())
-        error(kv.first, path.empty() ? key : path + "." + key,
-              fmt::format("unknown key '{}' (expected one of: {})", key, fmt::join(keys, ", ")));
-    }
-    return true;
+    return config::Reader::check_map(n, path, kKeys.at(section.empty() ? path : section));
   }
-
-  std::optional<std::string> string(const YAML::Node& n, const std::string& path) {
-    if (!n.IsScalar() || n.Scalar().empty()) {
-      error(n, path, "expected a non-empty string");
-      return std::nullopt;
-    }
-    return n.Scalar();
-  }
-
   std::optional<double> number(const YAML::Node& n, const std::string& path, double lo, double hi) {
-    double v = 0;
-    try {
-      v = n.as<double>();
-    } catch (const YAML::Exception&) {
-      error(n, path, fmt::format("expected a number, got '{}'", n.IsScalar() ? n.Scalar() : "(not a scalar)"));
-      return std::nullopt;
-    }
-    if (!std::isfinite(v) || v < lo || v > hi) {
-      error(n, path, fmt::format("expected a number in {}..{}, got {}", lo, hi, n.Scalar()));
-      return std::nullopt;
-    }
-    return v;
+    return config::Reader::number(n, path, config::Bounds{lo, hi});
   }
-
- private:
-  std::string file_;
-  config::ConfigErrors& errors_;
 };
 
 bool valid_name(const std::string& s) {
@@ -92,13 +57,9 @@ bool valid_name(const std::string& s) {
 std::variant<CenterConfig, config::ConfigErrors> parse_center_config(const std::string& text, const std::string& file) {
   config::ConfigErrors errors;
   CenterConfig cfg;
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    errors.push_back({file, e.mark.line + 1, "", "YAML syntax error: " + e.msg});
-    return errors;
-  }
+  const auto loaded = config::load_yaml(text, file, errors);
+  if (!loaded) return errors;
+  const YAML::Node root = *loaded;
   Reader r(file, errors);
   if (!r.check_map(root, "")) return errors;
 
@@ -259,13 +220,8 @@ std::variant<CenterConfig, config::ConfigErrors> parse_center_config(const std::
             r.error(a["webhook"], p + ".webhook", fmt::format("expected an http:// URL, got '{}'", *v));
           rule.webhook = *v;
         }
-      if (a["nats"]) {
-        try {
-          rule.nats = a["nats"].as<bool>();
-        } catch (const YAML::Exception&) {
-          r.error(a["nats"], p + ".nats", "expected true or false");
-        }
-      }
+      if (a["nats"])
+        if (auto v = r.boolean(a["nats"], p + ".nats")) rule.nats = *v;
       if (rule.webhook.empty() && !rule.nats)
         r.error(a, p, "an alert needs a webhook or nats: true (it would go nowhere)");
       cfg.alerts.push_back(std::move(rule));

@@ -779,15 +779,43 @@ std::vector<TableInfo> analyze_table_infos() {
           signal_table().info()};
 }
 
+namespace {
+/// A map item of a YAML list and its index there.
+struct MapItem {
+  size_t index;
+  YAML::Node node;
+};
+/// The map items of list `seq`, in order: `list()` keeps exactly these (an item that is not a map is
+/// reported and skipped), so the i-th parsed item came from the i-th of them.
+std::vector<MapItem> map_items(const YAML::Node& seq) {
+  std::vector<MapItem> out;
+  if (!seq || !seq.IsSequence()) return out;
+  for (size_t i = 0; i < seq.size(); ++i)
+    if (seq[i].IsMap()) out.push_back({i, seq[i]});
+  return out;
+}
+/// Where the i-th parsed item's key `key` is (its node, for the line; `fallback` if unknown) and its
+/// path (with the item's index in the YAML list, as the list's own errors name it).
+std::pair<YAML::Node, std::string> item_key(const std::vector<MapItem>& items, size_t i, const std::string& list,
+                                            const char* key, const YAML::Node& fallback) {
+  const size_t at = i < items.size() ? items[i].index : i;
+  std::string p = fmt::format("{}[{}]", list, at);
+  if (key[0] != '\0') p += std::string(".") + key;
+  if (i >= items.size()) return {fallback, p};
+  const YAML::Node v = key[0] != '\0' ? items[i].node[key] : YAML::Node();
+  return {v ? v : items[i].node, p};
+}
+}  // namespace
+
 void check_camera_road(Reader& r, const YAML::Node& n, const std::string& path, const CameraConfig& c) {
   if (!n || !n.IsMap()) return;
   std::set<std::string> names;
-  const YAML::Node sigs = n["signals"];
+  const auto sigs = map_items(n["signals"]);
   for (size_t i = 0; i < c.signals.size(); ++i)
-    if (!names.insert(c.signals[i].name).second)
-      r.error(sigs && sigs.IsSequence() && i < sigs.size() ? sigs[i]["name"] : n,
-              fmt::format("{}[{}].name", Reader::join(path, "signals"), i),
-              fmt::format("duplicate signal name '{}'", c.signals[i].name));
+    if (!names.insert(c.signals[i].name).second) {
+      const auto [at, p] = item_key(sigs, i, Reader::join(path, "signals"), "name", n);
+      r.error(at, p, fmt::format("duplicate signal name '{}'", c.signals[i].name));
+    }
   std::string known;
   for (const auto& nm : names) known += (known.empty() ? "" : ", ") + nm;
   auto unknown = [&](const std::string& name) {
@@ -795,28 +823,30 @@ void check_camera_road(Reader& r, const YAML::Node& n, const std::string& path, 
                        known.empty() ? "the camera has no signals:" : "signals: " + known);
   };
   const YAML::Node rules = n["rules"];
-  const YAML::Node zones = rules && rules.IsMap() ? rules["zones"] : YAML::Node();
+  const auto zones = map_items(rules && rules.IsMap() ? rules["zones"] : YAML::Node());
+  const std::string zl = Reader::join(path, "rules.zones");
   for (size_t i = 0; i < c.rules.zones.size(); ++i) {
     const auto& z = c.rules.zones[i];
-    const YAML::Node zn = zones && zones.IsSequence() && i < zones.size() ? zones[i] : n;
-    const std::string zp = fmt::format("{}[{}]", Reader::join(path, "rules.zones"), i);
-    if ((z.road.direction || z.road.speed_limit_kmh || z.road.no_stopping) && !c.calibration)
-      r.error(zn, zp,
+    if ((z.road.direction || z.road.speed_limit_kmh || z.road.no_stopping) && !c.calibration) {
+      const auto [at, p] = item_key(zones, i, zl, "", n);
+      r.error(at, p,
               fmt::format("zone '{}' has road rules measured in metres (direction, speed_limit_kmh or no_stopping): "
                           "the camera needs a `calibration:`",
                           z.name));
-    if (!z.road.queue_signal.empty() && !names.count(z.road.queue_signal))
-      r.error(zn["queue_signal"], zp + ".queue_signal", unknown(z.road.queue_signal));
-    if (!z.road.crossing_signal.empty() && !names.count(z.road.crossing_signal))
-      r.error(zn["crossing_signal"], zp + ".crossing_signal", unknown(z.road.crossing_signal));
+    }
+    for (const auto& [key, name] : {std::pair<const char*, const std::string&>{"queue_signal", z.road.queue_signal},
+                                    {"crossing_signal", z.road.crossing_signal}})
+      if (!name.empty() && !names.count(name)) {
+        const auto [at, p] = item_key(zones, i, zl, key, n);
+        r.error(at, p, unknown(name));
+      }
   }
-  const YAML::Node lines = rules && rules.IsMap() ? rules["stop_lines"] : YAML::Node();
-  for (size_t i = 0; i < c.rules.stop_lines.size(); ++i) {
-    const auto& l = c.rules.stop_lines[i];
-    const YAML::Node ln = lines && lines.IsSequence() && i < lines.size() ? lines[i]["signal"] : n;
-    if (!names.count(l.signal))
-      r.error(ln, fmt::format("{}[{}].signal", Reader::join(path, "rules.stop_lines"), i), unknown(l.signal));
-  }
+  const auto lines = map_items(rules && rules.IsMap() ? rules["stop_lines"] : YAML::Node());
+  for (size_t i = 0; i < c.rules.stop_lines.size(); ++i)
+    if (const auto& l = c.rules.stop_lines[i]; !names.count(l.signal)) {
+      const auto [at, p] = item_key(lines, i, Reader::join(path, "rules.stop_lines"), "signal", n);
+      r.error(at, p, unknown(l.signal));
+    }
 }
 
 AnalyzeConfig default_analyze_config() { return AnalyzeConfig{}; }

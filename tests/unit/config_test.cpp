@@ -290,6 +290,28 @@ TEST(Config, absurd_object_watch_times_are_errors_with_their_path) {
   EXPECT_FALSE(z.removed_after_s.has_value());
 }
 
+// Found by fuzz_config: a list item that is not a map is reported and skipped, so the road checks
+// that look up an item's key again must not index a scalar (yaml-cpp throws, the process aborted).
+TEST(Config, road_checks_survive_list_items_that_are_not_maps) {
+  const auto stop = errors_of(
+      "signals:\n  - {name: main}\nrules:\n  stop_lines:\n    - x\n"
+      "    - {name: stop, p1: [0.3, 0.6], p2: [0.6, 0.6], signal: nope}\n");
+  ASSERT_EQ(stop.size(), 2u);
+  EXPECT_EQ(stop[0].path, "rules.stop_lines[0]");
+  EXPECT_EQ(stop[1].path, "rules.stop_lines[1].signal");
+  EXPECT_EQ(stop[1].line, 6);  // the second item's `signal`, the one that was read
+  EXPECT_NE(stop[1].message.find("unknown signal 'nope'"), std::string::npos) << stop[1].message;
+  const auto zone = errors_of(
+      "signals:\n  - 3\n  - {name: main}\n  - {name: main}\nrules:\n  zones:\n    - x\n"
+      "    - {name: z, polygon: [[0,0],[1,0],[1,1]], queue_signal: nope}\n");
+  bool dup = false, unknown = false;
+  for (const auto& e : zone) {
+    dup = dup || (e.line == 4 && e.path == "signals[2].name" && e.message == "duplicate signal name 'main'");
+    unknown = unknown || (e.line == 8 && e.path == "rules.zones[1].queue_signal");
+  }
+  EXPECT_TRUE(dup && unknown) << zone.size();
+}
+
 TEST(RulesJson, rules_shown_by_the_api_parse_back_to_the_same_rules) {
   const auto parsed = config::parse_analyze_config(
       "rules:\n  lines: [{name: gate, p1: [0.1, 0.5], p2: [0.9, 0.5], classes: [car, truck], min_frames: 3}]\n"

@@ -247,6 +247,21 @@ alerts:
   EXPECT_NE(text.find("c.yml:6: alerts[2].colour: unknown key 'colour'"), std::string::npos) << text;
 }
 
+// Found by fuzz_config: keys that are lists or maps, and sections of the wrong kind, are errors,
+// not an uncaught yaml-cpp exception.
+TEST(CenterConfig, odd_keys_and_section_kinds_are_errors_not_aborts) {
+  const auto bad = center::parse_center_config(
+      "nats: {servers: [nats://127.0.0.1:4222], [x]: 1, tls: {[y]: 2}}\n"
+      "postgres: x\napi: [1]\nauth: 3\nalerts: [x, {name: a, nats: maybe, [b]: 2}]\n",
+      "c.yml");
+  auto* errs = std::get_if<config::ConfigErrors>(&bad);
+  ASSERT_NE(errs, nullptr);
+  const std::string text = errors_text(*errs);
+  EXPECT_NE(text.find("c.yml:1: nats.a list: unknown key 'a list'"), std::string::npos) << text;
+  EXPECT_NE(text.find("c.yml:2: postgres: expected a map"), std::string::npos) << text;
+  EXPECT_NE(text.find("alerts[a].nats: expected true or false, got 'maybe'"), std::string::npos) << text;
+}
+
 // ---- The center's one-pass reading of the indexed fields agrees with the full parse ----------------
 #include <random>
 
