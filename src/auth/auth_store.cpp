@@ -5,14 +5,13 @@
 
 #include "auth/secrets.hpp"
 #include "core/log.hpp"
+#include "store/sqlite.hpp"
 
 namespace vsp::auth {
 
 using core::make_error;
 
 namespace {
-
-const core::Logger kLog("auth");
 
 const char* const kSchema = R"(
 CREATE TABLE IF NOT EXISTS auth_users(name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
@@ -40,42 +39,8 @@ CREATE TRIGGER IF NOT EXISTS audit_pruned_no_delete BEFORE DELETE ON audit_prune
   BEGIN SELECT RAISE(ABORT, 'audit_pruned is append-only'); END;
 )";
 
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) {
-    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) {
-      kLog.error("prepare failed: {}: {}", sqlite3_errmsg(db), sql);
-      s_ = nullptr;
-    }
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt& bind(int i, const std::string& v) {
-    sqlite3_bind_text(s_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& bind(int i, std::int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  bool step() { return s_ && sqlite3_step(s_) == SQLITE_ROW; }
-  bool done() { return s_ && sqlite3_step(s_) == SQLITE_DONE; }
-  std::int64_t i64(int c) { return sqlite3_column_int64(s_, c); }
-  std::string text(int c) {
-    const auto* p = sqlite3_column_text(s_, c);
-    return p ? reinterpret_cast<const char*>(p) : "";
-  }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-};
-
-bool exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) == SQLITE_OK) return true;
-  kLog.error("sql failed: {}", err ? err : "?");
-  sqlite3_free(err);
-  return false;
-}
+using sqlite::exec;
+using sqlite::Stmt;
 
 Role role_or_viewer(const std::string& s) { return parse_role(s).value_or(Role::viewer); }
 

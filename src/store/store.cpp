@@ -5,6 +5,7 @@
 
 #include "core/log.hpp"
 #include "events/event_json.hpp"
+#include "store/sqlite.hpp"
 
 namespace vsp::store {
 
@@ -34,59 +35,8 @@ const char* const kMigrations[] = {
     R"(CREATE INDEX segments_complete_start ON segments(complete, start_ms, id);)",
 };
 
-/// Prepared statement with RAII and typed binds.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) {
-    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) {
-      kLog.error("prepare failed: {}: {}", sqlite3_errmsg(db), sql);
-      s_ = nullptr;
-    }
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt& bind(int i, const std::string& v) {
-    sqlite3_bind_text(s_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& bind(int i, std::int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  Stmt& bind_opt(int i, const std::optional<std::string>& v) {
-    if (v)
-      bind(i, *v);
-    else
-      sqlite3_bind_null(s_, i);
-    return *this;
-  }
-  Stmt& bind_opt(int i, const std::optional<std::int64_t>& v) {
-    if (v)
-      bind(i, *v);
-    else
-      sqlite3_bind_null(s_, i);
-    return *this;
-  }
-  bool step() { return s_ && sqlite3_step(s_) == SQLITE_ROW; }
-  int run() { return s_ ? sqlite3_step(s_) : SQLITE_ERROR; }
-  std::int64_t i64(int c) { return sqlite3_column_int64(s_, c); }
-  std::string text(int c) {
-    const auto* p = sqlite3_column_text(s_, c);
-    return p ? reinterpret_cast<const char*>(p) : "";
-  }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-};
-
-bool exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    kLog.error("sql failed: {}", err ? err : "?");
-    sqlite3_free(err);
-    return false;
-  }
-  return true;
-}
+using sqlite::exec;
+using sqlite::Stmt;
 
 /// Runs `sql` quietly: the caller decides what to log.
 bool exec_quiet(sqlite3* db, const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
