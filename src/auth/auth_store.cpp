@@ -367,7 +367,12 @@ core::Status RequestAuditor::record(const std::optional<Principal>& who, const s
                                     const std::string& action, const std::string& target, const std::string& result,
                                     const std::string& reason, std::int64_t now_ms) {
   const std::string user = who ? who->name : "-";
-  if (action.rfind("search_", 0) == 0) {
+  // Repeated redacted reads (a page polling a search, the live grid refreshing a blurred snapshot
+  // or heat map) are logged once a minute per user, address, action and target; anything that
+  // unmasks, changes or fails is logged every time.
+  const bool repeatable = action.rfind("search_", 0) == 0 ||
+                          ((action == "snapshot" || action == "heatmap") && result == "ok" && reason.empty());
+  if (repeatable) {
     std::lock_guard lk(m_);
     const std::string key = user + '\x1f' + address + '\x1f' + action + '\x1f' + target;
     auto [it, fresh] = recent_searches_.emplace(key, now_ms);

@@ -134,8 +134,10 @@ class AuthStore {
 bool valid_user_name(const std::string& name);
 
 /// Writes an HTTP request's audit record (node and center alike): who (or "-"), role, address,
-/// action, target, result, reason. A page polling the same search (`search_*` action) is logged
-/// once a minute per user, address and query.
+/// action, target, result, reason. Repeated redacted reads — the same search (`search_*`), a
+/// blurred `snapshot` or `heatmap` that succeeded — are logged once a minute per user, address,
+/// action and target (a page polling, the live grid refreshing); unmasking, changes and failures
+/// every time.
 class RequestAuditor {
  public:
   explicit RequestAuditor(AuthStore* store) : store_(store) {}

@@ -209,6 +209,38 @@ TEST(AuthStore, audit_appends_chain_across_connections_and_refuses_updates) {
   sqlite3_close(raw);
 }
 
+TEST(RequestAuditor, polled_redacted_reads_are_logged_once_a_minute_and_unmasking_every_time) {
+  TempDb db;
+  auto st = auth::AuthStore::open(db.path());
+  ASSERT_TRUE(st) << st.error().message;
+  auth::RequestAuditor a(st->get());
+  auth::Principal alice;
+  alice.name = "alice";
+  alice.role = auth::Role::operator_;
+  const std::int64_t t0 = 1'000'000;
+  // The live grid refreshes camera c1's blurred snapshot every 5 s for 2 minutes.
+  for (std::int64_t t = t0; t < t0 + 120'000; t += 5'000) {
+    ASSERT_TRUE(a.record(alice, "10.0.0.1", "snapshot", "c1", "ok", "", t));
+    ASSERT_TRUE(a.record(alice, "10.0.0.1", "snapshot", "c2", "ok", "", t));
+  }
+  // Another viewer, a failure, and unmasking are each their own record every time.
+  ASSERT_TRUE(a.record(alice, "10.0.0.2", "snapshot", "c1", "ok", "", t0 + 1));
+  ASSERT_TRUE(a.record(alice, "10.0.0.1", "snapshot", "c1", "failed (404)", "", t0 + 2));
+  ASSERT_TRUE(a.record(alice, "10.0.0.1", "snapshot", "c1", "failed (404)", "", t0 + 3));
+  ASSERT_TRUE(a.record(alice, "10.0.0.1", "unmask_snapshot", "c1", "ok", "incident 7", t0 + 4));
+  ASSERT_TRUE(a.record(alice, "10.0.0.1", "unmask_snapshot", "c1", "ok", "incident 7", t0 + 5));
+  int c1 = 0, c2 = 0, other = 0;
+  for (const auto& r : (*st)->audit()) {
+    if (r.action == "snapshot" && r.result == "ok" && r.address == "10.0.0.1")
+      (r.target == "c1" ? c1 : c2)++;
+    else
+      ++other;
+  }
+  EXPECT_EQ(c1, 2);  // t0 and t0 + 60 s
+  EXPECT_EQ(c2, 2);
+  EXPECT_EQ(other, 5);
+}
+
 TEST(RoleMatrix, only_healthz_the_web_ui_files_and_login_are_open_and_each_role_reaches_what_it_should) {
   for (const auto& r : api::route_table()) {
     if (r.access != auth::Access::open) continue;
