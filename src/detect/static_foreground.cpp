@@ -186,6 +186,7 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
                 static_cast<float>((r.x + r.width) * s.scale), static_cast<float>((r.y + r.height) * s.scale)};
     b.area_px = area * s.scale * s.scale;
     b.ghost = e_bg > 1.3 * e_now + 2.0;
+    b.vacant = double(cv::countNonZero(comp & ~fl(pad))) / std::max(1, cv::countNonZero(comp));
     out.push_back(b);
   }
   return out;

@@ -165,3 +165,40 @@ TEST(ObjectWatch, passer_by_standing_over_a_left_object_does_not_hide_the_alarm)
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_NEAR(ev[0].pts_s, 8, 0.45);
 }
+
+TEST(ObjectWatch, object_taken_by_someone_standing_over_it_is_removed_once_its_spot_shows_empty) {
+  // Alone from t=0; from t=10 a person stands over it (the pixel model holds the region under
+  // them); at t=12 they pick it up and stay over the spot until t=20, the region still held but
+  // showing the empty floor. The removal comes at the first empty look, counted from when the
+  // cover began (the moment of taking was hidden), not after the person leaves.
+  analytics::ObjectWatch w({hall(std::nullopt, 1)}, kW, kH);
+  std::vector<events::Event> ev;
+  for (int i = 0; i < 125; ++i) {
+    const double t = i * 0.2;
+    const core::Tracks tracks = t >= 10 && t < 20 ? core::Tracks{person(7, 300)} : core::Tracks{};
+    std::vector<analytics::StaticRegion> regions;
+    if (t < 20) regions.push_back({kBag, false, t < 12 ? 0.0 : 0.95});
+    auto u = w.update(regions, tracks, {i, t});
+    ev.insert(ev.end(), u.events.begin(), u.events.end());
+  }
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].type, "object_removed");
+  EXPECT_NEAR(ev[0].pts_s, 12, 0.25);
+  EXPECT_NEAR(std::get<double>(ev[0].attributes.at("gone_since_pts_s")), 10, 0.25);
+}
+
+TEST(ObjectWatch, object_under_a_person_whose_spot_does_not_show_empty_is_not_removed) {
+  // The same scene, but the object stays: the held region never shows the empty floor (the
+  // person's legs in front of it), and it is seen again when they go. No removal.
+  analytics::ObjectWatch w({hall(std::nullopt, 1)}, kW, kH);
+  std::vector<events::Event> ev;
+  for (int i = 0; i < 125; ++i) {
+    const double t = i * 0.2;
+    const core::Tracks tracks = t >= 10 && t < 20 ? core::Tracks{person(7, 300)} : core::Tracks{};
+    // A partly empty look (the legs cover most of it) is not an empty spot.
+    const double vacant = t >= 12 && t < 20 ? 0.4 : 0.0;
+    auto u = w.update({{kBag, false, vacant}}, tracks, {i, t});
+    ev.insert(ev.end(), u.events.begin(), u.events.end());
+  }
+  EXPECT_TRUE(ev.empty());
+}
