@@ -1,7 +1,9 @@
 // Dense-count evaluation on head-point images: runs every detector pass once per image (cached
 // in a JSON file), then sweeps the fusion grid and reports leave-one-out MAE per mode, next to the
 // plain detector, and the time of each pass. Usage:
-//   count_loo DATA_DIR [CACHE.json]   (DATA_DIR holds counts.csv, e.g. ../shared/data/crowd_headpoints_small)
+//   count_loo DATA_DIR [CACHE.json] [--upscaled]   (DATA_DIR holds counts.csv, e.g.
+//   ../shared/data/crowd_headpoints_small)
+// --upscaled also records the 1.5x and 2x head passes (slow; bench/count_loo_experiments.py uses them).
 #include <fmt/format.h>
 
 #include <chrono>
@@ -57,7 +59,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::filesystem::path dir = argv[1];
-  const std::string cache_path = argc > 2 ? argv[2] : "";
+  const bool upscaled = std::string(argv[argc - 1]) == "--upscaled";
+  const std::string cache_path = argc > 2 && std::string(argv[2]) != "--upscaled" ? argv[2] : "";
+  const size_t n_scales = upscaled ? crowd::kHeadScales.size() : 4;
   std::ifstream csv(dir / "counts.csv");
   if (!csv) {
     fmt::print(stderr, "{}: no counts.csv\n", dir.string());
@@ -80,7 +84,7 @@ int main(int argc, char** argv) {
     if (in) cache = json::parse(in);
   }
   crowd::CounterOptions opt;
-  opt.dense.head_scales = 0b1111;
+  opt.dense.head_scales = upscaled ? (1u << crowd::kHeadScales.size()) - 1 : crowd::kBaseHeadScales;
   std::unique_ptr<crowd::CrowdCounter> counter;
   std::vector<crowd::LabelledImage> ims;
   std::map<std::string, double> ms_sum;
@@ -93,9 +97,38 @@ int main(int argc, char** argv) {
       li.raw.height = c["h"];
       li.raw.persons_full = from_json(c["full"]);
       li.raw.persons_tiles = from_json(c["tiles"]);
-      for (size_t i = 0; i < crowd::kHeadScales.size(); ++i) li.raw.heads[i] = from_json(c["heads"][i]);
+      for (size_t i = 0; i < crowd::kHeadScales.size() && i < c["heads"].size(); ++i)
+        li.raw.heads[i] = from_json(c["heads"][i]);
       for (auto& [k, v] : c["ms"].items()) ms_sum[k] += v.get<double>();
-    } else {
+    }
+    // A cache without the upscaled passes when they are asked for: run the missing ones only.
+    const size_t cached_scales = cache.contains(img) ? cache[img]["heads"].size() : 0;
+    if (cache.contains(img) && cached_scales < n_scales) {
+      if (!counter) {
+        auto c = crowd::CrowdCounter::create(opt);
+        if (!c) {
+          fmt::print(stderr, "{}\n", c.error().message);
+          return 1;
+        }
+        counter = std::move(c.value());
+      }
+      auto image = crowd::load_image((dir / img).string());
+      if (!image) {
+        fmt::print(stderr, "{}\n", image.error().message);
+        return 1;
+      }
+      auto& c = cache[img];
+      for (size_t i = cached_scales; i < n_scales; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        li.raw.heads[i] = counter->observe(*image, {false, 1u << i}, &li.raw.persons_full).heads[i];
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        const auto key = fmt::format("heads_{}x{}", crowd::kHeadScales[i][0], crowd::kHeadScales[i][1]);
+        c["ms"][key] = ms;
+        ms_sum[key] += ms;
+        c["heads"].push_back(to_json(li.raw.heads[i]));
+      }
+      fmt::print(stderr, "{}: upscaled passes done\n", img);
+    } else if (!cache.contains(img)) {
       if (!counter) {
         auto c = crowd::CrowdCounter::create(opt);
         if (!c) {
@@ -119,13 +152,13 @@ int main(int argc, char** argv) {
       };
       const auto full = timed("persons_full", [&] { return counter->observe(*image, {false, 0}).persons_full; });
       li.raw = timed("persons_tiles", [&] { return counter->observe(*image, {true, 0}, &full); });
-      for (size_t i = 0; i < crowd::kHeadScales.size(); ++i)
+      for (size_t i = 0; i < n_scales; ++i)
         li.raw.heads[i] =
             timed(fmt::format("heads_{}x{}", crowd::kHeadScales[i][0], crowd::kHeadScales[i][1]).c_str(), [&] {
               return counter->observe(*image, {false, 1u << i}, &full).heads[i];
             });
       json heads = json::array();
-      for (const auto& h : li.raw.heads) heads.push_back(to_json(h));
+      for (size_t i = 0; i < n_scales; ++i) heads.push_back(to_json(li.raw.heads[i]));
       cache[img] = {{"w", li.raw.width},
                     {"h", li.raw.height},
                     {"full", to_json(li.raw.persons_full)},

@@ -41,6 +41,7 @@ struct Candidate {
   core::BoxXyxy box;
   bool ghost = false;
   int bag_class = -1;
+  bool vacant = false;  ///< the spot shows the empty scene now: evidence the object is gone
 };
 
 }  // namespace
@@ -180,13 +181,13 @@ ObjectWatchUpdate ObjectWatch::update(const std::vector<StaticRegion>& regions, 
   // edge of the picture), not an object left in the watched scene.
   for (const auto& r : regions)
     if (r.box_px.x1 > 2 && r.box_px.y1 > 2 && r.box_px.x2 < frame_w_ - 2 && r.box_px.y2 < frame_h_ - 2)
-      cands.push_back({r.box_px, r.ghost, -1});
+      cands.push_back({r.box_px, r.ghost, -1, !r.ghost && r.vacant >= options_.vacant_share});
   for (const auto& t : tracks) {
     if (!is_bag_class(t.class_id) || t.frames_since_update != 0 || t.hits < 2) continue;
     if (std::hypot(t.vx_px_s, t.vy_px_s) > still_px_s) continue;
     bool merged = false;
     for (auto& c : cands)
-      if (!c.ghost && (core::iou(c.box, t.box_px) > 0.2 || inside(t.box_px, c.box) > 0.6)) {
+      if (!c.ghost && !c.vacant && (core::iou(c.box, t.box_px) > 0.2 || inside(t.box_px, c.box) > 0.6)) {
         c.bag_class = t.class_id;
         c.box = t.box_px;  // the detector's box of the bag is tighter than the pixels'
         merged = true;
@@ -195,7 +196,7 @@ ObjectWatchUpdate ObjectWatch::update(const std::vector<StaticRegion>& regions, 
   }
 
   // ---- 3. Candidates → objects (a small move keeps the object) -----------------------------------
-  std::vector<bool> matched(objects_.size(), false);
+  std::vector<bool> matched(objects_.size(), false), vacant(objects_.size(), false);
   for (const auto& c : cands) {
     int best = -1;
     double best_score = 0;
@@ -213,6 +214,14 @@ ObjectWatchUpdate ObjectWatch::update(const std::vector<StaticRegion>& regions, 
         best = static_cast<int>(i);
       }
     }
+    if (best >= 0 && c.vacant) {
+      // The pixel model still holds the region (a person covered it), but its pixels show the
+      // empty scene again: a look at the spot without the object.
+      matched[static_cast<size_t>(best)] = true;
+      vacant[static_cast<size_t>(best)] = true;
+      continue;
+    }
+    if (c.vacant) continue;
     if (best >= 0) {
       Object& o = objects_[static_cast<size_t>(best)];
       matched[static_cast<size_t>(best)] = true;
@@ -232,15 +241,21 @@ ObjectWatchUpdate ObjectWatch::update(const std::vector<StaticRegion>& regions, 
     find_owner(o, now);
     objects_.push_back(o);
     matched.push_back(true);
+    vacant.push_back(false);
   }
 
   // ---- 4. Each object: seen, hidden or gone; attended or alone -----------------------------------
   std::vector<Object> kept;
   for (size_t i = 0; i < objects_.size(); ++i) {
     Object o = objects_[i];
-    const bool seen = matched[i];
+    // A look at the object: seen (its region, not back to the empty scene), hidden (a person box
+    // covers it and the spot does not show the empty scene), or gone (neither).
+    const bool seen = matched[i] && !vacant[i];
     bool hidden = false;
-    for (const auto& b : covers) hidden = hidden || inside(o.box, grow(b, 0.1)) >= 0.3;
+    if (!vacant[i])
+      for (const auto& b : covers) hidden = hidden || inside(o.box, grow(b, 0.1)) >= 0.3;
+    if (hidden && !o.cover_since_s) o.cover_since_s = now;
+    if (seen && !hidden) o.cover_since_s.reset();
     if (seen) {
       o.last_seen_s = now;
       o.gone_since_s.reset();
@@ -255,7 +270,9 @@ ObjectWatchUpdate ObjectWatch::update(const std::vector<StaticRegion>& regions, 
       const double ratio = o.stable_box.area() > 0 ? o.box.area() / o.stable_box.area() : 1.0;
       if (!hidden && !o.abandoned && o.other_score < 0.5 && ratio > 0.6 && ratio < 3) o.stable_box = o.box;
     } else if (!hidden && !o.gone_since_s) {
-      o.gone_since_s = now;
+      // Gone since it was last seen uncovered: a person who stood over it took it (the cover hid
+      // the moment), else now.
+      o.gone_since_s = o.cover_since_s.value_or(now);
     }
     const double unseen_s = now - o.last_seen_s;
 

@@ -30,6 +30,7 @@ namespace vsp::analytics {
 struct StaticRegion {
   core::BoxXyxy box_px;
   bool ghost = false;  ///< background taken away rather than an object added
+  double vacant = 0;   ///< share of its pixels that show the empty scene now (see detect::StaticBlob)
 };
 
 /// Tuning that config does not expose (documented in docs/rules.md).
@@ -47,6 +48,7 @@ struct ObjectWatchOptions {
   double adopt_window_s = 5.0;    ///< no owner: a still person next to it this soon after it appeared owns it
   double min_ghost_area = 0.002;  ///< share of the frame: smaller ghosts are not removals
   double min_scene_age_s = 30;    ///< ghosts seen sooner after the stream began are not removals
+  double vacant_share = 0.7;      ///< a region this much back to the empty scene shows the spot empty
 };
 
 /// What one update decided.
@@ -87,11 +89,12 @@ class ObjectWatch {
     int bag_class = -1;  ///< a still bag track matched it
     double first_seen_s = 0, last_seen_s = 0;
     std::optional<double> gone_since_s;
-    std::optional<int> owner;      ///< track id (the first name the owner had)
-    std::set<int> owners;          ///< every track id the owner went by (handovers)
-    double owner_seen_s = -1e18;   ///< last time an owner track was matched
-    bool owner_seen_near = false;  ///< ... and whether it was within reach then
-    core::Point owner_last{};      ///< where the owner was last seen (box bottom-centre)
+    std::optional<double> cover_since_s;  ///< hidden since (reset by a clear sighting)
+    std::optional<int> owner;             ///< track id (the first name the owner had)
+    std::set<int> owners;                 ///< every track id the owner went by (handovers)
+    double owner_seen_s = -1e18;          ///< last time an owner track was matched
+    bool owner_seen_near = false;         ///< ... and whether it was within reach then
+    core::Point owner_last{};             ///< where the owner was last seen (box bottom-centre)
     double owner_height_px = 0;
     double last_attended_s = 0;
     int observations = 0;

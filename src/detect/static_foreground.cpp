@@ -186,6 +186,13 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
                 static_cast<float>((r.x + r.width) * s.scale), static_cast<float>((r.y + r.height) * s.scale)};
     b.area_px = area * s.scale * s.scale;
     b.ghost = e_bg > 1.3 * e_now + 2.0;
+    // Vacant: the share of its pixels that clearly show the empty scene again (half the threshold,
+    // as B_L learns), among those that can tell (not saturated); none can tell: not vacant.
+    const int can_tell = cv::countNonZero(comp & unsaturated(pad));
+    b.vacant =
+        2 * can_tell < cv::countNonZero(comp)
+            ? 0.0
+            : double(cv::countNonZero(comp & unsaturated(pad) & (dl(pad) < 0.5 * options_.diff_threshold))) / can_tell;
     out.push_back(b);
   }
   return out;

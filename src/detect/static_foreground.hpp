@@ -39,6 +39,11 @@ struct StaticBlob {
   core::BoxXyxy box_px;
   double area_px = 0;  ///< pixels of the mask, in frame pixels
   bool ghost = false;  ///< background taken away (rather than an object added)
+  /// Share of the blob's pixels that clearly show the empty scene again in this frame (differing
+  /// by under half the threshold; saturated pixels cannot tell and are left out). The evidence
+  /// is held while a person covers the spot, so a blob outlives an object picked up and carried
+  /// off; where the spot shows the empty scene the object is gone, whoever stands around it.
+  double vacant = 0;
 };
 
 class StaticForeground {

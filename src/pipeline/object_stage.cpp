@@ -65,7 +65,7 @@ std::vector<events::Event> ObjectStage::update(const core::Image* frame, const c
       if (d.class_id == 0) people.push_back(d.box_px);
     for (const auto& t : tracks)
       if (t.class_id == 0 && t.frames_since_update == 0) people.push_back(t.box_px);
-    for (const auto& b : pixels_.update(*frame, people)) regions.push_back({b.box_px, b.ghost});
+    for (const auto& b : pixels_.update(*frame, people)) regions.push_back({b.box_px, b.ghost, b.vacant});
   }
   // ---- 2. Decisions ------------------------------------------------------------------------------
   auto u = watch_.update(regions, tracks, ts);

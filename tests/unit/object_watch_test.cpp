@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "analytics/object_watch.hpp"
+#include "detect/static_foreground.hpp"
 
 using namespace vsp;
 
@@ -164,4 +165,116 @@ TEST(ObjectWatch, passer_by_standing_over_a_left_object_does_not_hide_the_alarm)
   }
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_NEAR(ev[0].pts_s, 8, 0.45);
+}
+
+TEST(ObjectWatch, object_taken_by_someone_standing_over_it_is_removed_once_its_spot_shows_empty) {
+  // Alone from t=0; from t=10 a person stands over it (the pixel model holds the region under
+  // them); at t=12 they pick it up and stay over the spot until t=20, the region still held but
+  // showing the empty floor. The removal comes at the first empty look, counted from when the
+  // cover began (the moment of taking was hidden), not after the person leaves.
+  analytics::ObjectWatch w({hall(std::nullopt, 1)}, kW, kH);
+  std::vector<events::Event> ev;
+  for (int i = 0; i < 125; ++i) {
+    const double t = i * 0.2;
+    const core::Tracks tracks = t >= 10 && t < 20 ? core::Tracks{person(7, 300)} : core::Tracks{};
+    std::vector<analytics::StaticRegion> regions;
+    if (t < 20) regions.push_back({kBag, false, t < 12 ? 0.0 : 0.95});
+    auto u = w.update(regions, tracks, {i, t});
+    ev.insert(ev.end(), u.events.begin(), u.events.end());
+  }
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].type, "object_removed");
+  EXPECT_NEAR(ev[0].pts_s, 12, 0.25);
+  EXPECT_NEAR(std::get<double>(ev[0].attributes.at("gone_since_pts_s")), 10, 0.25);
+}
+
+TEST(ObjectWatch, object_under_a_person_whose_spot_does_not_show_empty_is_not_removed) {
+  // The same scene, but the object stays: the held region never shows the empty floor (the
+  // person's legs in front of it), and it is seen again when they go. No removal.
+  analytics::ObjectWatch w({hall(std::nullopt, 1)}, kW, kH);
+  std::vector<events::Event> ev;
+  for (int i = 0; i < 125; ++i) {
+    const double t = i * 0.2;
+    const core::Tracks tracks = t >= 10 && t < 20 ? core::Tracks{person(7, 300)} : core::Tracks{};
+    // A partly empty look (the legs cover most of it) is not an empty spot.
+    const double vacant = t >= 12 && t < 20 ? 0.4 : 0.0;
+    auto u = w.update({{kBag, false, vacant}}, tracks, {i, t});
+    ev.insert(ev.end(), u.events.begin(), u.events.end());
+  }
+  EXPECT_TRUE(ev.empty());
+}
+
+namespace {
+
+/// A 320x180 floor with a checker texture; `square` paints a 30x30 block at (150, 100) in `bgr`.
+core::Image floor_frame(double t, int frame, std::optional<std::array<std::uint8_t, 3>> square) {
+  core::Image img;
+  img.width = 320;
+  img.height = 180;
+  img.ts = {frame, t};
+  img.bgr.resize(320 * 180 * 3);
+  for (int y = 0; y < 180; ++y)
+    for (int x = 0; x < 320; ++x) {
+      const std::uint8_t v = ((x / 16 + y / 16) % 2) ? 140 : 110;
+      std::uint8_t* p = &img.bgr[(static_cast<size_t>(y) * 320 + x) * 3];
+      p[0] = p[1] = p[2] = v;
+      if (square && x >= 150 && x < 180 && y >= 100 && y < 130) {
+        p[0] = (*square)[0];
+        p[1] = (*square)[1];
+        p[2] = (*square)[2];
+      }
+    }
+  return img;
+}
+
+/// The blob over the square's spot after `frames` more frames of `next`, or nullopt.
+template <class Next>
+std::optional<detect::StaticBlob> blob_after(detect::StaticForeground& sf, int& frame, int frames, Next next) {
+  std::optional<detect::StaticBlob> out;
+  for (int i = 0; i < frames; ++i, ++frame) {
+    out.reset();
+    const auto [img, people] = next(frame * 0.2, frame);
+    for (const auto& b : sf.update(img, people))
+      if (b.box_px.x1 < 180 && b.box_px.x2 > 150 && b.box_px.y1 < 130 && b.box_px.y2 > 100) out = b;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(StaticForeground, a_held_region_shows_vacant_once_its_spot_shows_the_empty_scene) {
+  const std::array<std::uint8_t, 3> red{30, 30, 200}, dark{20, 20, 20};
+  const core::BoxXyxy person{140, 40, 190, 140};  // covers the spot
+  for (const bool taken : {true, false}) {
+    SCOPED_TRACE(taken ? "taken away" : "still there, a person in front");
+    detect::StaticForeground sf;
+    int frame = 0;
+    // The empty floor, then a red object for 6 s: a static blob, not vacant.
+    blob_after(sf, frame, 10, [](double t, int f) {
+      return std::pair{floor_frame(t, f, std::nullopt), std::vector<core::BoxXyxy>{}};
+    });
+    auto b = blob_after(sf, frame, 30, [&](double t, int f) {
+      return std::pair{floor_frame(t, f, red), std::vector<core::BoxXyxy>{}};
+    });
+    ASSERT_TRUE(b.has_value());
+    EXPECT_FALSE(b->ghost);
+    EXPECT_LT(b->vacant, 0.1);
+    // A person steps over it (their dark clothes on the spot) for 2 s: the region is held.
+    b = blob_after(sf, frame, 10, [&](double t, int f) {
+      return std::pair{floor_frame(t, f, dark), std::vector<core::BoxXyxy>{person}};
+    });
+    ASSERT_TRUE(b.has_value());
+    EXPECT_LT(b->vacant, 0.1);
+    // One frame later the spot shows the empty floor (taken) or the object again (still there),
+    // the person box still around it.
+    b = blob_after(sf, frame, 1, [&](double t, int f) {
+      return std::pair{floor_frame(t, f, taken ? std::nullopt : std::optional{red}),
+                       std::vector<core::BoxXyxy>{person}};
+    });
+    ASSERT_TRUE(b.has_value());
+    if (taken)
+      EXPECT_GT(b->vacant, 0.9);
+    else
+      EXPECT_LT(b->vacant, 0.1);
+  }
 }
