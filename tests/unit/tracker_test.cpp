@@ -173,6 +173,8 @@ TEST(Tracker, slow_confirm_holds_weak_tracks_for_that_many_seconds_at_any_call_r
     track::TrackerOptions o;
     o.frame_rate = 25;
     o.slow_confirm_s = 0.4;
+    o.high_score = 0.3f;  // the weak object's 0.4 starts a track (a car-park scene's thresholds)
+    o.new_track_score = 0.35f;
     track::Tracker tr(o);
     tr.update({}, {0, 0});  // the first call confirms at once; start after it
     double weak_confirmed_at = -1, strong_confirmed_at = -1;
