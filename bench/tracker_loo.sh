@@ -3,7 +3,9 @@
 # each real sequence (public FRCNN x4, DPM x1, ACF x5, our yolox_nano on the TUD-Campus video),
 # pick the grid point with the best mean HOTA on the OTHER real sequences and report the held-out
 # sequence's HOTA with it, next to the shipped defaults. Synthetic sequences are scored with the
-# point that is best on all real ones (they take no part in choosing).
+# point that is best on all real ones (they take no part in choosing). Grid: high_score,
+# new_track_score, lost_buffer_s, report_predicted_s, lost_expand_per_frame (144 points).
+# VSP_LOO_KEEP=DIR keeps the grid's per-sequence HOTA (DIR/grid.tsv) for other questions.
 #   bench/tracker_loo.sh [BUILD_DIR]
 set -euo pipefail
 BUILD=${1:-build}
@@ -37,11 +39,14 @@ run() {  # args -> lines "set/SEQ<TAB>HOTA"
 }
 run | sed 's/^/default\t/' > "$T/default.tsv"
 n=0
-for hs in 0.3 0.4 0.5; do for nt in 0.5 0.6 0.7; do for lb in 1 2 3; do for rp in 0.1 0.2 0.3; do
-  args="high_score=$hs new_track_score=$nt lost_buffer_s=$lb report_predicted_s=$rp"
-  run $args | sed "s/^/$args\t/" >> "$T/grid.tsv"
-  n=$((n + 1))
+for hs in 0.3 0.4 0.5; do for nt in 0.5 0.6 0.7; do for lb in 2 3; do for rp in 0 0.1 0.2 0.3; do
+  for le in 0 0.01; do
+    args="high_score=$hs new_track_score=$nt lost_buffer_s=$lb report_predicted_s=$rp lost_expand_per_frame=$le"
+    run $args | sed "s/^/$args\t/" >> "$T/grid.tsv"
+    n=$((n + 1))
+  done
 done; done; done; done
+[ -n "${VSP_LOO_KEEP:-}" ] && cp "$T/grid.tsv" "$T/default.tsv" "$VSP_LOO_KEEP/"
 printf '%-26s %8s %8s   %s\n' "held out" "default" "LOO pick" "settings picked on the other real sequences"
 for seq in $(cut -f2 "$T/default.tsv"); do
   best=$(awk -F'\t' -v s="$seq" '$2 != s && $2 !~ /^syn\// {sum[$1] += $3} END {for (k in sum) print sum[k] "\t" k}' \
@@ -49,5 +54,5 @@ for seq in $(cut -f2 "$T/default.tsv"); do
   held=$(awk -F'\t' -v s="$seq" -v b="$best" '$1 == b && $2 == s {print $3}' "$T/grid.tsv")
   printf '%-26s %8s %8s   %s\n' "$seq" "$(awk -F'\t' -v s="$seq" '$2 == s {print $3}' "$T/default.tsv")" "$held" "$best"
 done
-echo "($n grid points; defaults: $(grep -o 'high_score = [0-9.]*\|new_track_score = [0-9.]*\|lost_buffer_s = [0-9.]*\|report_predicted_s = [0-9.]*' \
+echo "($n grid points; defaults: $(grep -o 'high_score = [0-9.]*\|new_track_score = [0-9.]*\|lost_buffer_s = [0-9.]*\|report_predicted_s = [0-9.]*\|lost_expand_per_frame = [0-9.]*' \
   "$(dirname "$0")/../src/track/tracker.hpp" | tr '\n' ' '))"

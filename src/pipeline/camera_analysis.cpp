@@ -206,7 +206,7 @@ void CameraAnalysis::update(const core::Detections& detections, core::Timestamp 
   for (auto& l : lines_) emit(l.update(tracks_, ts));
   for (auto& z : zones_) emit(z.update(tracks_, ts));
   if (plates_ && frame) emit(plates_->update(*frame, tracks_, ts));
-  if (objects_) emit(objects_->update(frame, detections, tracks_, ts));
+  if (objects_) emit(objects_->update(frame, *dets, tracks_, ts));
   if (zone_counts_) {
     std::vector<OccupancySample> samples;
     emit(zone_counts_->update(frame, zones_, ts, samples));
@@ -252,7 +252,7 @@ void CameraAnalysis::build_objects() {
   objects_.reset();
   if (ObjectStage::wanted(options_.config.rules.zones))
     objects_ = std::make_unique<ObjectStage>(options_.config.rules.zones, width_, height_, options_.snapshot_dir,
-                                             options_.snapshot_prefix);
+                                             options_.snapshot_prefix, tracker_.options());
 }
 
 void CameraAnalysis::build_road() {

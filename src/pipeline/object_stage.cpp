@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -30,10 +31,17 @@ std::array<double, 4> xywh(const core::BoxXyxy& b) { return {b.x1, b.y1, b.width
 }  // namespace
 
 ObjectStage::ObjectStage(const std::vector<analytics::ZoneOptions>& zones, int frame_width, int frame_height,
-                         std::string snapshot_dir, std::string snapshot_prefix)
+                         std::string snapshot_dir, std::string snapshot_prefix, const track::TrackerOptions& tracker)
     : watch_(zones, frame_width, frame_height),
       snapshot_dir_(std::move(snapshot_dir)),
-      snapshot_prefix_(std::move(snapshot_prefix)) {}
+      snapshot_prefix_(std::move(snapshot_prefix)) {
+  if (tracker.high_score > kRecallHighScore || tracker.new_track_score > kRecallNewTrackScore) {
+    track::TrackerOptions o = tracker;
+    o.high_score = std::min(o.high_score, kRecallHighScore);
+    o.new_track_score = std::min(o.new_track_score, kRecallNewTrackScore);
+    recall_.emplace(o);
+  }
+}
 
 bool ObjectStage::wanted(const std::vector<analytics::ZoneOptions>& zones) {
   for (const auto& z : zones)
@@ -43,6 +51,7 @@ bool ObjectStage::wanted(const std::vector<analytics::ZoneOptions>& zones) {
 
 void ObjectStage::restart(int frame_width, int frame_height) {
   watch_.restart(frame_width, frame_height);
+  if (recall_) recall_->reset();
   pixels_.reset();
   before_.clear();
 }
@@ -56,7 +65,11 @@ std::string ObjectStage::write_snapshot(const std::string& name, const std::stri
 }
 
 std::vector<events::Event> ObjectStage::update(const core::Image* frame, const core::Detections& detections,
-                                               const core::Tracks& tracks, core::Timestamp ts) {
+                                               const core::Tracks& camera_tracks, core::Timestamp ts) {
+  // ---- 0. People for the rule: the camera's tracks, or the recall-friendly twin's -----------------
+  core::Tracks recall_tracks;
+  if (recall_) recall_tracks = recall_->update(detections, ts);
+  const core::Tracks& tracks = recall_ ? recall_tracks : camera_tracks;
   // ---- 1. Pixels: static regions, with evidence held under people (detections and tracks) -------
   std::vector<analytics::StaticRegion> regions;
   if (frame) {

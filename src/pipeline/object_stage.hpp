@@ -5,8 +5,14 @@
 /// box drawn for every event, and for `object_removed` a "before" snapshot too (the last frame the
 /// object was seen in, or the empty-scene model for background taken away). Without pixels
 /// (replay) only still bag tracks make objects. Shared by `vsp analyze` and `vsp serve`.
+///
+/// The rule needs every person, also a small far one whose detections never reach a strict
+/// tracker's start score (an owner walking away): when the camera's tracker starts tracks only on
+/// confident detections, the stage tracks the same detections again with recall-friendly thresholds
+/// (`kRecallHighScore` / `kRecallNewTrackScore`) and the rule sees those tracks (docs/rules.md).
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,14 +20,18 @@
 #include "core/types.hpp"
 #include "detect/static_foreground.hpp"
 #include "events/event.hpp"
+#include "track/tracker.hpp"
 
 namespace vsp::pipeline {
 
 class ObjectStage {
  public:
   /// `snapshot_dir` empty = no snapshots; `snapshot_prefix` is what `snapshot_ref` holds.
+  /// `tracker`: the camera's tracker options (a stricter one gets a recall-friendly twin here).
   ObjectStage(const std::vector<analytics::ZoneOptions>& zones, int frame_width, int frame_height,
-              std::string snapshot_dir, std::string snapshot_prefix);
+              std::string snapshot_dir, std::string snapshot_prefix, const track::TrackerOptions& tracker = {});
+  /// Thresholds of the rule's own tracking of people (the tracker's defaults before issue 9).
+  static constexpr float kRecallHighScore = 0.3f, kRecallNewTrackScore = 0.35f;
   /// True when some zone is watched (else the camera needs no stage).
   static bool wanted(const std::vector<analytics::ZoneOptions>& zones);
   /// One analysed frame (`frame` null in replay) with its detections and tracks.
@@ -38,6 +48,7 @@ class ObjectStage {
   std::string write_snapshot(const std::string& name, const std::string& jpeg) const;
 
   analytics::ObjectWatch watch_;
+  std::optional<track::Tracker> recall_;  ///< set when the camera's tracker is stricter than kRecall*
   detect::StaticForeground pixels_;
   std::string snapshot_dir_, snapshot_prefix_;
   std::map<int, Before> before_;  ///< object id → last frame it was seen in

@@ -72,6 +72,7 @@ cameras:
   - name: lot
     record_url: $CLIP
     detect_fps: 5
+    tracker: {high_score: 0.3, new_track_score: 0.35}   # the car park's weak detections (docs/tracking.md)
     calibration:
       points:
         - {image: [0.0, 1.0], world: [0.0, 0.0]}

@@ -21,7 +21,9 @@ trap cleanup EXIT
 # The rules' decisions, one per line, ordered: type rule direction pts (ms) dwell (ms).
 decisions() { jq -r '[.type, .rule, (.direction // "-"), ((.pts_s * 1000) | round), (((.dwell_s // 0) * 1000) | round)] | @tsv'; }
 
+# A car park seen from above: weak detections start tracks (the scene setting, docs/tracking.md).
 RULES='    detect_fps: 5
+    tracker: {high_score: 0.3, new_track_score: 0.35}
     rules:
       lines:
         - {name: mid, p1: [0.05, 0.5], p2: [0.95, 0.5]}

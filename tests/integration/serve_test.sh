@@ -50,6 +50,7 @@ cameras:
   - name: car
     record_url: rtsp://127.0.0.1:$RPORT/car
     detect_fps: 5
+    tracker: {high_score: 0.3, new_track_score: 0.35}   # the car park's weak detections (docs/tracking.md)
     rules:
       lines:
         - {name: mid, p1: [0.05, 0.5], p2: [0.95, 0.5]}

@@ -195,7 +195,7 @@ TEST(ConfigSchema, json_schema_is_draft_07_json_within_the_validated_subset) {
   const json a = schema_of(config::ConfigKind::analyze);
   EXPECT_TRUE(a["properties"].contains("rules"));
   EXPECT_FALSE(a["properties"].contains("cameras"));
-  EXPECT_EQ(a["definitions"]["tracker"]["properties"]["high_score"]["default"], 0.3);
+  EXPECT_EQ(a["definitions"]["tracker"]["properties"]["high_score"]["default"], 0.4);
   const json s = schema_of(config::ConfigKind::serve);
   EXPECT_EQ(s["required"], json::array({"cameras"}));
   EXPECT_FALSE(s["properties"].contains("rules"));  // rules belong to a camera
