@@ -90,6 +90,17 @@ await step('center live', async () => {
   await page.selectOption('#site-filter', '');
   await page.waitForSelector('.cam[data-camera="lane1"]', { timeout: 10000 });
   ok('every site again');
+  // Overlays off: the next pictures are the nodes' without them (overlays=0 passed on by the relay).
+  const plain = page.waitForResponse((r) => /\/api\/nodes\/north\/n1\/cameras\/gate\/snapshot\.jpg\?overlays=0$/.test(r.url()), { timeout: 20000 });
+  await page.uncheck('#overlays-toggle');
+  const r0 = await plain;
+  check(r0.status() === 200 && r0.headers()['content-type'] === 'image/jpeg', `the center's grid asks the node for its picture without overlays (${r0.status()})`);
+  await page.waitForFunction(() => document.querySelector('.cam[data-camera="gate"] img.relayed')?.dataset.overlays === '0', null, { timeout: 10000 });
+  check(/overlays off/.test(await page.getAttribute('.cam[data-camera="gate"] img.relayed', 'alt')), 'and says so in the picture\'s alt text');
+  await shot('center-live-no-overlays');
+  await page.check('#overlays-toggle');
+  await page.waitForFunction(() => document.querySelector('.cam[data-camera="gate"] img.relayed')?.dataset.overlays === '1', null, { timeout: 20000 });
+  ok('overlays on again');
   await shot('center-live');
 });
 
