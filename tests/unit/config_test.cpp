@@ -390,7 +390,7 @@ TEST(RulesJson, bad_masks_and_calibrations_get_the_config_files_field_errors) {
                                  {"image": [0.3, 0.3], "world": [2, 2]}, {"image": [0.4, 0.4], "world": [3, 3]}]}})"),
                                                   cam);
   const auto paths = error_paths(bad);
-  for (const char* want : {"privacy_masks[0].polygon", "privacy_masks[1].polygon", "calibration.points"})
+  for (const char* want : {"privacy_masks[0].polygon", "privacy_masks[1].polygon[1][0]", "calibration.points"})
     EXPECT_NE(std::find(paths.begin(), paths.end(), want), paths.end())
         << want << " in " << nlohmann::json(paths).dump();
   // Three points are too few for a calibration.
