@@ -215,6 +215,18 @@ await step('center pushes a rule to the node', async () => {
     `the node's own API holds the pushed line, version ${after.version} (${JSON.stringify(line?.p1)} → ${JSON.stringify(line?.p2)})`);
   await page.waitForFunction((v) => new RegExp(`Version ${v} \\(node runs version ${v}\\)`).test(document.getElementById('rules-version').textContent), want, { timeout: 20000 });
   ok('the node reports it runs the pushed version: ' + await page.textContent('#rules-version'));
+  // A privacy mask goes the same way (keyboard: Add privacy mask, then Finish area before any click
+  // places a square at the centre).
+  await page.focus('#add-mask');
+  await page.keyboard.press('Enter');
+  await page.focus('#finish-zone');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#rule-list li[data-mask="mask-1"]');
+  await page.click('#save-rules');
+  await page.waitForFunction((v) => new RegExp(`keeps version ${v}`).test(document.getElementById('rules-msg').textContent), want + 1, { timeout: 15000 });
+  const masked = await nodeRules();
+  check(masked.version === want + 1 && masked.privacy_masks.length === 1 && masked.privacy_masks[0].name === 'mask-1' && JSON.stringify(masked.privacy_masks[0].polygon) === '[[0.4,0.4],[0.6,0.4],[0.6,0.6],[0.4,0.6]]' && masked.rules.lines.some((l) => l.name === 'pushed'),
+    `a privacy mask pushed from the center is the node's (version ${masked.version}: ${JSON.stringify(masked.privacy_masks)})`);
   await shot('center-rules');
 });
 
@@ -227,7 +239,9 @@ await step('center alerts acknowledged', async () => {
   await page.click(`#alerts tr[data-alert="${id}"] button.ack`);
   await page.waitForFunction(() => /acknowledged by op1/.test(document.getElementById('alerts-msg').textContent), null, { timeout: 10000 });
   ok(await page.textContent('#alerts-msg'));
-  check(await page.$(`#alerts tr[data-alert="${id}"]`) === null, 'the acknowledged alert leaves the open list');
+  // The message comes with the answer, the list is loaded again after it.
+  const gone = await page.waitForFunction((a) => !document.querySelector(`#alerts tr[data-alert="${a}"]`), id, { timeout: 10000 }).then(() => true, () => false);
+  check(gone, 'the acknowledged alert leaves the open list');
   await page.selectOption('#alert-state', 'acknowledged');
   await page.waitForSelector(`#alerts tr[data-alert="${id}"]`, { timeout: 10000 });
   const row = await page.textContent(`#alerts tr[data-alert="${id}"]`);
