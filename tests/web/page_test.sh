@@ -54,6 +54,16 @@ if [ $rc -eq 0 ]; then
   check "the node swapped the rules in without a restart" grep -q "rules replaced (version 2)" "$T/node.log"
   check "the node swapped the masks and calibration in without a restart" grep -q "rules replaced (version 3): 1 line(s), 1 zone(s), 2 privacy mask(s), calibration of 5 points" "$T/node.log"
   check "the mask and calibration change is audited" bash -c "sqlite3 '$T/data/vsp.db' \"SELECT count(*) FROM audit_log WHERE action='set_rules' AND result='ok' AND target LIKE 'parking v3:%2 privacy mask(s), 5 calibration point(s)'\" | grep -qx 1"
+  # The clip the page exported after saving the new mask has it burned in (exports use the
+  # camera's current masks), and the rest of the picture is there.
+  max_gray() {
+    ffmpeg -nostdin -loglevel error -i "$1" -frames:v 1 -vf "crop=$2,format=gray" -f rawvideo - |
+      od -An -v -tu1 | tr -s ' ' '\n' | sort -n | tail -1
+  }
+  EXP=$(ls -t "$T/data/exports/"parking_*.mp4 2>/dev/null | grep -v unmasked | head -1)
+  IN_MASK='iw*0.15:ih*0.12:iw*0.6:ih*0.14' OUT_MASK='iw*0.3:ih*0.3:iw*0.2:ih*0.4'
+  check "the export has the new mask burned in (max grey $(max_gray "$EXP" "$IN_MASK") inside, $(max_gray "$EXP" "$OUT_MASK") outside)" \
+    [ "$(max_gray "$EXP" "$IN_MASK")" -le 40 -a "$(max_gray "$EXP" "$OUT_MASK")" -gt 100 ]
   check "the node ran throughout (one process)" kill -0 "$NODE"
   kill -TERM "$NODE"; wait "$NODE" 2>/dev/null
   "$VSP" serve "$T/page.yml" >>"$T/node.log" 2>&1 &
