@@ -97,10 +97,30 @@ await step('center live', async () => {
   check(r0.status() === 200 && r0.headers()['content-type'] === 'image/jpeg', `the center's grid asks the node for its picture without overlays (${r0.status()})`);
   await page.waitForFunction(() => document.querySelector('.cam[data-camera="gate"] img.relayed')?.dataset.overlays === '0', null, { timeout: 10000 });
   check(/overlays off/.test(await page.getAttribute('.cam[data-camera="gate"] img.relayed', 'alt')), 'and says so in the picture\'s alt text');
+  // The node's yellow `mid` line (y = 0.5, across the frame) is drawn only with overlays: the share
+  // of yellow pixels in the best row around it.
+  const yellowRow = () => page.$eval('.cam[data-camera="gate"] img.relayed', (i) => {
+    const c = document.createElement('canvas');
+    c.width = i.naturalWidth;
+    c.height = i.naturalHeight;
+    const g = c.getContext('2d');
+    g.drawImage(i, 0, 0);
+    let best = 0;
+    for (let y = Math.floor(c.height * 0.45); y < c.height * 0.55; ++y) {
+      const d = g.getImageData(0, y, c.width, 1).data;
+      let n = 0;
+      for (let x = 0; x < d.length; x += 4) if (d[x] > 180 && d[x + 1] > 180 && d[x + 2] < 100) n++;
+      best = Math.max(best, n / c.width);
+    }
+    return best;
+  });
+  const plainYellow = await yellowRow();
+  check(plainYellow < 0.2, `the relayed picture has no line drawn on it (${(100 * plainYellow).toFixed(0)} % of a row yellow)`);
   await shot('center-live-no-overlays');
   await page.check('#overlays-toggle');
   await page.waitForFunction(() => document.querySelector('.cam[data-camera="gate"] img.relayed')?.dataset.overlays === '1', null, { timeout: 20000 });
-  ok('overlays on again');
+  const drawnYellow = await yellowRow();
+  check(drawnYellow > 0.5, `overlays on again: the node's line is drawn across the picture (${(100 * drawnYellow).toFixed(0)} % of a row yellow)`);
   await shot('center-live');
 });
 

@@ -98,5 +98,7 @@ offline=$(curl -s -X PUT -H "Authorization: Bearer $TOK" -H 'Content-Type: appli
   -w ' %{http_code}' "http://127.0.0.1:$CPORT/api/nodes/north/n1/cameras/gate/rules")
 offline_refused() { [[ "$offline" == *'"code":"node_offline"'* && "$offline" == *' 504' ]]; }
 check "a push to the offline node is 504 node_offline: $(tr -d '\n' <<<"$offline")" offline_refused
+bad_overlays=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOK" "http://127.0.0.1:$CPORT/api/nodes/north/n1/cameras/gate/snapshot.jpg?overlays=2")
+check "the relay refuses overlays=2 before asking the node: $bad_overlays" [ "$bad_overlays" = 400 ]
 [ $fail -eq 0 ] && echo "center_page_test: all passed"
 exit $fail
