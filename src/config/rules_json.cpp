@@ -59,8 +59,11 @@ json camera_rules_to_json(const CameraRules& r) {
   CameraConfig c;
   set_camera_rules(c, r);
   const json eff = camera_config_json(c);
+  json masks = eff.value("privacy_masks", json::array());
+  for (auto& m : masks)  // an unnamed mask: the file says so by leaving `name` out
+    if (m.value("name", "") == "") m.erase("name");
   return {{"rules", rules_to_json(r.rules)},
-          {"privacy_masks", eff.value("privacy_masks", json::array())},
+          {"privacy_masks", masks},
           {"calibration", eff.contains("calibration") ? eff["calibration"] : json(nullptr)}};
 }
 
@@ -71,10 +74,9 @@ std::variant<CameraRules, ConfigErrors> camera_rules_from_json(const json& doc, 
   // JSON is YAML: the document goes through the same parser as a config file's camera, next to the
   // camera's signals (road rules are checked against them) and, for a key it leaves out, the
   // camera's current value.
-  const json eff = camera_config_json(camera);
-  json text{{"rules", rules_to_json(camera.rules)}};
-  for (const char* k : {"privacy_masks", "calibration", "signals"})
-    if (eff.contains(k)) text[k] = eff[k];
+  json text = camera_rules_to_json(camera_rules_of(camera));
+  if (text["calibration"].is_null()) text.erase("calibration");
+  if (const json eff = camera_config_json(camera); eff.contains("signals")) text["signals"] = eff["signals"];
   ConfigErrors errors;
   for (const auto& [key, value] : doc.items()) {
     if (std::find(std::begin(kCameraRulesKeys), std::end(kCameraRulesKeys), key) == std::end(kCameraRulesKeys)) {

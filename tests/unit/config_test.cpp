@@ -323,7 +323,8 @@ namespace {
 config::CameraConfig camera_with_mask_and_calibration() {
   const auto parsed = config::parse_analyze_config(
       "rules: {lines: [{name: gate, p1: [0.1, 0.5], p2: [0.9, 0.5]}]}\n"
-      "privacy_masks: [{name: window, polygon: [[0, 0], [0.2, 0], [0.2, 0.2]]}]\n"
+      "privacy_masks: [{name: window, polygon: [[0, 0], [0.2, 0], [0.2, 0.2]]}, {polygon: [[0.5, 0.5], [0.7, 0.5], "
+      "[0.7, 0.7]]}]\n"
       "calibration: {points: [{image: [0.1, 0.5], world: [0, 0]}, {image: [0.9, 0.5], world: [8, 0]},\n"
       "                       {image: [0.9, 0.9], world: [8, 4]}, {image: [0.1, 0.9], world: [0, 4]}]}\n",
       "t.yml");
@@ -343,6 +344,8 @@ TEST(RulesJson, the_run_time_rules_document_round_trips_with_masks_and_calibrati
   const auto doc = config::camera_rules_to_json(config::camera_rules_of(cam));
   EXPECT_EQ(doc["privacy_masks"][0]["name"], "window");
   EXPECT_EQ(doc["privacy_masks"][0]["polygon"].size(), 3u);
+  EXPECT_FALSE(doc["privacy_masks"][1].contains("name"))
+      << "an unnamed mask is shown without a name, as a file gives it";
   EXPECT_EQ(doc["calibration"]["points"][2]["world"], nlohmann::json({8.0, 4.0}));
   EXPECT_EQ(doc["rules"]["lines"][0]["name"], "gate");
   const auto back = config::camera_rules_from_json(doc, config::CameraConfig{});
@@ -369,7 +372,7 @@ TEST(RulesJson, a_document_replaces_masks_and_calibration_and_keeps_the_keys_it_
   // Only rules: the masks and the calibration stay.
   const auto kept = config::camera_rules_from_json(nlohmann::json::parse(R"({"rules": {"lines": []}})"), cam);
   ASSERT_TRUE(std::holds_alternative<config::CameraRules>(kept));
-  EXPECT_EQ(std::get<config::CameraRules>(kept).privacy_masks.size(), 1u);
+  EXPECT_EQ(std::get<config::CameraRules>(kept).privacy_masks.size(), 2u);
   EXPECT_TRUE(std::get<config::CameraRules>(kept).calibration.has_value());
   EXPECT_TRUE(std::get<config::CameraRules>(kept).rules.lines.empty());
 }

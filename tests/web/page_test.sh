@@ -82,6 +82,14 @@ if [ $rc -eq 0 ]; then
   check "PUT the rules section alone keeps the masks and calibration" put_gives '{"lines": [], "zones": []}' '.version == 2 and (.privacy_masks | length) == 2 and (.calibration.points | length) == 5'
   check "PUT calibration null and no masks removes both" put_gives '{"privacy_masks": [], "calibration": null}' '.version == 3 and .privacy_masks == [] and .calibration == null and .rules.lines == []'
   check "the node applied the removal without a restart" wait_for 20 grep -q "rules replaced (version 3): 0 line(s), 0 zone(s), 0 privacy mask(s), no calibration" "$T/node.log"
+  check "PUT a mask without a name: shown without one" put_gives '{"privacy_masks": [{"polygon": [[0.1, 0.1], [0.3, 0.1], [0.3, 0.3]]}]}' '.version == 4 and (.privacy_masks[0] | has("name") | not)'
+  # What GET shows is what PUT takes: the document's three keys sent back unchanged.
+  put_back() {
+    local doc
+    doc=$(curl -s -H "Authorization: Bearer $TOK" "http://127.0.0.1:$PORT/api/cameras/parking/rules" | jq -c '{rules, privacy_masks, calibration}')
+    put_gives "$doc" '.version == 5 and (.privacy_masks | length) == 1'
+  }
+  check "the GET's document PUT back unchanged is accepted" put_back
   rc=$fail
 fi
 [ $rc -eq 0 ] || tail -30 "$T/node.log"

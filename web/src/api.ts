@@ -82,7 +82,8 @@ export interface Rules {
   zones: ZoneRule[];
 }
 export interface PrivacyMask {
-  name: string;
+  /** optional label; left out when none */
+  name?: string;
   polygon: [number, number][];
 }
 export interface CalibrationPoint {

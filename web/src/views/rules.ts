@@ -140,7 +140,7 @@ export async function rulesView(root: HTMLElement, ctx: Ctx, arg: string): Promi
       rules.zones.push({ name: freshName('zone', [...rules.lines, ...rules.zones].map((r) => r.name)), polygon: draft });
       sel = { kind: 'zones', index: rules.zones.length - 1 };
     } else {
-      masks.push({ name: freshName('mask', masks.map((m) => m.name)), polygon: draft });
+      masks.push({ name: freshName('mask', masks.map((m) => m.name ?? '')), polygon: draft });
       sel = { kind: 'masks', index: masks.length - 1 };
     }
     setMode('select');
@@ -385,7 +385,7 @@ export async function rulesView(root: HTMLElement, ctx: Ctx, arg: string): Promi
     } else if (kind === 'masks') {
       // ---- A privacy mask ----
       const m = masks[index];
-      const nameIn = h('input', { id: 'rule-name', value: m.name, 'aria-invalid': String(fieldErr('name').length > 0) });
+      const nameIn = h('input', { id: 'rule-name', value: m.name ?? '', 'aria-invalid': String(fieldErr('name').length > 0) });
       nameIn.addEventListener('change', () => { m.name = nameIn.value.trim(); touch(false); });
       parts.push(
         h('h3', {}, 'Privacy mask'),
@@ -422,7 +422,9 @@ export async function rulesView(root: HTMLElement, ctx: Ctx, arg: string): Promi
     errors = [];
     // The whole run-time rules document; rule keys the editor does not show (stop lines) go back as they came.
     const calibration: Calibration | null = calib.length ? { ...(doc.calibration ?? {}), points: calib } : null;
-    const body: RulesBody = { rules: { ...rules, lines: rules.lines.map(clean), zones: rules.zones.map(clean) }, privacy_masks: masks, calibration };
+    // A mask without a name is sent without one (the config refuses an empty name).
+    const privacy_masks = masks.map((m) => (m.name ? { name: m.name, polygon: m.polygon } : { polygon: m.polygon }));
+    const body: RulesBody = { rules: { ...rules, lines: rules.lines.map(clean), zones: rules.zones.map(clean) }, privacy_masks, calibration };
     const masksChanged = JSON.stringify(masks) !== JSON.stringify(doc.privacy_masks ?? []);
     try {
       doc = await request<RulesDoc>(`${base}/rules`, { method: 'PUT', json: body, headers: { 'If-Match': `"${doc.version}"` } });
