@@ -128,9 +128,6 @@ const std::string kWebUiHeaders =
     "Content-Security-Policy: default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
     "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'\r\n";
 
-/// A camera's rules as the API shows them (the config's keys; GET output can be PUT back).
-json rules_json(const analytics::RulesOptions& rules) { return config::rules_to_json(rules); }
-
 /// Loads the PEM certificate chain and key into civetweb's SSL context ourselves, so the two may
 /// be separate files (civetweb's `ssl_certificate` wants one file holding both).
 int init_ssl(void* ssl_ctx, void* user_data) {
@@ -284,24 +281,10 @@ std::optional<int> parse_if_match(const char* header) {
 
 json HttpServer::rules_doc(pipeline::CameraWorker& cam) {
   const auto rs = cam.rules();
-  // What the editor draws read-only (set in the config file, not through this API): the privacy
-  // masks and the calibration points, in the config's own keys.
-  const auto& cc = cam.camera_config();
-  auto xy = [](const core::Point& p) { return json::array({p.x, p.y}); };
-  json masks = json::array();
-  for (const auto& m : cc.privacy_masks) {
-    json poly = json::array();
-    for (const auto& p : m.polygon) poly.push_back(xy(p));
-    masks.push_back({{"name", m.name}, {"polygon", poly}});
-  }
-  json calibration = nullptr;
-  if (cc.calibration) {
-    calibration = {{"points", json::array()}};
-    for (const auto& p : cc.calibration->points)
-      calibration["points"].push_back({{"image", xy(p.image)}, {"world", xy(p.world_m)}});
-  }
-  return {{"camera", cam.name()},          {"version", rs.version},  {"applied_version", rs.applied_version},
-          {"rules", rules_json(rs.rules)}, {"privacy_masks", masks}, {"calibration", calibration}};
+  // The camera's run-time rules document (rules, privacy_masks, calibration), as a PUT takes it.
+  json out = {{"camera", cam.name()}, {"version", rs.version}, {"applied_version", rs.applied_version}};
+  out.update(config::camera_rules_to_json(rs.rules));
+  return out;
 }
 
 HttpServer::RulesAnswer HttpServer::change_rules(pipeline::CameraWorker& cam, const std::string& body_text,
@@ -315,11 +298,19 @@ HttpServer::RulesAnswer HttpServer::change_rules(pipeline::CameraWorker& cam, co
   auto error = [](int status, const std::string& code, const std::string& message, const std::string& path) {
     return RulesAnswer{status, {{"code", code}, {"message", message}, {"path", path}}};
   };
-  const json body = json::parse(body_text, nullptr, false);
+  json body = json::parse(body_text, nullptr, false);
   if (body.is_discarded() || !body.is_object())
-    return error(400, "bad_rules", "expected a JSON object {\"lines\": [...], \"zones\": [...]}", "body");
-  // The same parser and checks as the config file: the body is the camera's `rules:` section.
-  auto parsed = config::rules_from_json(body, &cam.camera_config());
+    return error(400, "bad_rules",
+                 "expected a JSON object {\"rules\": {...}, \"privacy_masks\": [...], \"calibration\": {...}} "
+                 "(or the rules section alone, {\"lines\": [...], \"zones\": [...]})",
+                 "body");
+  // The body is the camera's run-time rules document; one without any of its keys is the `rules:`
+  // section alone (the masks and the calibration stay).
+  bool document = false;
+  for (const char* k : config::kCameraRulesKeys) document = document || body.contains(k);
+  if (!document) body = json{{"rules", body}};
+  // The same parser and checks as the config file, against the camera's current config.
+  auto parsed = config::camera_rules_from_json(body, cam.current_config());
   if (auto* errs = std::get_if<config::ConfigErrors>(&parsed)) {
     json list = json::array();
     for (const auto& e : *errs)
@@ -332,7 +323,7 @@ HttpServer::RulesAnswer HttpServer::change_rules(pipeline::CameraWorker& cam, co
              {"path", first["path"]},
              {"errors", list}}};
   }
-  auto rules = std::get<analytics::RulesOptions>(parsed);
+  const auto rules = std::get<config::CameraRules>(parsed);
   auto set = node_.set_camera_rules(name, rules, expected);
   if (!set) {
     const bool conflict = set.error().code == "version_conflict";
@@ -340,12 +331,13 @@ HttpServer::RulesAnswer HttpServer::change_rules(pipeline::CameraWorker& cam, co
     return error(conflict ? 409 : 503, set.error().code, set.error().message, set.error().path);
   }
   const int version = *set;
-  audit_as(fmt::format("{} v{}: {} line(s), {} zone(s)", name, version, rules.lines.size(), rules.zones.size()), "ok");
-  return {200,
-          {{"camera", name},
-           {"version", version},
-           {"applied_version", cam.rules().applied_version},
-           {"rules", rules_json(rules)}}};
+  audit_as(fmt::format("{} v{}: {} line(s), {} zone(s), {} privacy mask(s), {} calibration point(s)", name, version,
+                       rules.rules.lines.size(), rules.rules.zones.size(), rules.privacy_masks.size(),
+                       rules.calibration ? rules.calibration->points.size() : 0),
+           "ok");
+  json out = {{"camera", name}, {"version", version}, {"applied_version", cam.rules().applied_version}};
+  out.update(config::camera_rules_to_json(rules));
+  return {200, out};
 }
 
 int HttpServer::put_rules(Request& r, pipeline::CameraWorker& cam) {
@@ -371,8 +363,9 @@ core::Result<std::string> HttpServer::snapshot_for(pipeline::CameraWorker& cam, 
 }
 
 std::string HttpServer::answer_rules_request(const std::string& request) {
-  // {"op": "get"|"put", "camera", "body" (put: the request body as the center received it),
-  // "if_match" (put, optional), "by": the center's user} -> {"status": HTTP status, "body": what
+  // {"op": "get"|"put"|"snapshot", "camera", "body" (put: the request body as the center received
+  // it), "if_match" (put, optional), "overlays" (snapshot, optional: false = without them), "by":
+  // the center's user} -> {"status": HTTP status, "body": what
   // the node's own route answers}.
   const json q = json::parse(request, nullptr, false);
   auto reply = [](int status, const json& body) { return json{{"status", status}, {"body", body}}.dump(); };
@@ -393,7 +386,8 @@ std::string HttpServer::answer_rules_request(const std::string& request) {
     const std::optional<auth::Principal> viewer = auth::Principal{"center:" + by, auth::Role::viewer, "", false};
     if (auto st = auditor_.record(viewer, "nats", "snapshot", name, "ok", "", core::wall_clock_ms()); !st)
       kLog.error("audit: {}", st.error().message);
-    auto shown = snapshot_for(*cam, false);
+    const bool overlays = !q.contains("overlays") || !q["overlays"].is_boolean() || q["overlays"].get<bool>();
+    auto shown = snapshot_for(*cam, false, overlays);
     if (!shown) return error(503, shown.error().code, shown.error().message, shown.error().path);
     if (shown->size() > 1000 * 1000)
       return error(413, "too_large", "the snapshot is larger than a NATS message may be", "camera");

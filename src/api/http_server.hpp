@@ -77,7 +77,9 @@ class HttpServer {
   int login(Request& r);
   FrontOptions front() const;          ///< what the shared front door needs (api/front.hpp)
   AuditFn audit_fn(const Request& r);  ///< audit records of `r`'s address, for the front door
-  /// PUT /api/cameras/<name>/rules: validated like the config file, swapped in without a restart.
+  /// PUT /api/cameras/<name>/rules: the camera's run-time rules document (rules, privacy masks,
+  /// calibration; or the `rules:` section alone), validated like the config file, swapped in
+  /// without a restart.
   int put_rules(Request& r, pipeline::CameraWorker& cam);
   /// The one place rules change (the API's PUT and the center's push): parse and check like the
   /// config file, keep, swap in, audit. The body is the JSON answer (errors carry field paths).
@@ -90,7 +92,7 @@ class HttpServer {
   /// The camera's latest frame as GET .../snapshot.jpg gives it: faces blurred unless `raw`,
   /// overlays drawn unless `overlays` is false.
   core::Result<std::string> snapshot_for(pipeline::CameraWorker& cam, bool raw, bool overlays = true);
-  /// GET /api/cameras/<name>/rules' body.
+  /// GET /api/cameras/<name>/rules' body: the run-time rules document with its versions.
   static nlohmann::json rules_doc(pipeline::CameraWorker& cam);
   void audit(const Request& r, const std::string& action, const std::string& target, const std::string& result,
              const std::string& reason = {});

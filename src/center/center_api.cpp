@@ -557,6 +557,12 @@ int CenterApi::node_camera(Request& r, const std::string& site_seg, const std::s
   const bool put = r.method == "PUT", snapshot = leaf == "snapshot.jpg";
   json rq = {{"op", put ? "put" : snapshot ? "snapshot" : "get"}, {"camera", camera}, {"by", r.who->name}};
   const std::string where = fmt::format("{}/{}/{}", site, node, camera);
+  if (snapshot) {  // overlays=0: the node's picture without boxes, tracks, lines and zones (as its own route)
+    const std::string overlays = api::Query(r.ri).opt("overlays").value_or("1");
+    if (overlays != "0" && overlays != "1")
+      return send_error(r.conn, {400, "bad_parameter", "overlays: expected 0 or 1", "overlays"});
+    rq["overlays"] = overlays == "1";
+  }
   if (put) {
     const char* ct = mg_get_header(r.conn, "Content-Type");
     if (!ct || std::string(ct).rfind("application/json", 0) != 0)

@@ -59,6 +59,25 @@ struct CameraConfig {
   std::vector<road::SignalOptions> signals;             ///< traffic lights and crossings the rules read
 };
 
+/// The part of a camera's config that changes while the node runs: what the rule editor edits and
+/// `PUT /api/cameras/<name>/rules` replaces (config/rules_json.hpp), in the camera's own keys —
+/// `rules:`, `privacy_masks:` and `calibration:`. The analysis swaps it in between two frames
+/// (pipeline::CameraAnalysis::replace_rules).
+struct CameraRules {
+  analytics::RulesOptions rules;
+  std::vector<PrivacyMask> privacy_masks;
+  std::optional<road::CalibrationOptions> calibration;
+};
+
+/// The camera's run-time rules as its config sets them.
+inline CameraRules camera_rules_of(const CameraConfig& c) { return {c.rules, c.privacy_masks, c.calibration}; }
+/// `c` with `r` in place of its rules, privacy masks and calibration.
+inline void set_camera_rules(CameraConfig& c, CameraRules r) {
+  c.rules = std::move(r.rules);
+  c.privacy_masks = std::move(r.privacy_masks);
+  c.calibration = std::move(r.calibration);
+}
+
 /// The camera of an analyze config before any key is read: like a serve camera, but motion gating
 /// off until the config has `motion:`.
 inline CameraConfig analyze_camera_defaults() {

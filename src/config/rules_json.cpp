@@ -1,5 +1,8 @@
 #include "config/rules_json.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <iterator>
 
 #include "config/schema.hpp"
@@ -42,23 +45,61 @@ void drop_nulls(json& j) {
     for (auto& v : j) drop_nulls(v);
   }
 }
+
+json camera_config_json(const CameraConfig& camera) {
+  AnalyzeConfig c;
+  c.camera = camera;
+  json eff = json::parse(effective_json(c));
+  drop_nulls(eff);
+  return eff;
+}
 }  // namespace
 
-std::variant<analytics::RulesOptions, ConfigErrors> rules_from_json(const json& rules, const CameraConfig* camera) {
-  // JSON is YAML: the section goes through the same parser as a config file's `rules:`, next to
-  // the camera's calibration and signals (road rules are checked against them).
-  json doc{{"rules", rules}};
-  if (camera) {
-    AnalyzeConfig c;
-    c.camera = *camera;
-    json eff = json::parse(effective_json(c));
-    drop_nulls(eff);
-    for (const char* k : {"calibration", "signals"})
-      if (eff.contains(k)) doc[k] = eff[k];
+json camera_rules_to_json(const CameraRules& r) {
+  CameraConfig c;
+  set_camera_rules(c, r);
+  const json eff = camera_config_json(c);
+  json masks = eff.value("privacy_masks", json::array());
+  for (auto& m : masks)  // an unnamed mask: the file says so by leaving `name` out
+    if (m.value("name", "") == "") m.erase("name");
+  return {{"rules", rules_to_json(r.rules)},
+          {"privacy_masks", masks},
+          {"calibration", eff.contains("calibration") ? eff["calibration"] : json(nullptr)}};
+}
+
+std::variant<CameraRules, ConfigErrors> camera_rules_from_json(const json& doc, const CameraConfig& camera) {
+  if (!doc.is_object())
+    return ConfigErrors{
+        {"", 0, "", "expected a JSON object {\"rules\": ..., \"privacy_masks\": ..., \"calibration\": ...}"}};
+  // JSON is YAML: the document goes through the same parser as a config file's camera, next to the
+  // camera's signals (road rules are checked against them) and, for a key it leaves out, the
+  // camera's current value.
+  json text = camera_rules_to_json(camera_rules_of(camera));
+  if (text["calibration"].is_null()) text.erase("calibration");
+  if (const json eff = camera_config_json(camera); eff.contains("signals")) text["signals"] = eff["signals"];
+  ConfigErrors errors;
+  for (const auto& [key, value] : doc.items()) {
+    if (std::find(std::begin(kCameraRulesKeys), std::end(kCameraRulesKeys), key) == std::end(kCameraRulesKeys)) {
+      errors.push_back(
+          {"", 0, key,
+           fmt::format("unknown key '{}' (a camera's rules document has: rules, privacy_masks, calibration)", key)});
+      continue;
+    }
+    if (value.is_null())
+      text.erase(key);  // none
+    else
+      text[key] = value;
   }
-  auto parsed = parse_analyze_config(doc.dump(), "rules");
+  if (!errors.empty()) return errors;
+  auto parsed = parse_analyze_config(text.dump(), "rules");
+  if (auto* e = std::get_if<ConfigErrors>(&parsed)) return *e;
+  return camera_rules_of(std::get<AnalyzeConfig>(parsed).camera);
+}
+
+std::variant<analytics::RulesOptions, ConfigErrors> rules_from_json(const json& rules, const CameraConfig* camera) {
+  auto parsed = camera_rules_from_json(json{{"rules", rules}}, camera ? *camera : CameraConfig{});
   if (auto* errors = std::get_if<ConfigErrors>(&parsed)) return *errors;
-  return std::get<AnalyzeConfig>(parsed).camera.rules;
+  return std::get<CameraRules>(parsed).rules;
 }
 
 }  // namespace vsp::config

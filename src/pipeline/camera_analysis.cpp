@@ -47,10 +47,14 @@ CameraAnalysis::CameraAnalysis(CameraAnalysisOptions options, events::EventSink&
     : options_(std::move(options)),
       sink_(sink),
       tracker_(config::make_tracker_options(options_.config.tracker, options_.nominal_fps)) {
+  build_mask();
+  set_horizon();
+}
+
+void CameraAnalysis::build_mask() {
   std::vector<core::Polygon> masks;
   for (const auto& m : options_.config.privacy_masks) masks.push_back(m.polygon);
   mask_ = privacy::StaticMask(std::move(masks));
-  set_horizon();
 }
 
 void CameraAnalysis::set_horizon() {
@@ -269,11 +273,24 @@ void CameraAnalysis::build_road() {
   road_ = std::make_unique<road::RoadRules>(std::move(ro), width_, height_);
 }
 
-void CameraAnalysis::replace_rules(analytics::RulesOptions rules) {
+void CameraAnalysis::replace_rules(config::CameraRules rules) {
   for (auto& z : zones_) emit(z.finish());
   lines_.clear();
   zones_.clear();
-  options_.config.rules = std::move(rules);
+  // ---- Calibration first: the road rules below measure on it ----------------------------------
+  if (rules.calibration) {
+    if (auto cal = road::fit_calibration(*rules.calibration)) {
+      calibration_ = *cal;
+    } else {
+      core::Logger(fmt::format("analysis[{}]", options_.camera))
+          .error("new calibration refused ({}); the old one stays", cal.error().message);
+      rules.calibration = options_.config.calibration;
+    }
+  } else {
+    calibration_.reset();
+  }
+  config::set_camera_rules(options_.config, std::move(rules));
+  build_mask();
   // Zone counting and the road rules follow the new rules; a dense stage that cannot load keeps
   // the old one (the rules were checked by the config parser, the models were loaded at start).
   if (auto zc = ZoneCountStage::create(options_.config.rules.zones)) zone_counts_ = std::move(zc.value());

@@ -125,10 +125,13 @@ class CameraAnalysis {
   /// the reorder buffer drains), then the sink is flushed.
   void finish();
 
-  /// Swaps in new lines and zones without a restart (the node's rule editor). Open stays of the old
-  /// zones end here (their exits are emitted); tracks, the clock and the held events carry on, and
-  /// the new rules count from the next update. Call from the thread that drives the core.
-  void replace_rules(analytics::RulesOptions rules);
+  /// Swaps in new lines, zones, privacy masks and calibration without a restart (the node's rule
+  /// editor). Open stays of the old zones end here (their exits are emitted); tracks, the clock and
+  /// the held events carry on; the new rules count from the next update, the new masks black out
+  /// the next frame given to `mask`, and the next speeds are measured on the new calibration. Call
+  /// from the thread that drives the core. A calibration that does not fit (the config parser
+  /// refuses those) leaves the old one in place, logged.
+  void replace_rules(config::CameraRules rules);
   const analytics::RulesOptions& rules() const { return options_.config.rules; }
 
   const core::Tracks& tracks() const { return tracks_; }
@@ -161,6 +164,7 @@ class CameraAnalysis {
   void build_objects();              ///< left/removed objects from the current zones (after start)
   void build_road();                 ///< road rules from the current rules (after start)
   void set_horizon();                ///< from the rules' confirmation frames and the tracker
+  void build_mask();                 ///< mask_ from the config's privacy masks
   std::int64_t wall_ms(double pts_s) const { return epoch_ms_ + static_cast<std::int64_t>(std::llround(pts_s * 1000)); }
   void apply_timeline(double up_to_pts_s);
   core::BoxXyxy box_of(int track_id) const;

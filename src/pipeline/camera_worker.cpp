@@ -63,7 +63,7 @@ CameraWorker::CameraWorker(config::CameraEntry config, std::string detector_key,
     : config_(std::move(config)),
       detector_key_(std::move(detector_key)),
       ctx_(std::move(ctx)),
-      rules_(config_.camera.rules) {}
+      rules_(config::camera_rules_of(config_.camera)) {}
 
 CameraWorker::~CameraWorker() { stop(); }
 
@@ -294,7 +294,7 @@ void CameraWorker::analysis_loop() {
     o.config = config_.camera;
     {
       std::lock_guard lock(rules_m_);
-      o.config.rules = rules_;  // as last set (the rule editor may have changed them already)
+      config::set_camera_rules(o.config, rules_);  // as last set (the rule editor may have changed them already)
       pending_rules_.reset();
       applied_rules_version_ = rules_version_;
     }
@@ -360,10 +360,13 @@ void CameraWorker::analysis_loop() {
       }
       ++frames_analysed_;
       if (auto fresh = take_pending_rules()) {
+        const auto& cc = fresh->first;
+        log.info("rules replaced (version {}): {} line(s), {} zone(s), {} privacy mask(s), {}", fresh->second,
+                 cc.rules.lines.size(), cc.rules.zones.size(), cc.privacy_masks.size(),
+                 cc.calibration ? fmt::format("calibration of {} points", cc.calibration->points.size())
+                                : std::string("no calibration"));
         core->replace_rules(std::move(fresh->first));
         applied_rules_version_ = fresh->second;
-        log.info("rules replaced (version {}): {} line(s), {} zone(s)", fresh->second, core->rules().lines.size(),
-                 core->rules().zones.size());
       }
       core->mask(*img);  // privacy masks: before gating, detection, plates, live view and snapshots
       if (core->offer(*img)) {
@@ -458,14 +461,21 @@ CameraWorker::Rules CameraWorker::rules() {
   return {rules_, rules_version_, applied_rules_version_};
 }
 
-int CameraWorker::set_rules(analytics::RulesOptions rules) {
+config::CameraConfig CameraWorker::current_config() {
+  auto c = config_.camera;
+  std::lock_guard lock(rules_m_);
+  config::set_camera_rules(c, rules_);
+  return c;
+}
+
+int CameraWorker::set_rules(config::CameraRules rules) {
   std::lock_guard lock(rules_m_);
   rules_ = rules;
   pending_rules_ = std::move(rules);
   return ++rules_version_;
 }
 
-std::optional<std::pair<analytics::RulesOptions, int>> CameraWorker::take_pending_rules() {
+std::optional<std::pair<config::CameraRules, int>> CameraWorker::take_pending_rules() {
   std::lock_guard lock(rules_m_);
   if (!pending_rules_) return std::nullopt;
   auto out = std::make_pair(std::move(*pending_rules_), rules_version_);

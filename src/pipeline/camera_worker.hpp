@@ -81,7 +81,7 @@ class CameraWorker {
   /// Stops ingest and analysis, closes the open segment. Returns within a few seconds.
   void stop();
   const std::string& name() const { return config_.name; }
-  /// The camera's config as started (calibration, signals; rules set later live in the analysis).
+  /// The camera's config as started (rules, masks and calibration set later: current_config()).
   const config::CameraConfig& camera_config() const { return config_.camera; }
   CameraStatus status();
   /// JPEG of the latest analysed frame with overlays (without them when `overlays` is false);
@@ -93,16 +93,20 @@ class CameraWorker {
   /// Waits up to `timeout_ms` for a frame newer than `seq`; returns the new sequence number.
   std::uint64_t wait_frame(std::uint64_t seq, int timeout_ms);
 
-  /// The camera's lines and zones as last set, and their versions: `version` counts changes
-  /// (1 = the config's rules), `applied_version` is the one the analysis thread runs now.
+  /// The camera's run-time rules (lines, zones, privacy masks, calibration) as last set, and their
+  /// versions: `version` counts changes (1 = the config's), `applied_version` is the one the
+  /// analysis thread runs now.
   struct Rules {
-    analytics::RulesOptions rules;
+    config::CameraRules rules;
     int version = 1, applied_version = 1;
   };
   Rules rules();
-  /// Replaces the rules without a restart: the analysis thread swaps them in before its next
-  /// frame (CameraAnalysis::replace_rules). Thread-safe; returns the new version.
-  int set_rules(analytics::RulesOptions rules);
+  /// The camera's config as started, with the run-time rules as last set.
+  config::CameraConfig current_config();
+  /// Replaces the run-time rules without a restart: the analysis thread swaps them in before its
+  /// next frame (CameraAnalysis::replace_rules), so the next frame is masked with the new masks.
+  /// Thread-safe; returns the new version.
+  int set_rules(config::CameraRules rules);
 
  private:
   struct StreamStart {
@@ -130,7 +134,7 @@ class CameraWorker {
   void analysis_loop();
   void set_state(CameraState s, const std::string& error = {});
   /// Rules set since the analysis thread last looked, with their version.
-  std::optional<std::pair<analytics::RulesOptions, int>> take_pending_rules();
+  std::optional<std::pair<config::CameraRules, int>> take_pending_rules();
   bool sleep_for(double seconds);  ///< false when stopping
 
   config::CameraEntry config_;
@@ -165,9 +169,9 @@ class CameraWorker {
   std::uint64_t frame_seq_ = 0;
 
   std::mutex rules_m_;  ///< guards the three below; the analysis thread takes `pending_rules_`
-  analytics::RulesOptions rules_;
+  config::CameraRules rules_;
   int rules_version_ = 1;
-  std::optional<analytics::RulesOptions> pending_rules_;
+  std::optional<config::CameraRules> pending_rules_;
   std::atomic<int> applied_rules_version_{1};
 };
 

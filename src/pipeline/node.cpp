@@ -44,8 +44,21 @@ void Node::load_saved_rules(config::ServeConfig& config) {
     if (!fs::exists(path, ec)) continue;
     std::ifstream in(path);
     const auto saved = nlohmann::json::parse(in, nullptr, false);
-    const auto from_config = config::rules_to_json(cam.camera.rules);
-    if (saved.is_discarded() || !saved.is_object() || saved.value("config_rules", nlohmann::json()) != from_config) {
+    // The file keeps the document set through the API (`document`) and the config file's at that
+    // time (`config`). A file from before masks and calibration were editable holds the rules
+    // only (`rules`, `config_rules`): its document is the rules, compared on the rules.
+    nlohmann::json from_file, doc;
+    if (saved.is_object() && saved.contains("document")) {
+      from_file = saved.value("config", nlohmann::json());
+      doc = saved["document"];
+    } else if (saved.is_object()) {
+      from_file = {{"rules", saved.value("config_rules", nlohmann::json())}};
+      doc = {{"rules", saved.value("rules", nlohmann::json::object())}};
+    }
+    const auto from_config = config::camera_rules_to_json(config::camera_rules_of(cam.camera));
+    bool same = from_file.is_object() && !from_file.empty();
+    for (const auto& [k, v] : from_file.items()) same = same && from_config.contains(k) && from_config[k] == v;
+    if (saved.is_discarded() || !same) {
       // The config file's rules were edited since (or the file is damaged): the config file wins.
       fs::rename(path, path.string() + ".old", ec);
       kLog.warn(
@@ -54,19 +67,19 @@ void Node::load_saved_rules(config::ServeConfig& config) {
           cam.name, path.string());
       continue;
     }
-    auto rules = config::rules_from_json(saved.value("rules", nlohmann::json::object()), &cam.camera);
+    auto rules = config::camera_rules_from_json(doc, cam.camera);
     if (auto* errors = std::get_if<config::ConfigErrors>(&rules)) {
       kLog.error("camera {}: {}: {} (the rules in the config file apply)", cam.name, path.string(),
                  errors->empty() ? "invalid" : errors->front().to_string());
       continue;
     }
-    cam.camera.rules = std::get<analytics::RulesOptions>(rules);
+    config::set_camera_rules(cam.camera, std::get<config::CameraRules>(rules));
     kLog.info("camera {}: runs the rules set through the API on {} ({}), not those in the config file", cam.name,
               saved.value("saved", "?"), path.string());
   }
 }
 
-core::Result<int> Node::set_camera_rules(const std::string& camera, const analytics::RulesOptions& rules,
+core::Result<int> Node::set_camera_rules(const std::string& camera, const config::CameraRules& rules,
                                          std::optional<int> expected_version) {
   auto* worker = this->camera(camera);
   if (!worker) return core::make_error("unknown_camera", fmt::format("no camera named '{}'", camera), "camera");
@@ -82,8 +95,8 @@ core::Result<int> Node::set_camera_rules(const std::string& camera, const analyt
   fs::create_directories(path.parent_path(), ec);
   const nlohmann::json doc = {{"camera", camera},
                               {"saved", events::format_rfc3339_ms(core::wall_clock_ms())},
-                              {"config_rules", nlohmann::json::parse(config_file_rules_.at(camera))},
-                              {"rules", config::rules_to_json(rules)}};
+                              {"config", nlohmann::json::parse(config_file_rules_.at(camera))},
+                              {"document", config::camera_rules_to_json(rules)}};
   const std::string tmp = path.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -103,7 +116,7 @@ core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& conf
   load_saved_rules(config);
   std::unique_ptr<Node> n(new Node(config));
   for (const auto& cam : config_in.cameras)
-    n->config_file_rules_[cam.name] = config::rules_to_json(cam.camera.rules).dump();
+    n->config_file_rules_[cam.name] = config::camera_rules_to_json(config::camera_rules_of(cam.camera)).dump();
   std::error_code ec;
   fs::create_directories(fs::path(config.storage_path) / "exports", ec);
   if (ec)
@@ -656,13 +669,13 @@ core::Result<std::string> Node::export_clip(const std::string& camera, std::int6
   if (!fs::exists(path)) {
     // A camera with privacy masks exports re-encoded with the masks burned in: every export (the
     // API's raw and blurred ones, the center's) starts from this file, so none can unmask them.
+    // The masks are the camera's current ones (the rule editor may have changed them since).
     privacy::StaticMask mask;
-    for (const auto& c : config_.cameras)
-      if (c.name == camera) {
-        std::vector<core::Polygon> polys;
-        for (const auto& m : c.camera.privacy_masks) polys.push_back(m.polygon);
-        mask = privacy::StaticMask(std::move(polys));
-      }
+    if (auto* worker = this->camera(camera)) {
+      std::vector<core::Polygon> polys;
+      for (const auto& m : worker->rules().rules.privacy_masks) polys.push_back(m.polygon);
+      mask = privacy::StaticMask(std::move(polys));
+    }
     const std::string remux = mask.empty() ? path : path + ".unmasked.mp4";
     if (auto st = record::export_clip(config_.storage_path, files, start_ms, end_ms, remux); !st) return st.error();
     if (!mask.empty()) {

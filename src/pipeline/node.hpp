@@ -76,12 +76,13 @@ class Node {
   /// Remuxes the recorded range into storage/exports/ and returns the file's path; the range's
   /// segments are kept by retention from then on.
   core::Result<std::string> export_clip(const std::string& camera, std::int64_t start_ms, std::int64_t end_ms);
-  /// Replaces a camera's lines and zones while it runs (CameraWorker::set_rules) and keeps them in
+  /// Replaces a camera's run-time rules (lines, zones, privacy masks, calibration) while it runs
+  /// (CameraWorker::set_rules) and keeps them in
   /// `<storage>/rules/<camera>.json`, so the node runs them after a restart too, unless the config
   /// file's rules for that camera have changed since (then the file's edit wins). Returns the new
   /// version; fails when the file cannot be written (the running rules are unchanged then), and
   /// with `version_conflict` when `expected_version` is given and is not the current one.
-  core::Result<int> set_camera_rules(const std::string& camera, const analytics::RulesOptions& rules,
+  core::Result<int> set_camera_rules(const std::string& camera, const config::CameraRules& rules,
                                      std::optional<int> expected_version = std::nullopt);
   /// One retention pass (the node runs one every 5 s, and every second while space is short).
   void apply_retention();

@@ -252,7 +252,7 @@ TEST(CameraAnalysis, rules_replaced_mid_stream_end_open_stays_and_count_on_the_n
   moved.lines.push_back(l);
   for (int i = 0; i <= 70; ++i) {
     const double t = i * 0.2;
-    if (i == 30) (*core)->replace_rules(moved);
+    if (i == 30) (*core)->replace_rules({moved, {}, std::nullopt});
     const core::Timestamp ts{i, t};
     if ((*core)->offer(ts)) (*core)->update(person_at(t), ts, nullptr);
   }
@@ -270,4 +270,66 @@ TEST(CameraAnalysis, rules_replaced_mid_stream_end_open_stays_and_count_on_the_n
   EXPECT_LE(exits[0].pts_s, 6.0 + 1e-6);
   EXPECT_EQ((*core)->rules().lines.size(), 1u);
   EXPECT_TRUE((*core)->zones().empty());
+}
+
+TEST(CameraAnalysis, a_new_calibration_measures_the_next_speeds_and_a_new_mask_hides_what_it_covers) {
+  // The person walks at 100 px/s in a 1000x500 frame. Calibrated as 10 m across (1000 px), that
+  // is 1 m/s = 3.6 km/h; the rule editor then sets a calibration twice as large (7.2 km/h).
+  auto calibration = [](double metres_across) {
+    road::CalibrationOptions c;
+    const double k = metres_across;
+    c.points = {{{0, 0}, {0, 0}}, {{1, 0}, {k, 0}}, {{1, 1}, {k, k / 2}}, {{0, 1}, {0, k / 2}}};
+    return c;
+  };
+  config::CameraConfig cfg;
+  analytics::ZoneOptions lane;
+  lane.name = "lane";
+  lane.polygon = {{0, 0}, {1, 0}, {1, 1}, {0, 1}};
+  lane.road.speed_limit_kmh = 500;  // followed, never speeding
+  cfg.rules.zones.push_back(lane);
+  cfg.calibration = calibration(10);
+  VecSink sink;
+  pipeline::CameraAnalysisOptions o;
+  o.config = cfg;
+  o.nominal_fps = 5;
+  auto core = pipeline::CameraAnalysis::create(o, sink);
+  ASSERT_TRUE(core.ok()) << core.error().message;
+  (*core)->start_stream(1000, 500, 0, "test");
+  auto speed_now = [&]() -> double {
+    const auto* road = (*core)->road();
+    if (!road || (*core)->tracks().empty()) return -1;
+    const auto s = road->speed((*core)->tracks().front().id);
+    return s ? s->speed_kmh() : -1;
+  };
+  int frame = 0;
+  auto run_until = [&](double until_s) {
+    for (; frame * 0.2 <= until_s + 1e-9; ++frame) {
+      const core::Timestamp ts{frame, frame * 0.2};
+      if ((*core)->offer(ts)) (*core)->update(person_at(ts.pts_s), ts, nullptr);
+    }
+  };
+  run_until(2.4);
+  EXPECT_NEAR(speed_now(), 3.6, 0.5);
+  auto doc = config::camera_rules_of(cfg);
+  doc.calibration = calibration(20);
+  (*core)->replace_rules(doc);
+  run_until(4.8);
+  EXPECT_NEAR(speed_now(), 7.2, 0.8) << "the speeds after the swap are measured on the new calibration";
+  // A mask over the right half: the person (centre x > 500 px) is no longer seen, and a frame
+  // given to `mask` is black there.
+  config::PrivacyMask m;
+  m.name = "right";
+  m.polygon = {{0.5, 0}, {1, 0}, {1, 1}, {0.5, 1}};
+  doc.privacy_masks = {m};
+  (*core)->replace_rules(doc);
+  ASSERT_EQ((*core)->privacy_mask().polygons().size(), 1u);
+  EXPECT_TRUE((*core)->privacy_mask().covers({800, 250}, 1000, 500));
+  EXPECT_FALSE((*core)->privacy_mask().covers({200, 250}, 1000, 500));
+  for (int i = 0; i < 15; ++i, ++frame) {
+    const core::Timestamp ts{frame, frame * 0.2};
+    if ((*core)->offer(ts)) (*core)->update(person_at(ts.pts_s), ts, nullptr);
+  }
+  EXPECT_TRUE((*core)->tracks().empty() || (*core)->tracks().front().frames_since_update > 0)
+      << "detections centred in the new mask are dropped";
+  (*core)->finish();
 }

@@ -340,6 +340,92 @@ TEST(RulesJson, json_rules_get_the_config_files_checks_and_paths) {
     EXPECT_NE(std::find(paths.begin(), paths.end(), want), paths.end()) << want;
 }
 
+namespace {
+/// A camera with a mask and a 4-point calibration, as a config file sets them.
+config::CameraConfig camera_with_mask_and_calibration() {
+  const auto parsed = config::parse_analyze_config(
+      "rules: {lines: [{name: gate, p1: [0.1, 0.5], p2: [0.9, 0.5]}]}\n"
+      "privacy_masks: [{name: window, polygon: [[0, 0], [0.2, 0], [0.2, 0.2]]}, {polygon: [[0.5, 0.5], [0.7, 0.5], "
+      "[0.7, 0.7]]}]\n"
+      "calibration: {points: [{image: [0.1, 0.5], world: [0, 0]}, {image: [0.9, 0.5], world: [8, 0]},\n"
+      "                       {image: [0.9, 0.9], world: [8, 4]}, {image: [0.1, 0.9], world: [0, 4]}]}\n",
+      "t.yml");
+  EXPECT_TRUE(std::holds_alternative<config::AnalyzeConfig>(parsed));
+  return std::get<config::AnalyzeConfig>(parsed).camera;
+}
+std::vector<std::string> error_paths(const std::variant<config::CameraRules, config::ConfigErrors>& r) {
+  std::vector<std::string> paths;
+  if (const auto* e = std::get_if<config::ConfigErrors>(&r))
+    for (const auto& x : *e) paths.push_back(x.path);
+  return paths;
+}
+}  // namespace
+
+TEST(RulesJson, the_run_time_rules_document_round_trips_with_masks_and_calibration) {
+  const auto cam = camera_with_mask_and_calibration();
+  const auto doc = config::camera_rules_to_json(config::camera_rules_of(cam));
+  EXPECT_EQ(doc["privacy_masks"][0]["name"], "window");
+  EXPECT_EQ(doc["privacy_masks"][0]["polygon"].size(), 3u);
+  EXPECT_FALSE(doc["privacy_masks"][1].contains("name"))
+      << "an unnamed mask is shown without a name, as a file gives it";
+  EXPECT_EQ(doc["calibration"]["points"][2]["world"], nlohmann::json({8.0, 4.0}));
+  EXPECT_EQ(doc["rules"]["lines"][0]["name"], "gate");
+  const auto back = config::camera_rules_from_json(doc, config::CameraConfig{});
+  ASSERT_TRUE(std::holds_alternative<config::CameraRules>(back)) << nlohmann::json(error_paths(back)).dump();
+  EXPECT_EQ(config::camera_rules_to_json(std::get<config::CameraRules>(back)), doc);
+}
+
+TEST(RulesJson, a_document_replaces_masks_and_calibration_and_keeps_the_keys_it_leaves_out) {
+  const auto cam = camera_with_mask_and_calibration();
+  // New mask, calibration removed; rules left out = the camera's current rules.
+  const auto r = config::camera_rules_from_json(
+      nlohmann::json::parse(
+          R"({"privacy_masks": [{"name": "door", "polygon": [[0.5, 0.5], [0.9, 0.5], [0.9, 0.9], [0.5, 0.9]]}],
+                                "calibration": null})"),
+      cam);
+  ASSERT_TRUE(std::holds_alternative<config::CameraRules>(r)) << nlohmann::json(error_paths(r)).dump();
+  const auto& got = std::get<config::CameraRules>(r);
+  ASSERT_EQ(got.privacy_masks.size(), 1u);
+  EXPECT_EQ(got.privacy_masks[0].name, "door");
+  EXPECT_EQ(got.privacy_masks[0].polygon.size(), 4u);
+  EXPECT_FALSE(got.calibration.has_value());
+  ASSERT_EQ(got.rules.lines.size(), 1u);
+  EXPECT_EQ(got.rules.lines[0].name, "gate");
+  // Only rules: the masks and the calibration stay.
+  const auto kept = config::camera_rules_from_json(nlohmann::json::parse(R"({"rules": {"lines": []}})"), cam);
+  ASSERT_TRUE(std::holds_alternative<config::CameraRules>(kept));
+  EXPECT_EQ(std::get<config::CameraRules>(kept).privacy_masks.size(), 2u);
+  EXPECT_TRUE(std::get<config::CameraRules>(kept).calibration.has_value());
+  EXPECT_TRUE(std::get<config::CameraRules>(kept).rules.lines.empty());
+}
+
+TEST(RulesJson, bad_masks_and_calibrations_get_the_config_files_field_errors) {
+  const auto cam = camera_with_mask_and_calibration();
+  const auto r = config::camera_rules_from_json(nlohmann::json::parse(R"({
+      "privacy_masks": [{"polygon": [[0.1, 0.1], [0.2, 0.2]]}, {"polygon": [[0.1, 0.1], [1.4, 0.1], [0.5, 0.5]]}],
+      "calibration": {"points": [{"image": [0.1, 0.1], "world": [0, 0]}, {"image": [0.2, 0.2], "world": [1, 1]},
+                                 {"image": [0.3, 0.3], "world": [2, 2]}, {"image": [0.4, 0.4], "world": [3, 3]}]},
+      "detector": {}})"),
+                                                cam);
+  const auto unknown = error_paths(r);
+  ASSERT_EQ(unknown, std::vector<std::string>{"detector"}) << "keys other than the document's are refused first";
+  const auto bad = config::camera_rules_from_json(nlohmann::json::parse(R"({
+      "privacy_masks": [{"polygon": [[0.1, 0.1], [0.2, 0.2]]}, {"polygon": [[0.1, 0.1], [1.4, 0.1], [0.5, 0.5]]}],
+      "calibration": {"points": [{"image": [0.1, 0.1], "world": [0, 0]}, {"image": [0.2, 0.2], "world": [1, 1]},
+                                 {"image": [0.3, 0.3], "world": [2, 2]}, {"image": [0.4, 0.4], "world": [3, 3]}]}})"),
+                                                  cam);
+  const auto paths = error_paths(bad);
+  for (const char* want : {"privacy_masks[0].polygon", "privacy_masks[1].polygon[1][0]", "calibration.points"})
+    EXPECT_NE(std::find(paths.begin(), paths.end(), want), paths.end())
+        << want << " in " << nlohmann::json(paths).dump();
+  // Three points are too few for a calibration.
+  const auto few = config::camera_rules_from_json(
+      nlohmann::json::parse(R"({"calibration": {"points": [{"image": [0.1, 0.1], "world": [0, 0]},
+          {"image": [0.9, 0.1], "world": [5, 0]}, {"image": [0.9, 0.9], "world": [5, 5]}]}})"),
+      cam);
+  EXPECT_EQ(error_paths(few), std::vector<std::string>{"calibration.points"});
+}
+
 TEST(ServeConfig, detector_backend_is_global_and_per_camera) {
   auto r = config::parse_serve_config(R"(
 detector: {model: nanodet_m_320, backend: opencv}

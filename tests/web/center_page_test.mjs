@@ -90,6 +90,37 @@ await step('center live', async () => {
   await page.selectOption('#site-filter', '');
   await page.waitForSelector('.cam[data-camera="lane1"]', { timeout: 10000 });
   ok('every site again');
+  // Overlays off: the next pictures are the nodes' without them (overlays=0 passed on by the relay).
+  const plain = page.waitForResponse((r) => /\/api\/nodes\/north\/n1\/cameras\/gate\/snapshot\.jpg\?overlays=0$/.test(r.url()), { timeout: 20000 });
+  await page.uncheck('#overlays-toggle');
+  const r0 = await plain;
+  check(r0.status() === 200 && r0.headers()['content-type'] === 'image/jpeg', `the center's grid asks the node for its picture without overlays (${r0.status()})`);
+  await page.waitForFunction(() => document.querySelector('.cam[data-camera="gate"] img.relayed')?.dataset.overlays === '0', null, { timeout: 10000 });
+  check(/overlays off/.test(await page.getAttribute('.cam[data-camera="gate"] img.relayed', 'alt')), 'and says so in the picture\'s alt text');
+  // The node's yellow `mid` line (y = 0.5, across the frame) is drawn only with overlays: the share
+  // of yellow pixels in the best row around it.
+  const yellowRow = () => page.$eval('.cam[data-camera="gate"] img.relayed', (i) => {
+    const c = document.createElement('canvas');
+    c.width = i.naturalWidth;
+    c.height = i.naturalHeight;
+    const g = c.getContext('2d');
+    g.drawImage(i, 0, 0);
+    let best = 0;
+    for (let y = Math.floor(c.height * 0.45); y < c.height * 0.55; ++y) {
+      const d = g.getImageData(0, y, c.width, 1).data;
+      let n = 0;
+      for (let x = 0; x < d.length; x += 4) if (d[x] > 180 && d[x + 1] > 180 && d[x + 2] < 100) n++;
+      best = Math.max(best, n / c.width);
+    }
+    return best;
+  });
+  const plainYellow = await yellowRow();
+  check(plainYellow < 0.2, `the relayed picture has no line drawn on it (${(100 * plainYellow).toFixed(0)} % of a row yellow)`);
+  await shot('center-live-no-overlays');
+  await page.check('#overlays-toggle');
+  await page.waitForFunction(() => document.querySelector('.cam[data-camera="gate"] img.relayed')?.dataset.overlays === '1', null, { timeout: 20000 });
+  const drawnYellow = await yellowRow();
+  check(drawnYellow > 0.5, `overlays on again: the node's line is drawn across the picture (${(100 * drawnYellow).toFixed(0)} % of a row yellow)`);
   await shot('center-live');
 });
 
@@ -204,6 +235,18 @@ await step('center pushes a rule to the node', async () => {
     `the node's own API holds the pushed line, version ${after.version} (${JSON.stringify(line?.p1)} → ${JSON.stringify(line?.p2)})`);
   await page.waitForFunction((v) => new RegExp(`Version ${v} \\(node runs version ${v}\\)`).test(document.getElementById('rules-version').textContent), want, { timeout: 20000 });
   ok('the node reports it runs the pushed version: ' + await page.textContent('#rules-version'));
+  // A privacy mask goes the same way (keyboard: Add privacy mask, then Finish area before any click
+  // places a square at the centre).
+  await page.focus('#add-mask');
+  await page.keyboard.press('Enter');
+  await page.focus('#finish-zone');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#rule-list li[data-mask="mask-1"]');
+  await page.click('#save-rules');
+  await page.waitForFunction((v) => new RegExp(`keeps version ${v}`).test(document.getElementById('rules-msg').textContent), want + 1, { timeout: 15000 });
+  const masked = await nodeRules();
+  check(masked.version === want + 1 && masked.privacy_masks.length === 1 && masked.privacy_masks[0].name === 'mask-1' && JSON.stringify(masked.privacy_masks[0].polygon) === '[[0.4,0.4],[0.6,0.4],[0.6,0.6],[0.4,0.6]]' && masked.rules.lines.some((l) => l.name === 'pushed'),
+    `a privacy mask pushed from the center is the node's (version ${masked.version}: ${JSON.stringify(masked.privacy_masks)})`);
   await shot('center-rules');
 });
 
@@ -216,7 +259,9 @@ await step('center alerts acknowledged', async () => {
   await page.click(`#alerts tr[data-alert="${id}"] button.ack`);
   await page.waitForFunction(() => /acknowledged by op1/.test(document.getElementById('alerts-msg').textContent), null, { timeout: 10000 });
   ok(await page.textContent('#alerts-msg'));
-  check(await page.$(`#alerts tr[data-alert="${id}"]`) === null, 'the acknowledged alert leaves the open list');
+  // The message comes with the answer, the list is loaded again after it.
+  const gone = await page.waitForFunction((a) => !document.querySelector(`#alerts tr[data-alert="${a}"]`), id, { timeout: 10000 }).then(() => true, () => false);
+  check(gone, 'the acknowledged alert leaves the open list');
   await page.selectOption('#alert-state', 'acknowledged');
   await page.waitForSelector(`#alerts tr[data-alert="${id}"]`, { timeout: 10000 });
   const row = await page.textContent(`#alerts tr[data-alert="${id}"]`);

@@ -81,10 +81,12 @@ while :; do
   [ -n "$cursor" ] || break
 done
 audited() { jq -rs --arg a "$1" '[.[] | select(.action == $a and .user == "op1") | .result] | join(",")' "$T/audit.jsonl"; }
-check "the center audits op1's refused, accepted and offline pushes: $(audited push_rules)" [ "$(audited push_rules)" = 'invalid,ok,failed (504)' ]
+check "the center audits op1's refused, accepted and offline pushes: $(audited push_rules)" [ "$(audited push_rules)" = 'invalid,ok,ok,failed (504)' ]
 check "the center audits the acknowledgement: $(audited ack_alert)" [ "$(audited ack_alert)" = ok ]
-node_audited() { [ "$(sqlite3 "$T/n1/vsp.db" "SELECT count(*) FROM audit_log WHERE action = 'set_rules' AND user = 'center:op1' AND result = 'ok'")" = 1 ]; }
-check "the node audits the pushed change as center:op1" node_audited
+node_audited() { [ "$(sqlite3 "$T/n1/vsp.db" "SELECT count(*) FROM audit_log WHERE action = 'set_rules' AND user = 'center:op1' AND result = 'ok'")" = 2 ]; }
+check "the node audits the two pushed changes as center:op1" node_audited
+mask_audited() { [ "$(sqlite3 "$T/n1/vsp.db" "SELECT count(*) FROM audit_log WHERE action = 'set_rules' AND user = 'center:op1' AND result = 'ok' AND target LIKE 'gate v3:%1 privacy mask(s)%'")" = 1 ]; }
+check "the node audits the pushed privacy mask with its count" mask_audited
 ack_kept() { [ "$(psql -h 127.0.0.1 -p "$PGPORT" -U postgres -Atc "SELECT count(*) FROM alerts WHERE acked_by = 'op1' AND acked_at > now() - interval '10 minutes'")" = 1 ]; }
 check "the acknowledgement is kept in PostgreSQL with who and when" ack_kept
 TOK=$("$VSP" token create --role operator --ttl-days 1 --config "$T/center.yml" 2>/dev/null)
@@ -96,5 +98,7 @@ offline=$(curl -s -X PUT -H "Authorization: Bearer $TOK" -H 'Content-Type: appli
   -w ' %{http_code}' "http://127.0.0.1:$CPORT/api/nodes/north/n1/cameras/gate/rules")
 offline_refused() { [[ "$offline" == *'"code":"node_offline"'* && "$offline" == *' 504' ]]; }
 check "a push to the offline node is 504 node_offline: $(tr -d '\n' <<<"$offline")" offline_refused
+bad_overlays=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOK" "http://127.0.0.1:$CPORT/api/nodes/north/n1/cameras/gate/snapshot.jpg?overlays=2")
+check "the relay refuses overlays=2 before asking the node: $bad_overlays" [ "$bad_overlays" = 400 ]
 [ $fail -eq 0 ] && echo "center_page_test: all passed"
 exit $fail

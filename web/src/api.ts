@@ -81,14 +81,36 @@ export interface Rules {
   lines: LineRule[];
   zones: ZoneRule[];
 }
+export interface PrivacyMask {
+  /** optional label; left out when none */
+  name?: string;
+  polygon: [number, number][];
+}
+export interface CalibrationPoint {
+  /** normalised 0..1 in the frame */
+  image: [number, number];
+  /** metres on the road plane */
+  world: [number, number];
+}
+export interface Calibration {
+  points: CalibrationPoint[];
+  [key: string]: unknown;
+}
+/** What PUT .../rules takes: the camera's run-time rules document. */
+export interface RulesBody {
+  rules: Rules;
+  privacy_masks: PrivacyMask[];
+  calibration: Calibration | null;
+}
 export interface RulesDoc {
   camera: string;
   version: number;
   applied_version: number;
   rules: Rules;
-  /** read-only (the config file's, as the node started): drawn by the editor, never sent back */
-  privacy_masks?: { name: string; polygon: [number, number][] }[];
-  calibration?: { points: { image: [number, number]; world: [number, number] }[] } | null;
+  /** blacked out in every frame, view and export; edited with the rules */
+  privacy_masks: PrivacyMask[];
+  /** ground plane of the road rules (none: null); edited with the rules */
+  calibration: Calibration | null;
   /** center only: the node that answered */
   site?: string;
   node?: string;

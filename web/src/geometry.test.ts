@@ -36,6 +36,13 @@ describe('rule geometry', () => {
     expect(ruleErrorTarget('cameras[gate].rules.lines[2].p2')).toEqual({ kind: 'lines', index: 2, field: 'p2' });
     expect(ruleErrorTarget('cameras[gate].rules.zones[0]')).toEqual({ kind: 'zones', index: 0, field: '' });
     expect(ruleErrorTarget('cameras[gate].detector')).toBeNull();
+    expect(ruleErrorTarget('cameras[gate].privacy_masks[1].polygon')).toEqual({ kind: 'masks', index: 1, field: 'polygon' });
+    expect(ruleErrorTarget('cameras[gate].calibration.points[2].world')).toEqual({ kind: 'calib', index: 2, field: 'world' });
+    expect(ruleErrorTarget('cameras[gate].calibration.points[2].image[0]')).toEqual({ kind: 'calib', index: 2, field: 'image' });
+    expect(ruleErrorTarget('cameras[gate].privacy_masks[0].polygon[1][0]')).toEqual({ kind: 'masks', index: 0, field: 'polygon' });
+    expect(ruleErrorTarget('cameras[gate].calibration.points')).toEqual({ kind: 'calib', index: -1, field: 'points' });
+    expect(ruleErrorTarget('cameras[gate].calibration.max_residual_m')).toEqual({ kind: 'calib', index: -1, field: 'max_residual_m' });
+    expect(ruleErrorTarget('cameras[gate].calibration')).toEqual({ kind: 'calib', index: -1, field: 'points' });
   });
   it('count_columns_fill_quiet_buckets_with_zero', () => {
     const t0 = Date.parse('2026-01-01T00:00:00Z');
@@ -46,14 +53,14 @@ describe('rule geometry', () => {
   });
 });
 
-describe('read-only geometry', () => {
+describe('masks and calibration points', () => {
   it('calibration_points_are_numbered_with_their_road_position', () => {
     expect(calibrationLabel(0, [3.5, 0])).toBe('C1 (3.5, 0 m)');
     expect(calibrationLabel(3, [12.3456, -7.001])).toBe('C4 (12.35, -7 m)');
   });
-  it('the_editor_says_what_it_draws_but_cannot_change', () => {
-    expect(fixedGeometryText(0, 0)).toBe('No privacy masks or calibration points in the config file.');
-    expect(fixedGeometryText(1, 0)).toBe('Also drawn, read-only (set in the config file): 1 privacy mask (hatched).');
-    expect(fixedGeometryText(2, 4)).toBe('Also drawn, read-only (set in the config file): 2 privacy masks (hatched) and 4 calibration points (C1…).');
+  it('the_editor_says_what_masks_and_calibration_points_it_edits', () => {
+    expect(fixedGeometryText(0, 0)).toBe('No privacy masks; no calibration (road rules in metres need at least 4 points).');
+    expect(fixedGeometryText(1, 0)).toBe('1 privacy mask (hatched; black in every view, snapshot and export); no calibration (road rules in metres need at least 4 points).');
+    expect(fixedGeometryText(2, 4)).toBe('2 privacy masks (hatched; black in every view, snapshot and export); 4 calibration points (C1…; image point ↔ road plane in metres, at least 4).');
   });
 });

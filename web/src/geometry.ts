@@ -54,11 +54,21 @@ export function reversed<T extends { p1: Pt; p2: Pt }>(line: T): T {
   return { ...line, p1: line.p2, p2: line.p1 };
 }
 
-/** Splits an API error path `cameras[gate].rules.lines[0].p2` into what the editor shows it at. */
-export function ruleErrorTarget(path: string): { kind: 'lines' | 'zones'; index: number; field: string } | null {
-  const m = path.match(/rules\.(lines|zones)\[(\d+)\](?:\.([a-z_0-9]+))?/);
-  if (!m) return null;
-  return { kind: m[1] as 'lines' | 'zones', index: Number(m[2]), field: m[3] ?? '' };
+/** What an error is about in the editor: a line, zone or privacy mask (`index`), or a calibration
+ *  point (`calib`; index -1 = the calibration as a whole, e.g. collinear points). */
+export type ErrorKind = 'lines' | 'zones' | 'masks' | 'calib';
+
+/** Splits an API error path (`cameras[gate].rules.lines[0].p2`, `cameras[gate].privacy_masks[1].polygon`,
+ *  `cameras[gate].calibration.points[2].world`, `cameras[gate].calibration.points`) into what the
+ *  editor shows it at. */
+export function ruleErrorTarget(path: string): { kind: ErrorKind; index: number; field: string } | null {
+  const r = path.match(/rules\.(lines|zones)\[(\d+)\](?:\.([a-z_0-9]+))?/);
+  if (r) return { kind: r[1] as 'lines' | 'zones', index: Number(r[2]), field: r[3] ?? '' };
+  const m = path.match(/privacy_masks\[(\d+)\](?:\.([a-z_0-9]+))?/);
+  if (m) return { kind: 'masks', index: Number(m[1]), field: m[2] ?? '' };
+  const c = path.match(/calibration(?:\.points(?:\[(\d+)\](?:\.([a-z_0-9]+))?)?|\.([a-z_0-9]+))?/);
+  if (c) return { kind: 'calib', index: c[1] === undefined ? -1 : Number(c[1]), field: c[2] ?? c[3] ?? (c[1] === undefined ? 'points' : '') };
+  return null;
 }
 
 /** Bucket sizes the counts API takes, in ms. */
@@ -81,10 +91,9 @@ export function calibrationLabel(i: number, world: Pt): string {
   return `C${i + 1} (${m(world[0])}, ${m(world[1])} m)`;
 }
 
-/** What the editor says about the geometry it draws but cannot change (config file only). */
+/** What the editor says about the privacy masks and calibration points it edits. */
 export function fixedGeometryText(masks: number, calibrationPoints: number): string {
-  const parts: string[] = [];
-  if (masks) parts.push(`${masks} privacy mask${masks === 1 ? '' : 's'} (hatched)`);
-  if (calibrationPoints) parts.push(`${calibrationPoints} calibration point${calibrationPoints === 1 ? '' : 's'} (C1…)`);
-  return parts.length ? `Also drawn, read-only (set in the config file): ${parts.join(' and ')}.` : 'No privacy masks or calibration points in the config file.';
+  const m = masks ? `${masks} privacy mask${masks === 1 ? '' : 's'} (hatched; black in every view, snapshot and export)` : 'no privacy masks';
+  const c = calibrationPoints ? `${calibrationPoints} calibration point${calibrationPoints === 1 ? '' : 's'} (C1…; image point ↔ road plane in metres, at least 4)` : 'no calibration (road rules in metres need at least 4 points)';
+  return `${m[0].toUpperCase()}${m.slice(1)}; ${c}.`;
 }

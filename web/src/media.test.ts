@@ -16,6 +16,8 @@ describe('camera picture URLs', () => {
   });
   it('the_center_relay_escapes_each_part', () => {
     expect(relaySnapshotUrl('north', 'n 1', 'gate/2')).toBe('/api/nodes/north/n%201/cameras/gate%2F2/snapshot.jpg');
+    expect(relaySnapshotUrl('north', 'n 1', 'gate', { overlays: false })).toBe('/api/nodes/north/n%201/cameras/gate/snapshot.jpg?overlays=0');
+    expect(relaySnapshotUrl('north', 'n 1', 'gate', { overlays: true })).toBe('/api/nodes/north/n%201/cameras/gate/snapshot.jpg');
   });
 });
 

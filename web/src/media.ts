@@ -23,10 +23,11 @@ export function viewUrl(base: string, o: ViewOptions = {}): string {
   });
 }
 
-/** The center's relay of a node camera's latest picture (blurred by the node, audited by both). */
-export function relaySnapshotUrl(site: string, node: string, camera: string): string {
+/** The center's relay of a node camera's latest picture (blurred by the node, audited by both);
+ *  `overlays` false asks the node for it without its overlays. */
+export function relaySnapshotUrl(site: string, node: string, camera: string, o: Pick<ViewOptions, 'overlays'> = {}): string {
   const enc = encodeURIComponent;
-  return `/api/nodes/${enc(site)}/${enc(node)}/cameras/${enc(camera)}/snapshot.jpg`;
+  return viewUrl(`/api/nodes/${enc(site)}/${enc(node)}/cameras/${enc(camera)}/snapshot.jpg`, { overlays: o.overlays });
 }
 
 /** Seconds until the center grid asks for a camera's picture again: every few seconds while the

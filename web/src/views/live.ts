@@ -20,6 +20,8 @@ interface Picture {
   url: string;
   ctrl: AbortController | null;
   stopped: boolean;
+  /** fetches the next picture now (the overlay choice changed) */
+  reload?: () => void;
 }
 
 export async function liveView(root: HTMLElement, ctx: Ctx): Promise<void> {
@@ -29,15 +31,17 @@ export async function liveView(root: HTMLElement, ctx: Ctx): Promise<void> {
   const site = h('select', { id: 'site-filter' }, h('option', { value: '' }, 'every site'));
   site.value = ctx.params.get('site') ?? '';
   site.addEventListener('change', () => void refresh());
-  // Node: the analysis overlays (boxes, track ids, lines, zones, counts) on the pictures, or not.
+  // The analysis overlays (boxes, track ids, lines, zones, counts) on the pictures, or not (on the
+  // center: asked of the nodes through the relay, from the next picture on).
   const overlays = h('input', { type: 'checkbox', id: 'overlays-toggle', checked: overlaysOn() });
   overlays.addEventListener('change', () => {
     setOverlaysOn(overlays.checked);
-    for (const img of grid.querySelectorAll('img')) showNodePicture(img);
+    if (ctx.isCenter) for (const p of pictures.values()) p.reload?.();
+    else for (const img of grid.querySelectorAll('img')) showNodePicture(img);
     ctx.say(overlays.checked ? 'Overlays shown.' : 'Overlays hidden: the pictures as the cameras see them (faces still blurred).');
   });
   root.append(
-    h('div', { class: 'titlebar' }, h('h2', {}, 'Live'), summary, ctx.isCenter ? field('Site', site) : h('div', { class: 'field check' }, overlays, h('label', { for: overlays.id }, 'Overlays'))),
+    h('div', { class: 'titlebar' }, h('h2', {}, 'Live'), summary, ctx.isCenter ? field('Site', site) : '', h('div', { class: 'field check' }, overlays, h('label', { for: overlays.id }, 'Overlays'))),
     grid,
   );
   const cards = new Map<string, HTMLElement>();
@@ -68,7 +72,7 @@ export async function liveView(root: HTMLElement, ctx: Ctx): Promise<void> {
     const load = async () => {
       p.ctrl = new AbortController();
       try {
-        const r = await fetch(relaySnapshotUrl(c.site ?? '', c.node ?? '', c.name), { credentials: 'same-origin', signal: p.ctrl.signal });
+        const r = await fetch(relaySnapshotUrl(c.site ?? '', c.node ?? '', c.name, { overlays: overlays.checked }), { credentials: 'same-origin', signal: p.ctrl.signal });
         if (!r.ok) {
           const e = (await r.json().catch(() => ({}))) as { message?: string };
           throw new Error(e.message ?? `HTTP ${r.status}`);
@@ -78,18 +82,27 @@ export async function liveView(root: HTMLElement, ctx: Ctx): Promise<void> {
         const old = p.url;
         p.url = URL.createObjectURL(blob);
         img.src = p.url;
+        img.alt = `${c.site}/${c.node}/${c.name}: latest picture from its node, faces blurred${overlays.checked ? '' : ', overlays off'}`;
+        img.dataset.overlays = overlays.checked ? '1' : '0';
         img.hidden = false;
         img.dataset.loaded = String(Number(img.dataset.loaded ?? '0') + 1);
         if (old) URL.revokeObjectURL(old);
         p.failures = 0;
         msg.hidden = true;
       } catch (e) {
-        if (p.stopped) return; // left the screen, or the card went (site filter)
+        if (p.stopped || (e as Error).name === 'AbortError') return; // left the screen, the card went (site filter), or reload() took over
         p.failures++;
         msg.textContent = `No picture: ${(e as Error).message}`;
         msg.hidden = false;
       }
       if (!p.stopped) p.timer = window.setTimeout(() => void load(), nextPictureDelayS(p.failures) * 1000);
+    };
+    // The overlay choice changed: the next picture now, not at the next tick.
+    p.reload = () => {
+      if (p.stopped) return;
+      window.clearTimeout(p.timer);
+      p.ctrl?.abort();
+      void load();
     };
     void load();
   };
