@@ -3,11 +3,11 @@
 //   plates_bench DATA_DIR/plates_openalpr_endtoend [REGION ...]
 // Settings to compare (environment): PLATES_SIDES=640,320 (localiser input sizes on the whole
 // photo, in order; empty = no localiser, the text-detector chain only), PLATES_FALLBACK=0 (no
-// text-detector fallback), PLATES_VEHICLE_LPD=0 (no localiser on vehicle boxes), PLATES_VEHICLES=0 (vehicles only when the fallback needs them),
-// PLATES_THR=0.3 (localiser score threshold), PLATES_CORNERS=1 (rectify the regressed corners
-// where plausible instead of reading the plate's box), PLATES_FREQUENT=0 (no correction by frequent layouts), VERBOSE=1.
-// Top-1 is also printed for the two halves of a fixed split (FNV-1a of "region/image", even / odd),
-// so a setting chosen on one half can be checked on the other.
+// text-detector fallback), PLATES_VEHICLE_LPD=0 (no localiser on vehicle boxes), PLATES_VEHICLES=0 (vehicles only when
+// the fallback needs them), PLATES_THR=0.3 (localiser score threshold), PLATES_CORNERS=1 (rectify the regressed corners
+// where plausible instead of reading the plate's box), PLATES_FREQUENT=0 (no correction by frequent layouts),
+// VERBOSE=1. Top-1 is also printed for the two halves of a fixed split (FNV-1a of "region/image", even / odd), so a
+// setting chosen on one half can be checked on the other.
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -4,7 +4,11 @@
 // on the same reads (bench/plates_replay.py).
 //   plates_dump DATA_DIR/plates_openalpr_endtoend OUT_PREFIX [REGION ...]
 // writes OUT_PREFIX.jsonl (one line per read: photo, box, crop, shape) and OUT_PREFIX.f32 (the
-// probabilities, T x 38 float32 per read, in order).
+// probabilities, T x 38 float32 per read, in order). The 16 crops: four row bands x three margins,
+// then the reader's two crops contrast-stretched and warped bicubic. Instead (environment):
+// DUMP_PREP=0,3,4 the reader's two crops as they are, grey, unsharp-masked; DUMP_STRETCH=1,1.5 the
+// two crops stretched horizontally; DUMP_ONLY=NAME one photo; DUMP_PNG=DIR write the crops as PNG
+// instead of reading them.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -51,12 +55,12 @@ int main(int argc, char** argv) {
   for (int i = 3; i < argc; ++i) regions.push_back(argv[i]);
   if (regions.empty()) regions = {"us", "eu", "br"};
   auto lpd = anpr::PlateLocaliser::create();
-  auto r160 = anpr::detail::load({"ocr_ppocrv4/ppocrv4_rec_48x160.onnx",
-                                  "25d96d425cc049e2dad8a9125329fad6350024c0ac1d0d074108822a31a465bd"});
-  auto r320 = anpr::detail::load({"ocr_ppocrv4/ppocrv4_rec_48x320.onnx",
-                                  "37604a810af8cde8df264101bcca810a8cadb8ae2f378ab6ce48c73dd214250f"});
-  auto keys = anpr::detail::verified({"ocr_ppocrv4/ppocr_keys_v1.txt",
-                                      "28b2362ad4ab2dc38769aa72feb535e3a9ddb3fd2a7585a05920e6393b1dc7f7"});
+  auto r160 = anpr::detail::load(
+      {"ocr_ppocrv4/ppocrv4_rec_48x160.onnx", "25d96d425cc049e2dad8a9125329fad6350024c0ac1d0d074108822a31a465bd"});
+  auto r320 = anpr::detail::load(
+      {"ocr_ppocrv4/ppocrv4_rec_48x320.onnx", "37604a810af8cde8df264101bcca810a8cadb8ae2f378ab6ce48c73dd214250f"});
+  auto keys = anpr::detail::verified(
+      {"ocr_ppocrv4/ppocr_keys_v1.txt", "28b2362ad4ab2dc38769aa72feb535e3a9ddb3fd2a7585a05920e6393b1dc7f7"});
   if (!lpd || !r160 || !r320 || !keys) return 1;
   std::map<std::string, int> index;
   {
@@ -101,7 +105,8 @@ int main(int argc, char** argv) {
         const float bw = b.width(), bh = b.height();
         for (size_t ci = 0; ci < crops.size(); ++ci) {
           const auto& k = crops[ci];
-          const float ch = 48, cw = std::max(8.f, std::round(k.stretch * 48 * (k.x1 - k.x0) * bw / ((k.y1 - k.y0) * bh)));
+          const float ch = 48,
+                      cw = std::max(8.f, std::round(k.stretch * 48 * (k.x1 - k.x0) * bw / ((k.y1 - k.y0) * bh)));
           cv::Mat out_to_unit =
               (cv::Mat_<double>(3, 3) << (k.x1 - k.x0) / cw, 0, k.x0, 0, (k.y1 - k.y0) / ch, k.y0, 0, 0, 1);
           cv::Mat crop;

@@ -241,21 +241,6 @@ def score(photos, res, label=""):
     return out
 
 
-if __name__ == "__main__":
-    photos = {}
-    for pre in sys.argv[1:]:
-        photos.update(photos_of(load(pre)))
-    base = replay(photos, read_box_baseline)
-    score(photos, base, "baseline (0,4)")
-    for crops in [(0, 4), (0, 4, 8), (0, 1, 4, 5), (0, 4, 12, 14), (0, 4, 9), (0, 3, 4, 9), tuple(range(16))]:
-        r = replay(photos, lambda b, reg: read_box_baseline(b, reg, crops))
-        score(photos, r, f"best-of {crops}")
-        r = replay(photos, lambda b, reg: read_box_fused(b, reg, crops))
-        score(photos, r, f"product {crops}")
-        r = replay(photos, lambda b, reg: read_box_fused(b, reg, crops, mix=True))
-        score(photos, r, f"mixture {crops}")
-
-
 def beam(P, width=8, topn=5):
     """CTC prefix beam search over blank + alphabet: the most probable label sequences."""
     beams = {"": (1.0, 0.0)}  # prefix -> (p ending in blank, p ending in non-blank)
@@ -299,3 +284,96 @@ def read_box_beam(box, region, crops=(0, 4), topn=5, constrained=True):
             if best is None or cand[:2] > best[:2]:
                 best = cand
     return best
+
+
+DIG = set(range(27, 37))
+LET = set(range(1, 27))
+
+
+def greedy_runs(P):
+    """Greedy CTC characters with the time steps each spans: [[class, [t, ...]], ...]."""
+    a = P[:, :37].argmax(1)
+    out, prev = [], -1
+    for t, k in enumerate(a):
+        if k != 0 and k != prev:
+            out.append([k, [t]])
+        elif k != 0 and k == prev:
+            out[-1][1].append(t)
+        prev = k
+    return out
+
+
+def frequent_fix(P, layouts, ratio):
+    """frequent_layout_fix of plate_grammar.cpp on one crop's probabilities."""
+    runs = greedy_runs(P)
+    text = "".join(ALPHA[k - 1] for k, _ in runs)
+    if "".join("D" if c.isdigit() else "L" for c in text) in layouts:
+        return text
+    best = None
+    for lay in layouts:
+        if len(lay) != len(text):
+            continue
+        wrong = [i for i, c in enumerate(text) if (lay[i] == "D") != c.isdigit()]
+        if len(wrong) != 1:
+            continue
+        i = wrong[0]
+        k, ts = runs[i]
+        cand = max((P[t, j], j) for t in ts for j in (DIG if lay[i] == "D" else LET))
+        if cand[0] >= ratio * max(P[t, k] for t in ts) and (best is None or cand[0] > best[0]):
+            best = (cand[0], text[:i] + ALPHA[cand[1] - 1] + text[i + 1 :])
+    return best[1] if best else text
+
+
+def read_box_frequent(crops, layouts, ratio):
+    def f(box, region):
+        best = None
+        for i, c in enumerate(crops):
+            P = box["crops"][c]
+            t, pr = greedy(P)
+            if i == 0 and len(t) < 3:
+                return None
+            if len(t) < 3:
+                continue
+            t2 = frequent_fix(P, layouts, ratio) if layouts and region == "us" else t
+            g, _ = finish(t2, pr, region)
+            cand = (tier(g), float(np.mean(pr)), g[0])
+            if best is None or cand[:2] > best[:2]:
+                best = cand
+        return best
+
+    return f
+
+
+def label_layouts(labels_csv, h, min_share):
+    """US label patterns that are at least `min_share` of half h's labels."""
+    import csv
+    from collections import Counter
+
+    rows = [r for r in csv.DictReader(open(labels_csv)) if r["region"] == "us" and half("us/" + r["image"]) == h]
+    c = Counter("".join("D" if ch.isdigit() else "L" for ch in r["plate_text"]) for r in rows)
+    return sorted(p for p, n in c.items() if n >= min_share * len(rows))
+
+
+if __name__ == "__main__":
+    labels_csv = "/work/shared/data/plates_openalpr_endtoend/labels.csv"
+    photos = {}
+    for pre in sys.argv[1:]:
+        photos.update(photos_of(load(pre)))
+
+    def top(res, h):
+        return sum(1 for k in res if res[k][0] == photos[k]["label"] and half(k[0] + "/" + k[1]) == h)
+
+    def show(name, res):
+        print(f"{name:60s} A {top(res, 0)}  B {top(res, 1)}")
+
+    show("today: crops 0 and 4, best tier then confidence", replay(photos, read_box_baseline))
+    show("CTC prefix beam, top-1", replay(photos, lambda b, r: read_box_beam(b, r, constrained=False)))
+    show("CTC prefix beam, best of 3 that fits", replay(photos, lambda b, r: read_box_beam(b, r, topn=3)))
+    if all(len(b["crops"]) >= 16 for p in photos.values() for b in p["boxes"].values()):
+        show("product of CTC likelihoods, 16 crops", replay(photos, lambda b, r: read_box_fused(b, r, tuple(range(16)))))
+    for h in (0, 1):
+        for share in (0.15, 0.10):
+            lays = label_layouts(labels_csv, h, share)
+            for ratio in (0.01, 0.1, 0.3):
+                show(f"frequent layouts of half {'AB'[h]} (>= {share:.0%}) {lays}, ratio {ratio}",
+                     replay(photos, read_box_frequent((0, 4), lays, ratio)))
