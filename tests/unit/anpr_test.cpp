@@ -61,8 +61,8 @@ std::vector<CharChoices> chars(const std::string& text, const std::string& alt, 
 TEST(PlateGrammar, us_frequent_layouts_correct_one_character_with_the_recognisers_second_choice) {
   // LL9L9L read with a G where the layout has a digit: the recogniser's best digit there is 6.
   EXPECT_EQ(frequent_layout_fix(chars("MHGV4L", "..6...", 0.3f), Region::us), "MH6V4L");
-  // 9LLL999 with a B in front: its best digit (5, not the look-alike 8) is taken.
-  EXPECT_EQ(frequent_layout_fix(chars("BDJ0529", "5......", 0.2f), Region::us), "5DJ0529");
+  // 9LLL999 with an L in front: its best digit (4, not the look-alike 1) is taken.
+  EXPECT_EQ(frequent_layout_fix(chars("LGLS168", "4......", 0.2f), Region::us), "4GLS168");
   // The second choice is far less likely than the read: the read stays.
   EXPECT_EQ(frequent_layout_fix(chars("MHGV4L", "..6...", 0.05f), Region::us), "MHGV4L");
   // Already a frequent layout, or two characters off, or another length: unchanged.
