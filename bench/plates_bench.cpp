@@ -3,11 +3,11 @@
 //   plates_bench DATA_DIR/plates_openalpr_endtoend [REGION ...]
 // Settings to compare (environment): PLATES_SIDES=640,320 (localiser input sizes on the whole
 // photo, in order; empty = no localiser, the text-detector chain only), PLATES_FALLBACK=0 (no
-// text-detector fallback), PLATES_VEHICLES=0 (vehicles only when the fallback needs them),
-// PLATES_THR=0.3 (localiser score threshold), PLATES_CORNERS=1 (rectify the regressed corners
-// where plausible instead of reading the plate's box), VERBOSE=1 (every miss).
-// Top-1 is also printed for the two halves of a fixed split (FNV-1a of "region/image", even / odd),
-// so a setting chosen on one half can be checked on the other.
+// text-detector fallback), PLATES_VEHICLE_LPD=0 (no localiser on vehicle boxes), PLATES_VEHICLES=0 (vehicles only when
+// the fallback needs them), PLATES_THR=0.3 (localiser score threshold), PLATES_CORNERS=1 (rectify the regressed corners
+// where plausible instead of reading the plate's box), PLATES_FREQUENT=0 (no correction by frequent layouts),
+// VERBOSE=1. Top-1 is also printed for the two halves of a fixed split (FNV-1a of "region/image", even / odd), so a
+// setting chosen on one half can be checked on the other.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
     o.region = *anpr::parse_region(reg);
     if (env("PLATES_THR")) o.lpd.score_threshold = std::stof(env("PLATES_THR"));
     if (env("PLATES_CORNERS")) o.use_corners = std::string(env("PLATES_CORNERS")) != "0";
+    if (env("PLATES_FREQUENT")) o.frequent_layouts = std::string(env("PLATES_FREQUENT")) != "0";
     anpr::PhotoReaderOptions po;
     if (env("PLATES_SIDES")) {
       po.lpd_long_sides.clear();
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
     }
     if (env("PLATES_FALLBACK")) po.text_fallback = std::string(env("PLATES_FALLBACK")) != "0";
     if (env("PLATES_VEHICLES")) po.vehicles = std::string(env("PLATES_VEHICLES")) != "0";
+    if (env("PLATES_VEHICLE_LPD")) po.vehicle_lpd = std::string(env("PLATES_VEHICLE_LPD")) != "0";
     auto reader = anpr::PhotoReader::create(o, po);
     if (!reader) {
       fmt::print(stderr, "{}\n", reader.error().message);

@@ -100,6 +100,17 @@ PhotoResult PhotoReader::read(const core::Image& image, const std::string& name)
     all.insert(all.end(), reads.begin(), reads.end());
     if (fits(all)) break;
   }
+  if (!fits(all) && photo_.vehicle_lpd) {
+    if (!vehicles_done) add_vehicles(image, res);
+    vehicles_done = true;
+    lpd.long_side = 640;
+    for (const auto& v : res.vehicles) {
+      const auto& b = v.box_px;
+      const float gx = b.width() * 0.05f, gy = b.height() * 0.08f;
+      auto reads = plates_->read_located(image, {b.x1 - gx, b.y1 - gy, b.x2 + gx, b.y2 + gy}, lpd);
+      all.insert(all.end(), reads.begin(), reads.end());
+    }
+  }
   if (!fits(all) && photo_.text_fallback) {
     if (!vehicles_done) add_vehicles(image, res);
     auto more = read_text_chain(image, res);

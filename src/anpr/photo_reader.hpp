@@ -35,6 +35,10 @@ struct PhotoReaderOptions {
   bool vehicles = true;                          ///< detect and describe vehicles even when not needed for plates
   std::vector<int> lpd_long_sides = {640, 320};  ///< localiser input sizes on the whole photo, in order
   bool text_fallback = true;                     ///< the text-detector chain where the localiser reads nothing valid
+  /// Where the ladder reads nothing that fits, LPD-YuNet again on each vehicle box (at the box's
+  /// own size up to 640 px: a plate too small on the whole photo is larger there), before the
+  /// text-detector chain.
+  bool vehicle_lpd = true;
 };
 
 class PhotoReader {

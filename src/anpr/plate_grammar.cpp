@@ -65,6 +65,48 @@ const std::vector<std::string>& layouts(Region r) {
   return any;
 }
 
+const std::vector<std::string>& frequent_layouts(Region r) {
+  // The two layouts that are each at least 15 % of the US development labels, counted on each half
+  // of the split separately (both halves give these two): California's 9LLL999 and LL9L9L.
+  static const std::vector<std::string> us = {"DLLLDDD", "LLDLDL"};
+  static const std::vector<std::string> none;
+  return r == Region::us ? us : none;
+}
+
+std::string frequent_layout_fix(const std::vector<CharChoices>& chars, Region r, float min_ratio) {
+  std::string text;
+  for (const auto& c : chars) text += c.read;
+  const auto& lays = frequent_layouts(r);
+  auto kind_differs = [](char layout, char c) {
+    return (layout == 'D') != (std::isdigit(static_cast<unsigned char>(c)) != 0);
+  };
+  for (const auto& lay : lays) {
+    if (lay.size() != text.size()) continue;
+    bool fits = true;
+    for (size_t i = 0; i < text.size() && fits; ++i) fits = !kind_differs(lay[i], text[i]);
+    if (fits) return text;  // already one of them: nothing to correct
+  }
+  std::string best = text;
+  float best_p = -1;
+  for (const auto& lay : lays) {
+    if (lay.size() != text.size()) continue;
+    int wrong = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < text.size(); ++i)
+      if (kind_differs(lay[i], text[i])) ++wrong, at = i;
+    if (wrong != 1) continue;
+    const CharChoices& c = chars[at];
+    const char alt = lay[at] == 'D' ? c.digit : c.letter;
+    const float p = lay[at] == 'D' ? c.p_digit : c.p_letter;
+    if (p >= min_ratio * c.p_read && p > best_p) {
+      best = text;
+      best[at] = alt;
+      best_p = p;
+    }
+  }
+  return best;
+}
+
 namespace {
 // Shapes OCR confuses between letters and digits.
 const std::map<char, char> kToDigit = {{'O', '0'}, {'Q', '0'}, {'D', '0'}, {'I', '1'}, {'L', '1'}, {'Z', '2'},

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -38,6 +39,7 @@ constexpr ModelFile kAttrs{"vehicle_attributes/vehicle_attributes_barrier0039_72
 struct TextGuess {
   std::string text;
   std::vector<float> probs;
+  std::vector<CharChoices> choices;  ///< per character: its best digit and letter (recognise() only)
   float mean() const {
     if (probs.empty()) return 0;
     float s = 0;
@@ -227,6 +229,18 @@ TextGuess recognise(cv::dnn::Net& net160, cv::dnn::Net& net320, const std::vecto
     if (best >= 0 && best != prev) {
       g.text += alpha[static_cast<size_t>(best)];
       g.probs.push_back(best_p);
+      g.choices.push_back({alpha[static_cast<size_t>(best)], 0.f, '0', 0.f, 'A', 0.f});
+    }
+    if (best >= 0) {
+      // The character's own alternatives over the time steps it spans (frequent_layout_fix).
+      CharChoices& c = g.choices.back();
+      c.p_read = std::max(c.p_read, best_p);
+      for (size_t k = 0; k < alphabet_index.size(); ++k) {
+        const float q = p[alphabet_index[k]];
+        const bool digit = std::isdigit(static_cast<unsigned char>(alpha[k])) != 0;
+        if (digit && q > c.p_digit) c.digit = alpha[k], c.p_digit = q;
+        if (!digit && q > c.p_letter) c.letter = alpha[k], c.p_letter = q;
+      }
     }
     prev = best;
   }
@@ -364,6 +378,9 @@ std::optional<PlateRead> PlateReader::read_quad(const core::Image& image, const 
     if (first && g.text.size() < 3) break;  // not text: the other crop is not worth reading
     first = false;
     if (g.text.size() < 3) continue;
+    // One character of the wrong kind for a frequent layout: the recogniser's own best character
+    // of the right kind there, if it is not much less probable (docs/anpr.md).
+    if (options_.frequent_layouts) g.text = frequent_layout_fix(g.choices, options_.region);
     // The crops are not voted character by character: the one whose read fits the grammar best,
     // then is most confident, wins (measured better than a vote with two crops).
     auto r = finish_read({g}, options_.region);

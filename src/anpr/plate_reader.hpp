@@ -36,6 +36,8 @@ struct PlateReaderOptions {
   int max_plates = 3;           ///< plates read per ROI, best localiser score first
   bool use_corners = false;     ///< rectify the regressed corners where plausible (else the plate's box)
   bool text_fallback = true;    ///< the text detector chain where the localiser yields no valid read
+  /// Correct one character of the wrong kind for a frequent layout (`frequent_layout_fix`).
+  bool frequent_layouts = true;
 };
 
 class PlateReader {

@@ -55,10 +55,11 @@ double top1_percent(const std::string& region) {
 
 }  // namespace
 
-// Floors = what we reach minus half a point (LPD-YuNet boxes read on two crops, the text-detector
-// chain as fallback: 77.7 / 91.4 / 100; before LPD-YuNet 67.7 / 91.4 / 100); OpenALPR 2.3 on the
-// same photos: 56.9 / 71.4 / 28.6.
-TEST(PlateAccuracy, us_photos) { EXPECT_GE(top1_percent("us"), 77.2); }
+// Floors = what we reach minus half a point (LPD-YuNet boxes read on two crops, LPD-YuNet on the
+// vehicle boxes and the text-detector chain as fallbacks, the US frequent layouts: 80.8 / 91.4 /
+// 100; before the last two 77.7 / 91.4 / 100; before LPD-YuNet 67.7 / 91.4 / 100); OpenALPR 2.3
+// on the same photos: 56.9 / 71.4 / 28.6.
+TEST(PlateAccuracy, us_photos) { EXPECT_GE(top1_percent("us"), 80.3); }
 TEST(PlateAccuracy, eu_photos) { EXPECT_GE(top1_percent("eu"), 90.9); }
 TEST(PlateAccuracy, br_photos) { EXPECT_GE(top1_percent("br"), 99.5); }
 

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <string>
+#include <vector>
+
 #include "anpr/plate_grammar.hpp"
 #include "anpr/plate_localiser.hpp"
 #include "anpr/plate_voter.hpp"
@@ -30,6 +34,44 @@ TEST(PlateGrammar, us_needs_a_digit_and_a_plausible_length) {
   EXPECT_FALSE(apply_grammar("PRIVATE", Region::us).valid);
   EXPECT_FALSE(apply_grammar("1234567890", Region::us).valid);
   EXPECT_EQ(apply_grammar("MLOC2S", Region::us).text, "ML0C2S");  // no I or O on standard issue
+}
+
+namespace {
+/// Reads with every character's alternatives: `alt` gives, per position, the second choice of the
+/// other kind ('.' = none) and its probability relative to the read character (1.0 = as likely).
+std::vector<CharChoices> chars(const std::string& text, const std::string& alt, float ratio) {
+  std::vector<CharChoices> out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    CharChoices c;
+    c.read = text[i];
+    c.p_read = 0.8f;
+    const bool digit = std::isdigit(static_cast<unsigned char>(text[i])) != 0;
+    const char a = alt[i] == '.' ? (digit ? 'A' : '0') : alt[i];
+    const float pa = alt[i] == '.' ? 0.001f : 0.8f * ratio;
+    if (digit)
+      c.digit = text[i], c.p_digit = 0.8f, c.letter = a, c.p_letter = pa;
+    else
+      c.letter = text[i], c.p_letter = 0.8f, c.digit = a, c.p_digit = pa;
+    out.push_back(c);
+  }
+  return out;
+}
+}  // namespace
+
+TEST(PlateGrammar, us_frequent_layouts_correct_one_character_with_the_recognisers_second_choice) {
+  // LL9L9L read with a G where the layout has a digit: the recogniser's best digit there is 6.
+  EXPECT_EQ(frequent_layout_fix(chars("MHGV4L", "..6...", 0.3f), Region::us), "MH6V4L");
+  // 9LLL999 with an L in front: its best digit (4, not the look-alike 1) is taken.
+  EXPECT_EQ(frequent_layout_fix(chars("LGLS168", "4......", 0.2f), Region::us), "4GLS168");
+  // The second choice is far less likely than the read: the read stays.
+  EXPECT_EQ(frequent_layout_fix(chars("MHGV4L", "..6...", 0.05f), Region::us), "MHGV4L");
+  // Already a frequent layout, or two characters off, or another length: unchanged.
+  EXPECT_EQ(frequent_layout_fix(chars("7EAV033", "1......", 1.0f), Region::us), "7EAV033");
+  EXPECT_EQ(frequent_layout_fix(chars("MHGVAL", "..6.4.", 1.0f), Region::us), "MHGVAL");
+  EXPECT_EQ(frequent_layout_fix(chars("6HP995", "G.....", 1.0f), Region::us), "6HP995");
+  // Only the US has frequent layouts; elsewhere the national layouts of apply_grammar decide.
+  EXPECT_TRUE(frequent_layouts(Region::eu).empty());
+  EXPECT_EQ(frequent_layout_fix(chars("MHGV4L", "..6...", 1.0f), Region::eu), "MHGV4L");
 }
 
 TEST(PlateGrammar, europe_prefers_national_layouts) {
