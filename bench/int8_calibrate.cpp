@@ -63,7 +63,7 @@ std::vector<vsp::core::Image> calibration_frames(const std::string& data_dir) {
 
 int main(int argc, char** argv) {
   std::string out_path = std::string(VSP_SOURCE_DIR) + "/src/detect/int8_calibration.inc";
-  std::string models = "yolox_nano,nanodet_m_320,person_lwpd", method = "mse";
+  std::string models = "yolox_nano,nanodet_m_320", method = "mse";
   double max_error = 0.02;
   bool try_full_range = false;
   for (int i = 1; i < argc; ++i) {

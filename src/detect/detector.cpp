@@ -240,7 +240,7 @@ core::Result<std::unique_ptr<Detector>> Detector::create(const DetectorOptions& 
       if (int8)
         d->backend_reason_ += fmt::format(
             " in int8: {} of {} convolutions int8 (s8 weights per channel, u8/s8 inputs per tensor, {} writing "
-            "int8); fp32: the first, the heads and those the calibration found sensitive; calibration: {}",
+            "int8); fp32: the heads and those the calibration found sensitive; calibration: {}",
             st.int8_convolutions, st.convolutions, st.int8_requantised, int8->frames);
       log.info("{}", d->backend_reason_);
       if ((options.threads > 1 || (options.threads == 0 && infer::available_cores() > 1)) &&
