@@ -33,7 +33,7 @@ struct SessionOptions {
   /// before the fused activation. Convolutions without a range stay fp32.
   const RangeTable* int8 = nullptr;
   bool int8_first_conv_fp32 = false;  ///< convolutions reading the graph input stay fp32
-  bool int8_head_convs_fp32 = true;  ///< convolutions with no convolution after them stay fp32
+  bool int8_head_convs_fp32 = true;   ///< convolutions with no convolution after them stay fp32
   /// An int8 convolution whose only readers are int8 convolutions writes u8/s8 for them directly
   /// (requantised in its post-ops) instead of f32 that each reader quantises again.
   bool int8_requantise = true;
