@@ -15,6 +15,7 @@
 
 #include "core/geometry.hpp"
 #include "detect/detector.hpp"
+#include "infer/session.hpp"
 #include "test_paths.hpp"
 
 using namespace vsp;
@@ -212,7 +213,14 @@ Agreement int8_agreement(const std::string& model, float threshold) {
 
 /// The floors are what int8 reached when it was made (docs/performance.md: yolox_nano 0.969 / 0.878 /
 /// 0.025, nanodet_m_320 0.865 / 0.605 / 0.023; the lower of both directions at IoU 0.5) minus a margin.
+/// Without VNNI (AVX2, or AVX-512 before it) oneDNN multiplies u8 x s8 in 16-bit pairs and halves
+/// the weights against saturation: int8 is a little less exact there (docs/performance.md), so the
+/// floors drop by 0.05 / 0.1.
 void check_int8(const std::string& model, double min_50, double min_90, double max_mean_delta) {
+  const std::string isa = infer::Session::kernel_info();
+  const bool vnni = isa.find("vnni") != std::string::npos || isa.find("bf16") != std::string::npos ||
+                    isa.find("amx") != std::string::npos;
+  if (!vnni) min_50 -= 0.05, min_90 -= 0.1;
   const Agreement a = int8_agreement(model, 0.15f);
   EXPECT_GT(a.fp32_boxes, 60) << "the frames should hold objects, or the comparison proves nothing";
   EXPECT_GE(a.fraction(a.fp32_matched_50, a.fp32_boxes), min_50) << model;
