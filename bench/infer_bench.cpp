@@ -1,9 +1,14 @@
-// Forward time per model: OpenCV DNN (the reference), the fast backend (src/infer, oneDNN, fp32) and
-// ONNX Runtime (npm onnxruntime-node, the peer to beat; bench/ort), at 1 and 2 threads, random input
-// 0..255, one run; with the achieved GFLOP/s next to the machine's peak from a small FMA loop.
+// Forward time per model: OpenCV DNN (the reference), the fast backend (src/infer, oneDNN) in fp32
+// and in int8 (models with a calibration in src/detect/int8_calibration.inc), and ONNX Runtime (npm
+// onnxruntime-node, the peer to beat; bench/ort), at 1 and 2 threads, random input 0..255, one run;
+// with the achieved GFLOP/s next to the machine's peak from a small FMA loop.
 //
 //   (cd bench/ort && npm install --ignore-scripts)      # once; ONNX Runtime is a bench peer only
-//   build/bench/infer_bench [--reps N] [--models yolox_nano,nanodet_m_320] [--no-ort]
+//   OMP_WAIT_POLICY=passive build/bench/infer_bench [--reps N] [--models yolox_nano,nanodet_m_320]
+//       [--threads 1] [--no-ort] [--int8-f32-dst] [--int8-all] [--profile]
+//
+// --int8-f32-dst: int8 convolutions always write f32 (no requantising for int8 readers);
+// --int8-all: the first and the head convolutions in int8 too; --profile: per-step int8 times.
 //
 // Each figure is the median and the minimum of N forwards after 3 warm-ups. On a shared machine the
 // minimum is the steadier figure; docs/performance.md says which one it quotes.
@@ -22,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "detect/int8_calibration.hpp"
 #include "detect/model_registry.hpp"
 #include "infer/session.hpp"
 
@@ -143,7 +149,8 @@ std::string cell(const Timing& t) {
 
 int main(int argc, char** argv) {
   int reps = 30;
-  bool ort = true;
+  bool ort = true, f32_dst = false, int8_all = false, profile = false;
+  int only_threads = 0;
   std::string only, ort_dir = std::string(VSP_SOURCE_DIR) + "/bench/ort";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -153,8 +160,18 @@ int main(int argc, char** argv) {
       only = argv[++i];
     else if (a == "--no-ort")
       ort = false;
+    else if (a == "--threads" && i + 1 < argc)
+      only_threads = std::atoi(argv[++i]);
+    else if (a == "--int8-f32-dst")
+      f32_dst = true;
+    else if (a == "--int8-all")
+      int8_all = true;
+    else if (a == "--profile")
+      profile = true;
     else {
-      std::fprintf(stderr, "usage: infer_bench [--reps N] [--models a,b] [--no-ort]\n");
+      std::fprintf(stderr,
+                   "usage: infer_bench [--reps N] [--models a,b] [--threads N] [--no-ort] [--int8-f32-dst] "
+                   "[--int8-all] [--profile]\n");
       return 2;
     }
   }
@@ -172,8 +189,8 @@ int main(int argc, char** argv) {
     std::printf("machine peak (%s, %d thread%s): %.0f GFLOP/s\n", isa.c_str(), t, t > 1 ? "s" : "", gf);
   }
   std::printf(
-      "\n| model | threads | OpenCV DNN | fast fp32 | ONNX Runtime | fast vs OpenCV | fast vs ORT | GFLOP | "
-      "fast GFLOP/s (%% of peak) |\n|---|---|---|---|---|---|---|---|---|\n");
+      "\n| model | threads | OpenCV DNN | fast fp32 | fast int8 | ONNX Runtime | fast vs OpenCV | fast vs ORT | "
+      "int8 vs fp32 | GFLOP | fast GFLOP/s (%% of peak) |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& m : all_models()) {
     if (!only.empty() && ("," + only + ",").find("," + m.name + ",") == std::string::npos) continue;
     const std::string path = (dir / m.path).string();
@@ -183,7 +200,9 @@ int main(int argc, char** argv) {
     std::uniform_real_distribution<float> u(0.f, 255.f);
     for (auto& v : input) v = u(rng);
     for (int threads : {1, 2}) {
-      Timing ocv, fast, rt;
+      if (only_threads > 0 && threads != only_threads) continue;
+      Timing ocv, fast, fast8, rt;
+      std::string int8_note;
       double gflop = 0;
       std::string fast_note;
       try {
@@ -216,6 +235,33 @@ int main(int argc, char** argv) {
       } else {
         fast_note = graph.error().message;
       }
+      if (const auto* cal = vsp::detect::find_int8_calibration(m.name)) {
+        auto g8 = vsp::infer::load_onnx(path);
+        if (g8) {
+          g8->model_name = m.name;
+          auto s = vsp::infer::Session::create(std::move(*g8), m.dims,
+                                               {.threads = threads,
+                                                .int8 = &cal->ranges,
+                                                .int8_first_conv_fp32 = !int8_all,
+                                                .int8_head_convs_fp32 = !int8_all,
+                                                .int8_requantise = !f32_dst});
+          if (s) {
+            fast8 = time_it([&] { (*s)->run(input.data()); }, reps);
+            const auto& st = (*s)->stats();
+            int8_note = fmt::format("{} of {} convolutions int8, {} writing int8, {} quantise reorders",
+                                    st.int8_convolutions, st.convolutions, st.int8_requantised, st.quantise_reorders);
+            if (profile) {
+              for (const auto& [op, ms] : (*s)->profile(input.data(), reps, false))
+                std::printf("|   int8 session, %s: %.3f ms |\n", op.c_str(), ms);
+              int shown = 0;
+              for (const auto& [step, ms] : (*s)->profile(input.data(), reps, true))
+                if (shown++ < 200) std::printf("|   %.3f ms %s |\n", ms, step.c_str());
+            }
+          } else {
+            int8_note = s.error().message;
+          }
+        }
+      }
       if (ort) rt = ort_time(ort_dir, path, m.dims, threads, reps);
       auto ratio = [](const Timing& a, const Timing& b) {
         return a.median > 0 && b.median > 0 ? fmt::format("{:.2f}x ({:.2f}x)", a.median / b.median, a.min / b.min)
@@ -224,9 +270,10 @@ int main(int argc, char** argv) {
       const std::string gfs = fast.min > 0 ? fmt::format("{:.1f} ({:.0f}%)", gflop / fast.min * 1e3,
                                                          100.0 * gflop / fast.min * 1e3 / peak[threads])
                                            : "n/a";
-      std::printf("| %s | %d | %s | %s | %s | %s | %s | %.2f | %s |\n", m.name.c_str(), threads, cell(ocv).c_str(),
-                  cell(fast).c_str(), cell(rt).c_str(), ratio(ocv, fast).c_str(), ratio(rt, fast).c_str(), gflop,
-                  gfs.c_str());
+      std::printf("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %.2f | %s |\n", m.name.c_str(), threads,
+                  cell(ocv).c_str(), cell(fast).c_str(), cell(fast8).c_str(), cell(rt).c_str(),
+                  ratio(ocv, fast).c_str(), ratio(rt, fast).c_str(), ratio(fast, fast8).c_str(), gflop, gfs.c_str());
+      if (!int8_note.empty()) std::printf("|   fast int8: %s |\n", int8_note.c_str());
       if (!fast_note.empty()) std::printf("|   fast backend: %s |\n", fast_note.c_str());
       if (!rt.note.empty()) std::printf("|   ONNX Runtime: %s |\n", rt.note.c_str());
       std::fflush(stdout);

@@ -10,6 +10,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/log.hpp"
+#include "detect/int8_calibration.hpp"
 #include "detect/nms.hpp"
 #include "infer/session.hpp"
 
@@ -186,16 +187,31 @@ core::Result<std::unique_ptr<Detector>> Detector::create(const DetectorOptions& 
   d->score_threshold_ = options.score_threshold.value_or(spec->default_score_threshold);
   d->nms_iou_ = options.nms_iou.value_or(spec->default_nms_iou);
   d->net_ = std::make_unique<Net>();
-  if (options.precision == Precision::int8)
-    return make_error("precision_unavailable",
-                      fmt::format("model '{}': detector.precision int8 is not available yet (no quantised model); "
-                                  "use fp32",
-                                  spec->name),
-                      "detector.precision");
+  const Int8Calibration* int8 = nullptr;
+  if (options.precision == Precision::int8) {
+    if (options.backend == Backend::opencv)
+      return make_error("precision_unavailable",
+                        fmt::format("model '{}': detector.precision int8 runs on the fast backend only, and "
+                                    "detector.backend is opencv",
+                                    spec->name),
+                        "detector.precision");
+    int8 = find_int8_calibration(spec->name);
+    if (!int8)
+      return make_error("precision_unavailable",
+                        fmt::format("model '{}' has no int8 path (models with one: {}); use detector.precision fp32",
+                                    spec->name, int8_model_names()),
+                        "detector.precision");
+    if (int8->model_sha256 != spec->sha256)
+      return make_error("precision_unavailable",
+                        fmt::format("model '{}': its int8 calibration was made on another file (sha256 {}); "
+                                    "rerun build/bench/int8_calibrate",
+                                    spec->name, int8->model_sha256),
+                        "detector.precision");
+  }
   const int s = spec->input_size;
   const cv::Mat blank(std::vector<int>{1, 3, s, s}, CV_32F, cv::Scalar(0));
   const core::Logger log("detect");
-  if (options.backend == Backend::automatic && !spec->fast_by_default) {
+  if (options.backend == Backend::automatic && !spec->fast_by_default && !int8) {
     d->backend_reason_ = fmt::format(
         "model '{}' runs on OpenCV DNN: the fast backend is not yet checked and tuned for it "
         "(detector.backend: fast forces it)",
@@ -205,7 +221,8 @@ core::Result<std::unique_ptr<Detector>> Detector::create(const DetectorOptions& 
     auto graph = infer::load_onnx(*path);
     core::Result<std::unique_ptr<infer::Session>> session =
         graph ? (graph->model_name = spec->name,
-                 infer::Session::create(std::move(*graph), {1, 3, s, s}, {.threads = options.threads}))
+                 infer::Session::create(std::move(*graph), {1, 3, s, s},
+                                        {.threads = options.threads, .int8 = int8 ? &int8->ranges : nullptr}))
               : core::Result<std::unique_ptr<infer::Session>>(graph.error());
     core::Status ok = session ? core::Status(core::Ok{}) : core::Status(session.error());
     if (session) {
@@ -220,6 +237,11 @@ core::Result<std::unique_ptr<Detector>> Detector::create(const DetectorOptions& 
           "model '{}' runs on the fast backend ({}; {} steps, {} activations fused, {:.2f} GFLOP/frame, {} threads)",
           spec->name, infer::Session::kernel_info(), st.steps, st.fused_activations, st.gflop,
           options.threads > 0 ? options.threads : infer::available_cores());
+      if (int8)
+        d->backend_reason_ += fmt::format(
+            " in int8: {} of {} convolutions int8 (s8 weights per channel, u8/s8 inputs per tensor, {} writing "
+            "int8); fp32: the heads and those the calibration found sensitive; calibration: {}",
+            st.int8_convolutions, st.convolutions, st.int8_requantised, int8->frames);
       log.info("{}", d->backend_reason_);
       if ((options.threads > 1 || (options.threads == 0 && infer::available_cores() > 1)) &&
           !std::getenv("OMP_WAIT_POLICY"))
@@ -228,7 +250,7 @@ core::Result<std::unique_ptr<Detector>> Detector::create(const DetectorOptions& 
             "the inference threads from spinning (docs/performance.md)");
       return d;
     }
-    if (options.backend == Backend::fast) return ok.error();
+    if (options.backend == Backend::fast || int8) return ok.error();
     d->backend_reason_ = fmt::format("model '{}' runs on OpenCV DNN: the fast backend cannot run it ({})", spec->name,
                                      ok.error().message);
     log.warn("{}", d->backend_reason_);
@@ -285,6 +307,25 @@ PreparedInput Detector::prepare(const core::Image& image) const {
 }
 
 void Detector::forward_only(const PreparedInput& input) { net_->forward(input.impl().blob); }
+
+core::Status Detector::observe_ranges(const PreparedInput& input, infer::RangeTable& ranges) {
+  if (!net_->fast || options_.precision != Precision::fp32)
+    return make_error("calibration_unavailable",
+                      fmt::format("model '{}': calibration needs the fast backend in fp32", spec_.name));
+  net_->fast->observe_ranges(input.impl().blob.ptr<float>(), ranges);
+  return core::Ok{};
+}
+
+const float* Detector::input_data(const PreparedInput& input) { return input.impl().blob.ptr<float>(); }
+
+core::Status Detector::observe_histograms(const PreparedInput& input, const infer::RangeTable& ranges,
+                                          std::map<std::string, std::vector<double>>& hist) {
+  if (!net_->fast || options_.precision != Precision::fp32)
+    return make_error("calibration_unavailable",
+                      fmt::format("model '{}': calibration needs the fast backend in fp32", spec_.name));
+  net_->fast->observe_histograms(input.impl().blob.ptr<float>(), ranges, hist);
+  return core::Ok{};
+}
 
 core::Detections Detector::infer(const PreparedInput& input) {
   const auto& p = input.impl();

@@ -8,6 +8,7 @@
 #include "core/result.hpp"
 #include "core/types.hpp"
 #include "detect/model_registry.hpp"
+#include "infer/session.hpp"
 
 namespace vsp::detect {
 
@@ -59,6 +60,14 @@ class Detector {
   core::Detections detect(const core::Image& image) { return infer(prepare(image)); }
   /// forward() alone on an already prepared input (for benchmarks).
   void forward_only(const PreparedInput& input);
+  /// int8 calibration: widens `ranges` by what every convolution reads on `input` (fast backend,
+  /// fp32 only; bench/int8_calibrate).
+  core::Status observe_ranges(const PreparedInput& input, infer::RangeTable& ranges);
+  /// The network input `prepare` made (NCHW float32, the model's input size; calibration tools).
+  static const float* input_data(const PreparedInput& input);
+  /// Second calibration pass: histograms of |x| per convolution input over the ranges found.
+  core::Status observe_histograms(const PreparedInput& input, const infer::RangeTable& ranges,
+                                  std::map<std::string, std::vector<double>>& hist);
   /// The engine that runs the network: Backend::fast or Backend::opencv (never automatic).
   Backend backend() const { return backend_; }
   /// One line on the choice: which engine runs and why (logged at create).

@@ -10,11 +10,13 @@
 #include <chrono>
 #include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <map>
 #include <numeric>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -116,6 +118,7 @@ struct Session::Impl {
     size_t offset = 0;               ///< bytes into the parent
     bool has_views = false;
     std::vector<std::pair<memory::desc, int>> converted;  ///< cached layout conversions
+    float qscale = 0;                                     ///< > 0: u8/s8 data, real value = q * qscale
   };
   struct Step {
     std::string op;
@@ -126,6 +129,8 @@ struct Session::Impl {
     std::unordered_map<int, memory> args;
     std::function<void()> cpu;
     std::vector<int> reads, writes;
+    int observe_src = -1;     ///< fp32 convolution: the value it reads (calibration)
+    std::string observe_key;  ///< its ONNX output name
   };
 
   std::string model;
@@ -141,6 +146,8 @@ struct Session::Impl {
   std::vector<int> output_ids;
   int input_id = -1;
   SessionStats stats;
+  SessionOptions opts;
+  std::set<std::string> fp32_convs;  ///< int8 sessions: convolutions kept in fp32
 
   // ---- values -----------------------------------------------------------------------------
   int new_value(const dims_t& d, const memory::desc& md) {
@@ -263,6 +270,12 @@ struct Session::Impl {
   core::Status fold(const Node& n);
   core::Status plan_node(size_t k);
   core::Status plan_conv(size_t k);
+  bool int8_conv(const Node& n) const;
+  std::pair<dt, float> input_quant(const Node& n) const;
+  int ensure_q(int id, const memory::desc& md, float scale);
+  core::Status plan_conv_int8(const Node& n, int xid, const Tensor& w, const std::vector<float>& bias, const dims_t& wd,
+                              const dims_t& od, const dnnl::post_ops& po, const std::string& out_name,
+                              const dims_t& strides, const dims_t& dil, const dims_t& pads);
   core::Status plan_eltwise(const Node& n, algorithm alg, float alpha, float beta, dnnl::post_ops extra = {},
                             const std::string& input = {});
   core::Status plan_binary(const Node& n);
@@ -554,11 +567,19 @@ core::Status Session::Impl::plan_conv(size_t k) {
   const dims_t od{xd[0], oc, oh, ow};
   const dims_t wd = g == 1 ? dims_t{oc, icg, kh, kw} : dims_t{g, oc / g, icg, kh, kw};
   // A plain input lets the kernel pick its layout (a reorder); a blocked one is taken as it is.
-  const memory::desc src_md = is_plain(*xid) ? memory::desc(xd, dt::f32, tag::any) : vals[static_cast<size_t>(*xid)].md;
+  // (An int8 convolution's NHWC result is converted too: fp32 kernels mixing NHWC in and blocked out
+  // are reference loops.)
+  const auto& xmd = vals[static_cast<size_t>(*xid)].md;
+  const auto [in_tag, in_block] = channel_block();
+  const memory::desc src_md = is_plain(*xid)                                ? memory::desc(xd, dt::f32, tag::any)
+                              : xmd != memory::desc(xd, dt::f32, tag::nhwc) ? xmd
+                              : xd[1] % in_block == 0                       ? memory::desc(xd, dt::f32, in_tag)
+                                                                            : memory::desc(xd, dt::f32, tag::any);
   // One layout through the graph: channel blocks of the vector width (nChw16c on AVX-512, nChw8c on
   // AVX2). Left to itself oneDNN 2.6 picks NHWC for many shapes here, which costs a copy at every
   // concat; in blocks, concats are free (plan_concat) and the kernels run as fast (measured).
   const auto [block_tag, block] = channel_block();
+  if (int8_conv(n)) return plan_conv_int8(n, *xid, w, bias, wd, od, po, out_name, strides, dil, pads);
   dnnl::primitive_attr attr;
   attr.set_post_ops(po);
   dnnl::convolution_forward::primitive_desc pd;
@@ -584,9 +605,143 @@ core::Status Session::Impl::plan_conv(size_t k) {
                             {{DNNL_ARG_WEIGHTS, wmem}, {DNNL_ARG_BIAS, bmem}});
   steps[static_cast<size_t>(step)].detail = fmt::format("{}x{} g{} {}->{} @{}x{} s{} post-ops {} [{}]", kh, kw, g,
                                                         xd[1], oc, oh, ow, strides[0], po.len(), pd.impl_info_str());
+  steps[static_cast<size_t>(step)].observe_src = src;
+  steps[static_cast<size_t>(step)].observe_key = n.outputs.at(0);
   by_name[out_name] = out;
   ++stats.convolutions;
   stats.gflop += 2.0 * static_cast<double>(numel(od)) * static_cast<double>(icg * kh * kw) / 1e9;
+  return core::Ok{};
+}
+
+// ---- int8 convolution -----------------------------------------------------------------------
+
+/// Quantisation of a convolution's input from its calibrated range: u8 when it never goes below
+/// zero, else symmetric s8; real value = q * scale.
+std::pair<dt, float> Session::Impl::input_quant(const Node& n) const {
+  const Int8Range r = opts.int8->at(n.outputs.at(0));
+  const bool u8 = r.min >= 0.f;
+  const float amax = std::max(std::abs(r.min), std::abs(r.max));
+  const float scale = amax > 0 ? amax / (u8 ? 255.f : 127.f) : 1.f;
+  return {u8 ? dt::u8 : dt::s8, scale};
+}
+
+bool Session::Impl::int8_conv(const Node& n) const {
+  return opts.int8 && n.op == "Conv" && opts.int8->count(n.outputs.at(0)) && !fp32_convs.count(n.outputs.at(0));
+}
+
+int Session::Impl::ensure_q(int id, const memory::desc& md, float scale) {
+  auto& v = vals[static_cast<size_t>(id)];
+  if (v.md == md && v.qscale == scale) return id;
+  for (auto& [m, cid] : v.converted)
+    if (m == md && vals[static_cast<size_t>(cid)].qscale == scale) return cid;
+  const int out = new_value(v.dims, md);
+  vals[static_cast<size_t>(out)].qscale = scale;
+  dnnl::primitive_attr attr;
+  // f32 -> int8: q = x / scale; int8 -> int8 of another scale: q' = q * s / s'.
+  attr.set_output_scales(
+      0, {vals[static_cast<size_t>(id)].qscale > 0 ? vals[static_cast<size_t>(id)].qscale / scale : 1.f / scale});
+  dnnl::reorder::primitive_desc pd(eng, vals[static_cast<size_t>(id)].md, eng, md, attr);
+  add_prim("Quantise", dnnl::reorder(pd), {{DNNL_ARG_SRC, id}, {DNNL_ARG_DST, out}});
+  ++stats.quantise_reorders;
+  vals[static_cast<size_t>(id)].converted.emplace_back(md, out);
+  return out;
+}
+
+core::Status Session::Impl::plan_conv_int8(const Node& n, int xid, const Tensor& w, const std::vector<float>& bias,
+                                           const dims_t& wd, const dims_t& od, const dnnl::post_ops& po,
+                                           const std::string& out_name, const dims_t& strides, const dims_t& dil,
+                                           const dims_t& pads) {
+  const dims_t xd = vals[static_cast<size_t>(xid)].dims;
+  const int64_t oc = od[1];
+  const auto [src_dt, sx] = input_quant(n);
+  // Weights: symmetric s8 per output channel.
+  const size_t per = static_cast<size_t>(numel(wd) / oc);
+  std::vector<int8_t> wq(w.f.size());
+  std::vector<float> oscale(static_cast<size_t>(oc)), bq(static_cast<size_t>(oc));
+  for (size_t o = 0; o < static_cast<size_t>(oc); ++o) {
+    float m = 0;
+    for (size_t j = 0; j < per; ++j) m = std::max(m, std::abs(w.f[o * per + j]));
+    const float sw = m > 0 ? m / 127.f : 1.f;
+    for (size_t j = 0; j < per; ++j)
+      wq[o * per + j] = static_cast<int8_t>(std::clamp(std::nearbyint(w.f[o * per + j] / sw), -127.f, 127.f));
+    // oneDNN 2.x: dst = output_scale * (s32 accumulator + bias), post-ops after: the bias is in
+    // accumulator units.
+    oscale[o] = sx * sw;
+    bq[o] = bias[o] / oscale[o];
+  }
+  // Requantise: when every reader is an int8 convolution, write its u8/s8 input directly.
+  std::optional<std::pair<dt, float>> requant;
+  if (opts.int8_requantise &&
+      std::find(graph->outputs.begin(), graph->outputs.end(), out_name) == graph->outputs.end()) {
+    auto it = consumers.find(out_name);
+    bool all = it != consumers.end() && !it->second.empty();
+    std::optional<std::pair<dt, float>> q;
+    for (size_t c : all ? it->second : std::vector<size_t>{}) {
+      const Node& r = graph->nodes[c];
+      if (!int8_conv(r) || r.inputs.at(0) != out_name) {
+        all = false;
+        break;
+      }
+      const auto rq = input_quant(r);
+      if (q && *q != rq) all = false;
+      q = rq;
+    }
+    if (all && q) requant = q;
+  }
+  dnnl::post_ops post = po;
+  if (requant) {
+    // Post-ops run after the output scale on real values; the last one also scales to the reader's
+    // units (or, without post-ops, the output scale does).
+    const float inv = 1.f / requant->second;
+    if (po.len() == 0) {
+      for (auto& s : oscale) s *= inv;
+    } else {
+      post = dnnl::post_ops();
+      for (int i = 0; i < po.len(); ++i) {
+        float scale = 1, alpha = 0, beta = 0;
+        algorithm alg;
+        po.get_params_eltwise(i, scale, alg, alpha, beta);
+        post.append_eltwise(i + 1 == po.len() ? scale * inv : scale, alg, alpha, beta);
+      }
+    }
+  }
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(post);
+  attr.set_output_scales(1 << 1, oscale);
+  // oneDNN 2.6's int8 kernels (jit, brgemm) take channels-last only; in blocked layouts it falls back
+  // to its reference loops. f32 results go on in NHWC too (readers convert where they need).
+  const memory::desc dst_md = memory::desc(od, requant ? requant->first : dt::f32, tag::nhwc);
+  dnnl::convolution_forward::primitive_desc pd;
+  try {
+    dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct,
+                                      memory::desc(xd, src_dt, tag::nhwc), memory::desc(wd, dt::s8, tag::any),
+                                      memory::desc({oc}, dt::f32, tag::a), dst_md, {strides[0], strides[1]},
+                                      {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]}, {pads[2], pads[3]});
+    pd = dnnl::convolution_forward::primitive_desc(d, attr, eng);
+  } catch (const dnnl::error& e) {
+    return unsupported(n, fmt::format("could not be planned in int8: {}", e.what()));
+  }
+  const int src = ensure_q(xid, pd.src_desc(), sx);
+  memory wplain(memory::desc(wd, dt::s8, plain_strides(wd)), eng, wq.data());
+  memory wmem(pd.weights_desc(), eng, alloc(pd.weights_desc().get_size()));
+  dnnl::reorder(wplain, wmem).execute(strm, wplain, wmem);
+  memory bmem(pd.bias_desc(), eng, alloc(bq.size() * sizeof(float)));
+  std::copy(bq.begin(), bq.end(), static_cast<float*>(bmem.get_data_handle()));
+  strm.wait();
+  const int out = new_value(od, pd.dst_desc());
+  if (requant) vals[static_cast<size_t>(out)].qscale = requant->second;
+  const int step = add_prim("ConvInt8", dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, out}},
+                            {{DNNL_ARG_WEIGHTS, wmem}, {DNNL_ARG_BIAS, bmem}});
+  steps[static_cast<size_t>(step)].detail =
+      fmt::format("{}x{} g{} {}->{} @{}x{} s{} {}->{} post-ops {} [{}]", wd.size() == 5 ? wd[3] : wd[2],
+                  wd.size() == 5 ? wd[4] : wd[3], wd.size() == 5 ? wd[0] : 1, xd[1], oc, od[2], od[3], strides[0],
+                  src_dt == dt::u8 ? "u8" : "s8", requant ? (requant->first == dt::u8 ? "u8" : "s8") : "f32",
+                  post.len(), pd.impl_info_str());
+  by_name[out_name] = out;
+  ++stats.convolutions;
+  ++stats.int8_convolutions;
+  if (requant) ++stats.int8_requantised;
+  stats.gflop += 2.0 * static_cast<double>(numel(od)) * static_cast<double>(per) / 1e9;
   return core::Ok{};
 }
 
@@ -1153,6 +1308,24 @@ core::Result<std::unique_ptr<Session>> Session::create(Graph graph, const std::v
     for (const auto& in : graph.nodes[k].inputs)
       if (!in.empty()) im.consumers[in].push_back(k);
   im.skip.assign(graph.nodes.size(), false);
+  im.opts = options;
+  if (options.int8) {
+    // Convolutions kept in fp32: the first (reading the image) and the heads (no convolution after
+    // them), where quantisation costs the most accuracy for the least time.
+    std::vector<bool> reaches_conv(graph.nodes.size(), false);
+    for (size_t k = graph.nodes.size(); k-- > 0;)
+      for (const auto& o : graph.nodes[k].outputs)
+        if (auto it = im.consumers.find(o); it != im.consumers.end())
+          for (size_t c : it->second)
+            if (graph.nodes[c].op == "Conv" || reaches_conv[c]) reaches_conv[k] = true;
+    for (size_t k = 0; k < graph.nodes.size(); ++k) {
+      const Node& n = graph.nodes[k];
+      if (n.op != "Conv") continue;
+      if ((options.int8_first_conv_fp32 && n.inputs.at(0) == graph.inputs[0].name) ||
+          (options.int8_head_convs_fp32 && !reaches_conv[k]))
+        im.fp32_convs.insert(n.outputs.at(0));
+    }
+  }
   try {
     im.input_id = im.new_value(input_dims, plain_md(input_dims));
     auto& iv = im.vals[static_cast<size_t>(im.input_id)];
@@ -1241,6 +1414,80 @@ std::vector<std::pair<std::string, double>> Session::profile(const float* input,
   return out;
 }
 const SessionStats& Session::stats() const { return impl_->stats; }
+
+float mse_clip(const std::vector<double>& hist, float amax, int levels) {
+  const size_t n = hist.size();
+  if (n == 0 || amax <= 0) return amax;
+  const double w = static_cast<double>(amax) / static_cast<double>(n);
+  double total = 0;
+  for (double h : hist) total += h;
+  double best = -1, best_c = amax, inside = 0;
+  for (size_t k = 0; k < n; ++k) {
+    inside += hist[k];
+    const double c = static_cast<double>(k + 1) * w, step = c / levels;
+    double err = inside * step * step / 12.0;
+    for (size_t j = k + 1; j < n; ++j) {
+      const double d = (static_cast<double>(j) + 0.5) * w - c;
+      err += hist[j] * d * d;
+    }
+    if (best < 0 || err < best) best = err, best_c = c;
+  }
+  (void)total;
+  return static_cast<float>(best_c);
+}
+
+void Session::observe_histograms(const float* input, const RangeTable& ranges,
+                                 std::map<std::string, std::vector<double>>& hist, int bins) {
+  auto& im = *impl_;
+  omp_set_num_threads(im.threads);
+  im.vals[static_cast<size_t>(im.input_id)].mem.set_data_handle(const_cast<float*>(input));
+  for (auto& s : im.steps) {
+    auto r = s.observe_src >= 0 ? ranges.find(s.observe_key) : ranges.end();
+    if (r != ranges.end()) {
+      const auto& v = im.vals[static_cast<size_t>(s.observe_src)];
+      const float* p = static_cast<const float*>(v.mem.get_data_handle());
+      const size_t count = v.md.get_size() / sizeof(float);
+      const float amax = std::max(std::abs(r->second.min), std::abs(r->second.max));
+      auto& h = hist[s.observe_key];
+      h.resize(static_cast<size_t>(bins), 0.0);
+      if (amax > 0) {
+        const float k = static_cast<float>(bins) / amax;
+        for (size_t i = 0; i < count; ++i)
+          h[static_cast<size_t>(std::min(bins - 1, static_cast<int>(std::abs(p[i]) * k)))] += 1;
+      }
+    }
+    if (s.is_prim)
+      s.prim.execute(im.strm, s.args);
+    else
+      s.cpu();
+    im.strm.wait();
+  }
+}
+
+void Session::observe_ranges(const float* input, RangeTable& ranges) {
+  auto& im = *impl_;
+  omp_set_num_threads(im.threads);
+  im.vals[static_cast<size_t>(im.input_id)].mem.set_data_handle(const_cast<float*>(input));
+  for (auto& s : im.steps) {
+    if (s.observe_src >= 0) {
+      // The values the convolution is about to read (blocked padding is zero: harmless to a range).
+      const auto& v = im.vals[static_cast<size_t>(s.observe_src)];
+      const float* p = static_cast<const float*>(v.mem.get_data_handle());
+      const size_t count = v.md.get_size() / sizeof(float);
+      const auto [lo, hi] = std::minmax_element(p, p + count);
+      auto it = ranges.find(s.observe_key);
+      if (it == ranges.end())
+        ranges[s.observe_key] = {*lo, *hi};
+      else
+        it->second = {std::min(it->second.min, *lo), std::max(it->second.max, *hi)};
+    }
+    if (s.is_prim)
+      s.prim.execute(im.strm, s.args);
+    else
+      s.cpu();
+    im.strm.wait();
+  }
+}
 
 std::string Session::kernel_info() {
   const auto* v = dnnl::version();

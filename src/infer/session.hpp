@@ -8,6 +8,7 @@
 /// only before reshapes/transposes/slices, and assigns every intermediate tensor a slot in a few
 /// buffers reused by liveness. `run` then only executes the step list.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,8 +18,25 @@
 
 namespace vsp::infer {
 
+/// The range a convolution's input took over a calibration set (int8).
+struct Int8Range {
+  float min = 0, max = 0;
+};
+/// Convolution (named by its ONNX output tensor) -> range of its input.
+using RangeTable = std::map<std::string, Int8Range>;
+
 struct SessionOptions {
   int threads = 0;  ///< threads for one forward; 0 = the machine's cores
+  /// Non-null: int8 convolutions (oneDNN, VNNI where the CPU has it) for every convolution with a
+  /// range in the table: per-output-channel symmetric s8 weights, the input quantised per tensor to
+  /// u8 (range >= 0) or s8 with the calibrated scale, f32 accumulation scaled back per channel
+  /// before the fused activation. Convolutions without a range stay fp32.
+  const RangeTable* int8 = nullptr;
+  bool int8_first_conv_fp32 = false;  ///< convolutions reading the graph input stay fp32
+  bool int8_head_convs_fp32 = true;   ///< convolutions with no convolution after them stay fp32
+  /// An int8 convolution whose only readers are int8 convolutions writes u8/s8 for them directly
+  /// (requantised in its post-ops) instead of f32 that each reader quantises again.
+  bool int8_requantise = true;
 };
 
 /// A graph output after `run`: plain row-major float32, valid until the next `run`.
@@ -42,6 +60,9 @@ struct SessionStats {
   int64_t arena_bytes = 0;       ///< all intermediate tensors, after buffer reuse
   int64_t naive_bytes = 0;       ///< the same tensors without reuse
   double gflop = 0;              ///< convolution multiply-adds x 2 per forward
+  int int8_convolutions = 0;     ///< of `convolutions`, those run in int8
+  int int8_requantised = 0;      ///< int8 convolutions writing int8 for int8 readers
+  int quantise_reorders = 0;     ///< f32 -> u8/s8 conversions of convolution inputs
 };
 
 class Session {
@@ -61,6 +82,13 @@ class Session {
   /// forwards, slowest first (profiling; for the benchmark).
   std::vector<std::pair<std::string, double>> profile(const float* input, int reps, bool per_step = false);
   const SessionStats& stats() const;
+  /// Calibration: one forward on `input`, widening `ranges[conv]` by the values every convolution
+  /// reads (fp32 sessions only; the table is what SessionOptions::int8 takes).
+  void observe_ranges(const float* input, RangeTable& ranges);
+  /// Calibration, second pass: adds what every convolution reads on `input` to a histogram of
+  /// |x| over [0, max |range|] (`bins` bins) per convolution in `ranges`.
+  void observe_histograms(const float* input, const RangeTable& ranges,
+                          std::map<std::string, std::vector<double>>& hist, int bins = 2048);
   /// The kernel library's name and the CPU instruction set it dispatched to (e.g. "avx512_core").
   static std::string kernel_info();
 
@@ -69,6 +97,11 @@ class Session {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// The clipping point c for an input quantised to `levels` steps over [0, c] (127 for s8, 255 for
+/// u8), minimising the expected squared error over the histogram of |x| (bins over [0, amax]):
+/// rounding noise (c / levels)^2 / 12 inside, (|x| - c)^2 beyond.
+float mse_clip(const std::vector<double>& hist, float amax, int levels);
 
 /// Number of CPU cores this process may run on (affinity mask), at least 1.
 int available_cores();

@@ -29,6 +29,7 @@ struct ClipCase {
   const char* video;
   std::vector<int> classes;       ///< line class filter
   const char* example = nullptr;  ///< examples/<this>: its tracker section is the scene's
+  detect::Precision precision = detect::Precision::fp32;
 };
 
 void check_clip(const ClipCase& c) {
@@ -51,6 +52,7 @@ void check_clip(const ClipCase& c) {
     lo.classes = c.classes;
     opts.camera.rules.lines.push_back(lo);
   }
+  opts.camera.detector.precision = c.precision;
   CollectingSink sink;
   auto r = pipeline::run_analyze(opts, sink);
   ASSERT_TRUE(r.ok()) << r.error().message;
@@ -91,6 +93,20 @@ TEST(AnalyzeClips, car_detection_line_counts_are_exact) {
 
 TEST(AnalyzeClips, one_by_one_person_line_counts_are_exact) {
   check_clip({"one-by-one-person-detection.json", "videos_people/one-by-one-person-detection.mp4", {0}});
+}
+
+// The same clips with the detector in int8 on the fast backend (issue 12): still exact.
+TEST(AnalyzeClips, car_detection_line_counts_are_exact_in_int8) {
+  check_clip(
+      {"car-detection.json", "videos_traffic/car-detection.mp4", {}, "car-detection.yml", detect::Precision::int8});
+}
+
+TEST(AnalyzeClips, one_by_one_person_line_counts_are_exact_in_int8) {
+  check_clip({"one-by-one-person-detection.json",
+              "videos_people/one-by-one-person-detection.mp4",
+              {0},
+              nullptr,
+              detect::Precision::int8});
 }
 
 TEST(AnalyzeClips, truncated_video_yields_results_up_to_the_damage) {

@@ -326,3 +326,91 @@ TEST(InferSession, focus_slices_and_concat_become_one_strided_convolution) {
   EXPECT_GT(maxabs, 1.0);
   EXPECT_LT(maxdiff, 1e-3 * maxabs);
 }
+
+// ---- int8 ------------------------------------------------------------------------------------
+
+namespace {
+
+/// X[1,3,12,12] -> Conv3x3(32)+SiLU -> depthwise Conv3x3(32)+Relu -> Conv1x1(16, bias) -> out; biases large
+/// enough that getting their units wrong shows.
+std::filesystem::path int8_chain_model() {
+  ModelBuilder m;
+  m.input("x", {1, 3, 12, 12});
+  m.init("w1", {32, 3, 3, 3}, random_vec(32 * 27, 21));
+  m.init("b1", {32}, random_vec(32, 22, -2.f, 2.f));
+  m.init("w2", {32, 1, 3, 3}, random_vec(32 * 9, 23, -0.5f, 0.5f));
+  m.init("b2", {32}, random_vec(32, 24, -1.f, 1.f));
+  m.init("w3", {16, 32, 1, 1}, random_vec(16 * 32, 25));
+  m.init("b3", {16}, random_vec(16, 26, -3.f, 3.f));
+  auto* c1 = m.node("Conv", {"x", "w1", "b1"}, {"y1"});
+  ModelBuilder::ints(c1, "pads", {1, 1, 1, 1});
+  m.node("Sigmoid", {"y1"}, {"s1"});
+  m.node("Mul", {"y1", "s1"}, {"z1"});
+  auto* c2 = m.node("Conv", {"z1", "w2", "b2"}, {"y2"});
+  ModelBuilder::ints(c2, "pads", {1, 1, 1, 1});
+  ModelBuilder::integer(c2, "group", 32);
+  m.node("Relu", {"y2"}, {"z2"});
+  m.node("Conv", {"z2", "w3", "b3"}, {"out"});
+  m.output("out");
+  return m.save("infer_int8");
+}
+
+}  // namespace
+
+TEST(InferSession, int8_convolutions_follow_fp32_within_quantisation_error) {
+  const auto path = int8_chain_model();
+  auto g32 = infer::load_onnx(path);
+  auto g8 = infer::load_onnx(path);
+  auto g8f = infer::load_onnx(path);
+  auto g8d = infer::load_onnx(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(g32.ok() && g8.ok() && g8f.ok() && g8d.ok());
+  auto fp32 = infer::Session::create(std::move(*g32), {1, 3, 12, 12}, {.threads = 1});
+  ASSERT_TRUE(fp32.ok()) << fp32.error().message;
+  // Calibrate on a few inputs, then check on another one.
+  infer::RangeTable ranges;
+  for (unsigned seed = 30; seed < 34; ++seed) {
+    const Vec x = random_vec(3 * 144, seed, -2.f, 2.f);
+    (*fp32)->observe_ranges(x.data(), ranges);
+  }
+  ASSERT_EQ(ranges.size(), 3u);
+  EXPECT_GE(ranges.at("out").min, 0.f);  // the last reads the ReLU output (u8): never below zero
+  EXPECT_LT(ranges.at("y1").min, 0.f);   // the first reads the input (s8)
+  const Vec x = random_vec(3 * 144, 40, -2.f, 2.f);
+  (*fp32)->run(x.data());
+  const Vec ref((*fp32)->outputs()[0].data, (*fp32)->outputs()[0].data + 16 * 144);
+  double ref_max = 0;
+  for (float v : ref) ref_max = std::max(ref_max, static_cast<double>(std::abs(v)));
+  auto rel_error = [&](infer::Session& s) {
+    s.run(x.data());
+    double d = 0;
+    for (size_t k = 0; k < ref.size(); ++k)
+      d = std::max(d, static_cast<double>(std::abs(s.outputs()[0].data[k] - ref[k])));
+    return d / ref_max;
+  };
+  // All three in int8 (requantised between them), the defaults (the head fp32), and int8
+  // with f32 results between them.
+  auto all = infer::Session::create(
+      std::move(*g8), {1, 3, 12, 12},
+      {.threads = 1, .int8 = &ranges, .int8_first_conv_fp32 = false, .int8_head_convs_fp32 = false});
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  EXPECT_EQ((*all)->stats().int8_convolutions, 3);
+  EXPECT_EQ((*all)->stats().int8_requantised, 2);
+  auto dflt = infer::Session::create(std::move(*g8f), {1, 3, 12, 12}, {.threads = 1, .int8 = &ranges});
+  ASSERT_TRUE(dflt.ok()) << dflt.error().message;
+  EXPECT_EQ((*dflt)->stats().int8_convolutions, 2);  // the head stays fp32
+  auto f32dst = infer::Session::create(std::move(*g8d), {1, 3, 12, 12},
+                                       {.threads = 1,
+                                        .int8 = &ranges,
+                                        .int8_first_conv_fp32 = false,
+                                        .int8_head_convs_fp32 = false,
+                                        .int8_requantise = false});
+  ASSERT_TRUE(f32dst.ok()) << f32dst.error().message;
+  EXPECT_EQ((*f32dst)->stats().int8_requantised, 0);
+  const double e_all = rel_error(**all), e_dflt = rel_error(**dflt), e_f32 = rel_error(**f32dst);
+  std::printf("int8 relative max error: all %.4f, default %.4f, f32 results %.4f\n", e_all, e_dflt, e_f32);
+  EXPECT_LT(e_all, 0.05);
+  EXPECT_LT(e_dflt, 0.03);
+  EXPECT_LT(e_f32, 0.05);
+  EXPECT_GT(e_all, 0.0);  // it did run in int8
+}
