@@ -2,20 +2,21 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <opencv2/imgproc.hpp>
 
 namespace vsp::detect {
 
 struct StaticForeground::Impl {
-  cv::Size size;          ///< work size
-  double scale = 1;       ///< frame px per work px
-  cv::Mat long_bg;        ///< B_L, CV_32FC3, in the reference lighting
-  cv::Mat short_bg;       ///< B_S, CV_32FC3
-  cv::Mat evidence;       ///< E, CV_32F, seconds
-  cv::Mat background_px;  ///< CV_8U: ¬F_L of the last frame (where the gain is measured)
-  cv::Mat last_norm;      ///< the last frame, gain divided out, CV_32FC3
-  cv::Mat people_hold;    ///< CV_32F: seconds a person box still holds the evidence here
-  cv::Mat learnt;         ///< CV_8U: B_L has seen the empty scene here (not under a person at the start)
+  cv::Size size;        ///< work size
+  double scale = 1;     ///< frame px per work px
+  cv::Mat long_bg;      ///< B_L, CV_32FC3, in the reference lighting
+  cv::Mat short_bg;     ///< B_S, CV_32FC3
+  cv::Mat evidence;     ///< E, CV_32F, seconds
+  cv::Mat last_norm;    ///< the last frame, gain divided out, CV_32FC3
+  cv::Mat people_hold;  ///< CV_32F: seconds a person box still holds the evidence here
+  cv::Mat learnt;       ///< CV_8U: B_L has seen the empty scene here (not under a person at the start)
+  double gain = 1;      ///< the last frame's global gain against B_L
   double last_pts_s = 0;
   bool started = false;
 };
@@ -61,6 +62,34 @@ double edge_energy(const cv::Mat& g, const cv::Mat& ring) {
   return cv::mean(mag, ring)[0];
 }
 
+/// Keeps B_L consistent where it could not learn. Where the empty scene shows, B_L follows the
+/// lighting (what the global gain leaves: clipping, a drift that is not one gain everywhere); a
+/// spot covered by people or an object would keep the lighting of when it was covered, and its
+/// stale patch would later read as a change of its own (an object, or a "ghost" whose outline is
+/// in the empty scene). So each frame B_L's relative change where it learnt (`learnt_px`), averaged
+/// over the neighbourhood (a normalised box filter; the whole frame's mean where no neighbour
+/// learnt), is applied to the pixels it did not learn (`held_px`).
+void carry_along(cv::Mat& long_bg, const cv::Mat& g_before, const cv::Mat& learnt_px, const cv::Mat& held_px) {
+  const cv::Mat g_after = grey(long_bg);
+  cv::Mat w;
+  learnt_px.convertTo(w, CV_32F, 1.0 / 255);
+  const double total = cv::sum(w)[0];
+  if (total < 1) return;
+  cv::Mat rel = (g_after - g_before) / cv::max(g_before, 1.0);
+  rel = rel.mul(w);
+  const double global_rel = cv::sum(rel)[0] / total;
+  const int k = std::max(3, (long_bg.cols / 10) | 1);
+  cv::Mat num, den;
+  cv::blur(rel, num, {k, k});
+  cv::blur(w, den, {k, k});
+  cv::Mat local = num / cv::max(den, 1e-3);
+  local.setTo(global_rel, den < 0.05);
+  cv::Mat ratio = 1.0 + local, ratio3;
+  cv::merge(std::vector<cv::Mat>{ratio, ratio, ratio}, ratio3);
+  cv::Mat carried = long_bg.mul(ratio3);
+  carried.copyTo(long_bg, held_px);
+}
+
 }  // namespace
 
 std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
@@ -92,7 +121,6 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
     s.short_bg = img.clone();
     s.evidence = cv::Mat::zeros(s.size, CV_32F);
     s.people_hold = cv::Mat::zeros(s.size, CV_32F);
-    s.background_px = cv::Mat(s.size, CV_8U, cv::Scalar(255));
     s.last_norm = img.clone();
     s.last_pts_s = frame.ts.pts_s;
     s.started = true;
@@ -105,16 +133,33 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
   s.people_hold.setTo(options_.people_hold_s, people);
   people = s.people_hold > 0;
 
-  // ---- 2. Global gain against the empty scene, measured where the scene is empty ---------------
-  // Saturated pixels (a white wall as the light rises) cannot follow a gain: they neither measure
-  // it nor count as different.
-  const cv::Mat unsaturated = (grey(img) < 245) & (grey(s.long_bg) < 245);
-  const cv::Mat gain_px = s.background_px & unsaturated;
-  double gain = 1;
-  if (cv::countNonZero(gain_px) > s.size.area() / 5) {
-    const double num = cv::mean(grey(img), gain_px)[0], den = cv::mean(grey(s.long_bg), gain_px)[0];
-    if (den > 1) gain = std::clamp(num / den, 0.4, 2.5);
+  // ---- 2. Global gain against the empty scene ------------------------------------------------
+  // The median of the per-pixel ratio frame / B_L where nobody stands: objects and anything else
+  // that differs are a minority, so it needs no mask of "the empty scene now" (such a mask shrinks
+  // as soon as the gain is off, which then measures the gain on ever fewer pixels). Saturated
+  // pixels (a white wall as the light rises) and dark ones cannot follow a gain: left out. With
+  // too few pixels to tell (a crowd), the last gain holds; falling back to 1 would make the whole
+  // frame differ and the large-region rule below would learn the current lighting into B_L.
+  // Saturated pixels neither measure the gain nor count as different.
+  const cv::Mat g_img = grey(img), g_long = grey(s.long_bg);
+  const cv::Mat unsaturated = (g_img < 245) & (g_long < 245);
+  const cv::Mat gain_px = unsaturated & ~people & (g_long > 16);
+  double gain = s.gain;
+  if (cv::countNonZero(gain_px) > s.size.area() / 10) {
+    std::vector<float> ratios;
+    ratios.reserve(static_cast<size_t>(s.size.area()));
+    for (int y = 0; y < s.size.height; ++y) {
+      const auto* m = gain_px.ptr<std::uint8_t>(y);
+      const auto* a = g_img.ptr<float>(y);
+      const auto* b = g_long.ptr<float>(y);
+      for (int x = 0; x < s.size.width; ++x)
+        if (m[x]) ratios.push_back(a[x] / b[x]);
+    }
+    const auto mid = ratios.begin() + static_cast<std::ptrdiff_t>(ratios.size() / 2);
+    std::nth_element(ratios.begin(), mid, ratios.end());
+    gain = std::clamp(static_cast<double>(*mid), 0.4, 2.5);
   }
+  s.gain = gain;
   cv::Mat norm = img / gain;
   // Where a person stood at the start, the empty scene is what shows once nobody stands there.
   const cv::Mat learn_now = ~s.learnt & ~people;
@@ -143,8 +188,9 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
   cv::accumulateWeighted(img, s.short_bg, a_short);
   // B_L learns only where the frame is clearly the empty scene (half the threshold: hysteresis).
   const cv::Mat empty_scene = (dl < 0.5 * options_.diff_threshold) & ~people;
+  const cv::Mat g_before = grey(s.long_bg);
   cv::accumulateWeighted(norm, s.long_bg, a_long, empty_scene);
-  s.background_px = empty_scene;
+  carry_along(s.long_bg, g_before, empty_scene & unsaturated, ~empty_scene);
   s.last_norm = norm;
 
   // ---- 6. Static mask → blobs ------------------------------------------------------------------
