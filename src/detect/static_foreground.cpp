@@ -144,7 +144,7 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
   const cv::Mat unsaturated = (g_img < 245) & (g_long < 245);
   const cv::Mat gain_px = unsaturated & ~people & (g_long > 16);
   double gain = s.gain;
-  if (cv::countNonZero(gain_px) > s.size.area() / 10) {
+  if (cv::countNonZero(gain_px) > s.size.area() / 50) {
     std::vector<float> ratios;
     ratios.reserve(static_cast<size_t>(s.size.area()));
     for (int y = 0; y < s.size.height; ++y) {
