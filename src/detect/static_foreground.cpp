@@ -61,34 +61,6 @@ double edge_energy(const cv::Mat& g, const cv::Mat& ring) {
   return cv::mean(mag, ring)[0];
 }
 
-/// Keeps B_L consistent where it could not learn. Where the empty scene shows, B_L follows the
-/// lighting (what the global gain leaves: clipping, a drift that is not one gain everywhere); a
-/// spot covered by people or an object would keep the lighting of when it was covered, and its
-/// stale patch would later read as a change of its own (an object, or a "ghost" whose outline is
-/// in the empty scene). So each frame B_L's relative change where it learnt (`learnt_px`), averaged
-/// over the neighbourhood (a normalised box filter; the whole frame's mean where no neighbour
-/// learnt), is applied to the pixels it did not learn (`held_px`).
-void carry_along(cv::Mat& long_bg, const cv::Mat& g_before, const cv::Mat& learnt_px, const cv::Mat& held_px) {
-  const cv::Mat g_after = grey(long_bg);
-  cv::Mat w;
-  learnt_px.convertTo(w, CV_32F, 1.0 / 255);
-  const double total = cv::sum(w)[0];
-  if (total < 1) return;
-  cv::Mat rel = (g_after - g_before) / cv::max(g_before, 1.0);
-  rel = rel.mul(w);
-  const double global_rel = cv::sum(rel)[0] / total;
-  const int k = std::max(3, (long_bg.cols / 10) | 1);
-  cv::Mat num, den;
-  cv::blur(rel, num, {k, k});
-  cv::blur(w, den, {k, k});
-  cv::Mat local = num / cv::max(den, 1e-3);
-  local.setTo(global_rel, den < 0.05);
-  cv::Mat ratio = 1.0 + local, ratio3;
-  cv::merge(std::vector<cv::Mat>{ratio, ratio, ratio}, ratio3);
-  cv::Mat carried = long_bg.mul(ratio3);
-  carried.copyTo(long_bg, held_px);
-}
-
 }  // namespace
 
 std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
@@ -187,9 +159,7 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
   cv::accumulateWeighted(img, s.short_bg, a_short);
   // B_L learns only where the frame is clearly the empty scene (half the threshold: hysteresis).
   const cv::Mat empty_scene = (dl < 0.5 * options_.diff_threshold) & ~people;
-  const cv::Mat g_before = grey(s.long_bg);
   cv::accumulateWeighted(norm, s.long_bg, a_long, empty_scene);
-  carry_along(s.long_bg, g_before, empty_scene & unsaturated, ~empty_scene);
   s.last_norm = norm;
 
   // ---- 6. Static mask → blobs ------------------------------------------------------------------
