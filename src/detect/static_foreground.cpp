@@ -7,15 +7,15 @@
 namespace vsp::detect {
 
 struct StaticForeground::Impl {
-  cv::Size size;          ///< work size
-  double scale = 1;       ///< frame px per work px
-  cv::Mat long_bg;        ///< B_L, CV_32FC3, in the reference lighting
-  cv::Mat short_bg;       ///< B_S, CV_32FC3
-  cv::Mat evidence;       ///< E, CV_32F, seconds
-  cv::Mat background_px;  ///< CV_8U: ¬F_L of the last frame (where the gain is measured)
-  cv::Mat last_norm;      ///< the last frame, gain divided out, CV_32FC3
-  cv::Mat people_hold;    ///< CV_32F: seconds a person box still holds the evidence here
-  cv::Mat learnt;         ///< CV_8U: B_L has seen the empty scene here (not under a person at the start)
+  cv::Size size;        ///< work size
+  double scale = 1;     ///< frame px per work px
+  cv::Mat long_bg;      ///< B_L, CV_32FC3, in the reference lighting
+  cv::Mat short_bg;     ///< B_S, CV_32FC3
+  cv::Mat evidence;     ///< E, CV_32F, seconds
+  cv::Mat last_norm;    ///< the last frame, gain divided out, CV_32FC3
+  cv::Mat people_hold;  ///< CV_32F: seconds a person box still holds the evidence here
+  cv::Mat learnt;       ///< CV_8U: B_L has seen the empty scene here (not under a person at the start)
+  double gain = 1;      ///< the last frame's global gain against B_L
   double last_pts_s = 0;
   bool started = false;
 };
@@ -92,7 +92,6 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
     s.short_bg = img.clone();
     s.evidence = cv::Mat::zeros(s.size, CV_32F);
     s.people_hold = cv::Mat::zeros(s.size, CV_32F);
-    s.background_px = cv::Mat(s.size, CV_8U, cv::Scalar(255));
     s.last_norm = img.clone();
     s.last_pts_s = frame.ts.pts_s;
     s.started = true;
@@ -105,16 +104,33 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
   s.people_hold.setTo(options_.people_hold_s, people);
   people = s.people_hold > 0;
 
-  // ---- 2. Global gain against the empty scene, measured where the scene is empty ---------------
-  // Saturated pixels (a white wall as the light rises) cannot follow a gain: they neither measure
-  // it nor count as different.
-  const cv::Mat unsaturated = (grey(img) < 245) & (grey(s.long_bg) < 245);
-  const cv::Mat gain_px = s.background_px & unsaturated;
-  double gain = 1;
-  if (cv::countNonZero(gain_px) > s.size.area() / 5) {
-    const double num = cv::mean(grey(img), gain_px)[0], den = cv::mean(grey(s.long_bg), gain_px)[0];
-    if (den > 1) gain = std::clamp(num / den, 0.4, 2.5);
+  // ---- 2. Global gain against the empty scene ------------------------------------------------
+  // The median of the per-pixel ratio frame / B_L where nobody stands: objects and anything else
+  // that differs are a minority, so it needs no mask of "the empty scene now" (such a mask shrinks
+  // as soon as the gain is off, which then measures the gain on ever fewer pixels). Saturated
+  // pixels (a white wall as the light rises) and dark ones cannot follow a gain: left out. With
+  // too few pixels to tell (a crowd), the last gain holds; falling back to 1 would make the whole
+  // frame differ and the large-region rule below would learn the current lighting into B_L.
+  // Saturated pixels neither measure the gain nor count as different.
+  const cv::Mat g_img = grey(img), g_long = grey(s.long_bg);
+  const cv::Mat unsaturated = (g_img < 245) & (g_long < 245);
+  const cv::Mat gain_px = unsaturated & ~people & (g_long > 16);
+  double gain = s.gain;
+  if (cv::countNonZero(gain_px) > s.size.area() / 50) {
+    std::vector<float> ratios;
+    ratios.reserve(static_cast<size_t>(s.size.area()));
+    for (int y = 0; y < s.size.height; ++y) {
+      const auto* m = gain_px.ptr<std::uint8_t>(y);
+      const auto* a = g_img.ptr<float>(y);
+      const auto* b = g_long.ptr<float>(y);
+      for (int x = 0; x < s.size.width; ++x)
+        if (m[x]) ratios.push_back(a[x] / b[x]);
+    }
+    const auto mid = ratios.begin() + static_cast<std::ptrdiff_t>(ratios.size() / 2);
+    std::nth_element(ratios.begin(), mid, ratios.end());
+    gain = std::clamp(static_cast<double>(*mid), 0.4, 2.5);
   }
+  s.gain = gain;
   cv::Mat norm = img / gain;
   // Where a person stood at the start, the empty scene is what shows once nobody stands there.
   const cv::Mat learn_now = ~s.learnt & ~people;
@@ -144,7 +160,6 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
   // B_L learns only where the frame is clearly the empty scene (half the threshold: hysteresis).
   const cv::Mat empty_scene = (dl < 0.5 * options_.diff_threshold) & ~people;
   cv::accumulateWeighted(norm, s.long_bg, a_long, empty_scene);
-  s.background_px = empty_scene;
   s.last_norm = norm;
 
   // ---- 6. Static mask → blobs ------------------------------------------------------------------
