@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include <opencv2/imgcodecs.hpp>
@@ -88,6 +89,23 @@ int main(int argc, char** argv) {
   std::unique_ptr<crowd::CrowdCounter> counter;
   std::vector<crowd::LabelledImage> ims;
   std::map<std::string, double> ms_sum;
+  // The counter is made on the first image the cache lacks; nullopt after printing why.
+  auto load = [&](const std::string& img) -> std::optional<core::Image> {
+    if (!counter) {
+      auto c = crowd::CrowdCounter::create(opt);
+      if (!c) {
+        fmt::print(stderr, "{}\n", c.error().message);
+        return std::nullopt;
+      }
+      counter = std::move(c.value());
+    }
+    auto image = crowd::load_image((dir / img).string());
+    if (!image) {
+      fmt::print(stderr, "{}\n", image.error().message);
+      return std::nullopt;
+    }
+    return std::move(*image);
+  };
   for (const auto& [img, truth] : rows) {
     crowd::LabelledImage li;
     li.truth = truth;
@@ -104,19 +122,8 @@ int main(int argc, char** argv) {
     // A cache without the upscaled passes when they are asked for: run the missing ones only.
     const size_t cached_scales = cache.contains(img) ? cache[img]["heads"].size() : 0;
     if (cache.contains(img) && cached_scales < n_scales) {
-      if (!counter) {
-        auto c = crowd::CrowdCounter::create(opt);
-        if (!c) {
-          fmt::print(stderr, "{}\n", c.error().message);
-          return 1;
-        }
-        counter = std::move(c.value());
-      }
-      auto image = crowd::load_image((dir / img).string());
-      if (!image) {
-        fmt::print(stderr, "{}\n", image.error().message);
-        return 1;
-      }
+      auto image = load(img);
+      if (!image) return 1;
       auto& c = cache[img];
       for (size_t i = cached_scales; i < n_scales; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
@@ -129,19 +136,8 @@ int main(int argc, char** argv) {
       }
       fmt::print(stderr, "{}: upscaled passes done\n", img);
     } else if (!cache.contains(img)) {
-      if (!counter) {
-        auto c = crowd::CrowdCounter::create(opt);
-        if (!c) {
-          fmt::print(stderr, "{}\n", c.error().message);
-          return 1;
-        }
-        counter = std::move(c.value());
-      }
-      auto image = crowd::load_image((dir / img).string());
-      if (!image) {
-        fmt::print(stderr, "{}\n", image.error().message);
-        return 1;
-      }
+      auto image = load(img);
+      if (!image) return 1;
       // Each pass timed on its own (the counter runs them in this order).
       json ms;
       auto timed = [&](const char* what, auto fn) {
