@@ -63,22 +63,12 @@ int main(int argc, char** argv) {
   const bool upscaled = std::string(argv[argc - 1]) == "--upscaled";
   const std::string cache_path = argc > 2 && std::string(argv[2]) != "--upscaled" ? argv[2] : "";
   const size_t n_scales = upscaled ? crowd::kHeadScales.size() : 4;
-  std::ifstream csv(dir / "counts.csv");
-  if (!csv) {
-    fmt::print(stderr, "{}: no counts.csv\n", dir.string());
+  auto read = crowd::read_counts_csv((dir / "counts.csv").string());
+  if (!read) {
+    fmt::print(stderr, "{}\n", read.error().message);
     return 1;
   }
-  std::vector<std::pair<std::string, int>> rows;
-  std::string line;
-  std::getline(csv, line);
-  while (std::getline(csv, line)) {
-    std::stringstream ss(line);
-    std::string img, mat, n;
-    std::getline(ss, img, ',');
-    std::getline(ss, mat, ',');
-    std::getline(ss, n, ',');
-    if (!img.empty()) rows.emplace_back(img, std::stoi(n));
-  }
+  const auto& rows = read.value();
   json cache;
   if (!cache_path.empty()) {
     std::ifstream in(cache_path);

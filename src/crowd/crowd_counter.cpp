@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
+#include <sstream>
 
 #include "crowd/head_detector.hpp"
 #include "detect/detector.hpp"
@@ -141,6 +144,28 @@ CountResult CrowdCounter::count(const core::Image& image, CountMode mode) {
   r.count = static_cast<int>(r.people.size());
   r.ms = ms();
   return r;
+}
+
+core::Result<std::vector<std::pair<std::string, int>>> read_counts_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return core::make_error("bad_counts_file", fmt::format("{}: cannot read", path), "");
+  std::vector<std::pair<std::string, int>> rows;
+  std::string line;
+  std::getline(in, line);  // header
+  for (int no = 2; std::getline(in, line); ++no) {
+    std::stringstream ss(line);
+    std::string img, annotation, n;
+    std::getline(ss, img, ',');
+    std::getline(ss, annotation, ',');
+    std::getline(ss, n, ',');
+    if (img.empty()) continue;
+    int count = 0;
+    const auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), count);
+    if (ec != std::errc() || end == n.data())
+      return core::make_error("bad_counts_file", fmt::format("{}:{}: expected a count, got '{}'", path, no, n), "");
+    rows.emplace_back(img, count);
+  }
+  return rows;
 }
 
 core::Result<core::Image> load_image(const std::string& path, long max_pixels) {

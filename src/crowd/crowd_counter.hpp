@@ -7,6 +7,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/result.hpp"
 #include "core/types.hpp"
@@ -71,6 +73,11 @@ class CrowdCounter {
 /// Reads an image file for counting: clear errors for a missing, unreadable or huge file
 /// (more than `max_pixels`; `bad_image`, `image_too_large`).
 core::Result<core::Image> load_image(const std::string& path, long max_pixels = 50'000'000);
+
+/// A count ground truth file (`counts.csv`: header, then `image,annotation,count` rows; the
+/// data sets' format): (image path as written, count) in file order; `bad_counts_file` if it cannot
+/// be read or a count is not a number.
+core::Result<std::vector<std::pair<std::string, int>>> read_counts_csv(const std::string& path);
 
 /// The part of `image` inside `rect` (clamped), as its own image.
 core::Image crop(const core::Image& image, int x, int y, int w, int h);

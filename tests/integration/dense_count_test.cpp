@@ -26,18 +26,11 @@ namespace {
 const std::string kSet = "/crowd_headpoints_small";
 
 std::map<std::string, int> truth() {
-  std::ifstream in(data_dir() + kSet + "/counts.csv");
   std::map<std::string, int> out;
-  std::string line;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    std::stringstream ss(line);
-    std::string img, mat, n;
-    std::getline(ss, img, ',');
-    std::getline(ss, mat, ',');
-    std::getline(ss, n, ',');
-    if (!img.empty()) out[fs::path(img).filename().string()] = std::stoi(n);
-  }
+  const auto rows = crowd::read_counts_csv(data_dir() + kSet + "/counts.csv");
+  EXPECT_TRUE(rows) << rows.error().message;
+  if (rows)
+    for (const auto& [img, n] : rows.value()) out[fs::path(img).filename().string()] = n;
   return out;
 }
 

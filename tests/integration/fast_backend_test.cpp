@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/geometry.hpp"
+#include "crowd/crowd_counter.hpp"
 #include "detect/detector.hpp"
 #include "infer/session.hpp"
 #include "test_paths.hpp"
@@ -238,20 +239,13 @@ TEST(FastBackendInt8, nanodet_m_320_boxes_agree_with_fp32) { check_int8("nanodet
 // Person counts on the 22 development crowd images (crowd_headpoints_small, head points as the
 // truth) at the model's default threshold: the int8 mean absolute error next to fp32's.
 TEST(FastBackendInt8, crowd_person_count_error_stays_near_fp32) {
-  std::ifstream in(data_dir() + "/crowd_headpoints_small/counts.csv");
-  ASSERT_TRUE(in);
+  const auto rows = crowd::read_counts_csv(data_dir() + "/crowd_headpoints_small/counts.csv");
+  ASSERT_TRUE(rows) << rows.error().message;
   std::vector<std::pair<std::string, int>> truth;
-  std::string line;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    std::stringstream ss(line);
-    std::string img, mat, n;
-    std::getline(ss, img, ',');
-    std::getline(ss, mat, ',');
-    std::getline(ss, n, ',');
+  for (const auto& [img, n] : rows.value()) {
     const auto name = std::filesystem::path(img).filename().string();
     const int k = std::atoi(name.substr(4).c_str());  // IMG_<k>.jpg; the development set is 1..22
-    if (img.find("train_data") != std::string::npos && k >= 1 && k <= 22) truth.emplace_back(name, std::stoi(n));
+    if (img.find("train_data") != std::string::npos && k >= 1 && k <= 22) truth.emplace_back(name, n);
   }
   ASSERT_EQ(truth.size(), 22u);
   for (const std::string model : {"yolox_nano", "nanodet_m_320"}) {
