@@ -69,6 +69,11 @@ void ObjectWatch::restart(int frame_width, int frame_height) {
   started_s_.reset();
 }
 
+void ObjectWatch::scene_cut(double pts_s) {
+  objects_.clear();
+  started_s_ = pts_s;
+}
+
 int ObjectWatch::zone_of(const core::BoxXyxy& b) const {
   for (size_t i = 0; i < zones_.size(); ++i)
     if (core::point_in_polygon(b.bottom_center(), zones_[i].poly_px) ||

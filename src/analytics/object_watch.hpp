@@ -70,6 +70,10 @@ class ObjectWatch {
   ObjectWatchUpdate update(const std::vector<StaticRegion>& regions, const core::Tracks& tracks, core::Timestamp ts);
   /// A new stream: forgets every object and person (frame size may change).
   void restart(int frame_width, int frame_height);
+  /// A cut in the picture at `pts_s` (the pixel model learnt the scene again): forgets every
+  /// object, silently (an alarm already given stands; no object_cleared follows), and counts the
+  /// scene's age from now (ghosts in the next min_scene_age_s are no removals). People are kept.
+  void scene_cut(double pts_s);
 
   /// COCO ids the detector reports for carried objects: backpack, handbag, suitcase.
   static bool is_bag_class(int class_id) { return class_id == 24 || class_id == 26 || class_id == 28; }

@@ -15,9 +15,11 @@ struct StaticForeground::Impl {
   cv::Mat last_norm;    ///< the last frame, gain divided out, CV_32FC3
   cv::Mat people_hold;  ///< CV_32F: seconds a person box still holds the evidence here
   cv::Mat learnt;       ///< CV_8U: B_L has seen the empty scene here (not under a person at the start)
+  cv::Mat last_grey;    ///< the last frame's grey, as it came (for cuts), CV_32F
   double gain = 1;      ///< the last frame's global gain against B_L
   double last_pts_s = 0;
   bool started = false;
+  bool cut = false;  ///< the last update found a cut in the picture
 };
 
 StaticForeground::StaticForeground(StaticForegroundOptions options)
@@ -25,6 +27,7 @@ StaticForeground::StaticForeground(StaticForegroundOptions options)
 StaticForeground::~StaticForeground() = default;
 
 void StaticForeground::reset() { impl_ = std::make_unique<Impl>(); }
+bool StaticForeground::cut() const { return impl_->cut; }
 
 namespace {
 
@@ -61,6 +64,38 @@ double edge_energy(const cv::Mat& g, const cv::Mat& ring) {
   return cv::mean(mag, ring)[0];
 }
 
+/// A cut between two frames (grey, CV_32F, same size): the frame-to-frame gain (median ratio over
+/// pixels that are neither dark nor saturated and no person covers) steps beyond `gain_step`, or
+/// more than `changed_fraction` of the pixels no person covers differ beyond that gain. People and
+/// cars passing change a part of the picture and move the exposure a little at a time; a cut
+/// changes all of it at once. With too little of the picture free of people, no cut is called.
+bool scene_cut(const cv::Mat& now, const cv::Mat& before, const cv::Mat& people, double threshold,
+               double changed_fraction, double gain_step) {
+  const cv::Mat free_px = ~people;
+  const int free_n = cv::countNonZero(free_px);
+  if (4 * static_cast<size_t>(free_n) < now.total()) return false;
+  const cv::Mat usable = free_px & (before > 16) & (before < 245) & (now < 245);
+  double gain = 1;
+  if (cv::countNonZero(usable) > static_cast<int>(now.total() / 50)) {
+    std::vector<float> ratios;
+    ratios.reserve(now.total());
+    for (int y = 0; y < now.rows; ++y) {
+      const auto* m = usable.ptr<std::uint8_t>(y);
+      const auto* a = now.ptr<float>(y);
+      const auto* b = before.ptr<float>(y);
+      for (int x = 0; x < now.cols; ++x)
+        if (m[x]) ratios.push_back(a[x] / b[x]);
+    }
+    const auto mid = ratios.begin() + static_cast<std::ptrdiff_t>(ratios.size() / 2);
+    std::nth_element(ratios.begin(), mid, ratios.end());
+    gain = std::max(1e-3, static_cast<double>(*mid));
+  }
+  if (gain > gain_step || gain < 1 / gain_step) return true;
+  cv::Mat residual;
+  cv::absdiff(now, before * gain, residual);
+  return cv::countNonZero((residual > threshold) & free_px) > changed_fraction * free_n;
+}
+
 }  // namespace
 
 std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
@@ -83,8 +118,15 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
   const double scale = double(frame.width) / work_w;
   cv::Mat people = cv::Mat::zeros(img.size(), CV_8U);  // people now (then: people lately)
   for (const auto& b : people_px) people(to_work(b, scale, img.size(), 0.1)).setTo(255);
-  if (!s.started || s.size != img.size() || frame.ts.pts_s < s.last_pts_s) {
+  const cv::Mat g_img = grey(img);
+  // A cut in the picture: the frame after it is the empty scene, as for a new stream (below).
+  const bool cut = s.started && s.size == img.size() &&
+                   scene_cut(g_img, s.last_grey, people, options_.diff_threshold, options_.cut_changed_fraction,
+                             options_.cut_gain_step);
+  if (!s.started || s.size != img.size() || frame.ts.pts_s < s.last_pts_s || cut) {
     s = Impl{};
+    s.cut = cut;
+    s.last_grey = g_img;
     s.size = img.size();
     s.scale = scale;
     s.learnt = ~people;  // people in the first frame are not the empty scene: learnt when they go
@@ -99,6 +141,8 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
   }
   const double dt = std::clamp(frame.ts.pts_s - s.last_pts_s, 0.0, 2.0);
   s.last_pts_s = frame.ts.pts_s;
+  s.last_grey = g_img;
+  s.cut = false;
   // A person the detector misses for a moment (standing still) still holds the pixels they cover.
   cv::subtract(s.people_hold, cv::Scalar(dt), s.people_hold);
   s.people_hold.setTo(options_.people_hold_s, people);
@@ -112,7 +156,7 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
   // too few pixels to tell (a crowd), the last gain holds; falling back to 1 would make the whole
   // frame differ and the large-region rule below would learn the current lighting into B_L.
   // Saturated pixels neither measure the gain nor count as different.
-  const cv::Mat g_img = grey(img), g_long = grey(s.long_bg);
+  const cv::Mat g_long = grey(s.long_bg);
   const cv::Mat unsaturated = (g_img < 245) & (g_long < 245);
   const cv::Mat gain_px = unsaturated & ~people & (g_long > 16);
   double gain = s.gain;

@@ -15,6 +15,8 @@
 /// empty scene's edges on the blob's outline are stronger than the frame's). Lighting: each frame's
 /// global gain against B_L is divided out before comparing. Nothing is ever absorbed into B_L under
 /// a blob unless the caller asks (`absorb`): the rule decides when an object stops mattering.
+/// A cut in the picture (most of the frame changes at once beyond the frame-to-frame gain, or the
+/// gain itself jumps) makes the frame after it the empty scene, as a new stream does.
 /// Time constants are in seconds of stream time, so any frame rate works.
 #include <memory>
 #include <vector>
@@ -32,6 +34,11 @@ struct StaticForegroundOptions {
   double min_area_fraction = 4e-4;  ///< blobs smaller than this share of the work image are dropped
   double people_hold_s = 1.5;       ///< a person box holds the evidence under it this long after it was seen
   double max_area_fraction = 0.15;  ///< larger blobs are scene changes (lighting, camera moved): absorbed
+  /// A cut in the picture between two analysed frames (a PTZ preset move, a day/night switch, a
+  /// re-exposure jump, a splice in a recording) restarts the model: this share of the pixels that
+  /// no person covers changes beyond the frame-to-frame gain, ...
+  double cut_changed_fraction = 0.45;
+  double cut_gain_step = 1.5;  ///< ... or the frame-to-frame gain steps beyond this factor (either way)
 };
 
 /// A static region in frame pixels.
@@ -60,6 +67,9 @@ class StaticForeground {
   void absorb(const core::BoxXyxy& box_px);
   /// Forgets everything: the next frame becomes the empty scene.
   void reset();
+  /// The last update found a cut in the picture (see StaticForegroundOptions::cut_changed_fraction)
+  /// and restarted the model: that frame is the empty scene now, and no blob came from it.
+  bool cut() const;
   /// The long-term background (the empty scene) at work size, BGR; empty before the first frame.
   core::Image background() const;
 

@@ -9,6 +9,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/log.hpp"
+
 namespace vsp::pipeline {
 
 namespace {
@@ -79,6 +81,14 @@ std::vector<events::Event> ObjectStage::update(const core::Image* frame, const c
     for (const auto& t : tracks)
       if (t.class_id == 0 && t.frames_since_update == 0) people.push_back(t.box_px);
     for (const auto& b : pixels_.update(*frame, people)) regions.push_back({b.box_px, b.ghost, b.vacant});
+    if (pixels_.cut()) {
+      // The picture cut: what was compared before no longer compares; start the scene again.
+      watch_.scene_cut(ts.pts_s);
+      before_.clear();
+      ++cuts_;
+      core::Logger("objects").info("cut in the picture at {:.3f} s: the empty scene is learnt again, objects forgotten",
+                                   ts.pts_s);
+    }
   }
   // ---- 2. Decisions ------------------------------------------------------------------------------
   auto u = watch_.update(regions, tracks, ts);

@@ -10,6 +10,9 @@
 /// tracker's start score (an owner walking away): when the camera's tracker starts tracks only on
 /// confident detections, the stage tracks the same detections again with recall-friendly thresholds
 /// (`kRecallHighScore` / `kRecallNewTrackScore`) and the rule sees those tracks (docs/rules.md).
+///
+/// A cut in the picture (detect::StaticForeground::cut: a PTZ preset move, a day/night switch, a
+/// splice) is a restart of the empty scene and of the objects, as a new stream is, logged.
 #include <map>
 #include <memory>
 #include <optional>
@@ -39,6 +42,9 @@ class ObjectStage {
                                     const core::Tracks& tracks, core::Timestamp ts);
   /// A new stream (size may change): the empty scene is learnt again.
   void restart(int frame_width, int frame_height);
+  /// Cuts in the picture so far (each one a restart of the empty scene and of the objects, with
+  /// the people kept; see docs/rules.md).
+  int cuts() const { return cuts_; }
 
  private:
   struct Before {
@@ -52,6 +58,7 @@ class ObjectStage {
   detect::StaticForeground pixels_;
   std::string snapshot_dir_, snapshot_prefix_;
   std::map<int, Before> before_;  ///< object id → last frame it was seen in
+  int cuts_ = 0;
 };
 
 }  // namespace vsp::pipeline
