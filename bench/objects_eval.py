@@ -49,6 +49,9 @@ def run_clip(vsp, clip_path, config, out_dir):
     wall = time.time() - t0
     if r.returncode not in (0, 3):  # 3 = input damaged, results cover what was read
         sys.exit(f"objects_eval: vsp analyze {clip_path} failed ({r.returncode}): {r.stderr[-2000:]}")
+    cuts = r.stderr.count("cut in the picture")  # each one restarts the empty scene (docs/rules.md)
+    if cuts:
+        print(f"  {os.path.basename(clip_path)}: {cuts} cut(s) in the picture", file=sys.stderr)
     events = []
     with open(os.path.join(out_dir, "events.jsonl")) as f:
         for line in f:

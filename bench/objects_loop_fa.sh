@@ -12,7 +12,8 @@ for spec in "videos_people/one-by-one-person-detection.mp4:$NP:people" "videos_t
   clip=${spec%%:*}; rest=${spec#*:}; n=${rest%%:*}; kind=${rest##*:}; stem=$(basename "$clip" .mp4)_x$n
   ffmpeg -loglevel error -y -stream_loop $((n - 1)) -i "$DATA/$clip" -c copy "$OUT/$stem.mp4"
   start=$(date +%s)
-  "$VSP" analyze "$OUT/$stem.mp4" --config "$ROOT/bench/objects/sample_loop_$kind.yml" --out "$OUT/$stem" --quiet
+  "$VSP" analyze "$OUT/$stem.mp4" --config "$ROOT/bench/objects/sample_loop_$kind.yml" --out "$OUT/$stem" --quiet 2> "$OUT/$stem.log" || { cat "$OUT/$stem.log" >&2; exit 1; }
+  echo "$stem: $(grep -c "cut in the picture" "$OUT/$stem.log" || true) cut(s) in the picture"
   wall=$(( $(date +%s) - start ))
   dur=$(python3 -c "import json;print(json.load(open('$OUT/$stem/summary.json'))['duration_s'])")
   fa=$(grep -c -E '"type":"object_(abandoned|removed)"' "$OUT/$stem/events.jsonl" || true)

@@ -7,16 +7,17 @@
 namespace vsp::detect {
 
 struct StaticForeground::Impl {
-  cv::Size size;        ///< work size
-  double scale = 1;     ///< frame px per work px
-  cv::Mat long_bg;      ///< B_L, CV_32FC3, in the reference lighting
-  cv::Mat short_bg;     ///< B_S, CV_32FC3
-  cv::Mat evidence;     ///< E, CV_32F, seconds
-  cv::Mat last_norm;    ///< the last frame, gain divided out, CV_32FC3
-  cv::Mat people_hold;  ///< CV_32F: seconds a person box still holds the evidence here
-  cv::Mat learnt;       ///< CV_8U: B_L has seen the empty scene here (not under a person at the start)
-  cv::Mat last_grey;    ///< the last frame's grey, as it came (for cuts), CV_32F
-  double gain = 1;      ///< the last frame's global gain against B_L
+  cv::Size size;                 ///< work size
+  double scale = 1;              ///< frame px per work px
+  cv::Mat long_bg;               ///< B_L, CV_32FC3, in the reference lighting
+  cv::Mat short_bg;              ///< B_S, CV_32FC3
+  cv::Mat evidence;              ///< E, CV_32F, seconds
+  cv::Mat last_norm;             ///< the last frame, gain divided out, CV_32FC3
+  cv::Mat people_hold;           ///< CV_32F: seconds a person box still holds the evidence here
+  cv::Mat learnt;                ///< CV_8U: B_L has seen the empty scene here (not under a person at the start)
+  cv::Mat last_grey;             ///< the last frame's grey, as it came (for cuts), CV_32F
+  double gain = 1;               ///< the last frame's global gain against B_L
+  std::vector<double> bin_gain;  ///< ... per brightness band of B_L (options.brightness_bins)
   double last_pts_s = 0;
   bool started = false;
   bool cut = false;  ///< the last update found a cut in the picture
@@ -160,22 +161,62 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
   const cv::Mat unsaturated = (g_img < 245) & (g_long < 245);
   const cv::Mat gain_px = unsaturated & ~people & (g_long > 16);
   double gain = s.gain;
+  const int bins = std::max(1, options_.brightness_bins);
+  if (s.bin_gain.size() != static_cast<size_t>(bins)) s.bin_gain.assign(static_cast<size_t>(bins), s.gain);
+  const auto bin_of = [bins](float v) {
+    return std::clamp(static_cast<int>((v - 16.0f) * bins / 229.0f), 0, bins - 1);
+  };
   if (cv::countNonZero(gain_px) > s.size.area() / 50) {
     std::vector<float> ratios;
+    std::vector<std::vector<float>> by_bin(static_cast<size_t>(bins));
     ratios.reserve(static_cast<size_t>(s.size.area()));
     for (int y = 0; y < s.size.height; ++y) {
       const auto* m = gain_px.ptr<std::uint8_t>(y);
       const auto* a = g_img.ptr<float>(y);
       const auto* b = g_long.ptr<float>(y);
       for (int x = 0; x < s.size.width; ++x)
-        if (m[x]) ratios.push_back(a[x] / b[x]);
+        if (m[x]) {
+          ratios.push_back(a[x] / b[x]);
+          if (bins > 1) by_bin[static_cast<size_t>(bin_of(b[x]))].push_back(a[x] / b[x]);
+        }
     }
-    const auto mid = ratios.begin() + static_cast<std::ptrdiff_t>(ratios.size() / 2);
-    std::nth_element(ratios.begin(), mid, ratios.end());
-    gain = std::clamp(static_cast<double>(*mid), 0.4, 2.5);
+    const auto median = [](std::vector<float>& v) {
+      const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+      std::nth_element(v.begin(), mid, v.end());
+      return std::clamp(static_cast<double>(*mid), 0.4, 2.5);
+    };
+    gain = median(ratios);
+    // Per brightness of the empty scene: a tone curve (highlights compressed, a camera's
+    // exposure control) moves bright and dark parts by different factors. A band with too few
+    // pixels to tell follows the frame's gain.
+    for (int i = 0; i < bins; ++i) {
+      auto& v = by_bin[static_cast<size_t>(i)];
+      s.bin_gain[static_cast<size_t>(i)] =
+          bins > 1 && static_cast<int>(v.size()) > s.size.area() / 50 ? median(v) : gain;
+    }
   }
   s.gain = gain;
-  cv::Mat norm = img / gain;
+  cv::Mat norm;
+  if (bins == 1) {
+    norm = img / gain;
+  } else {
+    // The gain of each pixel, interpolated between the bands' centres by B_L's brightness.
+    cv::Mat lut(1, 256, CV_32F);
+    const float width = 229.0f / bins;
+    for (int v = 0; v < 256; ++v) {
+      const float pos = std::clamp((v - 16.0f) / width - 0.5f, 0.0f, static_cast<float>(bins - 1));
+      const int i = std::min(static_cast<int>(pos), bins - 2 < 0 ? 0 : bins - 2);
+      const float f = pos - static_cast<float>(i);
+      lut.at<float>(v) = static_cast<float>((1 - f) * s.bin_gain[static_cast<size_t>(i)] +
+                                            f * s.bin_gain[static_cast<size_t>(std::min(i + 1, bins - 1))]);
+    }
+    cv::Mat g_u8, gain_map;
+    g_long.convertTo(g_u8, CV_8U);
+    cv::LUT(g_u8, lut, gain_map);
+    cv::Mat gain3;
+    cv::merge(std::vector<cv::Mat>{gain_map, gain_map, gain_map}, gain3);
+    cv::divide(img, gain3, norm);
+  }
   // Where a person stood at the start, the empty scene is what shows once nobody stands there.
   const cv::Mat learn_now = ~s.learnt & ~people;
   if (cv::countNonZero(learn_now) > 0) {

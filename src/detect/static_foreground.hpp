@@ -34,6 +34,9 @@ struct StaticForegroundOptions {
   double min_area_fraction = 4e-4;  ///< blobs smaller than this share of the work image are dropped
   double people_hold_s = 1.5;       ///< a person box holds the evidence under it this long after it was seen
   double max_area_fraction = 0.15;  ///< larger blobs are scene changes (lighting, camera moved): absorbed
+  /// The gain against the empty scene is measured per brightness band of B_L (this many bands
+  /// over 16..245, interpolated) rather than once for the frame: 1 = one global gain.
+  int brightness_bins = 8;
   /// A cut in the picture between two analysed frames (a PTZ preset move, a day/night switch, a
   /// re-exposure jump, a splice in a recording) restarts the model: this share of the pixels that
   /// no person covers changes beyond the frame-to-frame gain, ...

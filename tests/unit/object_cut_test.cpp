@@ -3,6 +3,7 @@
 // (docs/rules.md, "Cuts in the picture"). Synthetic frames: a textured road with a white marking.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <vector>
@@ -170,5 +171,49 @@ TEST(ObjectStage, a_cut_on_a_static_scene_gives_no_object_event_and_an_object_le
     ASSERT_TRUE(events[1].box.has_value());
     const auto& box = *events[1].box;  // [x, y, w, h]: on the bag's spot
     EXPECT_TRUE(box[0] < kBag.x2 && box[0] + box[2] > kBag.x1 && box[1] < kBag.y2 && box[1] + box[3] > kBag.y1) << got;
+  }
+}
+
+TEST(StaticForeground, a_tone_change_that_brightens_the_dark_parts_more_leaves_no_static_region) {
+  // Six bright patches (12 % of the frame together, each a fifth of the largest region that still
+  // counts as an object) on a dark floor; in 2 s the floor brightens by 1.3 and the patches by
+  // 1.05 (an exposure control with compressed highlights; no cut: the frame-to-frame gain stays
+  // small and under half the picture changes). One gain for the frame (the floor's) makes every
+  // patch darker than the empty scene: six static regions. A gain per brightness band of B_L
+  // follows the patches' own gain: none.
+  const auto frame = [](double t, int f) {
+    core::Image img;
+    img.width = kW;
+    img.height = kH;
+    img.ts = {f, t};
+    img.bgr.resize(static_cast<size_t>(kW) * kH * 3);
+    const double k = std::clamp((t - 4) / 2, 0.0, 1.0);
+    for (int y = 0; y < kH; ++y)
+      for (int x = 0; x < kW; ++x) {
+        const bool patch =
+            (x % 200) >= 40 && (x % 200) < 120 && ((y >= 40 && y < 100) || (y >= 220 && y < 280)) && x < 600;
+        const double v =
+            patch ? (185 + (x * 7 + y * 13) % 11) * (1 + 0.05 * k) : (65 + (x * 7 + y * 13) % 11) * (1 + 0.3 * k);
+        auto* p = &img.bgr[(static_cast<size_t>(y) * kW + x) * 3];
+        p[0] = p[1] = p[2] = static_cast<std::uint8_t>(std::lround(v));
+      }
+    return img;
+  };
+  for (const int bins : {1, 8}) {
+    SCOPED_TRACE(bins == 1 ? "one gain" : "8 brightness bands");
+    detect::StaticForegroundOptions o;
+    o.brightness_bins = bins;
+    detect::StaticForeground sf(o);
+    size_t most = 0;
+    int cuts = 0;
+    for (int f = 0; f < 75; ++f) {
+      most = std::max(most, sf.update(frame(f * 0.2, f), {}).size());
+      cuts += sf.cut() ? 1 : 0;
+    }
+    EXPECT_EQ(cuts, 0);
+    if (bins == 1)
+      EXPECT_GE(most, 6u) << "the scene no longer shows what the test is about";
+    else
+      EXPECT_EQ(most, 0u);
   }
 }
