@@ -149,7 +149,7 @@ std::vector<StaticBlob> StaticForeground::update(const core::Image& frame,
   s.people_hold.setTo(options_.people_hold_s, people);
   people = s.people_hold > 0;
 
-  // ---- 2. Global gain against the empty scene ------------------------------------------------
+  // ---- 2. Gain against the empty scene (the frame's, and per brightness band) ---------------
   // The median of the per-pixel ratio frame / B_L where nobody stands: objects and anything else
   // that differs are a minority, so it needs no mask of "the empty scene now" (such a mask shrinks
   // as soon as the gain is off, which then measures the gain on ever fewer pixels). Saturated

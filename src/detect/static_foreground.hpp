@@ -13,11 +13,11 @@
 ///
 /// A blob is either an object that was added, or a "ghost": background that was taken away (the
 /// empty scene's edges on the blob's outline are stronger than the frame's). Lighting: each frame's
-/// global gain against B_L is divided out before comparing. Nothing is ever absorbed into B_L under
-/// a blob unless the caller asks (`absorb`): the rule decides when an object stops mattering.
-/// A cut in the picture (most of the frame changes at once beyond the frame-to-frame gain, or the
-/// gain itself jumps) makes the frame after it the empty scene, as a new stream does.
-/// Time constants are in seconds of stream time, so any frame rate works.
+/// gain against B_L (per brightness band of B_L) is divided out before comparing. Nothing is ever
+/// absorbed into B_L under a blob unless the caller asks (`absorb`): the rule decides when an object
+/// stops mattering. A cut in the picture (most of the frame changes at once beyond the
+/// frame-to-frame gain, or the gain itself jumps) makes the frame after it the empty scene, as a new
+/// stream does. Time constants are in seconds of stream time, so any frame rate works.
 #include <memory>
 #include <vector>
 
