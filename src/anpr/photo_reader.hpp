@@ -41,7 +41,7 @@ struct PhotoReaderOptions {
   bool vehicle_lpd = true;
   /// Photos whose long side is at most this many px run the ladder from its smallest size up (a
   /// close-up's plate is large: the small pass usually reads it at a quarter of the cost); 0 = off.
-  int small_photo_px = 0;
+  int small_photo_px = 640;
 };
 
 class PhotoReader {

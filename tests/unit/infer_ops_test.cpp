@@ -37,7 +37,14 @@ struct Builder {
     tt->set_elem_type(onnx::TensorProto::FLOAT);
     for (auto d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
   }
-  void output(const std::string& name) { g->add_output()->set_name(name); }
+  void output(const std::string& name, std::vector<int64_t> dims = {}) {
+    auto* vi = g->add_output();
+    vi->set_name(name);
+    if (dims.empty()) return;
+    auto* tt = vi->mutable_type()->mutable_tensor_type();  // OpenCV's importer wants the type
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    for (auto d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  }
   void init(const std::string& name, std::vector<int64_t> dims, const Vec& v) {
     auto* t = g->add_initializer();
     t->set_name(name);
@@ -298,7 +305,7 @@ TEST(InferOps, plate_model_runner_falls_back_to_opencv_naming_operator_and_model
   m.node("Relu", {"x"}, {"r"});
   auto* lrn = m.node("LRN", {"r"}, {"y"});
   Builder::integer(lrn, "size", 3);
-  m.output("y");
+  m.output("y", {1, 4, 5, 5});
   const auto path = m.save("lrn_model");
   auto aut = anpr::detail::ModelRunner::create_from_path(path.string(), "lrn_model", detect::Backend::automatic, 1,
                                                          {1, 4, 5, 5});
