@@ -54,6 +54,7 @@ std::vector<BenchModel> all_models() {
       {"ppocrv4_rec_48x160", "ocr_ppocrv4/ppocrv4_rec_48x160.onnx", {1, 3, 48, 160}},
       {"vehicle_attributes", "vehicle_attributes/vehicle_attributes_barrier0039_72.onnx", {1, 3, 72, 72}},
       {"lpd_yunet_640x384", "plate_lpd_yunet/license_plate_detection_lpd_yunet_2023mar.onnx", {1, 3, 384, 640}},
+      {"lpd_yunet_320x240", "plate_lpd_yunet/license_plate_detection_lpd_yunet_2023mar.onnx", {1, 3, 240, 320}},
       {"lpd_yunet_320x192", "plate_lpd_yunet/license_plate_detection_lpd_yunet_2023mar.onnx", {1, 3, 192, 320}},
       {"ppocrv4_rec_48x320", "ocr_ppocrv4/ppocrv4_rec_48x320.onnx", {1, 3, 48, 320}},
       {"yunet_n_320", "face_yunet/yunet_n_320_320.onnx", {1, 3, 320, 320}},
