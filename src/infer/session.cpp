@@ -586,21 +586,28 @@ core::Status Session::Impl::plan_conv(size_t k) {
   // concat; in blocks, concats are free (plan_concat) and the kernels run as fast (measured).
   const auto [block_tag, block] = channel_block();
   if (int8_conv(n)) return plan_conv_int8(n, *xid, w, bias, wd, od, po, out_name, strides, dil, pads);
-  // A depthwise convolution over a partial channel block (LPD-YuNet's 51 and 34 channels): left to
-  // itself oneDNN 2.6 picks reference loops (60 ms for one layer); in the padded blocked layout it
-  // runs its jit depthwise kernel.
-  const bool padded_dw = g > 1 && g == oc && g == xd[1] && oc % block != 0 && block < (1 << 30);
   dnnl::primitive_attr attr;
   attr.set_post_ops(po);
   dnnl::convolution_forward::primitive_desc pd;
   try {
-    dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct,
-                                      padded_dw ? memory::desc(xd, dt::f32, block_tag) : src_md,
-                                      memory::desc(wd, dt::f32, tag::any), memory::desc({oc}, dt::f32, tag::a),
-                                      memory::desc(od, dt::f32, oc % block == 0 || padded_dw ? block_tag : tag::any),
-                                      {strides[0], strides[1]}, {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]},
-                                      {pads[2], pads[3]});
+    dnnl::convolution_forward::desc d(
+        prop_kind::forward_inference, algorithm::convolution_direct, src_md, memory::desc(wd, dt::f32, tag::any),
+        memory::desc({oc}, dt::f32, tag::a), memory::desc(od, dt::f32, oc % block == 0 ? block_tag : tag::any),
+        {strides[0], strides[1]}, {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]}, {pads[2], pads[3]});
     pd = dnnl::convolution_forward::primitive_desc(d, attr, eng);
+    // A depthwise convolution over a partial channel block whose input layout leaves oneDNN 2.6 only
+    // its reference loops (LPD-YuNet's 51 and 34 channels after a 1x1 convolution: 60 ms for one
+    // layer): in the padded blocked layout it runs its jit depthwise kernel. Where it found a real
+    // kernel (NanoDet's NHWC brdgmm), the plan is kept as it was.
+    if (std::string(pd.impl_info_str()).rfind("ref", 0) == 0 && g > 1 && g == oc && g == xd[1] && oc % block != 0 &&
+        block < (1 << 30)) {
+      dnnl::convolution_forward::desc dp(prop_kind::forward_inference, algorithm::convolution_direct,
+                                         memory::desc(xd, dt::f32, block_tag), memory::desc(wd, dt::f32, tag::any),
+                                         memory::desc({oc}, dt::f32, tag::a), memory::desc(od, dt::f32, block_tag),
+                                         {strides[0], strides[1]}, {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]},
+                                         {pads[2], pads[3]});
+      pd = dnnl::convolution_forward::primitive_desc(dp, attr, eng);
+    }
   } catch (const dnnl::error& e) {
     return unsupported(n, fmt::format("could not be planned: {}", e.what()));
   }
@@ -812,12 +819,19 @@ core::Status Session::Impl::plan_binary(const Node& n) {
   if (db == od) {
     ib = ensure(ib, vals[static_cast<size_t>(ia)].md);
     mb = vals[static_cast<size_t>(ib)].md;
-  } else if (const auto bt = channel_block().first; rank == 4 && db[0] == 1 && db[1] == od[1] && db[2] == 1 &&
-                                                    db[3] == 1 &&
-                                                    vals[static_cast<size_t>(ia)].md == memory::desc(od, dt::f32, bt) &&
-                                                    vals[static_cast<size_t>(ib)].dims.size() == 4) {
-    // A per-channel operand ([1,C,1,1], squeeze-excite and scale/shift) of a blocked tensor: in the same
-    // blocked layout oneDNN 2.6 runs its jit kernel; with a plain operand, reference loops (10x slower).
+  } else if (const auto bt = channel_block().first;
+             rank == 4 && db[0] == 1 && db[1] == od[1] && db[2] == 1 && db[3] == 1 &&
+             vals[static_cast<size_t>(ia)].md == memory::desc(od, dt::f32, bt) &&
+             vals[static_cast<size_t>(ib)].dims.size() == 4 &&
+             std::string(dnnl::binary::primitive_desc(
+                             dnnl::binary::desc(algorithm::binary_add, vals[static_cast<size_t>(ia)].md, plain_md(db),
+                                                vals[static_cast<size_t>(ia)].md),
+                             eng)
+                             .impl_info_str())
+                     .rfind("ref", 0) == 0) {
+    // A per-channel operand ([1,C,1,1], squeeze-excite and scale/shift) of a blocked tensor where a
+    // plain operand leaves oneDNN 2.6 only reference loops (10x slower): in the same blocked layout
+    // it runs its jit kernel.
     ib = ensure(ib, memory::desc(db, dt::f32, bt));
     mb = vals[static_cast<size_t>(ib)].md;
   } else {
