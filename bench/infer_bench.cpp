@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
 #include <random>
@@ -52,6 +53,11 @@ std::vector<BenchModel> all_models() {
       {"ppocrv4_det_320", "ocr_ppocrv4/ppocrv4_det_320.onnx", {1, 3, 320, 320}},
       {"ppocrv4_rec_48x160", "ocr_ppocrv4/ppocrv4_rec_48x160.onnx", {1, 3, 48, 160}},
       {"vehicle_attributes", "vehicle_attributes/vehicle_attributes_barrier0039_72.onnx", {1, 3, 72, 72}},
+      {"lpd_yunet_640x384", "plate_lpd_yunet/license_plate_detection_lpd_yunet_2023mar.onnx", {1, 3, 384, 640}},
+      {"lpd_yunet_320x240", "plate_lpd_yunet/license_plate_detection_lpd_yunet_2023mar.onnx", {1, 3, 240, 320}},
+      {"lpd_yunet_320x192", "plate_lpd_yunet/license_plate_detection_lpd_yunet_2023mar.onnx", {1, 3, 192, 320}},
+      {"ppocrv4_rec_48x320", "ocr_ppocrv4/ppocrv4_rec_48x320.onnx", {1, 3, 48, 320}},
+      {"yunet_n_320", "face_yunet/yunet_n_320_320.onnx", {1, 3, 320, 320}},
   };
 }
 
@@ -149,7 +155,7 @@ std::string cell(const Timing& t) {
 
 int main(int argc, char** argv) {
   int reps = 30;
-  bool ort = true, f32_dst = false, int8_all = false, profile = false;
+  bool ort = true, f32_dst = false, int8_all = false, profile = false, ops = false;
   int only_threads = 0;
   std::string only, ort_dir = std::string(VSP_SOURCE_DIR) + "/bench/ort";
   for (int i = 1; i < argc; ++i) {
@@ -168,6 +174,8 @@ int main(int argc, char** argv) {
       int8_all = true;
     else if (a == "--profile")
       profile = true;
+    else if (a == "--ops")
+      ops = true;
     else {
       std::fprintf(stderr,
                    "usage: infer_bench [--reps N] [--models a,b] [--threads N] [--no-ort] [--int8-f32-dst] "
@@ -180,6 +188,23 @@ int main(int argc, char** argv) {
     ort = false;
   }
   const auto dir = vsp::detect::models_dir();
+  if (ops) {
+    // The operators each model uses (count per op type), to see what the fast backend must cover.
+    for (const auto& m : all_models()) {
+      if (!only.empty() && ("," + only + ",").find("," + m.name + ",") == std::string::npos) continue;
+      auto g = vsp::infer::load_onnx((dir / m.path).string());
+      if (!g) {
+        std::printf("%s: %s\n", m.name.c_str(), g.error().message.c_str());
+        continue;
+      }
+      std::map<std::string, int> count;
+      for (const auto& n : g->nodes) ++count[n.op];
+      std::string line;
+      for (const auto& [op, c] : count) line += fmt::format(" {}x{}", op, c);
+      std::printf("%s (%zu nodes):%s\n", m.name.c_str(), g->nodes.size(), line.c_str());
+    }
+    return 0;
+  }
   std::printf("kernel library: %s; cores available: %d; reps %d; cells: median (min) ms per forward\n",
               vsp::infer::Session::kernel_info().c_str(), vsp::infer::available_cores(), reps);
   double peak[3] = {0, 0, 0};
@@ -225,10 +250,19 @@ int main(int argc, char** argv) {
       auto graph = vsp::infer::load_onnx(path);
       if (graph) {
         graph->model_name = m.name;
+        const auto plan0 = Clock::now();
         auto s = vsp::infer::Session::create(std::move(*graph), m.dims, {.threads = threads});
+        const double plan_ms = std::chrono::duration<double, std::milli>(Clock::now() - plan0).count();
         if (s) {
           gflop = (*s)->stats().gflop;
+          fast_note = fmt::format("planned in {:.0f} ms ({} steps, arena {:.1f} MB)", plan_ms, (*s)->stats().steps,
+                                  static_cast<double>((*s)->stats().arena_bytes) / 1e6);
           fast = time_it([&] { (*s)->run(input.data()); }, reps);
+          if (profile) {
+            int shown = 0;
+            for (const auto& [step, ms] : (*s)->profile(input.data(), reps, true))
+              if (shown++ < 40) std::printf("|   fp32 %.3f ms %s |\n", ms, step.c_str());
+          }
         } else {
           fast_note = s.error().message;
         }

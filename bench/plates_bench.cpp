@@ -6,6 +6,8 @@
 // text-detector fallback), PLATES_VEHICLE_LPD=0 (no localiser on vehicle boxes), PLATES_VEHICLES=0 (vehicles only when
 // the fallback needs them), PLATES_THR=0.3 (localiser score threshold), PLATES_CORNERS=1 (rectify the regressed corners
 // where plausible instead of reading the plate's box), PLATES_FREQUENT=0 (no correction by frequent layouts),
+// PLATES_BACKEND=opencv|fast|auto (engine for LPD-YuNet, PP-OCRv4 and the vehicle attributes; default auto),
+// PLATES_SMALL=N (photos with a long side <= N px run the localiser ladder smallest size first),
 // VERBOSE=1. Top-1 is also printed for the two halves of a fixed split (FNV-1a of "region/image", even / odd), so a
 // setting chosen on one half can be checked on the other.
 #include <fmt/format.h>
@@ -65,6 +67,12 @@ int main(int argc, char** argv) {
     if (env("PLATES_THR")) o.lpd.score_threshold = std::stof(env("PLATES_THR"));
     if (env("PLATES_CORNERS")) o.use_corners = std::string(env("PLATES_CORNERS")) != "0";
     if (env("PLATES_FREQUENT")) o.frequent_layouts = std::string(env("PLATES_FREQUENT")) != "0";
+    if (env("PLATES_BACKEND")) {
+      const std::string b = env("PLATES_BACKEND");
+      o.backend = b == "opencv" ? detect::Backend::opencv
+                  : b == "fast" ? detect::Backend::fast
+                                : detect::Backend::automatic;
+    }
     anpr::PhotoReaderOptions po;
     if (env("PLATES_SIDES")) {
       po.lpd_long_sides.clear();
@@ -75,6 +83,7 @@ int main(int argc, char** argv) {
     if (env("PLATES_FALLBACK")) po.text_fallback = std::string(env("PLATES_FALLBACK")) != "0";
     if (env("PLATES_VEHICLES")) po.vehicles = std::string(env("PLATES_VEHICLES")) != "0";
     if (env("PLATES_VEHICLE_LPD")) po.vehicle_lpd = std::string(env("PLATES_VEHICLE_LPD")) != "0";
+    if (env("PLATES_SMALL")) po.small_photo_px = std::stoi(env("PLATES_SMALL"));
     auto reader = anpr::PhotoReader::create(o, po);
     if (!reader) {
       fmt::print(stderr, "{}\n", reader.error().message);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
@@ -53,7 +54,7 @@ core::Result<std::unique_ptr<PhotoReader>> PhotoReader::create(const PlateReader
   auto plates = PlateReader::create(po);
   if (!plates) return plates.error();
   r->plates_ = std::move(plates.value());
-  auto attrs = VehicleClassifier::create();
+  auto attrs = VehicleClassifier::create(options.backend, options.threads);
   if (!attrs) return attrs.error();
   r->attributes_ = std::move(attrs.value());
   return r;
@@ -94,7 +95,10 @@ PhotoResult PhotoReader::read(const core::Image& image, const std::string& name)
   const core::BoxXyxy whole{0, 0, static_cast<float>(image.width), static_cast<float>(image.height)};
   std::vector<PlateRead> all;
   PlateLocaliserOptions lpd = plates_->options().lpd;
-  for (int side : photo_.lpd_long_sides) {
+  std::vector<int> sides = photo_.lpd_long_sides;
+  if (photo_.small_photo_px > 0 && std::max(image.width, image.height) <= photo_.small_photo_px)
+    std::sort(sides.begin(), sides.end());
+  for (int side : sides) {
     lpd.long_side = side;
     auto reads = plates_->read_located(image, whole, lpd);
     all.insert(all.end(), reads.begin(), reads.end());

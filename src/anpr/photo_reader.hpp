@@ -39,6 +39,9 @@ struct PhotoReaderOptions {
   /// own size up to 640 px: a plate too small on the whole photo is larger there), before the
   /// text-detector chain.
   bool vehicle_lpd = true;
+  /// Photos whose long side is at most this many px run the ladder from its smallest size up (a
+  /// close-up's plate is large: the small pass usually reads it at a quarter of the cost); 0 = off.
+  int small_photo_px = 640;
 };
 
 class PhotoReader {

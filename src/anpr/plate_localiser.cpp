@@ -5,6 +5,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "anpr/model_files.hpp"
+#include "anpr/model_runner.hpp"
 
 namespace vsp::anpr {
 
@@ -63,19 +64,21 @@ std::pair<int, int> lpd_input_size(int w, int h, int long_side, bool upscale) {
 }
 
 struct PlateLocaliser::Impl {
-  cv::dnn::Net net;
+  std::unique_ptr<detail::ModelRunner> net;
   int prior_w = 0, prior_h = 0;
   std::vector<Prior> priors;
 };
 
-core::Result<std::unique_ptr<PlateLocaliser>> PlateLocaliser::create() {
+core::Result<std::unique_ptr<PlateLocaliser>> PlateLocaliser::create(detect::Backend backend, int threads) {
   std::unique_ptr<PlateLocaliser> p(new PlateLocaliser());
   p->impl_ = std::make_unique<Impl>();
-  auto net = detail::load(kLpd);
+  auto net = detail::ModelRunner::create(kLpd, "lpd_yunet", backend, threads, {1, 3, 384, 640});
   if (!net) return net.error();
-  p->impl_->net = *net;
+  p->impl_->net = std::move(*net);
   return p;
 }
+
+detect::Backend PlateLocaliser::backend() const { return impl_->net->backend(); }
 
 PlateLocaliser::~PlateLocaliser() = default;
 
@@ -96,9 +99,8 @@ std::vector<PlateQuad> PlateLocaliser::locate(const core::Image& image, const co
   }
   cv::Mat resized;
   cv::resize(img(r), resized, cv::Size(W, H), 0, 0, cv::INTER_LINEAR);
-  m.net.setInput(cv::dnn::blobFromImage(resized));
-  std::vector<cv::Mat> outs;
-  m.net.forward(outs, std::vector<cv::String>{"loc", "conf", "iou"});
+  const std::vector<cv::Mat> outs = m.net->forward(cv::dnn::blobFromImage(resized), {"loc", "conf", "iou"});
+  if (outs.size() != 3) return out;
   const cv::Mat &loc = outs[0], &conf = outs[1], &iou = outs[2];
   const size_t n = std::min(m.priors.size(), static_cast<size_t>(loc.total() / 14));
   const float rw = static_cast<float>(r.width), rh = static_cast<float>(r.height);

@@ -8,6 +8,7 @@
 
 #include "core/result.hpp"
 #include "core/types.hpp"
+#include "detect/detector.hpp"
 
 namespace vsp::anpr {
 
@@ -34,8 +35,12 @@ struct PlateLocaliserOptions {
 
 class PlateLocaliser {
  public:
-  /// Loads (and verifies) the model.
-  static core::Result<std::unique_ptr<PlateLocaliser>> create();
+  /// Loads (and verifies) the model; `backend` and `threads` as for the detectors (`auto`: the fast
+  /// backend where it runs the model, else OpenCV DNN).
+  static core::Result<std::unique_ptr<PlateLocaliser>> create(detect::Backend backend = detect::Backend::automatic,
+                                                              int threads = 0);
+  /// The engine that runs LPD-YuNet: Backend::fast or Backend::opencv.
+  detect::Backend backend() const;
   ~PlateLocaliser();
   /// Plates inside `roi` of `image`, best score first. Boxes that are not plate-shaped (width /
   /// height outside 1.2..8) or hang more than 10 % of the ROI's size outside it are dropped.

@@ -12,6 +12,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "anpr/model_files.hpp"
+#include "anpr/model_runner.hpp"
 
 namespace vsp::anpr {
 
@@ -52,7 +53,7 @@ struct TextGuess {
 
 struct PlateReader::Impl {
   std::unique_ptr<PlateLocaliser> lpd;
-  cv::dnn::Net det, rec160, rec320;
+  std::unique_ptr<detail::ModelRunner> det, rec160, rec320;
   std::vector<int> alphabet_index;  ///< CTC class index of each plate_alphabet() character
 };
 
@@ -60,18 +61,19 @@ core::Result<std::unique_ptr<PlateReader>> PlateReader::create(const PlateReader
   std::unique_ptr<PlateReader> r(new PlateReader());
   r->options_ = options;
   r->impl_ = std::make_unique<Impl>();
-  auto lpd = PlateLocaliser::create();
+  auto lpd = PlateLocaliser::create(options.backend, options.threads);
   if (!lpd) return lpd.error();
   r->impl_->lpd = std::move(lpd.value());
-  auto det = load(kDet);
+  using detail::ModelRunner;
+  auto det = ModelRunner::create(kDet, "ppocrv4_det_320", options.backend, options.threads, {1, 3, 320, 320});
   if (!det) return det.error();
-  auto r160 = load(kRec160);
+  auto r160 = ModelRunner::create(kRec160, "ppocrv4_rec_48x160", options.backend, options.threads, {1, 3, 48, 160});
   if (!r160) return r160.error();
-  auto r320 = load(kRec320);
+  auto r320 = ModelRunner::create(kRec320, "ppocrv4_rec_48x320", options.backend, options.threads, {1, 3, 48, 320});
   if (!r320) return r320.error();
-  r->impl_->det = *det;
-  r->impl_->rec160 = *r160;
-  r->impl_->rec320 = *r320;
+  r->impl_->det = std::move(*det);
+  r->impl_->rec160 = std::move(*r160);
+  r->impl_->rec320 = std::move(*r320);
   auto keys = verified(kKeys);
   if (!keys) return keys.error();
   // Class index i (1..6623) is line i of the keys file; 0 is the CTC blank.
@@ -92,7 +94,7 @@ PlateReader::~PlateReader() = default;
 namespace {
 
 // ---- Text detection (DB): probability map -> rotated boxes ---------------------------------
-std::vector<cv::RotatedRect> detect_text(cv::dnn::Net& net, const cv::Mat& crop, float min_score) {
+std::vector<cv::RotatedRect> detect_text(detail::ModelRunner& net, const cv::Mat& crop, float min_score) {
   constexpr int S = 320;
   const float r = std::min(static_cast<float>(S) / crop.cols, static_cast<float>(S) / crop.rows);
   const int nw = std::max(1, static_cast<int>(std::round(crop.cols * r))),
@@ -103,9 +105,9 @@ std::vector<cv::RotatedRect> detect_text(cv::dnn::Net& net, const cv::Mat& crop,
   canvas.convertTo(f, CV_32FC3, 1.0 / 255);
   cv::subtract(f, cv::Scalar(0.485, 0.456, 0.406), f);
   cv::divide(f, cv::Scalar(0.229, 0.224, 0.225), f);
-  net.setInput(cv::dnn::blobFromImage(f));
-  cv::Mat out = net.forward();
-  cv::Mat prob(S, S, CV_32F, out.ptr<float>());
+  const auto outs = net.forward(cv::dnn::blobFromImage(f));
+  if (outs.empty()) return {};
+  cv::Mat prob(S, S, CV_32F, const_cast<float*>(outs[0].ptr<float>()));
   cv::Mat bin = prob > 0.3f;
   std::vector<std::vector<cv::Point>> contours;
   cv::findContours(bin, contours, cv::RETR_LIST, cv::CHAIN_APPROX_SIMPLE);
@@ -197,11 +199,11 @@ cv::Mat crop_rotated(const cv::Mat& img, cv::RotatedRect rr, float grow_x, float
 }
 
 // ---- Recognition: CTC greedy decoding restricted to the plate alphabet ----------------------
-TextGuess recognise(cv::dnn::Net& net160, cv::dnn::Net& net320, const std::vector<int>& alphabet_index,
+TextGuess recognise(detail::ModelRunner& net160, detail::ModelRunner& net320, const std::vector<int>& alphabet_index,
                     const cv::Mat& crop) {
   const int want_w = static_cast<int>(std::ceil(48.0 * crop.cols / std::max(1, crop.rows)));
   const int W = want_w <= 160 ? 160 : 320;
-  cv::dnn::Net& net = W == 160 ? net160 : net320;
+  detail::ModelRunner& net = W == 160 ? net160 : net320;
   const int w = std::clamp(want_w, 8, W);
   cv::Mat resized;
   cv::resize(crop, resized, cv::Size(w, 48), 0, 0, cv::INTER_LINEAR);
@@ -209,8 +211,9 @@ TextGuess recognise(cv::dnn::Net& net160, cv::dnn::Net& net320, const std::vecto
   cv::Mat f;
   resized.convertTo(f, CV_32FC3, 2.0 / 255, -1.0);  // (v/255 - 0.5) / 0.5
   f.copyTo(canvas(cv::Rect(0, 0, w, 48)));
-  net.setInput(cv::dnn::blobFromImage(canvas));
-  cv::Mat out = net.forward();  // [1, T, 6625]
+  const auto outs = net.forward(cv::dnn::blobFromImage(canvas));  // [1, T, 6625]
+  if (outs.empty()) return {};
+  const cv::Mat& out = outs[0];
   const int T = out.size[1], C = out.size[2];
   const std::string& alpha = plate_alphabet();
   TextGuess g;
@@ -374,7 +377,7 @@ std::optional<PlateRead> PlateReader::read_quad(const core::Image& image, const 
     cv::Mat crop;
     cv::warpPerspective(img, crop, m, cv::Size(static_cast<int>(cw), static_cast<int>(ch)),
                         cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_REPLICATE);
-    auto g = recognise(impl_->rec160, impl_->rec320, impl_->alphabet_index, crop);
+    auto g = recognise(*impl_->rec160, *impl_->rec320, impl_->alphabet_index, crop);
     if (first && g.text.size() < 3) break;  // not text: the other crop is not worth reading
     first = false;
     if (g.text.size() < 3) continue;
@@ -436,7 +439,7 @@ std::vector<PlateRead> PlateReader::read_text(const core::Image& image, const co
   std::vector<PlateRead> reads;
   if (r.width < 16 || r.height < 16) return reads;
   const cv::Mat crop = img(r);
-  for (auto rr : merge_lines(detect_text(impl_->det, crop, options_.min_text_score))) {
+  for (auto rr : merge_lines(detect_text(*impl_->det, crop, options_.min_text_score))) {
     const float long_side = std::max(rr.size.width, rr.size.height),
                 short_side = std::min(rr.size.width, rr.size.height);
     if (short_side < 8 || long_side < static_cast<float>(options_.min_plate_px)) continue;
@@ -447,7 +450,7 @@ std::vector<PlateRead> PlateReader::read_text(const core::Image& image, const co
     std::vector<TextGuess> guesses;
     bool first = true;
     for (auto [gx, gy] : {std::pair{0.f, 0.f}, std::pair{0.06f, 0.1f}, std::pair{-0.04f, 0.f}, std::pair{0.f, 0.2f}}) {
-      auto g = recognise(impl_->rec160, impl_->rec320, impl_->alphabet_index, crop_rotated(crop, rr, gx, gy));
+      auto g = recognise(*impl_->rec160, *impl_->rec320, impl_->alphabet_index, crop_rotated(crop, rr, gx, gy));
       // No plate has fewer than 4 characters: text that reads shorter on the first crop is not
       // worth three more reads.
       if (first && g.text.size() < 4) break;
@@ -468,15 +471,15 @@ std::vector<PlateRead> PlateReader::read_text(const core::Image& image, const co
 
 // ---- Vehicle attributes ------------------------------------------------------------------------
 struct VehicleClassifier::Impl {
-  cv::dnn::Net net;
+  std::unique_ptr<detail::ModelRunner> net;
 };
 
-core::Result<std::unique_ptr<VehicleClassifier>> VehicleClassifier::create() {
+core::Result<std::unique_ptr<VehicleClassifier>> VehicleClassifier::create(detect::Backend backend, int threads) {
   std::unique_ptr<VehicleClassifier> v(new VehicleClassifier());
   v->impl_ = std::make_unique<Impl>();
-  auto net = load(kAttrs);
+  auto net = detail::ModelRunner::create(kAttrs, "vehicle_attributes", backend, threads, {1, 3, 72, 72});
   if (!net) return net.error();
-  v->impl_->net = *net;
+  v->impl_->net = std::move(*net);
   return v;
 }
 
@@ -493,9 +496,8 @@ VehicleAttributes VehicleClassifier::classify(const core::Image& image, const co
   if (r.width < 8 || r.height < 8) return a;
   cv::Mat resized;
   cv::resize(img(r), resized, cv::Size(72, 72));
-  impl_->net.setInput(cv::dnn::blobFromImage(resized));
-  std::vector<cv::Mat> outs;
-  impl_->net.forward(outs, std::vector<cv::String>{"color", "type"});
+  const auto outs = impl_->net->forward(cv::dnn::blobFromImage(resized), {"color", "type"});
+  if (outs.size() != 2) return a;
   const float* c = outs[0].ptr<float>();
   const float* t = outs[1].ptr<float>();
   const int ci = static_cast<int>(std::max_element(c, c + 7) - c);

@@ -38,6 +38,10 @@ struct PlateReaderOptions {
   bool text_fallback = true;    ///< the text detector chain where the localiser yields no valid read
   /// Correct one character of the wrong kind for a frequent layout (`frequent_layout_fix`).
   bool frequent_layouts = true;
+  /// Engine for LPD-YuNet and the PP-OCRv4 models, as `detector.backend` (`auto`: the fast backend
+  /// where it runs the model, else OpenCV DNN, logged either way).
+  detect::Backend backend = detect::Backend::automatic;
+  int threads = 0;  ///< inference threads (fast backend); 0 = the process's cores
 };
 
 class PlateReader {
@@ -80,7 +84,8 @@ struct VehicleAttributes {
 
 class VehicleClassifier {
  public:
-  static core::Result<std::unique_ptr<VehicleClassifier>> create();
+  static core::Result<std::unique_ptr<VehicleClassifier>> create(detect::Backend backend = detect::Backend::automatic,
+                                                                 int threads = 0);
   ~VehicleClassifier();
   VehicleAttributes classify(const core::Image& image, const core::BoxXyxy& vehicle_box);
 

@@ -285,6 +285,12 @@ struct Session::Impl {
   core::Status plan_resize(const Node& n);
   core::Status plan_softmax(const Node& n);
   core::Status plan_layout_op(const Node& n);
+  core::Status plan_reduce(const Node& n);
+  core::Status plan_matmul(size_t k);
+  core::Status plan_deconv(size_t k);
+  core::Status plan_batch_norm(const Node& n);
+  core::Status plan_pow(const Node& n);
+  int alias_value(int src, const dims_t& d);
   core::Status finalize();
 };
 
@@ -589,6 +595,19 @@ core::Status Session::Impl::plan_conv(size_t k) {
         memory::desc({oc}, dt::f32, tag::a), memory::desc(od, dt::f32, oc % block == 0 ? block_tag : tag::any),
         {strides[0], strides[1]}, {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]}, {pads[2], pads[3]});
     pd = dnnl::convolution_forward::primitive_desc(d, attr, eng);
+    // A depthwise convolution over a partial channel block whose input layout leaves oneDNN 2.6 only
+    // its reference loops (LPD-YuNet's 51 and 34 channels after a 1x1 convolution: 60 ms for one
+    // layer): in the padded blocked layout it runs its jit depthwise kernel. Where it found a real
+    // kernel (NanoDet's NHWC brdgmm), the plan is kept as it was.
+    if (std::string(pd.impl_info_str()).rfind("ref", 0) == 0 && g > 1 && g == oc && g == xd[1] && oc % block != 0 &&
+        block < (1 << 30)) {
+      dnnl::convolution_forward::desc dp(prop_kind::forward_inference, algorithm::convolution_direct,
+                                         memory::desc(xd, dt::f32, block_tag), memory::desc(wd, dt::f32, tag::any),
+                                         memory::desc({oc}, dt::f32, tag::a), memory::desc(od, dt::f32, block_tag),
+                                         {strides[0], strides[1]}, {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]},
+                                         {pads[2], pads[3]});
+      pd = dnnl::convolution_forward::primitive_desc(dp, attr, eng);
+    }
   } catch (const dnnl::error& e) {
     return unsupported(n, fmt::format("could not be planned: {}", e.what()));
   }
@@ -799,6 +818,21 @@ core::Status Session::Impl::plan_binary(const Node& n) {
   memory::desc mb;
   if (db == od) {
     ib = ensure(ib, vals[static_cast<size_t>(ia)].md);
+    mb = vals[static_cast<size_t>(ib)].md;
+  } else if (const auto bt = channel_block().first;
+             rank == 4 && db[0] == 1 && db[1] == od[1] && db[2] == 1 && db[3] == 1 &&
+             vals[static_cast<size_t>(ia)].md == memory::desc(od, dt::f32, bt) &&
+             vals[static_cast<size_t>(ib)].dims.size() == 4 &&
+             std::string(dnnl::binary::primitive_desc(
+                             dnnl::binary::desc(algorithm::binary_add, vals[static_cast<size_t>(ia)].md, plain_md(db),
+                                                vals[static_cast<size_t>(ia)].md),
+                             eng)
+                             .impl_info_str())
+                     .rfind("ref", 0) == 0) {
+    // A per-channel operand ([1,C,1,1], squeeze-excite and scale/shift) of a blocked tensor where a
+    // plain operand leaves oneDNN 2.6 only reference loops (10x slower): in the same blocked layout
+    // it runs its jit kernel.
+    ib = ensure(ib, memory::desc(db, dt::f32, bt));
     mb = vals[static_cast<size_t>(ib)].md;
   } else {
     ib = plain(ib);  // broadcast operand: plain, dims padded to the rank (same bytes)
@@ -1055,6 +1089,268 @@ core::Status Session::Impl::plan_softmax(const Node& n) {
   return core::Ok{};
 }
 
+// ---- operators of the PP-OCRv4 models (issue 12: plates on the fast backend) ------------------
+
+/// A plain value of dims `d` holding the same bytes as plain value `src` (a reshape by copy).
+int Session::Impl::alias_value(int src, const dims_t& d) {
+  const int alias = new_value(d, plain_md(d));
+  add_cpu("Reshape", {src}, {alias}, [this, src, alias] {
+    std::memcpy(ptr(alias), ptr(src), static_cast<size_t>(numel(vals[static_cast<size_t>(alias)].dims)) * 4);
+  });
+  return alias;
+}
+
+core::Status Session::Impl::plan_reduce(const Node& n) {
+  auto x = value_of(n, n.inputs.at(0));
+  if (!x) return x.error();
+  const int src = plain(*x);
+  const dims_t xd = vals[static_cast<size_t>(src)].dims;
+  dims_t axes = n.attr_ints("axes");
+  if (n.inputs.size() > 1 && !n.inputs[1].empty()) {
+    if (!is_const(n.inputs[1])) return unsupported(n, "with run-time axes is not supported");
+    axes = const_ints(n.inputs[1]);
+  }
+  if (axes.empty())
+    for (size_t k = 0; k < xd.size(); ++k) axes.push_back(static_cast<int64_t>(k));
+  dims_t kd = xd, od;
+  for (auto& a : axes) kd[static_cast<size_t>(norm_axis(a, xd.size()))] = 1;
+  for (size_t k = 0; k < xd.size(); ++k) {
+    const bool reduced = std::any_of(axes.begin(), axes.end(),
+                                     [&](int64_t a) { return norm_axis(a, xd.size()) == static_cast<int64_t>(k); });
+    if (!reduced || n.attr_i("keepdims", 1)) od.push_back(kd[k]);
+  }
+  if (od.empty()) od = {1};
+  const algorithm alg = n.op == "ReduceMean"  ? algorithm::reduction_mean
+                        : n.op == "ReduceSum" ? algorithm::reduction_sum
+                                              : algorithm::reduction_max;
+  dnnl::reduction::primitive_desc pd;
+  try {
+    pd = dnnl::reduction::primitive_desc(dnnl::reduction::desc(alg, plain_md(xd), plain_md(kd), 0.f, 0.f), eng);
+  } catch (const dnnl::error& e) {
+    return unsupported(n, fmt::format("on {} could not be planned: {}", dims_str(xd), e.what()));
+  }
+  int out = new_value(kd, pd.dst_desc());
+  add_prim(n.op, dnnl::reduction(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, out}});
+  if (od != kd) out = alias_value(out, od);
+  by_name[n.outputs.at(0)] = out;
+  return core::Ok{};
+}
+
+core::Status Session::Impl::plan_pow(const Node& n) {
+  if (!is_const(n.inputs.at(1)) || consts.at(n.inputs[1]).numel() != 1)
+    return unsupported(n, "with a run-time or non-scalar exponent is not supported");
+  const float e = const_floats(n.inputs[1]).at(0);
+  if (e == 2.f) return plan_eltwise(n, algorithm::eltwise_square, 0.f, 0.f);
+  return plan_eltwise(n, algorithm::eltwise_pow, 1.f, e);
+}
+
+/// MatMul on plain row-major data (batched, numpy broadcasting of batch dimensions); a constant
+/// right operand is a weight matrix, and a following Add of a constant row vector its bias.
+core::Status Session::Impl::plan_matmul(size_t k) {
+  const Node& n = graph->nodes[k];
+  if (is_const(n.inputs.at(0))) return unsupported(n, "with a constant first operand is not supported");
+  auto xa = value_of(n, n.inputs[0]);
+  if (!xa) return xa.error();
+  int a = plain(*xa);
+  const dims_t da = vals[static_cast<size_t>(a)].dims;
+  const bool b_const = is_const(n.inputs.at(1));
+  dims_t db;
+  int b = -1;
+  if (b_const) {
+    db = consts.at(n.inputs[1]).dims;
+  } else {
+    auto xb = value_of(n, n.inputs[1]);
+    if (!xb) return xb.error();
+    b = plain(*xb);
+    db = vals[static_cast<size_t>(b)].dims;
+  }
+  if (da.size() < 2 || db.size() < 2) return unsupported(n, "on vectors is not supported");
+  const size_t rank = std::max(da.size(), db.size());
+  dims_t pa = da, pb = db;
+  while (pa.size() < rank) pa.insert(pa.begin(), 1);
+  while (pb.size() < rank) pb.insert(pb.begin(), 1);
+  if (pa[rank - 1] != pb[rank - 2])
+    return unsupported(n, fmt::format("on shapes {} and {}", dims_str(da), dims_str(db)));
+  dims_t od(rank);
+  for (size_t i = 0; i + 2 < rank; ++i) {
+    if (pa[i] != pb[i] && pa[i] != 1 && pb[i] != 1)
+      return unsupported(n, fmt::format("on shapes {} and {}", dims_str(da), dims_str(db)));
+    od[i] = std::max(pa[i], pb[i]);
+  }
+  od[rank - 2] = pa[rank - 2];
+  od[rank - 1] = pb[rank - 1];
+  if (pa != da) a = alias_value(a, pa);
+  // Bias: MatMul -> Add(constant of N values), the Add read only here.
+  std::string out_name = n.outputs.at(0);
+  std::vector<float> bias;
+  size_t ci = 0;
+  if (const Node* c = sole_consumer(out_name, &ci); c && c->op == "Add" && b_const) {
+    const std::string& other = c->inputs.at(0) == out_name ? c->inputs.at(1) : c->inputs.at(0);
+    if (consts.count(other) && consts.at(other).numel() == od[rank - 1] && !consts.at(other).is_int) {
+      bias = const_floats(other);
+      skip[ci] = true;
+      out_name = c->outputs.at(0);
+    }
+  }
+  dims_t bias_dims(rank, 1);
+  bias_dims[rank - 1] = od[rank - 1];
+  dnnl::matmul::primitive_desc pd;
+  try {
+    const dnnl::matmul::desc d =
+        bias.empty() ? dnnl::matmul::desc(plain_md(pa), plain_md(pb), plain_md(od))
+                     : dnnl::matmul::desc(plain_md(pa), plain_md(pb), plain_md(bias_dims), plain_md(od));
+    pd = dnnl::matmul::primitive_desc(d, eng);
+  } catch (const dnnl::error& e) {
+    return unsupported(n, fmt::format("on {} x {} could not be planned: {}", dims_str(da), dims_str(db), e.what()));
+  }
+  std::unordered_map<int, memory> fixed;
+  std::vector<std::pair<int, int>> args{{DNNL_ARG_SRC, a}};
+  if (b_const) {
+    memory wmem(pd.weights_desc(), eng, alloc(pd.weights_desc().get_size()));
+    const auto w = const_floats(n.inputs[1]);
+    std::copy(w.begin(), w.end(), static_cast<float*>(wmem.get_data_handle()));
+    fixed[DNNL_ARG_WEIGHTS] = wmem;
+  } else {
+    if (pb != db) b = alias_value(b, pb);
+    args.emplace_back(DNNL_ARG_WEIGHTS, b);
+  }
+  if (!bias.empty()) {
+    memory bmem(pd.bias_desc(), eng, alloc(bias.size() * sizeof(float)));
+    std::copy(bias.begin(), bias.end(), static_cast<float*>(bmem.get_data_handle()));
+    fixed[DNNL_ARG_BIAS] = bmem;
+  }
+  const int out = new_value(od, pd.dst_desc());
+  args.emplace_back(DNNL_ARG_DST, out);
+  const int step = add_prim("MatMul", dnnl::matmul(pd), args, fixed);
+  steps[static_cast<size_t>(step)].detail =
+      fmt::format("{} x {}{} [{}]", dims_str(pa), dims_str(pb), bias.empty() ? "" : " + bias", pd.impl_info_str());
+  by_name[out_name] = out;
+  int64_t batch = 1;
+  for (size_t i = 0; i + 2 < rank; ++i) batch *= od[i];
+  stats.gflop += 2.0 * static_cast<double>(batch * od[rank - 2] * od[rank - 1] * pa[rank - 1]) / 1e9;
+  return core::Ok{};
+}
+
+/// ConvTranspose (2-D, float, constant weights) with a following BatchNormalization folded in and a
+/// ReLU or sigmoid fused.
+core::Status Session::Impl::plan_deconv(size_t k) {
+  const Node& n = graph->nodes[k];
+  auto xid = value_of(n, n.inputs.at(0));
+  if (!xid) return xid.error();
+  if (!consts.count(n.inputs.at(1))) return unsupported(n, "with weights computed at run time is not supported");
+  Tensor w = consts.at(n.inputs[1]);
+  const dims_t xd = vals[static_cast<size_t>(*xid)].dims;
+  if (w.is_int || w.dims.size() != 4 || xd.size() != 4) return unsupported(n, "is supported for 2-D float only");
+  const int64_t g = n.attr_i("group", 1);
+  if (g != 1) return unsupported(n, "with groups is not supported");
+  const int64_t ic = w.dims[0], oc = w.dims[1], kh = w.dims[2], kw = w.dims[3];
+  if (ic != xd[1]) return unsupported(n, fmt::format("input channels {} do not match the weights", xd[1]));
+  const auto strides = n.attr_ints("strides", {1, 1}), dil = n.attr_ints("dilations", {1, 1});
+  const auto pads = n.attr_ints("pads", {0, 0, 0, 0}), opad = n.attr_ints("output_padding", {0, 0});
+  if (n.attr_s("auto_pad", "NOTSET") != "NOTSET" || n.has("output_shape"))
+    return unsupported(n, "with auto_pad or output_shape is not supported");
+  std::vector<float> bias(static_cast<size_t>(oc), 0.f);
+  if (n.inputs.size() > 2 && !n.inputs[2].empty()) bias = const_floats(n.inputs[2]);
+  std::string out_name = n.outputs.at(0);
+  size_t ci = 0;
+  if (const Node* c = sole_consumer(out_name, &ci); c && c->op == "BatchNormalization" &&
+                                                    consts.count(c->inputs.at(1)) && consts.count(c->inputs.at(2)) &&
+                                                    consts.count(c->inputs.at(3)) && consts.count(c->inputs.at(4))) {
+    const auto gamma = const_floats(c->inputs[1]), beta = const_floats(c->inputs[2]);
+    const auto mean = const_floats(c->inputs[3]), var = const_floats(c->inputs[4]);
+    const float eps = c->attr_f("epsilon", 1e-5f);
+    for (int64_t o = 0; o < oc; ++o) {
+      const auto u = static_cast<size_t>(o);
+      const float sc = gamma[u] / std::sqrt(var[u] + eps);
+      for (int64_t i = 0; i < ic; ++i)
+        for (int64_t j = 0; j < kh * kw; ++j) w.f[static_cast<size_t>((i * oc + o) * kh * kw + j)] *= sc;
+      bias[u] = (bias[u] - mean[u]) * sc + beta[u];
+    }
+    skip[ci] = true;
+    out_name = c->outputs.at(0);
+    ++stats.folded_batch_norms;
+  }
+  dnnl::post_ops po;
+  // (A fused sigmoid made oneDNN 2.6's deconvolution 10x slower: only ReLU is fused.)
+  if (const Node* c = sole_consumer(out_name, &ci); c && c->op == "Relu") {
+    po.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+    skip[ci] = true;
+    out_name = c->outputs.at(0);
+    ++stats.fused_activations;
+  }
+  dims_t od{xd[0], oc, 0, 0};
+  for (size_t a = 0; a < 2; ++a)
+    od[2 + a] =
+        (xd[2 + a] - 1) * strides[a] - pads[a] - pads[a + 2] + (a == 0 ? kh - 1 : kw - 1) * dil[a] + 1 + opad[a];
+  const dims_t wd{oc, ic, kh, kw};
+  // Blocked (channels padded to the block) in and out: in other layouts oneDNN 2.6 runs reference loops.
+  const tag block_tag = channel_block().first;
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(po);
+  dnnl::deconvolution_forward::primitive_desc pd;
+  try {
+    dnnl::deconvolution_forward::desc d(
+        prop_kind::forward_inference, algorithm::deconvolution_direct, memory::desc(xd, dt::f32, block_tag),
+        memory::desc(wd, dt::f32, tag::any), memory::desc({oc}, dt::f32, tag::a), memory::desc(od, dt::f32, block_tag),
+        {strides[0], strides[1]}, {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]}, {pads[2] - opad[0], pads[3] - opad[1]});
+    pd = dnnl::deconvolution_forward::primitive_desc(d, attr, eng);
+  } catch (const dnnl::error& e) {
+    return unsupported(n, fmt::format("could not be planned: {}", e.what()));
+  }
+  const int src = ensure(*xid, pd.src_desc());
+  // ONNX keeps ConvTranspose weights as [in, out, kh, kw]: oneDNN's iohw.
+  memory wplain(memory::desc(wd, dt::f32, tag::iohw), eng, w.f.data());
+  memory wmem(pd.weights_desc(), eng, alloc(pd.weights_desc().get_size()));
+  dnnl::reorder(wplain, wmem).execute(strm, wplain, wmem);
+  memory bmem(pd.bias_desc(), eng, alloc(bias.size() * sizeof(float)));
+  std::copy(bias.begin(), bias.end(), static_cast<float*>(bmem.get_data_handle()));
+  strm.wait();
+  const int out = new_value(od, pd.dst_desc());
+  const int step =
+      add_prim("ConvTranspose", dnnl::deconvolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, out}},
+               {{DNNL_ARG_WEIGHTS, wmem}, {DNNL_ARG_BIAS, bmem}});
+  steps[static_cast<size_t>(step)].detail = fmt::format("{}x{} {}->{} @{}x{} s{} post-ops {} [{}]", kh, kw, ic, oc,
+                                                        od[2], od[3], strides[0], po.len(), pd.impl_info_str());
+  // Fewer channels than a block (DB's one-channel map): plain at once, so that what follows does not
+  // run over the padding.
+  by_name[out_name] = oc < channel_block().second ? plain(out) : out;
+  stats.gflop += 2.0 * static_cast<double>(numel(xd)) * static_cast<double>(oc * kh * kw) / 1e9;
+  return core::Ok{};
+}
+
+/// A BatchNormalization that no convolution absorbed: y = x * scale + shift per channel.
+core::Status Session::Impl::plan_batch_norm(const Node& n) {
+  auto x = value_of(n, n.inputs.at(0));
+  if (!x) return x.error();
+  for (size_t i = 1; i < 5; ++i)
+    if (!consts.count(n.inputs.at(i))) return unsupported(n, "with run-time statistics is not supported");
+  const dims_t xd = vals[static_cast<size_t>(*x)].dims;
+  if (xd.size() != 4) return unsupported(n, "on a non-NCHW input");
+  const auto gamma = const_floats(n.inputs[1]), beta = const_floats(n.inputs[2]);
+  const auto mean = const_floats(n.inputs[3]), var = const_floats(n.inputs[4]);
+  const float eps = n.attr_f("epsilon", 1e-5f);
+  const memory::desc md = vals[static_cast<size_t>(*x)].md;
+  dnnl::batch_normalization_forward::primitive_desc pd(
+      dnnl::batch_normalization_forward::desc(prop_kind::forward_inference, md, eps,
+                                              dnnl::normalization_flags::use_global_stats |
+                                                  dnnl::normalization_flags::use_scale |
+                                                  dnnl::normalization_flags::use_shift),
+      eng);
+  auto fixed_vec = [&](const std::vector<float>& v) {
+    memory m(memory::desc({static_cast<int64_t>(v.size())}, dt::f32, tag::a), eng, alloc(v.size() * sizeof(float)));
+    std::copy(v.begin(), v.end(), static_cast<float*>(m.get_data_handle()));
+    return m;
+  };
+  const int out = new_value(xd, pd.dst_desc());
+  add_prim("BatchNormalization", dnnl::batch_normalization_forward(pd), {{DNNL_ARG_SRC, *x}, {DNNL_ARG_DST, out}},
+           {{DNNL_ARG_MEAN, fixed_vec(mean)},
+            {DNNL_ARG_VARIANCE, fixed_vec(var)},
+            {DNNL_ARG_SCALE, fixed_vec(gamma)},
+            {DNNL_ARG_SHIFT, fixed_vec(beta)}});
+  by_name[n.outputs.at(0)] = out;
+  return core::Ok{};
+}
+
 /// Reshape-like and data-movement operators on plain row-major data.
 core::Status Session::Impl::plan_layout_op(const Node& n) {
   auto x = value_of(n, n.inputs.at(0));
@@ -1207,6 +1503,11 @@ core::Status Session::Impl::plan_node(size_t k) {
   if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool") return plan_pool(n);
   if (op == "Resize" || op == "Upsample") return plan_resize(n);
   if (op == "Softmax") return plan_softmax(n);
+  if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax") return plan_reduce(n);
+  if (op == "MatMul") return plan_matmul(k);
+  if (op == "ConvTranspose") return plan_deconv(k);
+  if (op == "BatchNormalization") return plan_batch_norm(n);
+  if (op == "Pow") return plan_pow(n);
   return plan_layout_op(n);
 }
 
