@@ -15,6 +15,7 @@
 #   BENCH_SECONDS=40          measured seconds per N (after 8 s of warm-up)
 #   BENCH_PER_CAMERA=1        also print each camera's analysed fps and detector runs/s
 #   BENCH_KEEP=DIR            keep each N's config and node log in DIR
+#   BENCH_PERF=DIR            sample the node with `perf record -g` over the measured window (DIR/perfN.data)
 set -euo pipefail
 BUILD=${1:-build}; shift || true
 NS=${*:-4 8 12 16 20}
@@ -46,10 +47,12 @@ printf 'detector: model=%s backend=%s precision=%s threads=%s classes=[%s]\n' "$
   "$THREADS" "$CLASSES"
 printf 'clk_tck=%s cores=%s run=%ss per N; OMP_WAIT_POLICY=%s\n\n' "$(getconf CLK_TCK)" "$(nproc)" "$DUR" \
   "${OMP_WAIT_POLICY:-(unset: vsp sets passive)}"
+# lost: received - recorded between the two snapshots (a packet in flight at the second one counts);
+# fail: packets whose recording failed or was skipped (vsp_packets_record_failed_total);
 # an: analysed fps (frames through the gate); det/s: detector runs per second per camera;
 # drop: analysis packets skipped under load; det busy: share of wall time in forward passes, ms/fwd
 # its mean; load: 1-minute load average of the machine before / after (other users included).
-printf '%3s %7s %7s %4s %6s %6s %6s %6s %6s %5s %6s %6s %6s %6s %6s %s\n' N recv rec lost "min_an" "mean_an" \
+printf '%3s %7s %7s %4s %4s %6s %6s %6s %6s %6s %5s %6s %6s %6s %6s %6s %s\n' N recv rec lost fail "min_an" "mean_an" \
   "min_d/s" "mean_d/s" drop "cpu%" "cpu%/c" "RSS_MB" "busy%" "ms/fwd" "load0" "load1"
 PORT=$(free_base 2); API=$((PORT + 1))
 "$ROOT/$BUILD/tests/tools/rtsp_server" "$PORT" main="$CACHE/main.mp4" sub="$CACHE/sub.mp4" >/dev/null 2>&1 &
@@ -77,7 +80,11 @@ for N in $NS; do
   sleep 8  # connect and warm up
   c0=$(awk '{print $14 + $15}' /proc/$NODE/stat); w0=$(date +%s.%N)
   j0=$(curl -s "127.0.0.1:$API/api/cameras"); m0=$(curl -s "127.0.0.1:$API/metrics")
-  sleep "$DUR"
+  if [ -n "${BENCH_PERF:-}" ]; then  # where the node's CPU goes, sampled over the measured window
+    mkdir -p "$BENCH_PERF"; perf record -q -F 99 -g -p "$NODE" -o "$BENCH_PERF/perf$N.data" -- sleep "$DUR" 2>/dev/null
+  else
+    sleep "$DUR"
+  fi
   c1=$(awk '{print $14 + $15}' /proc/$NODE/stat); w1=$(date +%s.%N)
   j1=$(curl -s "127.0.0.1:$API/api/cameras"); m1=$(curl -s "127.0.0.1:$API/metrics")
   rss=$(awk '/VmRSS/ {print $2 / 1024}' /proc/$NODE/status)
@@ -92,13 +99,14 @@ for N in $NS; do
     [range(0; $b.cameras | length) as $i | $b.cameras[$i] as $y | $a.cameras[$i] as $x |
      {n: $y.name, r: ($y.packets_received - $x.packets_received), w: ($y.packets_recorded - $x.packets_recorded),
       p: ($y.analysis_packets_dropped - $x.analysis_packets_dropped),
+      x: ($y.packets_record_failed - $x.packets_record_failed),
       f: (($y.frames_analysed - $x.frames_analysed) / ($el | tonumber)),
       d: (($y.frames_detected - $x.frames_detected) / ($el | tonumber))}]')
-  read -r recv rec drop minfps meanfps mindet meandet < <(jq -r '"\(map(.r) | add) \(map(.w) | add) \(map(.p) | add) " +
+  read -r recv rec fail drop minfps meanfps mindet meandet < <(jq -r '"\(map(.r) | add) \(map(.w) | add) \(map(.x) | add) \(map(.p) | add) " +
     "\(map(.f) | min) \(map(.f) | add / length) \(map(.d) | min) \(map(.d) | add / length)"' <<<"$rates")
   load1=$(cut -d' ' -f1 /proc/loadavg)
-  printf '%3d %7d %7d %4d %6.2f %6.2f %6.2f %6.2f %6d %5.0f %6.1f %6.0f %6.0f %6.1f %6s %s\n' "$N" "$recv" "$rec" \
-    $((recv - rec)) "$minfps" "$meanfps" "$mindet" "$meandet" "$drop" "$cpu" "$(echo "$cpu / $N" | bc -l)" "$rss" \
+  printf '%3d %7d %7d %4d %4d %6.2f %6.2f %6.2f %6.2f %6d %5.0f %6.1f %6.0f %6.0f %6.1f %6s %s\n' "$N" "$recv" "$rec" \
+    $((recv - rec)) "$fail" "$minfps" "$meanfps" "$mindet" "$meandet" "$drop" "$cpu" "$(echo "$cpu / $N" | bc -l)" "$rss" \
     "$busy" "$msfwd" "$load0" "$load1"
   [ -n "${BENCH_PER_CAMERA:-}" ] && jq -r '.[] | "      \(.n): analysed \(.f * 100 | round / 100) fps, detector \(.d * 100 | round / 100)/s, dropped \(.p)"' <<<"$rates"
   kill -TERM $NODE; wait $NODE || true; NODE=
@@ -109,3 +117,4 @@ done
 # What the detector ran on, as the node logged it (backend, ISA, threads, int8 share).
 grep -h -m1 -o "model '$MODEL' runs on .*" "$T"/log* 2>/dev/null | head -1 | sed 's/ (s8 weights.*//' |
   cut -c1-240 | sed 's/^/detector log: /' || true
+grep -h -m1 -o "detector $MODEL#[0-9]*: .*" "$T/log${NS##* }" 2>/dev/null | sed 's/^/detector log: /' || true
