@@ -12,6 +12,7 @@
 #   BENCH_PRECISION=fp32      detector.precision (fp32|int8)
 #   BENCH_THREADS=0           detector.threads (0 = the process's cores)
 #   BENCH_CLASSES=person      detector.classes (comma-separated COCO names; empty = all)
+#   BENCH_MOTION=off          no motion gating: the detector runs on every analysed frame (worst case)
 #   BENCH_SECONDS=40          measured seconds per N (after 8 s of warm-up)
 #   BENCH_PER_CAMERA=1        also print each camera's analysed fps and detector runs/s
 #   BENCH_KEEP=DIR            keep each N's config and node log in DIR
@@ -43,8 +44,8 @@ t2=$(date +%s.%N); ffmpeg -nostdin -loglevel error -threads 1 -i "$CACHE/sub.mp4
 dec_main=$(echo "$frames_main / ($t1 - $t0)" | bc -l); dec_sub=$(echo "$frames_main / ($t3 - $t2)" | bc -l)
 printf 'FFmpeg decode, 1 thread: 720p %.0f fps (%.1f streams of 25 fps per core), 360p %.0f fps (%.1f streams per core)\n' \
   "$dec_main" "$(echo "$dec_main / 25" | bc -l)" "$dec_sub" "$(echo "$dec_sub / 25" | bc -l)"
-printf 'detector: model=%s backend=%s precision=%s threads=%s classes=[%s]\n' "$MODEL" "$BACKEND" "$PRECISION" \
-  "$THREADS" "$CLASSES"
+printf 'detector: model=%s backend=%s precision=%s threads=%s classes=[%s] motion gating %s\n' "$MODEL" "$BACKEND" \
+  "$PRECISION" "$THREADS" "$CLASSES" "${BENCH_MOTION:-on}"
 printf 'clk_tck=%s cores=%s run=%ss per N; OMP_WAIT_POLICY=%s\n\n' "$(getconf CLK_TCK)" "$(nproc)" "$DUR" \
   "${OMP_WAIT_POLICY:-(unset: vsp sets passive)}"
 # lost: received - recorded between the two snapshots (a packet in flight at the second one counts);
@@ -66,6 +67,7 @@ for N in $NS; do
     printf 'detector: {model: %s, backend: %s, precision: %s, threads: %s' "$MODEL" "$BACKEND" "$PRECISION" "$THREADS"
     [ -n "$CLASSES" ] && printf ', classes: [%s]' "$CLASSES"
     echo "}"
+    [ "${BENCH_MOTION:-on}" = off ] && echo "motion: {enabled: false}"
     echo "cameras:"
     for i in $(seq "$N"); do
       echo "  - {name: cam$i, record_url: \"rtsp://127.0.0.1:$PORT/main\", detect_url: \"rtsp://127.0.0.1:$PORT/sub\", detect_fps: 5,"
