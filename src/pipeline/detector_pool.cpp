@@ -70,11 +70,15 @@ core::Detections DetectorPool::detect(const std::string& key, const core::Image&
   std::size_t i = 0;
   {
     std::unique_lock lock(e->m);
-    e->freed.wait(lock, [&] { return !e->idle.empty(); });
+    const auto ticket = e->next_ticket++;
+    e->freed.wait(lock, [&] { return ticket == e->serving && !e->idle.empty(); });
+    ++e->serving;
     i = e->idle.back();
     e->idle.pop_back();
   }
-  struct Release {  // the instance goes back to the idle list even if infer throws
+  e->freed.notify_all();  // the next ticket may take another idle instance now
+  // The instance goes back to the idle list even if infer throws.
+  struct Release {
     Entry* e;
     std::size_t i;
     ~Release() {
@@ -82,7 +86,7 @@ core::Detections DetectorPool::detect(const std::string& key, const core::Image&
         std::lock_guard lock(e->m);
         e->idle.push_back(i);
       }
-      e->freed.notify_one();
+      e->freed.notify_all();  // every waiter checks whether its ticket is next
     }
   } release{e, i};
   const auto t0 = std::chrono::steady_clock::now();

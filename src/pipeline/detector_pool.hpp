@@ -42,9 +42,12 @@ class DetectorPool {
     detect::DetectorOptions options;
     int users = 0;
     std::vector<std::unique_ptr<detect::Detector>> instances;
-    std::mutex m;  ///< guards idle
+    std::mutex m;  ///< guards idle and the tickets
     std::condition_variable freed;
     std::vector<std::size_t> idle;  ///< instances not running a forward
+    /// Cameras get an instance in the order they asked (a ticket each): none waits behind a
+    /// camera that asked later, however the scheduler wakes them.
+    unsigned long next_ticket = 0, serving = 0;
   };
   std::mutex m_;
   std::map<std::string, std::unique_ptr<Entry>> entries_;  ///< by key: model#n
