@@ -18,6 +18,7 @@
 #include "events/event_json.hpp"
 #include "events/subjects.hpp"
 #include "evidence/pack.hpp"
+#include "infer/session.hpp"
 #include "privacy/static_mask.hpp"
 #include "record/retention.hpp"
 #include "record/segmenter.hpp"
@@ -169,6 +170,8 @@ core::Result<std::unique_ptr<Node>> Node::create(const config::ServeConfig& conf
     }
     n->workers_.push_back(std::make_unique<CameraWorker>(cam, *key, ctx));
   }
+  // Shared detectors sized to the cores: side-by-side single-thread instances (docs/performance.md).
+  if (auto st = n->detectors_.fit(infer::available_cores()); !st) return st.error();
   if (config.uplink) {
     uplink::UplinkOptions uo;
     uo.servers = config.uplink->servers;
