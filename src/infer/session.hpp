@@ -21,6 +21,10 @@ namespace vsp::infer {
 /// The range a convolution's input took over a calibration set (int8).
 struct Int8Range {
   float min = 0, max = 0;
+  /// Non-empty: the input is quantised per channel, channel c over [-channel[c], channel[c]] (or
+  /// [0, channel[c]] when min >= 0); the scales are folded into the weights (exact for depthwise
+  /// convolutions, whose output channel reads one input channel).
+  std::vector<float> channel = {};
 };
 /// Convolution (named by its ONNX output tensor) -> range of its input.
 using RangeTable = std::map<std::string, Int8Range>;
@@ -85,6 +89,12 @@ class Session {
   /// Calibration: one forward on `input`, widening `ranges[conv]` by the values every convolution
   /// reads (fp32 sessions only; the table is what SessionOptions::int8 takes).
   void observe_ranges(const float* input, RangeTable& ranges);
+  /// Calibration, per input channel: widens `ranges[conv][c]` by the values channel c of every
+  /// convolution's input takes on `input` (fp32 sessions only).
+  void observe_channel_ranges(const float* input, std::map<std::string, std::vector<Int8Range>>& ranges);
+  /// Calibration, per input channel: histograms of |x| over [0, max |range[c]|] (`bins` bins).
+  void observe_channel_histograms(const float* input, const std::map<std::string, std::vector<Int8Range>>& ranges,
+                                  std::map<std::string, std::vector<std::vector<double>>>& hist, int bins = 256);
   /// Calibration, second pass: adds what every convolution reads on `input` to a histogram of
   /// |x| over [0, max |range|] (`bins` bins) per convolution in `ranges`.
   void observe_histograms(const float* input, const RangeTable& ranges,
