@@ -159,7 +159,7 @@ void batch_table(const std::vector<BenchModel>& models, const std::string& only,
   const auto dir = vsp::detect::models_dir();
   std::printf(
       "\n| model | threads | batch | fast fp32 ms/frame | fast int8 ms/frame | fp32 vs batch 1 | int8 vs batch 1 "
-      "|\n|---|---|---|---|---|---|---|\n");
+      "| outputs vs batch 1 |\n|---|---|---|---|---|---|---|---|\n");
   for (const auto& m : models) {
     if (!only.empty() && ("," + only + ",").find("," + m.name + ",") == std::string::npos) continue;
     const std::string path = (dir / m.path).string();
@@ -167,13 +167,18 @@ void batch_table(const std::vector<BenchModel>& models, const std::string& only,
     for (int threads : {1, 2}) {
       if (only_threads > 0 && threads != only_threads) continue;
       double base32 = -1, base8 = -1;
+      std::vector<float> single[2];  // batch 1's outputs, concatenated, per precision
       for (int n : ns) {
         std::vector<int64_t> dims = m.dims;
         dims[0] = n;
-        std::vector<float> input(static_cast<size_t>(dims[0] * dims[1] * dims[2] * dims[3]));
+        // The same random frame n times, so each item's outputs can be checked against batch 1's.
+        const size_t frame = static_cast<size_t>(dims[1] * dims[2] * dims[3]);
+        std::vector<float> input(frame * static_cast<size_t>(n));
         std::mt19937 rng(1);
         std::uniform_real_distribution<float> u(0.f, 255.f);
-        for (auto& v : input) v = u(rng);
+        for (size_t k = 0; k < frame; ++k) input[k] = u(rng);
+        for (size_t k = frame; k < input.size(); ++k) input[k] = input[k - frame];
+        double max_diff = 0;
         Timing t32, t8;
         std::string note;
         for (int precision = 0; precision < 2; ++precision) {
@@ -198,13 +203,29 @@ void batch_table(const std::vector<BenchModel>& models, const std::string& only,
           t.median /= n;
           t.min /= n;
           (precision == 0 ? t32 : t8) = t;
+          // Every item's outputs against batch 1's (largest difference relative to the largest value).
+          std::vector<std::vector<float>> items(static_cast<size_t>(n));
+          for (const auto& o : (*s)->outputs()) {
+            size_t count = 1;
+            for (auto d : o.dims) count *= static_cast<size_t>(d);
+            const size_t per_item = count / static_cast<size_t>(n);
+            for (size_t b = 0; b < static_cast<size_t>(n); ++b)
+              items[b].insert(items[b].end(), o.data + b * per_item, o.data + (b + 1) * per_item);
+          }
+          auto& one = single[precision];
+          if (n == 1) one = items[0];
+          double top = 1e-12;
+          for (float v : one) top = std::max(top, static_cast<double>(std::abs(v)));
+          for (const auto& it : items)
+            for (size_t k = 0; k < std::min(it.size(), one.size()); ++k)
+              max_diff = std::max(max_diff, std::abs(static_cast<double>(it[k]) - one[k]) / top);
         }
         if (n == 1) base32 = t32.min, base8 = t8.min;
         auto gain = [](double base, const Timing& t) {
           return base > 0 && t.min > 0 ? fmt::format("{:.2f}x", base / t.min) : std::string("n/a");
         };
-        std::printf("| %s | %d | %d | %s | %s | %s | %s |\n", m.name.c_str(), threads, n, cell(t32).c_str(),
-                    cell(t8).c_str(), gain(base32, t32).c_str(), gain(base8, t8).c_str());
+        std::printf("| %s | %d | %d | %s | %s | %s | %s | %.1e |\n", m.name.c_str(), threads, n, cell(t32).c_str(),
+                    cell(t8).c_str(), gain(base32, t32).c_str(), gain(base8, t8).c_str(), max_diff);
         if (!note.empty()) std::printf("|   %s |\n", note.c_str());
         std::fflush(stdout);
       }
@@ -324,8 +345,10 @@ int main(int argc, char** argv) {
           if (s) {
             fast8 = time_it([&] { (*s)->run(input.data()); }, reps);
             const auto& st = (*s)->stats();
-            int8_note = fmt::format("{} of {} convolutions int8, {} writing int8, {} quantise reorders",
-                                    st.int8_convolutions, st.convolutions, st.int8_requantised, st.quantise_reorders);
+            int8_note = fmt::format(
+                "{} of {} convolutions int8 ({} with per-channel input scales), {} writing "
+                "int8, {} quantise reorders",
+                st.int8_convolutions, st.convolutions, st.int8_per_channel, st.int8_requantised, st.quantise_reorders);
             if (profile) {
               for (const auto& [op, ms] : (*s)->profile(input.data(), reps, false))
                 std::printf("|   int8 session, %s: %.3f ms |\n", op.c_str(), ms);

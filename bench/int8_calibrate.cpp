@@ -11,8 +11,9 @@
 // above --max-error stay fp32 (left out of the table). --try-full-range keeps a convolution's full
 // range where that errs less than the clip: it made the car clip miss a crossing, so it is off.
 // Per-channel input scales (each channel's own range, clipped by least squares over a 256-bin
-// histogram) are kept for a convolution where they err less than one scale for the tensor; the
-// session folds them into the weights (exact for depthwise convolutions). --per-tensor: never.
+// histogram) are tried for a convolution whose per-tensor error is above --max-error and kept where
+// they err less; the session folds them into the weights (exact for depthwise convolutions).
+// --per-tensor: never.
 //
 // Calibration set: every 25th frame of videos_traffic/car-detection.mp4 from frame 12 (15 frames) and
 // every 50th frame of videos_people/one-by-one-person-detection.mp4 from frame 25 (28 frames); none
@@ -195,8 +196,9 @@ int main(int argc, char** argv) {
           const double e_full = error_of({{conv, f}});
           if (e_full >= 0 && e_full < e) e = e_full, r = f, ++unclipped;
         }
-        // One scale per input channel where that errs less than one per tensor.
-        if (per_channel_scales && ch_ranges.count(conv)) {
+        // One scale per input channel where one per tensor errs too much and that errs less (only
+        // there: a reader with per-channel scales costs its SiLU producer a per-channel multiply).
+        if (per_channel_scales && e > max_error && ch_ranges.count(conv)) {
           const bool u8 = r.min >= 0;
           vsp::infer::Int8Range rc = r;
           const auto& cr = ch_ranges.at(conv);

@@ -746,9 +746,17 @@ core::Status Session::Impl::plan_conv_int8(const Node& n, int xid, const Tensor&
       if (po_len == 0)
         for (auto& s : os) s *= inv;
     } else if (rq) {
-      // The reader has one scale per channel: the output scale takes it without post-ops, else a
-      // per-channel multiply after them.
-      if (po_len == 0) {
+      // The reader has one scale per channel: the output scale takes it without post-ops or with
+      // positively homogeneous ones only (ReLU, LeakyReLU: f(x) / s = f(x / s)), else a per-channel
+      // multiply after them (SiLU).
+      bool homogeneous = true;
+      for (int i = 0; i < po_len; ++i) {
+        float scale = 1, alpha = 0, beta = 0;
+        algorithm alg;
+        po.get_params_eltwise(i, scale, alg, alpha, beta);
+        homogeneous = homogeneous && alg == algorithm::eltwise_relu && alpha >= 0;
+      }
+      if (homogeneous) {
         for (size_t o = 0; o < os.size(); ++o) os[o] /= rq->scales.at(o);
       } else {
         const memory::desc md({1, oc, 1, 1}, dt::f32, tag::abcd);
@@ -812,6 +820,7 @@ core::Status Session::Impl::plan_conv_int8(const Node& n, int xid, const Tensor&
   ++stats.convolutions;
   ++stats.int8_convolutions;
   if (requant) ++stats.int8_requantised;
+  if (!xq.scales.empty()) ++stats.int8_per_channel;
   stats.gflop += 2.0 * static_cast<double>(numel(od)) * static_cast<double>(per) / 1e9;
   return core::Ok{};
 }

@@ -32,9 +32,10 @@ using RangeTable = std::map<std::string, Int8Range>;
 struct SessionOptions {
   int threads = 0;  ///< threads for one forward; 0 = the machine's cores
   /// Non-null: int8 convolutions (oneDNN, VNNI where the CPU has it) for every convolution with a
-  /// range in the table: per-output-channel symmetric s8 weights, the input quantised per tensor to
-  /// u8 (range >= 0) or s8 with the calibrated scale, f32 accumulation scaled back per channel
-  /// before the fused activation. Convolutions without a range stay fp32.
+  /// range in the table: per-output-channel symmetric s8 weights, the input quantised per tensor (or
+  /// per channel, Int8Range::channel) to u8 (range >= 0) or s8 with the calibrated scale, f32
+  /// accumulation scaled back per channel before the fused activation. Convolutions without a range
+  /// stay fp32.
   const RangeTable* int8 = nullptr;
   bool int8_first_conv_fp32 = false;  ///< convolutions reading the graph input stay fp32
   bool int8_head_convs_fp32 = true;   ///< convolutions with no convolution after them stay fp32
@@ -66,6 +67,7 @@ struct SessionStats {
   double gflop = 0;              ///< convolution multiply-adds x 2 per forward
   int int8_convolutions = 0;     ///< of `convolutions`, those run in int8
   int int8_requantised = 0;      ///< int8 convolutions writing int8 for int8 readers
+  int int8_per_channel = 0;      ///< int8 convolutions with one input scale per channel
   int quantise_reorders = 0;     ///< f32 -> u8/s8 conversions of convolution inputs
 };
 
