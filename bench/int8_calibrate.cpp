@@ -5,15 +5,16 @@
 //
 //   build/bench/int8_calibrate [--out FILE] [--models yolox_nano,nanodet_m_320] [--method mse|max]
 //                              [--max-error 0.02] [--try-full-range] [--per-tensor]
+//                              [--per-channel-where-needed]
 //
 // Ranges: min/max over the set, clipped by least squares (infer::mse_clip). Then each convolution
 // alone in int8 is scored by the relative L2 error of the model's outputs (11 of the frames); those
 // above --max-error stay fp32 (left out of the table). --try-full-range keeps a convolution's full
 // range where that errs less than the clip: it made the car clip miss a crossing, so it is off.
 // Per-channel input scales (each channel's own range, clipped by least squares over a 256-bin
-// histogram) are tried for a convolution whose per-tensor error is above --max-error and kept where
-// they err less; the session folds them into the weights (exact for depthwise convolutions).
-// --per-tensor: never.
+// histogram) are kept for a convolution where they err less than one scale for the tensor; the
+// session folds them into the weights (exact for depthwise convolutions). --per-tensor: never;
+// --per-channel-where-needed: only where one scale per tensor errs more than --max-error.
 //
 // Calibration set: every 25th frame of videos_traffic/car-detection.mp4 from frame 12 (15 frames) and
 // every 50th frame of videos_people/one-by-one-person-detection.mp4 from frame 25 (28 frames); none
@@ -69,7 +70,7 @@ int main(int argc, char** argv) {
   std::string out_path = std::string(VSP_SOURCE_DIR) + "/src/detect/int8_calibration.inc";
   std::string models = "yolox_nano,nanodet_m_320", method = "mse";
   double max_error = 0.02;
-  bool try_full_range = false, per_channel_scales = true;
+  bool try_full_range = false, per_channel_scales = true, per_channel_where_needed = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--out" && i + 1 < argc)
@@ -82,6 +83,8 @@ int main(int argc, char** argv) {
       try_full_range = true;
     else if (a == "--per-tensor")
       per_channel_scales = false;
+    else if (a == "--per-channel-where-needed")
+      per_channel_where_needed = true;
     else if (a == "--max-error" && i + 1 < argc)
       max_error = std::atof(argv[++i]);
     else {
@@ -196,9 +199,9 @@ int main(int argc, char** argv) {
           const double e_full = error_of({{conv, f}});
           if (e_full >= 0 && e_full < e) e = e_full, r = f, ++unclipped;
         }
-        // One scale per input channel where one per tensor errs too much and that errs less (only
-        // there: a reader with per-channel scales costs its SiLU producer a per-channel multiply).
-        if (per_channel_scales && e > max_error && ch_ranges.count(conv)) {
+        // One scale per input channel where that errs less than one per tensor (with
+        // --per-channel-where-needed only where one per tensor errs more than --max-error).
+        if (per_channel_scales && (!per_channel_where_needed || e > max_error) && ch_ranges.count(conv)) {
           const bool u8 = r.min >= 0;
           vsp::infer::Int8Range rc = r;
           const auto& cr = ch_ranges.at(conv);
