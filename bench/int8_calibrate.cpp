@@ -5,7 +5,7 @@
 //
 //   build/bench/int8_calibrate [--out FILE] [--models yolox_nano,nanodet_m_320] [--method mse|max]
 //                              [--max-error 0.02] [--try-full-range] [--per-channel]
-//                              [--per-channel-where-needed]
+//                              [--per-channel-where-needed] [--clip-image]
 //
 // Ranges: min/max over the set, clipped by least squares (infer::mse_clip). Then each convolution
 // alone in int8 is scored by the relative L2 error of the model's outputs (11 of the frames); those
@@ -35,6 +35,7 @@
 
 #include "detect/detector.hpp"
 #include "detect/model_registry.hpp"
+#include "infer/passes.hpp"
 
 namespace {
 
@@ -72,7 +73,7 @@ int main(int argc, char** argv) {
   std::string out_path = std::string(VSP_SOURCE_DIR) + "/src/detect/int8_calibration.inc";
   std::string models = "yolox_nano,nanodet_m_320", method = "mse";
   double max_error = 0.02;
-  bool try_full_range = false, per_channel_scales = false, per_channel_where_needed = false;
+  bool try_full_range = false, per_channel_scales = false, per_channel_where_needed = false, clip_image = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--out" && i + 1 < argc)
@@ -85,6 +86,8 @@ int main(int argc, char** argv) {
       try_full_range = true;
     else if (a == "--per-channel")
       per_channel_scales = true;
+    else if (a == "--clip-image")
+      clip_image = true;
     else if (a == "--per-channel-where-needed")
       per_channel_scales = per_channel_where_needed = true;
     else if (a == "--max-error" && i + 1 < argc)
@@ -137,6 +140,22 @@ int main(int argc, char** argv) {
         r = {std::max(r.min, -c), std::min(r.max, c)};
       }
     }
+    // The convolution reading the image (after the Focus rewrite): pixel values are integers in
+    // [0, 255], so u8 with scale 1 over [0, 255] is lossless; no clip (--clip-image keeps the clip).
+    if (!clip_image)
+      if (auto path = vsp::detect::locate_verified((*det)->spec()); path)
+        if (auto g = vsp::infer::load_onnx(*path); g) {
+          vsp::infer::fuse_space_to_depth_conv(*g);
+          for (const auto& node : g->nodes)
+            if (node.op == "Conv" && !g->inputs.empty() && node.inputs.at(0) == g->inputs[0].name) {
+              auto it = ranges.find(node.outputs.at(0));
+              const auto& f = full.at(node.outputs.at(0));
+              if (it != ranges.end() && f.min >= 0.f && f.max <= 255.f) {
+                it->second = {0.f, 255.f};
+                std::printf("%s: %s reads the image: range [0, 255], scale 1\n", name.c_str(), node.outputs[0].c_str());
+              }
+            }
+        }
     // Sensitivity: each convolution alone in int8, the rest fp32; the relative L2 error of all the
     // model's outputs (mean over frames). Those above --max-error stay fp32 (left out of the table).
     std::vector<std::pair<double, std::string>> sens;
