@@ -5,8 +5,10 @@
 //
 //   (cd bench/ort && npm install --ignore-scripts)      # once; ONNX Runtime is a bench peer only
 //   OMP_WAIT_POLICY=passive build/bench/infer_bench [--reps N] [--models yolox_nano,nanodet_m_320]
-//       [--threads 1] [--no-ort] [--int8-f32-dst] [--int8-all] [--profile]
+//       [--threads 1] [--no-ort] [--int8-f32-dst] [--int8-all] [--profile] [--batch 1,2,4]
 //
+// --batch 1,2,4: instead of the engine table, the fast backend (fp32 and int8) planned for N frames
+// in one forward (NCHW with N = 1, 2, 4: several cameras' frames in one run), ms per frame;
 // --int8-f32-dst: int8 convolutions always write f32 (no requantising for int8 readers);
 // --int8-all: the first and the head convolutions in int8 too; --profile: per-step int8 times.
 //
@@ -151,13 +153,100 @@ std::string cell(const Timing& t) {
   return fmt::format("{:.1f} ({:.1f})", t.median, t.min);
 }
 
+/// Batching across cameras: one session planned for N frames, time per forward divided by N.
+void batch_table(const std::vector<BenchModel>& models, const std::string& only, const std::string& batches,
+                 int only_threads, int reps, bool f32_dst) {
+  std::vector<int> ns;
+  for (size_t p = 0; p < batches.size();) {
+    const size_t q = std::min(batches.find(',', p), batches.size());
+    if (q > p) ns.push_back(std::atoi(batches.substr(p, q - p).c_str()));
+    p = q + 1;
+  }
+  const auto dir = vsp::detect::models_dir();
+  std::printf(
+      "\n| model | threads | batch | fast fp32 ms/frame | fast int8 ms/frame | fp32 vs batch 1 | int8 vs batch 1 "
+      "| outputs vs batch 1 |\n|---|---|---|---|---|---|---|---|\n");
+  for (const auto& m : models) {
+    if (!only.empty() && ("," + only + ",").find("," + m.name + ",") == std::string::npos) continue;
+    const std::string path = (dir / m.path).string();
+    const auto* cal = vsp::detect::find_int8_calibration(m.name);
+    for (int threads : {1, 2}) {
+      if (only_threads > 0 && threads != only_threads) continue;
+      double base32 = -1, base8 = -1;
+      std::vector<float> single[2];  // batch 1's outputs, concatenated, per precision
+      for (int n : ns) {
+        std::vector<int64_t> dims = m.dims;
+        dims[0] = n;
+        // The same random frame n times, so each item's outputs can be checked against batch 1's.
+        const size_t frame = static_cast<size_t>(dims[1] * dims[2] * dims[3]);
+        std::vector<float> input(frame * static_cast<size_t>(n));
+        std::mt19937 rng(1);
+        std::uniform_real_distribution<float> u(0.f, 255.f);
+        for (size_t k = 0; k < frame; ++k) input[k] = u(rng);
+        for (size_t k = frame; k < input.size(); ++k) input[k] = input[k - frame];
+        double max_diff = 0;
+        Timing t32, t8;
+        std::string note;
+        for (int precision = 0; precision < 2; ++precision) {
+          if (precision == 1 && !cal) continue;
+          auto g = vsp::infer::load_onnx(path);
+          if (!g) {
+            note = g.error().message;
+            continue;
+          }
+          g->model_name = m.name;
+          vsp::infer::SessionOptions o{.threads = threads};
+          if (precision == 1) {
+            o.int8 = &cal->ranges;
+            o.int8_requantise = !f32_dst;
+          }
+          auto s = vsp::infer::Session::create(std::move(*g), dims, o);
+          if (!s) {
+            note += s.error().message + " ";
+            continue;
+          }
+          Timing t = time_it([&] { (*s)->run(input.data()); }, reps);
+          t.median /= n;
+          t.min /= n;
+          (precision == 0 ? t32 : t8) = t;
+          // Every item's outputs against batch 1's (largest difference relative to the largest value).
+          std::vector<std::vector<float>> items(static_cast<size_t>(n));
+          for (const auto& o : (*s)->outputs()) {
+            size_t count = 1;
+            for (auto d : o.dims) count *= static_cast<size_t>(d);
+            const size_t per_item = count / static_cast<size_t>(n);
+            for (size_t b = 0; b < static_cast<size_t>(n); ++b)
+              items[b].insert(items[b].end(), o.data + b * per_item, o.data + (b + 1) * per_item);
+          }
+          auto& one = single[precision];
+          if (n == 1) one = items[0];
+          double top = 1e-12;
+          for (float v : one) top = std::max(top, static_cast<double>(std::abs(v)));
+          for (const auto& it : items)
+            for (size_t k = 0; k < std::min(it.size(), one.size()); ++k)
+              max_diff = std::max(max_diff, std::abs(static_cast<double>(it[k]) - one[k]) / top);
+        }
+        if (n == 1) base32 = t32.min, base8 = t8.min;
+        auto gain = [](double base, const Timing& t) {
+          return base > 0 && t.min > 0 ? fmt::format("{:.2f}x", base / t.min) : std::string("n/a");
+        };
+        std::printf("| %s | %d | %d | %s | %s | %s | %s | %.1e |\n", m.name.c_str(), threads, n, cell(t32).c_str(),
+                    cell(t8).c_str(), gain(base32, t32).c_str(), gain(base8, t8).c_str(), max_diff);
+        if (!note.empty()) std::printf("|   %s |\n", note.c_str());
+        std::fflush(stdout);
+      }
+    }
+  }
+  std::printf("\ncells: median (min) ms per frame; ratios from the minimum (> 1: batching is faster per frame)\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int reps = 30;
   bool ort = true, f32_dst = false, int8_all = false, profile = false, ops = false;
   int only_threads = 0;
-  std::string only, ort_dir = std::string(VSP_SOURCE_DIR) + "/bench/ort";
+  std::string only, batches, ort_dir = std::string(VSP_SOURCE_DIR) + "/bench/ort";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--reps" && i + 1 < argc)
@@ -176,16 +265,24 @@ int main(int argc, char** argv) {
       profile = true;
     else if (a == "--ops")
       ops = true;
+    else if (a == "--batch" && i + 1 < argc)
+      batches = argv[++i];
     else {
       std::fprintf(stderr,
                    "usage: infer_bench [--reps N] [--models a,b] [--threads N] [--no-ort] [--int8-f32-dst] "
-                   "[--int8-all] [--profile]\n");
+                   "[--int8-all] [--profile] [--batch 1,2,4]\n");
       return 2;
     }
   }
   if (ort && system(fmt::format("test -d '{}/node_modules/onnxruntime-node'", ort_dir).c_str()) != 0) {
     std::printf("ONNX Runtime column skipped: run (cd bench/ort && npm install --ignore-scripts) first\n");
     ort = false;
+  }
+  if (!batches.empty()) {
+    std::printf("kernel library: %s; cores available: %d; reps %d\n", vsp::infer::Session::kernel_info().c_str(),
+                vsp::infer::available_cores(), reps);
+    batch_table(all_models(), only, batches, only_threads, reps, f32_dst);
+    return 0;
   }
   const auto dir = vsp::detect::models_dir();
   if (ops) {
@@ -282,8 +379,10 @@ int main(int argc, char** argv) {
           if (s) {
             fast8 = time_it([&] { (*s)->run(input.data()); }, reps);
             const auto& st = (*s)->stats();
-            int8_note = fmt::format("{} of {} convolutions int8, {} writing int8, {} quantise reorders",
-                                    st.int8_convolutions, st.convolutions, st.int8_requantised, st.quantise_reorders);
+            int8_note = fmt::format(
+                "{} of {} convolutions int8 ({} with per-channel input scales), {} writing "
+                "int8, {} quantise reorders",
+                st.int8_convolutions, st.convolutions, st.int8_per_channel, st.int8_requantised, st.quantise_reorders);
             if (profile) {
               for (const auto& [op, ms] : (*s)->profile(input.data(), reps, false))
                 std::printf("|   int8 session, %s: %.3f ms |\n", op.c_str(), ms);

@@ -4,12 +4,19 @@
 // compiled into vsp (small, committed; the models themselves stay in ../shared/models).
 //
 //   build/bench/int8_calibrate [--out FILE] [--models yolox_nano,nanodet_m_320] [--method mse|max]
-//                              [--max-error 0.02] [--try-full-range]
+//                              [--max-error 0.02] [--try-full-range] [--per-channel]
+//                              [--per-channel-where-needed] [--clip-image]
 //
 // Ranges: min/max over the set, clipped by least squares (infer::mse_clip). Then each convolution
 // alone in int8 is scored by the relative L2 error of the model's outputs (11 of the frames); those
 // above --max-error stay fp32 (left out of the table). --try-full-range keeps a convolution's full
 // range where that errs less than the clip: it made the car clip miss a crossing, so it is off.
+// --per-channel: per-channel input scales (each channel's own range, clipped by least squares over
+// a 256-bin histogram) are kept for a convolution where they err less than one scale for the
+// tensor; the session folds them into the weights (exact for depthwise convolutions).
+// --per-channel-where-needed: only where one scale per tensor errs more than --max-error. Both
+// lowered the output error but lost boxes in the agreement test (docs/performance.md), so the
+// committed table is per tensor.
 //
 // Calibration set: every 25th frame of videos_traffic/car-detection.mp4 from frame 12 (15 frames) and
 // every 50th frame of videos_people/one-by-one-person-detection.mp4 from frame 25 (28 frames); none
@@ -28,6 +35,7 @@
 
 #include "detect/detector.hpp"
 #include "detect/model_registry.hpp"
+#include "infer/passes.hpp"
 
 namespace {
 
@@ -65,7 +73,7 @@ int main(int argc, char** argv) {
   std::string out_path = std::string(VSP_SOURCE_DIR) + "/src/detect/int8_calibration.inc";
   std::string models = "yolox_nano,nanodet_m_320", method = "mse";
   double max_error = 0.02;
-  bool try_full_range = false;
+  bool try_full_range = false, per_channel_scales = false, per_channel_where_needed = false, clip_image = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--out" && i + 1 < argc)
@@ -76,6 +84,12 @@ int main(int argc, char** argv) {
       method = argv[++i];
     else if (a == "--try-full-range")
       try_full_range = true;
+    else if (a == "--per-channel")
+      per_channel_scales = true;
+    else if (a == "--clip-image")
+      clip_image = true;
+    else if (a == "--per-channel-where-needed")
+      per_channel_scales = per_channel_where_needed = true;
     else if (a == "--max-error" && i + 1 < argc)
       max_error = std::atof(argv[++i]);
     else {
@@ -126,6 +140,22 @@ int main(int argc, char** argv) {
         r = {std::max(r.min, -c), std::min(r.max, c)};
       }
     }
+    // The convolution reading the image (after the Focus rewrite): pixel values are integers in
+    // [0, 255], so u8 with scale 1 over [0, 255] is lossless; no clip (--clip-image keeps the clip).
+    if (!clip_image)
+      if (auto path = vsp::detect::locate_verified((*det)->spec()); path)
+        if (auto g = vsp::infer::load_onnx(*path); g) {
+          vsp::infer::fuse_space_to_depth_conv(*g);
+          for (const auto& node : g->nodes)
+            if (node.op == "Conv" && !g->inputs.empty() && node.inputs.at(0) == g->inputs[0].name) {
+              auto it = ranges.find(node.outputs.at(0));
+              const auto& f = full.at(node.outputs.at(0));
+              if (it != ranges.end() && f.min >= 0.f && f.max <= 255.f) {
+                it->second = {0.f, 255.f};
+                std::printf("%s: %s reads the image: range [0, 255], scale 1\n", name.c_str(), node.outputs[0].c_str());
+              }
+            }
+        }
     // Sensitivity: each convolution alone in int8, the rest fp32; the relative L2 error of all the
     // model's outputs (mean over frames). Those above --max-error stay fp32 (left out of the table).
     std::vector<std::pair<double, std::string>> sens;
@@ -169,7 +199,19 @@ int main(int argc, char** argv) {
         }
         return sum / static_cast<double>(inputs.size());
       };
-      int unclipped = 0;
+      // Per input channel: min/max over all the frames, then each channel clipped at its least
+      // squared error (256-bin histograms).
+      std::map<std::string, std::vector<vsp::infer::Int8Range>> ch_ranges;
+      std::map<std::string, std::vector<std::vector<double>>> ch_hist;
+      std::vector<std::vector<float>> all_inputs;
+      for (const auto& f : frames) {
+        const auto in = (*det)->prepare(f);
+        const float* d = vsp::detect::Detector::input_data(in);
+        all_inputs.emplace_back(d, d + 3 * sz * sz);
+        (*ref)->observe_channel_ranges(all_inputs.back().data(), ch_ranges);
+      }
+      for (const auto& in : all_inputs) (*ref)->observe_channel_histograms(in.data(), ch_ranges, ch_hist);
+      int unclipped = 0, per_channel = 0;
       for (auto& [conv, r] : ranges) {
         // The clip or the full range, whichever errs less (the image input, say, is better whole).
         double e = error_of({{conv, r}});
@@ -178,9 +220,23 @@ int main(int argc, char** argv) {
           const double e_full = error_of({{conv, f}});
           if (e_full >= 0 && e_full < e) e = e_full, r = f, ++unclipped;
         }
+        // One scale per input channel where that errs less than one per tensor (with
+        // --per-channel-where-needed only where one per tensor errs more than --max-error).
+        if (per_channel_scales && (!per_channel_where_needed || e > max_error) && ch_ranges.count(conv)) {
+          const bool u8 = r.min >= 0;
+          vsp::infer::Int8Range rc = r;
+          const auto& cr = ch_ranges.at(conv);
+          for (size_t k = 0; k < cr.size(); ++k) {
+            const float amax = std::max(std::abs(cr[k].min), std::abs(cr[k].max));
+            rc.channel.push_back(vsp::infer::mse_clip(ch_hist.at(conv).at(k), amax, u8 ? 255 : 127));
+          }
+          const double e_ch = error_of({{conv, rc}});
+          if (e_ch >= 0 && e_ch < e) e = e_ch, r = rc, ++per_channel;
+        }
         if (e >= 0) sens.emplace_back(e, conv);
       }
-      std::printf("%s: %d convolutions keep their full range (less error than the clip)\n", name.c_str(), unclipped);
+      std::printf("%s: %d convolutions keep their full range (less error than the clip), %d take per-channel scales\n",
+                  name.c_str(), unclipped, per_channel);
       std::sort(sens.rbegin(), sens.rend());
       for (double t : {0.005, 0.01, 0.02, 0.03, 0.05, 0.1}) {
         auto trial = ranges;
@@ -206,8 +262,16 @@ int main(int argc, char** argv) {
         "{{\"{}\", \"{}\",\n \"{} frames of the sample clips (car-detection every 25th from 12, one-by-one every 50th "
         "from 25), {}\",\n {{\n",
         name, (*det)->spec().sha256, frames.size(), method == "mse" ? "clipped at the least squared error" : "min/max");
-    for (const auto& [conv, r] : ranges)
-      text += fmt::format("  {{\"{}\", {{{:.8e}f, {:.8e}f}}}},\n", conv, r.min, r.max);
+    for (const auto& [conv, r] : ranges) {
+      if (r.channel.empty()) {
+        text += fmt::format("  {{\"{}\", {{{:.8e}f, {:.8e}f}}}},\n", conv, r.min, r.max);
+        continue;
+      }
+      text += fmt::format("  {{\"{}\", {{{:.8e}f, {:.8e}f, {{", conv, r.min, r.max);
+      for (size_t k = 0; k < r.channel.size(); ++k)
+        text += fmt::format("{}{:.5e}f", k == 0 ? "" : k % 8 == 0 ? ",\n    " : ", ", r.channel[k]);
+      text += "}}},\n";
+    }
     text += " }},\n";
     std::printf("%s: %zu convolutions\n", name.c_str(), ranges.size());
   }

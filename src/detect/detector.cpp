@@ -239,9 +239,9 @@ core::Result<std::unique_ptr<Detector>> Detector::create(const DetectorOptions& 
           options.threads > 0 ? options.threads : infer::available_cores());
       if (int8)
         d->backend_reason_ += fmt::format(
-            " in int8: {} of {} convolutions int8 (s8 weights per channel, u8/s8 inputs per tensor, {} writing "
-            "int8); fp32: the heads and those the calibration found sensitive; calibration: {}",
-            st.int8_convolutions, st.convolutions, st.int8_requantised, int8->frames);
+            " in int8: {} of {} convolutions int8 (s8 weights per channel, u8/s8 inputs per tensor or, for {}, "
+            "per channel, {} writing int8); fp32: the heads and those the calibration found sensitive; calibration: {}",
+            st.int8_convolutions, st.convolutions, st.int8_per_channel, st.int8_requantised, int8->frames);
       log.info("{}", d->backend_reason_);
       if ((options.threads > 1 || (options.threads == 0 && infer::available_cores() > 1)) &&
           !std::getenv("OMP_WAIT_POLICY"))

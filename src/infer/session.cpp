@@ -119,6 +119,14 @@ struct Session::Impl {
     bool has_views = false;
     std::vector<std::pair<memory::desc, int>> converted;  ///< cached layout conversions
     float qscale = 0;                                     ///< > 0: u8/s8 data, real value = q * qscale
+    std::vector<float> qscales;                           ///< non-empty: per channel, real = q * qscales[c]
+  };
+  /// How an int8 convolution's input is quantised: u8 or s8, one scale or one per channel.
+  struct Quant {
+    dt type = dt::s8;
+    float scale = 1;
+    std::vector<float> scales;
+    bool operator==(const Quant& o) const { return type == o.type && scale == o.scale && scales == o.scales; }
   };
   struct Step {
     std::string op;
@@ -271,8 +279,10 @@ struct Session::Impl {
   core::Status plan_node(size_t k);
   core::Status plan_conv(size_t k);
   bool int8_conv(const Node& n) const;
-  std::pair<dt, float> input_quant(const Node& n) const;
-  int ensure_q(int id, const memory::desc& md, float scale);
+  Quant input_quant(const Node& n) const;
+  int ensure_q(int id, const memory::desc& md, const Quant& q);
+  /// Calibration: the values of `id` in plain NCHW.
+  std::vector<float> plain_copy(int id);
   core::Status plan_conv_int8(const Node& n, int xid, const Tensor& w, const std::vector<float>& bias, const dims_t& wd,
                               const dims_t& od, const dnnl::post_ops& po, const std::string& out_name,
                               const dims_t& strides, const dims_t& dil, const dims_t& pads);
@@ -635,30 +645,46 @@ core::Status Session::Impl::plan_conv(size_t k) {
 // ---- int8 convolution -----------------------------------------------------------------------
 
 /// Quantisation of a convolution's input from its calibrated range: u8 when it never goes below
-/// zero, else symmetric s8; real value = q * scale.
-std::pair<dt, float> Session::Impl::input_quant(const Node& n) const {
-  const Int8Range r = opts.int8->at(n.outputs.at(0));
+/// zero, else symmetric s8; real value = q * scale (or q * scales[c], per channel).
+Session::Impl::Quant Session::Impl::input_quant(const Node& n) const {
+  const Int8Range& r = opts.int8->at(n.outputs.at(0));
   const bool u8 = r.min >= 0.f;
+  const float levels = u8 ? 255.f : 127.f;
   const float amax = std::max(std::abs(r.min), std::abs(r.max));
-  const float scale = amax > 0 ? amax / (u8 ? 255.f : 127.f) : 1.f;
-  return {u8 ? dt::u8 : dt::s8, scale};
+  Quant q{u8 ? dt::u8 : dt::s8, amax > 0 ? amax / levels : 1.f, {}};
+  for (float c : r.channel) q.scales.push_back(c > 0 ? c / levels : q.scale);
+  return q;
 }
 
 bool Session::Impl::int8_conv(const Node& n) const {
   return opts.int8 && n.op == "Conv" && opts.int8->count(n.outputs.at(0)) && !fp32_convs.count(n.outputs.at(0));
 }
 
-int Session::Impl::ensure_q(int id, const memory::desc& md, float scale) {
-  auto& v = vals[static_cast<size_t>(id)];
-  if (v.md == md && v.qscale == scale) return id;
-  for (auto& [m, cid] : v.converted)
-    if (m == md && vals[static_cast<size_t>(cid)].qscale == scale) return cid;
-  const int out = new_value(v.dims, md);
-  vals[static_cast<size_t>(out)].qscale = scale;
+int Session::Impl::ensure_q(int id, const memory::desc& md, const Quant& q) {
+  auto same = [&](const Value& x) { return x.qscale == q.scale && x.qscales == q.scales; };
+  {
+    const auto& v = vals[static_cast<size_t>(id)];
+    if (v.md == md && same(v)) return id;
+    for (auto& [m, cid] : v.converted)
+      if (m == md && same(vals[static_cast<size_t>(cid)])) return cid;
+  }
+  const int out = new_value(vals[static_cast<size_t>(id)].dims, md);  // (vals may move)
+  vals[static_cast<size_t>(out)].qscale = q.scale;
+  vals[static_cast<size_t>(out)].qscales = q.scales;
   dnnl::primitive_attr attr;
-  // f32 -> int8: q = x / scale; int8 -> int8 of another scale: q' = q * s / s'.
-  attr.set_output_scales(
-      0, {vals[static_cast<size_t>(id)].qscale > 0 ? vals[static_cast<size_t>(id)].qscale / scale : 1.f / scale});
+  // f32 -> int8: q = x / scale; int8 -> int8 of another scale: q' = q * s / s' (per channel where
+  // either side has one scale per channel).
+  const Value& sv = vals[static_cast<size_t>(id)];
+  const float src_scale = sv.qscale > 0 ? sv.qscale : 1.f;
+  if (sv.qscales.empty() && q.scales.empty()) {
+    attr.set_output_scales(0, {src_scale / q.scale});
+  } else {
+    const size_t c = static_cast<size_t>(sv.dims.at(1));
+    std::vector<float> r(c);
+    for (size_t k = 0; k < c; ++k)
+      r[k] = (sv.qscales.empty() ? src_scale : sv.qscales.at(k)) / (q.scales.empty() ? q.scale : q.scales.at(k));
+    attr.set_output_scales(1 << 1, r);
+  }
   dnnl::reorder::primitive_desc pd(eng, vals[static_cast<size_t>(id)].md, eng, md, attr);
   add_prim("Quantise", dnnl::reorder(pd), {{DNNL_ARG_SRC, id}, {DNNL_ARG_DST, out}});
   ++stats.quantise_reorders;
@@ -672,29 +698,40 @@ core::Status Session::Impl::plan_conv_int8(const Node& n, int xid, const Tensor&
                                            const dims_t& pads) {
   const dims_t xd = vals[static_cast<size_t>(xid)].dims;
   const int64_t oc = od[1];
-  const auto [src_dt, sx] = input_quant(n);
-  // Weights: symmetric s8 per output channel.
+  const Quant xq = input_quant(n);
+  const dt src_dt = xq.type;
+  const float sx = xq.scales.empty() ? xq.scale : 1.f;
+  // Weights: symmetric s8 per output channel. A per-channel input scale is folded into the
+  // weights first (real = q_c * s_c, so w_oc * s_c multiplies q_c).
   const size_t per = static_cast<size_t>(numel(wd) / oc);
-  std::vector<int8_t> wq(w.f.size());
+  std::vector<float> wf = w.f;
+  if (!xq.scales.empty()) {
+    const size_t groups = wd.size() == 5 ? static_cast<size_t>(wd[0]) : 1;
+    const size_t icg = static_cast<size_t>(xd[1]) / groups, khw = per / icg, ocg = static_cast<size_t>(oc) / groups;
+    for (size_t o = 0; o < static_cast<size_t>(oc); ++o)
+      for (size_t ic = 0; ic < icg; ++ic)
+        for (size_t k = 0; k < khw; ++k) wf[o * per + ic * khw + k] *= xq.scales.at((o / ocg) * icg + ic);
+  }
+  std::vector<int8_t> wq(wf.size());
   std::vector<float> oscale(static_cast<size_t>(oc)), bq(static_cast<size_t>(oc));
   for (size_t o = 0; o < static_cast<size_t>(oc); ++o) {
     float m = 0;
-    for (size_t j = 0; j < per; ++j) m = std::max(m, std::abs(w.f[o * per + j]));
+    for (size_t j = 0; j < per; ++j) m = std::max(m, std::abs(wf[o * per + j]));
     const float sw = m > 0 ? m / 127.f : 1.f;
     for (size_t j = 0; j < per; ++j)
-      wq[o * per + j] = static_cast<int8_t>(std::clamp(std::nearbyint(w.f[o * per + j] / sw), -127.f, 127.f));
+      wq[o * per + j] = static_cast<int8_t>(std::clamp(std::nearbyint(wf[o * per + j] / sw), -127.f, 127.f));
     // oneDNN 2.x: dst = output_scale * (s32 accumulator + bias), post-ops after: the bias is in
     // accumulator units.
     oscale[o] = sx * sw;
     bq[o] = bias[o] / oscale[o];
   }
   // Requantise: when every reader is an int8 convolution, write its u8/s8 input directly.
-  std::optional<std::pair<dt, float>> requant;
+  std::optional<Quant> requant;
   if (opts.int8_requantise &&
       std::find(graph->outputs.begin(), graph->outputs.end(), out_name) == graph->outputs.end()) {
     auto it = consumers.find(out_name);
     bool all = it != consumers.end() && !it->second.empty();
-    std::optional<std::pair<dt, float>> q;
+    std::optional<Quant> q;
     for (size_t c : all ? it->second : std::vector<size_t>{}) {
       const Node& r = graph->nodes[c];
       if (!int8_conv(r) || r.inputs.at(0) != out_name) {
@@ -702,45 +739,80 @@ core::Status Session::Impl::plan_conv_int8(const Node& n, int xid, const Tensor&
         break;
       }
       const auto rq = input_quant(r);
-      if (q && *q != rq) all = false;
+      if (q && !(*q == rq)) all = false;
       q = rq;
     }
     if (all && q) requant = q;
   }
-  dnnl::post_ops post = po;
-  if (requant) {
-    // Post-ops run after the output scale on real values; the last one also scales to the reader's
-    // units (or, without post-ops, the output scale does).
-    const float inv = 1.f / requant->second;
-    if (po.len() == 0) {
-      for (auto& s : oscale) s *= inv;
-    } else {
-      post = dnnl::post_ops();
-      for (int i = 0; i < po.len(); ++i) {
+  // Plans the convolution writing int8 for `rq` (or f32 without); nullopt when oneDNN has only its
+  // reference loops for it.
+  memory channel_inv;  // per-channel requantisation after post-ops: a binary multiply by this
+  const int po_len = po.len();
+  auto plan = [&](const std::optional<Quant>& rq) -> std::optional<dnnl::convolution_forward::primitive_desc> {
+    // A fresh copy of the (eltwise) post-ops: dnnl::post_ops copies share one object. Post-ops run
+    // after the output scale on real values; to write a per-tensor reader's units the last one also
+    // scales (or, without post-ops, the output scale does).
+    const float inv = rq && rq->scales.empty() ? 1.f / rq->scale : 1.f;
+    dnnl::post_ops post;
+    for (int i = 0; i < po_len; ++i) {
+      float scale = 1, alpha = 0, beta = 0;
+      algorithm alg;
+      po.get_params_eltwise(i, scale, alg, alpha, beta);
+      post.append_eltwise(i + 1 == po_len ? scale * inv : scale, alg, alpha, beta);
+    }
+    std::vector<float> os = oscale;
+    if (rq && rq->scales.empty()) {
+      if (po_len == 0)
+        for (auto& s : os) s *= inv;
+    } else if (rq) {
+      // The reader has one scale per channel: the output scale takes it without post-ops or with
+      // positively homogeneous ones only (ReLU, LeakyReLU: f(x) / s = f(x / s)), else a per-channel
+      // multiply after them (SiLU).
+      bool homogeneous = true;
+      for (int i = 0; i < po_len; ++i) {
         float scale = 1, alpha = 0, beta = 0;
         algorithm alg;
         po.get_params_eltwise(i, scale, alg, alpha, beta);
-        post.append_eltwise(i + 1 == po.len() ? scale * inv : scale, alg, alpha, beta);
+        homogeneous = homogeneous && alg == algorithm::eltwise_relu && alpha >= 0;
+      }
+      if (homogeneous) {
+        for (size_t o = 0; o < os.size(); ++o) os[o] /= rq->scales.at(o);
+      } else {
+        const memory::desc md({1, oc, 1, 1}, dt::f32, tag::abcd);
+        channel_inv = memory(md, eng, alloc(md.get_size()));
+        auto* p = static_cast<float*>(channel_inv.get_data_handle());
+        for (size_t o = 0; o < os.size(); ++o) p[o] = 1.f / rq->scales.at(o);
+        post.append_binary(algorithm::binary_mul, md);
       }
     }
-  }
-  dnnl::primitive_attr attr;
-  attr.set_post_ops(post);
-  attr.set_output_scales(1 << 1, oscale);
-  // oneDNN 2.6's int8 kernels (jit, brgemm) take channels-last only; in blocked layouts it falls back
-  // to its reference loops. f32 results go on in NHWC too (readers convert where they need).
-  const memory::desc dst_md = memory::desc(od, requant ? requant->first : dt::f32, tag::nhwc);
-  dnnl::convolution_forward::primitive_desc pd;
-  try {
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(post);
+    attr.set_output_scales(1 << 1, os);
+    // oneDNN 2.6's int8 kernels (jit, brgemm) take channels-last only; in blocked layouts it falls
+    // back to its reference loops. f32 results go on in NHWC too (readers convert where they need).
+    const memory::desc dst_md = memory::desc(od, rq ? rq->type : dt::f32, tag::nhwc);
     dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct,
                                       memory::desc(xd, src_dt, tag::nhwc), memory::desc(wd, dt::s8, tag::any),
                                       memory::desc({oc}, dt::f32, tag::a), dst_md, {strides[0], strides[1]},
                                       {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]}, {pads[2], pads[3]});
-    pd = dnnl::convolution_forward::primitive_desc(d, attr, eng);
+    dnnl::convolution_forward::primitive_desc pd(d, attr, eng);
+    if (rq && std::string(pd.impl_info_str()).find("ref") != std::string::npos) return std::nullopt;
+    return pd;
+  };
+  dnnl::convolution_forward::primitive_desc pd;
+  try {
+    auto p = requant ? plan(requant) : std::nullopt;
+    if (!p) {
+      requant.reset();
+      channel_inv = memory();
+      p = plan(std::nullopt);
+    }
+    if (!p) return unsupported(n, "has no fast int8 kernel in oneDNN here");
+    pd = *p;
   } catch (const dnnl::error& e) {
     return unsupported(n, fmt::format("could not be planned in int8: {}", e.what()));
   }
-  const int src = ensure_q(xid, pd.src_desc(), sx);
+  const int src = ensure_q(xid, pd.src_desc(), xq);
   memory wplain(memory::desc(wd, dt::s8, plain_strides(wd)), eng, wq.data());
   memory wmem(pd.weights_desc(), eng, alloc(pd.weights_desc().get_size()));
   dnnl::reorder(wplain, wmem).execute(strm, wplain, wmem);
@@ -748,18 +820,26 @@ core::Status Session::Impl::plan_conv_int8(const Node& n, int xid, const Tensor&
   std::copy(bq.begin(), bq.end(), static_cast<float*>(bmem.get_data_handle()));
   strm.wait();
   const int out = new_value(od, pd.dst_desc());
-  if (requant) vals[static_cast<size_t>(out)].qscale = requant->second;
-  const int step = add_prim("ConvInt8", dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, out}},
-                            {{DNNL_ARG_WEIGHTS, wmem}, {DNNL_ARG_BIAS, bmem}});
+  if (requant) {
+    vals[static_cast<size_t>(out)].qscale = requant->scale;
+    vals[static_cast<size_t>(out)].qscales = requant->scales;
+  }
+  std::unordered_map<int, memory> fixed{{DNNL_ARG_WEIGHTS, wmem}, {DNNL_ARG_BIAS, bmem}};
+  if (channel_inv) fixed[DNNL_ARG_ATTR_MULTIPLE_POST_OP(po_len) | DNNL_ARG_SRC_1] = channel_inv;
+  const int step =
+      add_prim("ConvInt8", dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, out}}, fixed);
   steps[static_cast<size_t>(step)].detail =
       fmt::format("{}x{} g{} {}->{} @{}x{} s{} {}->{} post-ops {} [{}]", wd.size() == 5 ? wd[3] : wd[2],
                   wd.size() == 5 ? wd[4] : wd[3], wd.size() == 5 ? wd[0] : 1, xd[1], oc, od[2], od[3], strides[0],
-                  src_dt == dt::u8 ? "u8" : "s8", requant ? (requant->first == dt::u8 ? "u8" : "s8") : "f32",
-                  post.len(), pd.impl_info_str());
+                  std::string(src_dt == dt::u8 ? "u8" : "s8") + (xq.scales.empty() ? "" : "/c"),
+                  requant ? std::string(requant->type == dt::u8 ? "u8" : "s8") + (requant->scales.empty() ? "" : "/c")
+                          : std::string("f32"),
+                  pd.get_primitive_attr().get_post_ops().len(), pd.impl_info_str());
   by_name[out_name] = out;
   ++stats.convolutions;
   ++stats.int8_convolutions;
   if (requant) ++stats.int8_requantised;
+  if (!xq.scales.empty()) ++stats.int8_per_channel;
   stats.gflop += 2.0 * static_cast<double>(numel(od)) * static_cast<double>(per) / 1e9;
   return core::Ok{};
 }
@@ -1755,6 +1835,79 @@ void Session::observe_histograms(const float* input, const RangeTable& ranges,
         const float k = static_cast<float>(bins) / amax;
         for (size_t i = 0; i < count; ++i)
           h[static_cast<size_t>(std::min(bins - 1, static_cast<int>(std::abs(p[i]) * k)))] += 1;
+      }
+    }
+    if (s.is_prim)
+      s.prim.execute(im.strm, s.args);
+    else
+      s.cpu();
+    im.strm.wait();
+  }
+}
+
+std::vector<float> Session::Impl::plain_copy(int id) {
+  auto& v = vals[static_cast<size_t>(id)];
+  std::vector<float> out(static_cast<size_t>(numel(v.dims)));
+  memory dst(plain_md(v.dims), eng, out.data());
+  dnnl::reorder(v.mem, dst).execute(strm, v.mem, dst);
+  strm.wait();
+  return out;
+}
+
+void Session::observe_channel_ranges(const float* input, std::map<std::string, std::vector<Int8Range>>& ranges) {
+  auto& im = *impl_;
+  omp_set_num_threads(im.threads);
+  im.vals[static_cast<size_t>(im.input_id)].mem.set_data_handle(const_cast<float*>(input));
+  for (auto& s : im.steps) {
+    if (s.observe_src >= 0) {
+      const auto& d = im.vals[static_cast<size_t>(s.observe_src)].dims;
+      const auto x = im.plain_copy(s.observe_src);
+      const size_t c = static_cast<size_t>(d.at(1)), hw = x.size() / static_cast<size_t>(d.at(0)) / c;
+      auto& r = ranges[s.observe_key];
+      const bool fresh = r.empty();
+      r.resize(c);
+      for (size_t b = 0; b < static_cast<size_t>(d.at(0)); ++b)
+        for (size_t k = 0; k < c; ++k) {
+          const float* p = x.data() + (b * c + k) * hw;
+          const auto [lo, hi] = std::minmax_element(p, p + hw);
+          if (fresh && b == 0)
+            r[k] = {*lo, *hi};
+          else
+            r[k] = {std::min(r[k].min, *lo), std::max(r[k].max, *hi)};
+        }
+    }
+    if (s.is_prim)
+      s.prim.execute(im.strm, s.args);
+    else
+      s.cpu();
+    im.strm.wait();
+  }
+}
+
+void Session::observe_channel_histograms(const float* input,
+                                         const std::map<std::string, std::vector<Int8Range>>& ranges,
+                                         std::map<std::string, std::vector<std::vector<double>>>& hist, int bins) {
+  auto& im = *impl_;
+  omp_set_num_threads(im.threads);
+  im.vals[static_cast<size_t>(im.input_id)].mem.set_data_handle(const_cast<float*>(input));
+  for (auto& s : im.steps) {
+    auto r = s.observe_src >= 0 ? ranges.find(s.observe_key) : ranges.end();
+    if (r != ranges.end()) {
+      const auto& d = im.vals[static_cast<size_t>(s.observe_src)].dims;
+      const auto x = im.plain_copy(s.observe_src);
+      const size_t c = static_cast<size_t>(d.at(1)), hw = x.size() / static_cast<size_t>(d.at(0)) / c;
+      auto& h = hist[s.observe_key];
+      h.resize(c);
+      for (size_t k = 0; k < c && k < r->second.size(); ++k) {
+        h[k].resize(static_cast<size_t>(bins), 0.0);
+        const float amax = std::max(std::abs(r->second[k].min), std::abs(r->second[k].max));
+        if (amax <= 0) continue;
+        const float scale = static_cast<float>(bins) / amax;
+        for (size_t b = 0; b < static_cast<size_t>(d.at(0)); ++b) {
+          const float* p = x.data() + (b * c + k) * hw;
+          for (size_t i = 0; i < hw; ++i)
+            h[k][static_cast<size_t>(std::min(bins - 1, static_cast<int>(std::abs(p[i]) * scale)))] += 1;
+        }
       }
     }
     if (s.is_prim)

@@ -21,6 +21,10 @@ namespace vsp::infer {
 /// The range a convolution's input took over a calibration set (int8).
 struct Int8Range {
   float min = 0, max = 0;
+  /// Non-empty: the input is quantised per channel, channel c over [-channel[c], channel[c]] (or
+  /// [0, channel[c]] when min >= 0); the scales are folded into the weights (exact for depthwise
+  /// convolutions, whose output channel reads one input channel).
+  std::vector<float> channel = {};
 };
 /// Convolution (named by its ONNX output tensor) -> range of its input.
 using RangeTable = std::map<std::string, Int8Range>;
@@ -28,9 +32,10 @@ using RangeTable = std::map<std::string, Int8Range>;
 struct SessionOptions {
   int threads = 0;  ///< threads for one forward; 0 = the machine's cores
   /// Non-null: int8 convolutions (oneDNN, VNNI where the CPU has it) for every convolution with a
-  /// range in the table: per-output-channel symmetric s8 weights, the input quantised per tensor to
-  /// u8 (range >= 0) or s8 with the calibrated scale, f32 accumulation scaled back per channel
-  /// before the fused activation. Convolutions without a range stay fp32.
+  /// range in the table: per-output-channel symmetric s8 weights, the input quantised per tensor (or
+  /// per channel, Int8Range::channel) to u8 (range >= 0) or s8 with the calibrated scale, f32
+  /// accumulation scaled back per channel before the fused activation. Convolutions without a range
+  /// stay fp32.
   const RangeTable* int8 = nullptr;
   bool int8_first_conv_fp32 = false;  ///< convolutions reading the graph input stay fp32
   bool int8_head_convs_fp32 = true;   ///< convolutions with no convolution after them stay fp32
@@ -62,6 +67,7 @@ struct SessionStats {
   double gflop = 0;              ///< convolution multiply-adds x 2 per forward
   int int8_convolutions = 0;     ///< of `convolutions`, those run in int8
   int int8_requantised = 0;      ///< int8 convolutions writing int8 for int8 readers
+  int int8_per_channel = 0;      ///< int8 convolutions with one input scale per channel
   int quantise_reorders = 0;     ///< f32 -> u8/s8 conversions of convolution inputs
 };
 
@@ -85,6 +91,12 @@ class Session {
   /// Calibration: one forward on `input`, widening `ranges[conv]` by the values every convolution
   /// reads (fp32 sessions only; the table is what SessionOptions::int8 takes).
   void observe_ranges(const float* input, RangeTable& ranges);
+  /// Calibration, per input channel: widens `ranges[conv][c]` by the values channel c of every
+  /// convolution's input takes on `input` (fp32 sessions only).
+  void observe_channel_ranges(const float* input, std::map<std::string, std::vector<Int8Range>>& ranges);
+  /// Calibration, per input channel: histograms of |x| over [0, max |range[c]|] (`bins` bins).
+  void observe_channel_histograms(const float* input, const std::map<std::string, std::vector<Int8Range>>& ranges,
+                                  std::map<std::string, std::vector<std::vector<double>>>& hist, int bins = 256);
   /// Calibration, second pass: adds what every convolution reads on `input` to a histogram of
   /// |x| over [0, max |range|] (`bins` bins) per convolution in `ranges`.
   void observe_histograms(const float* input, const RangeTable& ranges,

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 
 #include "infer/session.hpp"
@@ -413,4 +414,80 @@ TEST(InferSession, int8_convolutions_follow_fp32_within_quantisation_error) {
   EXPECT_LT(e_dflt, 0.03);
   EXPECT_LT(e_f32, 0.05);
   EXPECT_GT(e_all, 0.0);  // it did run in int8
+}
+
+TEST(InferSession, int8_per_channel_input_scales_keep_small_channels) {
+  // X[1,8,10,10] with channel c spanning +-2^c -> depthwise 3x3 + Relu -> depthwise 3x3 -> out. One
+  // scale for the whole input leaves the small channels a few levels; one per channel (folded into
+  // the weights, and requantised per channel between the two) keeps each within its own steps.
+  ModelBuilder m;
+  m.input("x", {1, 8, 10, 10});
+  m.init("w1", {8, 1, 3, 3}, random_vec(8 * 9, 51, -0.5f, 0.5f));
+  m.init("b1", {8}, random_vec(8, 52, 0.f, 0.2f));
+  m.init("w2", {8, 1, 3, 3}, random_vec(8 * 9, 53, -0.5f, 0.5f));
+  m.init("b2", {8}, random_vec(8, 54, -0.1f, 0.1f));
+  auto* c1 = m.node("Conv", {"x", "w1", "b1"}, {"y1"});
+  ModelBuilder::ints(c1, "pads", {1, 1, 1, 1});
+  ModelBuilder::integer(c1, "group", 8);
+  m.node("Relu", {"y1"}, {"z1"});
+  auto* c2 = m.node("Conv", {"z1", "w2", "b2"}, {"out"});
+  ModelBuilder::ints(c2, "pads", {1, 1, 1, 1});
+  ModelBuilder::integer(c2, "group", 8);
+  m.output("out");
+  const auto path = m.save("infer_int8_channels");
+  auto input_of = [](unsigned seed) {
+    Vec x = random_vec(8 * 100, seed);
+    for (size_t k = 0; k < x.size(); ++k) x[k] *= static_cast<float>(1 << (k / 100));
+    return x;
+  };
+  auto g32 = infer::load_onnx(path);
+  ASSERT_TRUE(g32.ok());
+  auto fp32 = infer::Session::create(std::move(*g32), {1, 8, 10, 10}, {.threads = 1});
+  ASSERT_TRUE(fp32.ok()) << fp32.error().message;
+  infer::RangeTable per_tensor;
+  std::map<std::string, std::vector<infer::Int8Range>> channels;
+  for (unsigned seed = 100; seed < 140; ++seed) {
+    const Vec x = input_of(seed);
+    (*fp32)->observe_ranges(x.data(), per_tensor);
+    (*fp32)->observe_channel_ranges(x.data(), channels);
+  }
+  ASSERT_EQ(channels.at("y1").size(), 8u);
+  EXPECT_GT(channels.at("y1")[7].max, 50 * channels.at("y1")[0].max);  // it saw the channels apart
+  infer::RangeTable per_channel = per_tensor;
+  for (auto& [conv, r] : per_channel)
+    for (const auto& c : channels.at(conv)) r.channel.push_back(std::max(std::abs(c.min), std::abs(c.max)));
+  // (Each channel's own range is tight: a new input goes beyond it more often than beyond the
+  // whole tensor's, hence many calibration inputs.)
+  const Vec x = input_of(70);
+  (*fp32)->run(x.data());
+  const Vec ref((*fp32)->outputs()[0].data, (*fp32)->outputs()[0].data + 800);
+  // The worst channel's max error relative to that channel's largest value.
+  auto channel_error = [&](const infer::RangeTable& table, int* requantised) {
+    auto g = infer::load_onnx(path);
+    auto s = infer::Session::create(std::move(*g), {1, 8, 10, 10},
+                                    {.threads = 1, .int8 = &table, .int8_head_convs_fp32 = false});
+    EXPECT_TRUE(s.ok()) << s.error().message;
+    if (!s.ok()) return 1.0;
+    EXPECT_EQ((*s)->stats().int8_convolutions, 2);
+    *requantised = (*s)->stats().int8_requantised;
+    (*s)->run(x.data());
+    double worst = 0;
+    for (size_t c = 0; c < 8; ++c) {
+      double d = 0, mx = 1e-6;
+      for (size_t k = c * 100; k < (c + 1) * 100; ++k) {
+        d = std::max(d, static_cast<double>(std::abs((*s)->outputs()[0].data[k] - ref[k])));
+        mx = std::max(mx, static_cast<double>(std::abs(ref[k])));
+      }
+      worst = std::max(worst, d / mx);
+    }
+    return worst;
+  };
+  int rq_t = 0, rq_c = 0;
+  const double e_tensor = channel_error(per_tensor, &rq_t), e_channel = channel_error(per_channel, &rq_c);
+  std::filesystem::remove(path);
+  std::printf("int8 worst-channel relative error: per tensor %.4f, per channel %.4f\n", e_tensor, e_channel);
+  EXPECT_EQ(rq_c, 1);  // the first writes u8 per channel for the second (Relu, then a per-channel multiply)
+  EXPECT_LT(e_channel, 0.05);
+  EXPECT_GT(e_channel, 0.0);
+  EXPECT_LT(e_channel * 4, e_tensor);
 }
