@@ -1,6 +1,6 @@
 #pragma once
-/// Private to anpr: one ONNX model run on the fast backend (src/infer, oneDNN) or on OpenCV DNN, the
-/// reference, chosen as `detector.backend` chooses for the detectors (detect::Backend).
+/// Private to anpr (and privacy's face detector, which reuses it): one ONNX model run on the fast backend (src/infer,
+/// oneDNN) or on OpenCV DNN, the reference, chosen as `detector.backend` chooses for the detectors (detect::Backend).
 #include <cstdint>
 #include <memory>
 #include <opencv2/dnn.hpp>

@@ -7,10 +7,13 @@
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "anpr/model_runner.hpp"
+
 namespace vsp::privacy {
 
 struct FaceDetector::Impl {
-  cv::dnn::Net net;
+  std::unique_ptr<anpr::detail::ModelRunner> runner;
+  std::vector<cv::Mat> outs;
   int input_px = 640;
   std::vector<std::string> out_names;
 };
@@ -18,16 +21,19 @@ struct FaceDetector::Impl {
 FaceDetector::FaceDetector(std::unique_ptr<Impl> i) : impl_(std::move(i)) {}
 FaceDetector::~FaceDetector() = default;
 
-core::Result<std::unique_ptr<FaceDetector>> FaceDetector::load(const std::string& model, int input_px) {
+const std::vector<cv::Mat>& FaceDetector::last_outputs() const { return impl_->outs; }
+detect::Backend FaceDetector::backend() const { return impl_->runner->backend(); }
+const std::string& FaceDetector::backend_reason() const { return impl_->runner->reason(); }
+
+core::Result<std::unique_ptr<FaceDetector>> FaceDetector::load(const std::string& model, int input_px,
+                                                               detect::Backend backend, int threads) {
   if (!std::filesystem::exists(model))
     return core::make_error("model_not_found", fmt::format("{}: face model not found (set VSP_MODELS_DIR)", model));
   auto impl = std::make_unique<Impl>();
-  try {
-    impl->net = cv::dnn::readNetFromONNX(model);
-  } catch (const cv::Exception& e) {
-    return core::make_error("model_load_failed", fmt::format("{}: {}", model, e.what()));
-  }
-  impl->net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+  auto runner = anpr::detail::ModelRunner::create_from_path(model, std::filesystem::path(model).stem().string(),
+                                                            backend, threads, {1, 3, input_px, input_px});
+  if (!runner) return runner.error();
+  impl->runner = std::move(*runner);
   impl->input_px = input_px;
   for (const char* kind : {"cls", "obj", "bbox"})
     for (int s : {8, 16, 32}) impl->out_names.push_back(fmt::format("{}_{}", kind, s));
@@ -43,9 +49,9 @@ std::vector<Face> FaceDetector::detect(const cv::Mat& bgr, float threshold) {
       bgr, resized,
       cv::Size(std::max(1, static_cast<int>(bgr.cols * scale)), std::max(1, static_cast<int>(bgr.rows * scale))));
   resized.copyTo(canvas(cv::Rect(0, 0, resized.cols, resized.rows)));
-  impl_->net.setInput(cv::dnn::blobFromImage(canvas));
-  std::vector<cv::Mat> outs;
-  impl_->net.forward(outs, impl_->out_names);
+  auto& outs = impl_->outs;
+  outs = impl_->runner->forward(cv::dnn::blobFromImage(canvas), impl_->out_names);
+  if (outs.size() != impl_->out_names.size()) return {};
 
   // ---- Decode each stride: score = sqrt(cls * obj); box from grid offsets and exp sizes
   std::vector<cv::Rect2d> boxes;

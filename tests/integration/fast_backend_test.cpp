@@ -110,15 +110,19 @@ void check_model(const std::string& model) {
 
 TEST(FastBackend, yolox_nano_boxes_match_opencv_dnn) { check_model("yolox_nano"); }
 TEST(FastBackend, nanodet_m_320_boxes_match_opencv_dnn) { check_model("nanodet_m_320"); }
+TEST(FastBackend, picodet_s_320_boxes_match_opencv_dnn) { check_model("picodet_s_320"); }
+TEST(FastBackend, picodet_s_416_boxes_match_opencv_dnn) { check_model("picodet_s_416"); }
 
 TEST(FastBackend, auto_picks_the_fast_backend_and_says_why) {
-  detect::DetectorOptions o;
-  o.model = "nanodet_m_320";
-  auto d = detect::Detector::create(o);
-  ASSERT_TRUE(d.ok()) << d.error().message;
-  EXPECT_EQ((*d)->backend(), detect::Backend::fast);
-  EXPECT_NE((*d)->backend_reason().find("fast backend"), std::string::npos) << (*d)->backend_reason();
-  EXPECT_NE((*d)->backend_reason().find("nanodet_m_320"), std::string::npos) << (*d)->backend_reason();
+  for (const std::string model : {"nanodet_m_320", "picodet_s_320"}) {
+    detect::DetectorOptions o;
+    o.model = model;
+    auto d = detect::Detector::create(o);
+    ASSERT_TRUE(d.ok()) << d.error().message;
+    EXPECT_EQ((*d)->backend(), detect::Backend::fast) << model;
+    EXPECT_NE((*d)->backend_reason().find("fast backend"), std::string::npos) << (*d)->backend_reason();
+    EXPECT_NE((*d)->backend_reason().find(model), std::string::npos) << (*d)->backend_reason();
+  }
 }
 
 TEST(FastBackend, int8_is_refused_where_a_model_has_no_int8_path) {

@@ -177,3 +177,73 @@ TEST(Privacy, jpeg_filter_returns_nothing_for_an_undecodable_frame_never_the_raw
   ASSERT_TRUE(f);
   EXPECT_FALSE((*f)("cam", std::string("not a jpeg"), {}).has_value());
 }
+
+// Face YuNet on the fast backend (src/infer) against OpenCV DNN, the reference (issue 12): the raw
+// outputs agree within 1e-4 (2.8e-6 / 5e-6 measured), the decoded faces pair up (IoU >= 0.95,
+// score within 0.02), and the blur made by the fast detector leaves no face the reference can find.
+TEST(Privacy, yunet_on_the_fast_backend_matches_opencv_dnn_and_blurs_the_same_faces) {
+  auto ref = privacy::FaceDetector::load(privacy::default_face_model_path(), 640, detect::Backend::opencv, 1);
+  ASSERT_TRUE(ref) << ref.error().message;
+  auto fast = privacy::FaceDetector::load(privacy::default_face_model_path(), 640, detect::Backend::fast, 1);
+  ASSERT_TRUE(fast) << fast.error().message;
+  EXPECT_EQ((*ref)->backend(), detect::Backend::opencv);
+  EXPECT_EQ((*fast)->backend(), detect::Backend::fast) << (*fast)->backend_reason();
+  auto blur_det = privacy::FaceDetector::load(privacy::default_face_model_path(), 640);  // auto
+  ASSERT_TRUE(blur_det);
+  EXPECT_EQ((*blur_det)->backend(), detect::Backend::fast) << (*blur_det)->backend_reason();
+  privacy::FaceBlur blur(std::move(blur_det).value(), {});
+  const auto frames = test_frames();
+  ASSERT_GE(frames.size(), 20u);
+  double max_score_diff = 0, max_box_diff = 0, ref_ms = 0, fast_ms = 0;
+  int faces = 0, left = 0;
+  for (const auto& [name, img] : frames) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = (*ref)->detect(img, 0.5f);
+    const auto t1 = std::chrono::steady_clock::now();
+    const auto ro = (*ref)->last_outputs();  // copies: the fast outputs are views, these are owned
+    std::vector<cv::Mat> ref_outs;
+    for (const auto& m : ro) ref_outs.push_back(m.clone());
+    const auto t2 = std::chrono::steady_clock::now();
+    const auto f = (*fast)->detect(img, 0.5f);
+    const auto t3 = std::chrono::steady_clock::now();
+    ref_ms += std::chrono::duration<double, std::milli>(t1 - t0).count();
+    fast_ms += std::chrono::duration<double, std::milli>(t3 - t2).count();
+    const auto& fo = (*fast)->last_outputs();
+    ASSERT_EQ(fo.size(), ref_outs.size());
+    for (size_t k = 0; k < fo.size(); ++k) {
+      ASSERT_EQ(fo[k].total(), ref_outs[k].total()) << name << " output " << k;
+      const double d = cv::norm(fo[k].reshape(1, 1), ref_outs[k].reshape(1, 1), cv::NORM_INF);
+      (k < 6 ? max_score_diff : max_box_diff) = std::max(k < 6 ? max_score_diff : max_box_diff, d);
+    }
+    auto pairs = [](const std::vector<privacy::Face>& a, const std::vector<privacy::Face>& b) {
+      int missing = 0;
+      for (const auto& x : a) {
+        bool found = false;
+        for (const auto& y : b)
+          found = found || (core::iou(x.box_px, y.box_px) >= 0.95f && std::abs(x.score - y.score) <= 0.02f);
+        missing += found ? 0 : 1;
+      }
+      return missing;
+    };
+    EXPECT_EQ(pairs(r, f), 0) << name << ": OpenCV faces without a fast match";
+    EXPECT_EQ(pairs(f, r), 0) << name << ": fast faces without an OpenCV match";
+    faces += static_cast<int>(r.size());
+    cv::Mat out = img.clone();
+    blur.apply(name, out);
+    for (const auto& g : (*ref)->detect(out, 0.5f))
+      if (overlaps(g.box_px, r)) {
+        ++left;
+        ADD_FAILURE() << name << ": the reference finds a face in the fast blur at " << g.box_px.x1 << ","
+                      << g.box_px.y1;
+      }
+  }
+  const double n = static_cast<double>(frames.size());
+  fmt::print(
+      "privacy fast vs OpenCV: {} frames, {} faces; raw max |diff| scores {:.2e}, boxes {:.2e}; {} left; "
+      "detect at 640: OpenCV DNN (its own thread pool) {:.1f} ms/frame, fast (1 thread) {:.1f} ms/frame\n",
+      frames.size(), faces, max_score_diff, max_box_diff, left, ref_ms / n, fast_ms / n);
+  EXPECT_GE(faces, 20);
+  EXPECT_LE(max_score_diff, 1e-4);
+  EXPECT_LE(max_box_diff, 1e-4);
+  EXPECT_EQ(left, 0);
+}
