@@ -75,35 +75,31 @@ double Tracker::similarity(const core::BoxXyxy& a, const core::BoxXyxy& b) const
   return std::max(0.0, o);
 }
 
+namespace {
+/// Area of `b` inside a width x height frame.
+double area_inside(const core::BoxXyxy& b, int width, int height) {
+  const double w = std::max(0.f, std::min(b.x2, static_cast<float>(width)) - std::max(b.x1, 0.f));
+  const double h = std::max(0.f, std::min(b.y2, static_cast<float>(height)) - std::max(b.y1, 0.f));
+  return w * h;
+}
+}  // namespace
+
 bool reported(const core::Track& t, const TrackerOptions& o, int width, int height) {
   if (t.id == 0) return false;
   if (t.frames_since_update == 0) return true;
-  if (t.seconds_since_update * o.frame_rate > static_cast<double>(std::lround(o.report_predicted_s * o.frame_rate)) + 1e-6)
-    return false;
-  if (t.hits < o.report_predicted_min_hits) return false;
-  if (o.report_predicted_inside > 0 && width > 0 && height > 0) {
+  // Time unseen in nominal frames against the allowance rounded to whole frames.
+  const double allowed = static_cast<double>(std::lround(o.report_predicted_s * o.frame_rate));
+  if (t.seconds_since_update * o.frame_rate > allowed + 1e-6 || t.hits < o.report_predicted_min_hits) return false;
+  if (o.report_predicted_max_exit < 1 && width > 0 && height > 0) {
+    // Where the box was when last matched: the predicted box moved back by its velocity.
     const auto& b = t.box_px;
-    const double iw = std::max(0.f, std::min(b.x2, static_cast<float>(width)) - std::max(b.x1, 0.f));
-    const double ih = std::max(0.f, std::min(b.y2, static_cast<float>(height)) - std::max(b.y1, 0.f));
+    const auto sx = static_cast<float>(t.vx_px_s * t.seconds_since_update);
+    const auto sy = static_cast<float>(t.vy_px_s * t.seconds_since_update);
+    const core::BoxXyxy seen{b.x1 - sx, b.y1 - sy, b.x2 - sx, b.y2 - sy};
     const double area = static_cast<double>(b.width()) * b.height();
-    if (o.report_predicted_mode == 1) {
-      const double cx = (b.x1 + b.x2) / 2.0, cy = (b.y1 + b.y2) / 2.0;
-      const double mx = o.report_predicted_inside * width / 2, my = o.report_predicted_inside * height / 2;
-      if (cx < mx || cx > width - mx || cy < my || cy > height - my) return false;
-    } else if (o.report_predicted_mode == 4) {
-      const double sx = t.vx_px_s * t.seconds_since_update, sy = t.vy_px_s * t.seconds_since_update;
-      const core::BoxXyxy a{static_cast<float>(b.x1 - sx), static_cast<float>(b.y1 - sy), static_cast<float>(b.x2 - sx),
-                            static_cast<float>(b.y2 - sy)};
-      const double aw = std::max(0.f, std::min(a.x2, static_cast<float>(width)) - std::max(a.x1, 0.f));
-      const double ah = std::max(0.f, std::min(a.y2, static_cast<float>(height)) - std::max(a.y1, 0.f));
-      if (area <= 0 || iw * ih < aw * ah - o.report_predicted_inside * area) return false;
-    } else if (o.report_predicted_mode == 2) {
-      const bool out = (b.x1 < 0 && t.vx_px_s < 0) || (b.x2 > static_cast<float>(width) && t.vx_px_s > 0) ||
-                       (b.y1 < 0 && t.vy_px_s < 0) || (b.y2 > static_cast<float>(height) && t.vy_px_s > 0);
-      if (out && (area <= 0 || iw * ih < o.report_predicted_inside * area)) return false;
-    } else if (area <= 0 || iw * ih < o.report_predicted_inside * area) {
+    if (area <= 0 ||
+        area_inside(b, width, height) < area_inside(seen, width, height) - o.report_predicted_max_exit * area)
       return false;
-    }
   }
   return true;
 }
@@ -159,16 +155,8 @@ void Tracker::apply_match(Item& t, const Detection& d, std::int64_t call, double
     }
     kf_.predict(t.kf, step);
   }
-  const double nsa =
-      options_.score_noise_power > 0
-          ? std::pow(std::max(0.05, 1.0 - static_cast<double>(d.score)) / 0.5, options_.score_noise_power)
-          : 1.0;
-  kf_.update(t.kf, d.box_px, nsa);
+  kf_.update(t.kf, d.box_px);
   t.kf_at_last_obs = t.kf;
-  if (options_.direction_weight > 0) {
-    t.history.push_back({static_cast<double>(call), (d.box_px.x1 + d.box_px.x2) / 2.0, (d.box_px.y1 + d.box_px.y2) / 2.0});
-    if (t.history.size() > 8) t.history.erase(t.history.begin());
-  }
   t.last_obs = d.box_px;
   t.last_obs_call = call;
   t.last_obs_pts_s = pts_s;
@@ -220,6 +208,8 @@ core::Tracks Tracker::update(const core::Detections& raw_detections, core::Times
   const double pts = ts.pts_s;
   const int lost_buffer_frames =
       std::max(1, static_cast<int>(std::lround(options_.lost_buffer_s * options_.frame_rate)));
+  const int young_buffer_frames =
+      std::max(1, static_cast<int>(std::lround(options_.young_lost_buffer_s * options_.frame_rate)));
 
   // ---- 1. Predict every live track by the time since the last call ---------------------------
   for (auto& t : items_) {
@@ -231,39 +221,6 @@ core::Tracks Tracker::update(const core::Detections& raw_detections, core::Times
       t.kf.mean[7] = 0;
     }
     kf_.predict(t.kf, dt);
-  }
-  if (options_.shift_min_pairs > 0 && !items_.empty()) {
-    // Camera motion from the detections: tracks matched in the previous call against their best
-    // overlapping detection; the median offset moves every prediction.
-    std::vector<double> dxs, dys;
-    for (const auto& t : items_) {
-      if (t.state != TrackState::confirmed || t.last_obs_call != call - 1) continue;
-      const auto pb = KalmanBoxFilter::box(t.kf);
-      double best = options_.shift_min_iou;
-      const Detection* bd = nullptr;
-      for (const auto& d : detections)
-        if (d.score >= options_.high_score) {
-          const double o = core::iou(pb, d.box_px);
-          if (o >= best) {
-            best = o;
-            bd = &d;
-          }
-        }
-      if (!bd) continue;
-      dxs.push_back((bd->box_px.x1 + bd->box_px.x2 - pb.x1 - pb.x2) / 2.0);
-      dys.push_back((bd->box_px.y1 + bd->box_px.y2 - pb.y1 - pb.y2) / 2.0);
-    }
-    if (static_cast<int>(dxs.size()) >= options_.shift_min_pairs) {
-      auto median = [](std::vector<double>& v) {
-        std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
-        return v[v.size() / 2];
-      };
-      const double mx = median(dxs), my = median(dys);
-      for (auto& t : items_) {
-        t.kf.mean[0] += mx;
-        t.kf.mean[1] += my;
-      }
-    }
   }
   std::vector<core::BoxXyxy> pred(items_.size());
   for (size_t i = 0; i < items_.size(); ++i) pred[i] = KalmanBoxFilter::box(items_[i].kf);
@@ -288,33 +245,11 @@ core::Tracks Tracker::update(const core::Detections& raw_detections, core::Times
 
   // ---- 2. First association: high detections vs confirmed + lost tracks --------------------
   auto m1 = associate(pool, high, options_.match_max_cost, [&](int i, int j) {
-    const auto& t = items_[static_cast<size_t>(i)];
-    const double grow = t.hits < options_.lost_expand_min_hits
-                            ? 0.0
-                            : std::min(options_.lost_expand_max, options_.lost_expand_per_frame * (unseen_frames(i) - 1));
+    const double grow = std::min(options_.lost_expand_max, options_.lost_expand_per_frame * (unseen_frames(i) - 1));
     const core::BoxXyxy tb = grow > 1e-9 ? expand(pred[static_cast<size_t>(i)], grow) : pred[static_cast<size_t>(i)];
     const core::BoxXyxy db = grow > 1e-9 ? expand(det(j).box_px, grow) : det(j).box_px;
     const double o = similarity(tb, db);
-    double c = 1.0 - (options_.fuse_score ? o * det(j).score : o);
-    if (options_.direction_weight > 0 && t.history.size() >= 2 && o > 0) {
-      // OC-SORT's velocity-direction consistency: the track's direction over the last calls
-      // against the direction from its observation then to the detection.
-      const auto& last = t.history.back();
-      const std::array<double, 3>* prev = &t.history.front();
-      for (const auto& h : t.history)
-        if (h[0] <= last[0] - options_.direction_delta_calls) prev = &h;
-      if (prev != &last) {
-        const double tx = last[1] - (*prev)[1], ty = last[2] - (*prev)[2];
-        const auto& b = det(j).box_px;
-        const double dx = (b.x1 + b.x2) / 2.0 - (*prev)[1], dy = (b.y1 + b.y2) / 2.0 - (*prev)[2];
-        const double nt = std::hypot(tx, ty), nd = std::hypot(dx, dy);
-        if (nt > 1e-6 && nd > 1e-6) {
-          const double cosang = std::clamp((tx * dx + ty * dy) / (nt * nd), -1.0, 1.0);
-          c -= options_.direction_weight * det(j).score * (M_PI / 2 - std::acos(cosang)) / M_PI;
-        }
-      }
-    }
-    return c;
+    return 1.0 - (options_.fuse_score ? o * det(j).score : o);
   });
   for (auto [i, j] : m1.pairs) apply_match(items_[static_cast<size_t>(i)], det(j), call, pts);
 
@@ -350,7 +285,8 @@ core::Tracks Tracker::update(const core::Detections& raw_detections, core::Times
   for (int i : m4.unmatched_tracks) items_[static_cast<size_t>(i)].state = TrackState::removed;
   for (int i = 0; i < static_cast<int>(items_.size()); ++i) {
     auto& t = items_[static_cast<size_t>(i)];
-    if (t.state == TrackState::lost && unseen_frames(i) > lost_buffer_frames + 1e-6) t.state = TrackState::removed;
+    const double buf = t.hits < options_.established_hits ? young_buffer_frames : lost_buffer_frames;
+    if (t.state == TrackState::lost && unseen_frames(i) > buf + 1e-6) t.state = TrackState::removed;
   }
   std::erase_if(items_, [](const Item& t) { return t.state == TrackState::removed; });
 
@@ -368,9 +304,6 @@ core::Tracks Tracker::update(const core::Detections& raw_detections, core::Times
     t.first_obs_pts_s = pts;
     t.best_score = det(j).score;
     t.class_votes.emplace_back(det(j).class_id, det(j).score);
-    if (options_.direction_weight > 0)
-      t.history.push_back({static_cast<double>(call), (det(j).box_px.x1 + det(j).box_px.x2) / 2.0,
-                           (det(j).box_px.y1 + det(j).box_px.y2) / 2.0});
     if (first_update_ || options_.min_hits <= 1) {
       t.state = TrackState::confirmed;
       t.id = next_id_++;

@@ -57,7 +57,12 @@ struct TrackerOptions {
   /// as "cell phone") is kept, a real detector's weak false alarm, which flickers, is not.
   float quick_confirm_score = 0.6f;
   double slow_confirm_s = 0.0;
-  double lost_buffer_s = 3.0;           ///< how long an unseen track may come back
+  double lost_buffer_s = 3.0;  ///< how long an unseen established track may come back
+  /// A track matched fewer than `established_hits` times may come back only for
+  /// `young_lost_buffer_s`: a real detector's repeated false alarm or a passer-by seen briefly
+  /// should not hold on to its place as long as a person tracked for seconds.
+  int established_hits = 30;
+  double young_lost_buffer_s = 2.0;
   double lost_expand_per_frame = 0.01;  ///< box growth of unseen tracks for matching, per nominal frame
   double lost_expand_max = 0.6;
   /// Tentative tracks have no velocity yet: for matching, their box and the detection's grow by
@@ -74,34 +79,22 @@ struct TrackerOptions {
   double velocity_damping = 1.0;     ///< velocity decay per unseen nominal frame (stops runaway predictions)
   /// Consumers that output boxes (e.g. `vsp track`) also show a lost track at its predicted box
   /// for this long: a missed detection is far likelier than an object vanishing. 0 = never.
-  double report_predicted_s = 0.2;
-  /// Only tracks matched at least this often are reported at a predicted box (0 = any).
-  int report_predicted_min_hits = 0;
-  /// Only predicted boxes with at least this fraction of their area inside the frame are
-  /// reported (0 = no check; needs the frame size, see `reported()`).
-  double report_predicted_inside = 0;
-  int report_predicted_mode = 0;  // TEMP 0 fraction, 1 centre, 2 fraction and moving out
-  /// Lost boxes grow (lost_expand_per_frame) only for tracks matched at least this often.
-  int lost_expand_min_hits = 0;
-  /// NSA Kalman (StrongSORT): measurement noise x ((1 - score) / 0.5)^score_noise_power, so a
-  /// confident detection moves the filter more. 0 = off.
-  double score_noise_power = 0;
-  /// OC-SORT's velocity-direction consistency in the 1st association: cost -= weight x score x
-  /// (pi/2 - angle between the track's direction and the direction to the detection) / pi.
-  double direction_weight = 0;
-  int direction_delta_calls = 3;  ///< the track's direction is measured over this many calls
-  /// Camera motion from the detections: the median offset between the predicted and the matched
-  /// box of tracks matched in the previous call (at least `shift_min_pairs` with IoU >=
-  /// shift_min_iou) moves every track's prediction before the 1st association. 0 = off.
-  int shift_min_pairs = 0;
-  double shift_min_iou = 0.5;
+  /// Only where the evidence says the object is still there (see `reported()`): a track matched
+  /// at least `report_predicted_min_hits` times, whose predicted box has not left the frame.
+  double report_predicted_s = 0.4;
+  int report_predicted_min_hits = 5;
+  /// A predicted box is not shown once more than this fraction of its area has moved out of the
+  /// frame since the track was last matched (the object is walking out of view: a real
+  /// detector stops seeing it at the edge). 1 = no check.
+  double report_predicted_max_exit = 0.05;
   ScoreScale score_scale = ScoreScale::automatic;
   int score_calibration_size = 2000;  ///< detections whose scores define `rank`
 };
 
-/// Whether a consumer that writes boxes (`vsp track`, `vsp analyze --tracks-out`) shows `t`: a
-/// confirmed track matched in this call, or a lost one for `report_predicted_s` (with the checks
-/// above). `width` x `height` is the frame (0 = unknown: no inside check).
+/// Whether a consumer that writes boxes (`vsp track`, `vsp analyze --tracks-out`) shows `t` now: a
+/// confirmed track matched in this call, or a lost one for `report_predicted_s` with the evidence
+/// checks above. `width` x `height` is the frame (0 = unknown: no exit check). Causal: it reads
+/// only the track as it is now (its predicted box, velocity and time unseen).
 bool reported(const core::Track& t, const TrackerOptions& o, int width, int height);
 
 class Tracker {
@@ -136,8 +129,6 @@ class Tracker {
     float best_score = 0;            ///< highest detection score while tentative
     float score = 0;
     std::vector<std::pair<int, float>> class_votes;
-    /// Recent observations (call, centre x, centre y), oldest first, for direction consistency.
-    std::vector<std::array<double, 3>> history;
   };
 
   void apply_match(Item& t, const core::Detection& d, std::int64_t call, double pts_s);
