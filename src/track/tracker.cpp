@@ -208,8 +208,10 @@ core::Tracks Tracker::update(const core::Detections& raw_detections, core::Times
   const double pts = ts.pts_s;
   const int lost_buffer_frames =
       std::max(1, static_cast<int>(std::lround(options_.lost_buffer_s * options_.frame_rate)));
+  // A young track never stays longer than an established one.
   const int young_buffer_frames =
-      std::max(1, static_cast<int>(std::lround(options_.young_lost_buffer_s * options_.frame_rate)));
+      std::min(lost_buffer_frames,
+               std::max(1, static_cast<int>(std::lround(options_.young_lost_buffer_s * options_.frame_rate))));
 
   // ---- 1. Predict every live track by the time since the last call ---------------------------
   for (auto& t : items_) {

@@ -229,7 +229,8 @@ TEST(Tracker, left_object_rule_sees_the_owner_a_strict_tracker_never_starts) {
 namespace {
 /// Feeds `n` frames of one walker moving right by 8 px a frame from x0 (box 40 x 100), then
 /// `missed` frames without detections; returns, per missed frame, whether the lost track is shown.
-std::vector<bool> shown_after_misses(float x0, int n, int missed, int width = 640, int height = 480) {
+std::vector<bool> shown_after_misses(float x0, int n, int missed, bool frame_known = true) {
+  const int width = 640, height = 480;
   track::Tracker tr;
   std::vector<bool> shown;
   for (int f = 0; f < n + missed; ++f) {
@@ -242,7 +243,7 @@ std::vector<bool> shown_after_misses(float x0, int n, int missed, int width = 64
     const auto ts = tr.update(d, {f, f / 30.0});
     if (f < n) continue;
     const auto* t = find_id(ts, 1);
-    shown.push_back(t && track::reported(*t, tr.options(), width, height));
+    shown.push_back(t && track::reported(*t, tr.options(), frame_known ? width : 0, frame_known ? height : 0));
   }
   return shown;
 }
@@ -267,5 +268,5 @@ TEST(Tracker, predicted_box_of_an_object_walking_out_of_the_frame_is_not_shown) 
   const auto inside = shown_after_misses(640 - 144 - 8 * 19, 20, 3);
   EXPECT_TRUE(inside[0]);
   // Without the frame size (0 x 0) there is no exit check.
-  EXPECT_TRUE(shown_after_misses(640 - 44 - 8 * 19, 20, 3, 0, 0)[0]);
+  EXPECT_TRUE(shown_after_misses(640 - 44 - 8 * 19, 20, 3, false)[0]);
 }
