@@ -59,9 +59,11 @@ struct TrackerOptions {
   double slow_confirm_s = 0.0;
   double lost_buffer_s = 3.0;  ///< how long an unseen established track may come back
   /// A track matched fewer than `established_hits` times may come back only for
-  /// `young_lost_buffer_s`: a real detector's repeated false alarm or a passer-by seen briefly
-  /// should not hold on to its place as long as a person tracked for seconds.
-  int established_hits = 30;
+  /// `young_lost_buffer_s` (at most lost_buffer_s): a real detector's repeated false alarm should
+  /// not hold on to its place as long as a person tracked for a while. 5 = the young tracks whose
+  /// predicted boxes are not shown either (report_predicted_min_hits); 30 gains more on ACF but
+  /// costs line counting (docs/tracking.md).
+  int established_hits = 5;
   double young_lost_buffer_s = 2.0;
   double lost_expand_per_frame = 0.01;  ///< box growth of unseen tracks for matching, per nominal frame
   double lost_expand_max = 0.6;
