@@ -24,12 +24,17 @@ int main(int argc, char** argv) {
   }
   const fs::path dir = argv[1];
   track::TrackerOptions o;
-  std::map<std::string, double*> dkeys = {
-      {"lost_buffer_s", &o.lost_buffer_s},       {"lost_expand_per_frame", &o.lost_expand_per_frame},
-      {"lost_expand_max", &o.lost_expand_max},   {"tentative_expand_per_s", &o.tentative_expand_per_s},
-      {"height_iou_power", &o.height_iou_power}, {"centre_distance_weight", &o.centre_distance_weight},
-      {"velocity_damping", &o.velocity_damping}, {"report_predicted_s", &o.report_predicted_s},
-      {"slow_confirm_s", &o.slow_confirm_s}};
+  std::map<std::string, double*> dkeys = {{"lost_buffer_s", &o.lost_buffer_s},
+                                          {"lost_expand_per_frame", &o.lost_expand_per_frame},
+                                          {"lost_expand_max", &o.lost_expand_max},
+                                          {"tentative_expand_per_s", &o.tentative_expand_per_s},
+                                          {"height_iou_power", &o.height_iou_power},
+                                          {"centre_distance_weight", &o.centre_distance_weight},
+                                          {"velocity_damping", &o.velocity_damping},
+                                          {"report_predicted_s", &o.report_predicted_s},
+                                          {"slow_confirm_s", &o.slow_confirm_s},
+                                          {"report_predicted_max_exit", &o.report_predicted_max_exit},
+                                          {"young_lost_buffer_s", &o.young_lost_buffer_s}};
   std::map<std::string, float*> fkeys = {{"high_score", &o.high_score},
                                          {"low_score", &o.low_score},
                                          {"new_track_score", &o.new_track_score},
@@ -52,6 +57,10 @@ int main(int argc, char** argv) {
       *dkeys[k] = v;
     else if (fkeys.count(k))
       *fkeys[k] = static_cast<float>(v);
+    else if (k == "report_predicted_min_hits")
+      o.report_predicted_min_hits = static_cast<int>(v);
+    else if (k == "established_hits")
+      o.established_hits = static_cast<int>(v);
     else if (k == "min_hits")
       o.min_hits = static_cast<int>(v);
     else if (k == "fuse_score")

@@ -9,7 +9,6 @@ namespace vsp::eval {
 std::vector<MotBox> run_tracker_on_detections(const std::vector<MotBox>& detections, const SeqInfo& info,
                                               track::TrackerOptions options) {
   options.frame_rate = info.frame_rate;
-  const int predicted_frames = static_cast<int>(std::lround(options.report_predicted_s * info.frame_rate));
   track::Tracker tracker(options);
   std::vector<core::Detections> per_frame(static_cast<size_t>(info.length));
   for (const auto& d : detections)
@@ -19,7 +18,7 @@ std::vector<MotBox> run_tracker_on_detections(const std::vector<MotBox>& detecti
   for (int f = 0; f < info.length; ++f) {
     const core::Timestamp ts{f, f / info.frame_rate};
     for (const auto& t : tracker.update(per_frame[static_cast<size_t>(f)], ts)) {
-      if (t.id == 0 || t.frames_since_update > predicted_frames) continue;
+      if (!track::reported(t, options, info.width, info.height)) continue;
       out.push_back({f + 1, t.id, t.box_px, t.score, 1, 1});
     }
   }

@@ -50,15 +50,18 @@ std::int64_t file_mtime_ms(const std::string& path) {
 }
 
 /// Writes the tracks the rules saw as MOTChallenge results (`frame,id,x,y,w,h,score,-1,-1,-1`,
-/// frames from 1): confirmed tracks matched in the frame, and lost ones for `report_predicted_s`
+/// frames from 1): confirmed tracks matched in the frame, and lost ones as track::reported() says
 /// (as `vsp track` does).
 class TracksWriter {
  public:
-  static core::Result<std::unique_ptr<TracksWriter>> open(const std::string& path, int predicted_calls) {
+  static core::Result<std::unique_ptr<TracksWriter>> open(const std::string& path, const track::TrackerOptions& o,
+                                                          int width, int height) {
     std::unique_ptr<TracksWriter> w(new TracksWriter());
     w->f_ = std::fopen(path.c_str(), "w");
     if (!w->f_) return core::Error{"io_error", fmt::format("{}: cannot write: {}", path, std::strerror(errno)), path};
-    w->predicted_calls_ = predicted_calls;
+    w->options_ = o;
+    w->width_ = width;
+    w->height_ = height;
     return w;
   }
   ~TracksWriter() {
@@ -66,7 +69,7 @@ class TracksWriter {
   }
   void write(core::Timestamp ts, const core::Tracks& tracks) {
     for (const auto& t : tracks) {
-      if (t.id == 0 || t.frames_since_update > predicted_calls_) continue;
+      if (!track::reported(t, options_, width_, height_)) continue;
       fmt::print(f_, "{},{},{:.2f},{:.2f},{:.2f},{:.2f},{:.4f},-1,-1,-1\n", ts.frame + 1, t.id, t.box_px.x1,
                  t.box_px.y1, t.box_px.width(), t.box_px.height(), t.score);
     }
@@ -75,14 +78,16 @@ class TracksWriter {
  private:
   TracksWriter() = default;
   std::FILE* f_ = nullptr;
-  int predicted_calls_ = 0;
+  track::TrackerOptions options_;
+  int width_ = 0, height_ = 0;
 };
 
 core::Result<std::unique_ptr<TracksWriter>> open_tracks_writer(const std::optional<std::string>& path,
-                                                               CameraAnalysisOptions& core_options) {
+                                                               CameraAnalysisOptions& core_options, int width,
+                                                               int height) {
   if (!path) return std::unique_ptr<TracksWriter>{};
   const auto topt = config::make_tracker_options(core_options.config.tracker, core_options.nominal_fps);
-  auto w = TracksWriter::open(*path, static_cast<int>(std::lround(topt.report_predicted_s * core_options.nominal_fps)));
+  auto w = TracksWriter::open(*path, topt, width, height);
   if (!w) return w.error();
   TracksWriter* raw = w->get();
   core_options.on_tracks = [raw](core::Timestamp ts, const core::Tracks& tracks) { raw->write(ts, tracks); };
@@ -156,7 +161,7 @@ core::Result<AnalyzeResult> run_analyze(const AnalyzeOptions& options, events::E
     return record::export_clip("", {f}, static_cast<std::int64_t>(r.start_pts_s * 1000),
                                static_cast<std::int64_t>(r.end_pts_s * 1000), r.out_path);
   };
-  auto tracks_writer = open_tracks_writer(options.tracks_out, co);
+  auto tracks_writer = open_tracks_writer(options.tracks_out, co, info.width, info.height);
   if (!tracks_writer) return tracks_writer.error();
   auto core = CameraAnalysis::create(std::move(co), sink);
   if (!core) return core.error();
@@ -261,7 +266,7 @@ core::Result<AnalyzeResult> run_replay(const ReplayOptions& options, events::Eve
   co.signal_timeline = options.signal_timeline;
   co.evidence.root = options.evidence_root;
   co.evidence.signer = options.signer;
-  auto tracks_writer = open_tracks_writer(options.tracks_out, co);
+  auto tracks_writer = open_tracks_writer(options.tracks_out, co, info->width, info->height);
   if (!tracks_writer) return tracks_writer.error();
   auto core = CameraAnalysis::create(std::move(co), sink);
   if (!core) return core.error();

@@ -75,6 +75,35 @@ double Tracker::similarity(const core::BoxXyxy& a, const core::BoxXyxy& b) const
   return std::max(0.0, o);
 }
 
+namespace {
+/// Area of `b` inside a width x height frame.
+double area_inside(const core::BoxXyxy& b, int width, int height) {
+  const double w = std::max(0.f, std::min(b.x2, static_cast<float>(width)) - std::max(b.x1, 0.f));
+  const double h = std::max(0.f, std::min(b.y2, static_cast<float>(height)) - std::max(b.y1, 0.f));
+  return w * h;
+}
+}  // namespace
+
+bool reported(const core::Track& t, const TrackerOptions& o, int width, int height) {
+  if (t.id == 0) return false;
+  if (t.frames_since_update == 0) return true;
+  // Time unseen in nominal frames against the allowance rounded to whole frames.
+  const double allowed = static_cast<double>(std::lround(o.report_predicted_s * o.frame_rate));
+  if (t.seconds_since_update * o.frame_rate > allowed + 1e-6 || t.hits < o.report_predicted_min_hits) return false;
+  if (o.report_predicted_max_exit < 1 && width > 0 && height > 0) {
+    // Where the box was when last matched: the predicted box moved back by its velocity.
+    const auto& b = t.box_px;
+    const auto sx = static_cast<float>(t.vx_px_s * t.seconds_since_update);
+    const auto sy = static_cast<float>(t.vy_px_s * t.seconds_since_update);
+    const core::BoxXyxy seen{b.x1 - sx, b.y1 - sy, b.x2 - sx, b.y2 - sy};
+    const double area = static_cast<double>(b.width()) * b.height();
+    if (area <= 0 ||
+        area_inside(b, width, height) < area_inside(seen, width, height) - o.report_predicted_max_exit * area)
+      return false;
+  }
+  return true;
+}
+
 Tracker::Tracker(TrackerOptions options) : options_(options) {}
 
 void Tracker::reset() {
@@ -179,6 +208,10 @@ core::Tracks Tracker::update(const core::Detections& raw_detections, core::Times
   const double pts = ts.pts_s;
   const int lost_buffer_frames =
       std::max(1, static_cast<int>(std::lround(options_.lost_buffer_s * options_.frame_rate)));
+  // A young track never stays longer than an established one.
+  const int young_buffer_frames =
+      std::min(lost_buffer_frames,
+               std::max(1, static_cast<int>(std::lround(options_.young_lost_buffer_s * options_.frame_rate))));
 
   // ---- 1. Predict every live track by the time since the last call ---------------------------
   for (auto& t : items_) {
@@ -254,7 +287,8 @@ core::Tracks Tracker::update(const core::Detections& raw_detections, core::Times
   for (int i : m4.unmatched_tracks) items_[static_cast<size_t>(i)].state = TrackState::removed;
   for (int i = 0; i < static_cast<int>(items_.size()); ++i) {
     auto& t = items_[static_cast<size_t>(i)];
-    if (t.state == TrackState::lost && unseen_frames(i) > lost_buffer_frames + 1e-6) t.state = TrackState::removed;
+    const double buf = t.hits < options_.established_hits ? young_buffer_frames : lost_buffer_frames;
+    if (t.state == TrackState::lost && unseen_frames(i) > buf + 1e-6) t.state = TrackState::removed;
   }
   std::erase_if(items_, [](const Item& t) { return t.state == TrackState::removed; });
 

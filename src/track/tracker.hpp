@@ -57,7 +57,14 @@ struct TrackerOptions {
   /// as "cell phone") is kept, a real detector's weak false alarm, which flickers, is not.
   float quick_confirm_score = 0.6f;
   double slow_confirm_s = 0.0;
-  double lost_buffer_s = 3.0;           ///< how long an unseen track may come back
+  double lost_buffer_s = 3.0;  ///< how long an unseen established track may come back
+  /// A track matched fewer than `established_hits` times may come back only for
+  /// `young_lost_buffer_s` (at most lost_buffer_s): a real detector's repeated false alarm should
+  /// not hold on to its place as long as a person tracked for a while. 5 = the young tracks whose
+  /// predicted boxes are not shown either (report_predicted_min_hits); 30 gains more on ACF but
+  /// costs line counting (docs/tracking.md).
+  int established_hits = 5;
+  double young_lost_buffer_s = 2.0;
   double lost_expand_per_frame = 0.01;  ///< box growth of unseen tracks for matching, per nominal frame
   double lost_expand_max = 0.6;
   /// Tentative tracks have no velocity yet: for matching, their box and the detection's grow by
@@ -74,10 +81,23 @@ struct TrackerOptions {
   double velocity_damping = 1.0;     ///< velocity decay per unseen nominal frame (stops runaway predictions)
   /// Consumers that output boxes (e.g. `vsp track`) also show a lost track at its predicted box
   /// for this long: a missed detection is far likelier than an object vanishing. 0 = never.
-  double report_predicted_s = 0.2;
+  /// Only where the evidence says the object is still there (see `reported()`): a track matched
+  /// at least `report_predicted_min_hits` times, whose predicted box has not left the frame.
+  double report_predicted_s = 0.4;
+  int report_predicted_min_hits = 5;
+  /// A predicted box is not shown once more than this fraction of its area has moved out of the
+  /// frame since the track was last matched (the object is walking out of view: a real
+  /// detector stops seeing it at the edge). 1 = no check.
+  double report_predicted_max_exit = 0.05;
   ScoreScale score_scale = ScoreScale::automatic;
   int score_calibration_size = 2000;  ///< detections whose scores define `rank`
 };
+
+/// Whether a consumer that writes boxes (`vsp track`, `vsp analyze --tracks-out`) shows `t` now: a
+/// confirmed track matched in this call, or a lost one for `report_predicted_s` with the evidence
+/// checks above. `width` x `height` is the frame (0 = unknown: no exit check). Causal: it reads
+/// only the track as it is now (its predicted box, velocity and time unseen).
+bool reported(const core::Track& t, const TrackerOptions& o, int width, int height);
 
 class Tracker {
  public:

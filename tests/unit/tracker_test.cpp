@@ -225,3 +225,48 @@ TEST(Tracker, left_object_rule_sees_the_owner_a_strict_tracker_never_starts) {
   EXPECT_GT(events[0].pts_s, 9.0) << "counted from when the owner left reach, not from put-down";
   EXPECT_LT(events[0].pts_s, 11.5);
 }
+
+namespace {
+/// Feeds `n` frames of one walker moving right by 8 px a frame from x0 (box 40 x 100), then
+/// `missed` frames without detections; returns, per missed frame, whether the lost track is shown.
+std::vector<bool> shown_after_misses(float x0, int n, int missed, bool frame_known = true) {
+  const int width = 640, height = 480;
+  track::Tracker tr;
+  std::vector<bool> shown;
+  for (int f = 0; f < n + missed; ++f) {
+    core::Detections d;
+    if (f < n) {
+      // What a real detector sees: the box is clipped at the frame's edge.
+      const float x1 = x0 + 8.f * static_cast<float>(f);
+      d.push_back({{x1, 200, std::min(x1 + 40, static_cast<float>(width)), 300}, 0.9f, 0});
+    }
+    const auto ts = tr.update(d, {f, f / 30.0});
+    if (f < n) continue;
+    const auto* t = find_id(ts, 1);
+    shown.push_back(t && track::reported(*t, tr.options(), frame_known ? width : 0, frame_known ? height : 0));
+  }
+  return shown;
+}
+}  // namespace
+
+TEST(Tracker, predicted_boxes_are_shown_briefly_for_tracks_with_a_history) {
+  // In mid-frame, a track matched 20 times is shown at its predicted box for report_predicted_s.
+  const auto shown = shown_after_misses(100, 20, 30);
+  const int frames = static_cast<int>(std::lround(track::TrackerOptions{}.report_predicted_s * 30));
+  ASSERT_GE(frames, 1);
+  for (int k = 0; k < 30; ++k) EXPECT_EQ(shown[static_cast<size_t>(k)], k < frames) << "missed frame " << k + 1;
+  // One matched fewer than report_predicted_min_hits times is not shown once it is missed.
+  const auto young = shown_after_misses(100, track::TrackerOptions{}.report_predicted_min_hits - 1, 3);
+  EXPECT_FALSE(young[0]);
+}
+
+TEST(Tracker, predicted_box_of_an_object_walking_out_of_the_frame_is_not_shown) {
+  // Last seen with its right edge 4 px from the frame's: the next predicted box is 4 px out.
+  const auto leaving = shown_after_misses(640 - 44 - 8 * 19, 20, 3);
+  EXPECT_FALSE(leaving[0]);
+  // The same walker 100 px further in is shown.
+  const auto inside = shown_after_misses(640 - 144 - 8 * 19, 20, 3);
+  EXPECT_TRUE(inside[0]);
+  // Without the frame size (0 x 0) there is no exit check.
+  EXPECT_TRUE(shown_after_misses(640 - 44 - 8 * 19, 20, 3, false)[0]);
+}
