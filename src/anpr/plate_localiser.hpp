@@ -33,8 +33,9 @@ struct PlateLocaliserOptions {
   float nms_iou = 0.3f;
   bool upscale = false;  ///< resize ROIs smaller than `long_side` up (else keep their size)
   /// Read by PlateReader::create only: plan the common input sizes (kLpdCommonSizes) at start and
-  /// keep 16 other sizes planned; false: plan every size on first use and keep the last 6.
-  bool plan_ahead = true;
+  /// keep 16 other sizes planned; false: plan every size on first use and keep the last 6. Off by
+  /// default: no measurable gain on the photo benchmark, +160 MB peak RSS (docs/performance.md).
+  bool plan_ahead = false;
 };
 
 /// LPD-YuNet input sizes (height, width) planned at start: the whole-photo sizes most photos get
