@@ -7,6 +7,8 @@
 // the fallback needs them), PLATES_THR=0.3 (localiser score threshold), PLATES_CORNERS=1 (rectify the regressed corners
 // where plausible instead of reading the plate's box), PLATES_FREQUENT=0 (no correction by frequent layouts),
 // PLATES_BACKEND=opencv|fast|auto (engine for LPD-YuNet, PP-OCRv4 and the vehicle attributes; default auto),
+// PLATES_PLAN_AHEAD=1 (LPD-YuNet plans its common input sizes at start and keeps 16 more; default 0:
+// each size planned on first use, the last 6 kept),
 // PLATES_SMALL=N (photos with a long side <= N px run the localiser ladder smallest size first),
 // VERBOSE=1. Top-1 is also printed for the two halves of a fixed split (FNV-1a of "region/image", even / odd), so a
 // setting chosen on one half can be checked on the other.
@@ -65,6 +67,7 @@ int main(int argc, char** argv) {
     anpr::PlateReaderOptions o;
     o.region = *anpr::parse_region(reg);
     if (env("PLATES_THR")) o.lpd.score_threshold = std::stof(env("PLATES_THR"));
+    if (env("PLATES_PLAN_AHEAD")) o.lpd.plan_ahead = std::string(env("PLATES_PLAN_AHEAD")) != "0";
     if (env("PLATES_CORNERS")) o.use_corners = std::string(env("PLATES_CORNERS")) != "0";
     if (env("PLATES_FREQUENT")) o.frequent_layouts = std::string(env("PLATES_FREQUENT")) != "0";
     if (env("PLATES_BACKEND")) {

@@ -35,7 +35,8 @@ core::Result<std::unique_ptr<ModelRunner>> ModelRunner::create_from_path(const s
       r->graph_ = std::move(*graph);
       auto s = infer::Session::create(r->graph_, probe, {.threads = threads});
       if (s) {
-        r->sessions_.push_back({probe, std::move(*s), 0});
+        r->sessions_.push_back({probe, std::move(*s), 0, false});
+        r->plans_made_ = 1;
       } else {
         ok = s.error();
       }
@@ -91,13 +92,28 @@ infer::Session* ModelRunner::session_for(const std::vector<int64_t>& dims) {
              fmt::join(dims, ","), s.error().message);
     return nullptr;
   }
-  if (sessions_.size() >= max_sessions_) {
-    auto oldest = std::min_element(sessions_.begin(), sessions_.end(),
-                                   [](const Planned& a, const Planned& b) { return a.used < b.used; });
-    sessions_.erase(oldest);
+  ++plans_made_;
+  const auto unpinned = std::count_if(sessions_.begin(), sessions_.end(), [](const Planned& p) { return !p.pinned; });
+  if (static_cast<size_t>(unpinned) >= max_sessions_) {
+    auto oldest = sessions_.end();
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it)
+      if (!it->pinned && (oldest == sessions_.end() || it->used < oldest->used)) oldest = it;
+    if (oldest != sessions_.end()) sessions_.erase(oldest);
   }
-  sessions_.push_back({dims, std::move(*s), ++clock_});
+  sessions_.push_back({dims, std::move(*s), ++clock_, false});
   return sessions_.back().session.get();
+}
+
+void ModelRunner::prepare(const std::vector<std::vector<int64_t>>& dims) {
+  if (backend_ != detect::Backend::fast) return;
+  for (const auto& d : dims) {
+    auto it = std::find_if(sessions_.begin(), sessions_.end(), [&](const Planned& p) { return p.dims == d; });
+    if (it == sessions_.end()) {
+      if (!session_for(d)) continue;
+      it = sessions_.end() - 1;
+    }
+    it->pinned = true;
+  }
 }
 
 std::vector<cv::Mat> ModelRunner::forward(const cv::Mat& blob, const std::vector<std::string>& names) {

@@ -1,6 +1,7 @@
 #pragma once
 /// Private to anpr (and privacy's face detector, which reuses it): one ONNX model run on the fast backend (src/infer,
 /// oneDNN) or on OpenCV DNN, the reference, chosen as `detector.backend` chooses for the detectors (detect::Backend).
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <opencv2/dnn.hpp>
@@ -32,6 +33,14 @@ class ModelRunner {
   /// One forward on a 4-D NCHW float32 blob. Outputs in the order of `names` (empty: the model's
   /// own order), valid until the next call.
   std::vector<cv::Mat> forward(const cv::Mat& blob, const std::vector<std::string>& names = {});
+  /// Plans each input size of `dims` (NCHW) now, on the fast backend, and keeps those plans for
+  /// the runner's life (they are never evicted); with OpenCV DNN it does nothing. Sizes the fast
+  /// backend cannot plan are skipped (they run on OpenCV DNN when used, as in forward).
+  void prepare(const std::vector<std::vector<int64_t>>& dims);
+  /// How many other input sizes stay planned (least recently used evicted; default 6).
+  void set_max_sessions(size_t n) { max_sessions_ = std::max<size_t>(1, n); }
+  /// Plans made so far (the probe and prepared sizes included).
+  int plans_made() const { return plans_made_; }
   /// Backend::fast or Backend::opencv.
   detect::Backend backend() const { return backend_; }
   /// One line: which engine runs the model and why.
@@ -51,10 +60,12 @@ class ModelRunner {
     std::vector<int64_t> dims;
     std::unique_ptr<infer::Session> session;
     uint64_t used = 0;
+    bool pinned = false;  ///< from prepare(): never evicted
   };
   std::vector<Planned> sessions_;
   uint64_t clock_ = 0;
-  size_t max_sessions_ = 6;
+  size_t max_sessions_ = 6;  ///< not counting pinned plans
+  int plans_made_ = 0;
   cv::dnn::Net net_;
   bool net_loaded_ = false;
 };

@@ -69,13 +69,24 @@ struct PlateLocaliser::Impl {
   std::vector<Prior> priors;
 };
 
-core::Result<std::unique_ptr<PlateLocaliser>> PlateLocaliser::create(detect::Backend backend, int threads) {
+core::Result<std::unique_ptr<PlateLocaliser>> PlateLocaliser::create(detect::Backend backend, int threads,
+                                                                     bool plan_ahead) {
   std::unique_ptr<PlateLocaliser> p(new PlateLocaliser());
   p->impl_ = std::make_unique<Impl>();
   auto net = detail::ModelRunner::create(kLpd, "lpd_yunet", backend, threads, {1, 3, 384, 640});
   if (!net) return net.error();
   p->impl_->net = std::move(*net);
+  if (plan_ahead) {
+    std::vector<std::vector<int64_t>> dims;
+    for (const auto& [h, w] : kLpdCommonSizes) dims.push_back({1, 3, h, w});
+    p->impl_->net->prepare(dims);
+    p->impl_->net->set_max_sessions(16);
+  }
   return p;
+}
+
+int PlateLocaliser::plans_made() const {
+  return impl_->net->backend() == detect::Backend::fast ? impl_->net->plans_made() : 0;
 }
 
 detect::Backend PlateLocaliser::backend() const { return impl_->net->backend(); }

@@ -4,6 +4,7 @@
 /// described in models/MANIFEST.md section 10.
 #include <array>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "core/result.hpp"
@@ -31,14 +32,27 @@ struct PlateLocaliserOptions {
   float score_threshold = 0.3f;
   float nms_iou = 0.3f;
   bool upscale = false;  ///< resize ROIs smaller than `long_side` up (else keep their size)
+  /// Read by PlateReader::create only: plan the common input sizes (kLpdCommonSizes) at start and
+  /// keep 16 other sizes planned; false: plan every size on first use and keep the last 6. Off by
+  /// default: no measurable gain on the photo benchmark, +160 MB peak RSS (docs/performance.md).
+  bool plan_ahead = false;
 };
+
+/// LPD-YuNet input sizes (height, width) planned at start: the whole-photo sizes most photos get
+/// (landscape 4:3 to 16:9 at long sides 640 and 320, lpd_input_size), so that a photo of a new size
+/// rarely waits for a plan (9 ms at 320x240 to 16 ms at 640x384 on the fast backend).
+inline constexpr std::pair<int, int> kLpdCommonSizes[] = {{384, 640}, {448, 640}, {512, 640},
+                                                          {192, 320}, {256, 320}, {320, 320}};
 
 class PlateLocaliser {
  public:
   /// Loads (and verifies) the model; `backend` and `threads` as for the detectors (`auto`: the fast
   /// backend where it runs the model, else OpenCV DNN).
+  /// `plan_ahead` as PlateLocaliserOptions::plan_ahead.
   static core::Result<std::unique_ptr<PlateLocaliser>> create(detect::Backend backend = detect::Backend::automatic,
-                                                              int threads = 0);
+                                                              int threads = 0, bool plan_ahead = false);
+  /// Plans made by the fast backend so far (0 on OpenCV DNN; tests, benchmarks).
+  int plans_made() const;
   /// The engine that runs LPD-YuNet: Backend::fast or Backend::opencv.
   detect::Backend backend() const;
   ~PlateLocaliser();

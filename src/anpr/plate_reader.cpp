@@ -61,7 +61,7 @@ core::Result<std::unique_ptr<PlateReader>> PlateReader::create(const PlateReader
   std::unique_ptr<PlateReader> r(new PlateReader());
   r->options_ = options;
   r->impl_ = std::make_unique<Impl>();
-  auto lpd = PlateLocaliser::create(options.backend, options.threads);
+  auto lpd = PlateLocaliser::create(options.backend, options.threads, options.lpd.plan_ahead);
   if (!lpd) return lpd.error();
   r->impl_->lpd = std::move(lpd.value());
   using detail::ModelRunner;

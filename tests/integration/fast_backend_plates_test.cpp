@@ -217,3 +217,40 @@ TEST(FastBackendPlates, localiser_reads_are_the_same_as_on_opencv) {
   EXPECT_GE(compared, 30);
   EXPECT_GE(read, compared / 2);  // the comparison is on plates actually read, not on empty results
 }
+
+TEST(FastBackendPlates, localiser_plans_the_common_sizes_once_at_start) {
+  auto photo = anpr::load_image(data_dir() + "/plates_openalpr_endtoend/" + labelled(7).front().region + "/" +
+                                labelled(7).front().image);
+  ASSERT_TRUE(photo.ok());
+  const cv::Mat src(photo->height, photo->width, CV_8UC3, photo->bgr.data());
+  // A photo resized to `w` x `h`, located at long side 640 then 320 (the reader's ladder).
+  auto locate_at = [&](anpr::PlateLocaliser& lpd, int w, int h) {
+    cv::Mat m;
+    cv::resize(src, m, cv::Size(w, h));
+    core::Image img;
+    img.width = w;
+    img.height = h;
+    img.bgr.assign(m.data, m.data + m.total() * 3);
+    anpr::PlateLocaliserOptions o;
+    for (int side : {640, 320}) {
+      o.long_side = side;
+      (void)lpd.locate(img, {0, 0, static_cast<float>(w), static_cast<float>(h)}, o);
+    }
+  };
+  auto ahead = anpr::PlateLocaliser::create(detect::Backend::fast, 1, true);
+  auto lazy = anpr::PlateLocaliser::create(detect::Backend::fast, 1, false);
+  ASSERT_TRUE(ahead.ok() && lazy.ok());
+  const int at_start = (*ahead)->plans_made();
+  EXPECT_EQ(at_start, static_cast<int>(std::size(anpr::kLpdCommonSizes)));
+  EXPECT_EQ((*lazy)->plans_made(), 1);  // the probe, 640x384
+  // 4:3, 16:9, 3:2 and 5:4 landscape photos: all on plans made at start.
+  for (auto [w, h] : {std::pair{1024, 768}, {1280, 720}, {900, 600}, {1000, 800}}) {
+    locate_at(**ahead, w, h);
+    locate_at(**lazy, w, h);
+  }
+  EXPECT_EQ((*ahead)->plans_made(), at_start);
+  EXPECT_GE((*lazy)->plans_made(), 4);
+  // A portrait photo is a new size for both.
+  locate_at(**ahead, 600, 900);
+  EXPECT_EQ((*ahead)->plans_made(), at_start + 2);
+}
