@@ -292,8 +292,16 @@ echo "     webhook alerts: want $(wc -l <"$T/alerts_want"), delivered $(sort -u 
 check "webhook: every matching event alerted, after a retry, exactly once" bash -c \
   "[ -s '$T/alerts_want' ] && diff -q '$T/alerts_want' '$T/alerts_ok' >/dev/null && diff -q '$T/alerts_want' '$T/alerts_failed' >/dev/null"
 permit_want=$(sql "SELECT count(*) FROM events WHERE site = 'east' AND rule = 'gate' AND text = 'QRS4567'")
-permit_got=$(curl -s "http://127.0.0.1:$((BASE + 10))/jsz?accounts=true&streams=true" |
-  jq '[.account_details[]?.stream_detail[]? | select(.name == "VSP_ALERTS") | .state.messages] | first // 0')
+# Read from one server's monitoring port: a replica acknowledges after a quorum has stored a message,
+# so the replica asked may lag the quorum (or still be catching up after its restart above) by a
+# message or two for a moment. Poll until it has caught up, then compare exactly (duplicates show).
+permit_count() {
+  curl -s "http://127.0.0.1:$((BASE + 10))/jsz?accounts=true&streams=true" |
+    jq '[.account_details[]?.stream_detail[]? | select(.name == "VSP_ALERTS") | .state.messages] | first // 0'
+}
+permit_reached() { [ "$(permit_count)" -ge "$permit_want" ]; }
+wait_for 20 permit_reached || true
+permit_got=$(permit_count)
 echo "     NATS alerts on vsp.alerts.permit: want $permit_want, in VSP_ALERTS $permit_got"
 check "NATS: every matching event alerted once (stream VSP_ALERTS)" bash -c "[ $permit_want -gt 0 ] && [ '$permit_got' = $permit_want ]"
 check "alert metrics" bash -c "[ \$(( \$(curl -s $CENTER/metrics | awk '\$1 == \"vsp_center_alerts_delivered_total\" {print \$2}') + \$(curl -s http://127.0.0.1:$C2PORT/metrics | awk '\$1 == \"vsp_center_alerts_delivered_total\" {print \$2}') )) -ge 1 ]"
