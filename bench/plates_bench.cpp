@@ -10,8 +10,8 @@
 // PLATES_PLAN_AHEAD=1 (LPD-YuNet plans its common input sizes at start and keeps 16 more; default 0:
 // each size planned on first use, the last 6 kept),
 // PLATES_SMALL=N (photos with a long side <= N px run the localiser ladder smallest size first),
-// VERBOSE=1. Top-1 is also printed for the two halves of a fixed split (FNV-1a of "region/image", even / odd), so a
-// setting chosen on one half can be checked on the other.
+// VERBOSE=1 (misses), PLATES_PER_PHOTO=1 (each photo's ms and forwards). Top-1 is also printed for the two halves of a
+// fixed split (FNV-1a of "region/image", even / odd), so a setting chosen on one half can be checked on the other.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -94,6 +94,8 @@ int main(int argc, char** argv) {
     }
     int ok = 0, n = 0, ok_half[2] = {0, 0}, n_half[2] = {0, 0};
     std::vector<double> ms, det_ms;
+    anpr::PlateReaderUsage u0 = (*reader)->plate_usage();
+    const anpr::PlateReaderUsage start = u0;
     detect::DetectorOptions dopt;
     dopt.classes = {2, 3, 5, 7};
     auto det = detect::Detector::create(dopt);
@@ -101,6 +103,17 @@ int main(int argc, char** argv) {
       if (env("PLATES_ONLY") && image.find(env("PLATES_ONLY")) == std::string::npos) continue;
       auto r = (*reader)->read_file(dir + "/" + reg + "/" + image);
       ms.push_back(r.ms);
+      const anpr::PlateReaderUsage u1 = (*reader)->plate_usage();
+      if (env("PLATES_PER_PHOTO"))
+        fmt::print(
+            "  {} {} {}x{}: {:.0f} ms; localiser {}x {:.0f} ms, recogniser {}x ({} wide) {:.0f} ms, text detector "
+            "{}x {:.0f} ms; read {} want {}\n",
+            reg, image, r.width, r.height, r.ms, u1.localiser.forwards - u0.localiser.forwards,
+            u1.localiser.ms - u0.localiser.ms, u1.recogniser.forwards - u0.recogniser.forwards,
+            u1.recogniser_wide.forwards - u0.recogniser_wide.forwards, u1.recogniser.ms - u0.recogniser.ms,
+            u1.text_detector.forwards - u0.text_detector.forwards, u1.text_detector.ms - u0.text_detector.ms,
+            r.plates.empty() ? "-" : r.plates[0].text, text);
+      u0 = u1;
       if (auto img = anpr::load_image(dir + "/" + reg + "/" + image); img && det) {
         const auto t0 = std::chrono::steady_clock::now();
         (void)(*det)->detect(*img);
@@ -123,6 +136,24 @@ int main(int argc, char** argv) {
         "alone: {:.0f} ms)\n",
         reg, ok, n, 100.0 * ok / std::max(1, n), ok_half[0], n_half[0], ok_half[1], n_half[1],
         ms.empty() ? 0.0 : ms[ms.size() / 2], det_ms.empty() ? 0.0 : det_ms[det_ms.size() / 2]);
+    {
+      // Where the time goes: each plate model's forwards per photo and their ms (planning included);
+      // the rest is pre- and post-processing, the vehicle detector where the fallback needs it.
+      const anpr::PlateReaderUsage& e = u0;
+      const double k = 1.0 / std::max(1, n);
+      double sum = 0;
+      for (double x : ms) sum += x;
+      const double lpd = e.localiser.ms - start.localiser.ms, rec = e.recogniser.ms - start.recogniser.ms,
+                   td = e.text_detector.ms - start.text_detector.ms;
+      fmt::print(
+          "{}: per photo (mean) {:.1f} ms = localiser {:.2f}x {:.1f} ms + recogniser {:.2f}x ({:.2f} wide) {:.1f} ms + "
+          "text detector {:.2f}x {:.1f} ms + rest {:.1f} ms\n",
+          reg, sum * k, static_cast<double>(e.localiser.forwards - start.localiser.forwards) * k, lpd * k,
+          static_cast<double>(e.recogniser.forwards - start.recogniser.forwards) * k,
+          static_cast<double>(e.recogniser_wide.forwards - start.recogniser_wide.forwards) * k, rec * k,
+          static_cast<double>(e.text_detector.forwards - start.text_detector.forwards) * k, td * k,
+          (sum - lpd - rec - td) * k);
+    }
     total += n;
     total_ok += ok;
     for (int k = 0; k < 2; ++k) all_half[k] += ok_half[k], all_n[k] += n_half[k];

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 
 #include "core/log.hpp"
@@ -117,6 +118,16 @@ void ModelRunner::prepare(const std::vector<std::vector<int64_t>>& dims) {
 }
 
 std::vector<cv::Mat> ModelRunner::forward(const cv::Mat& blob, const std::vector<std::string>& names) {
+  // Counted and timed for benchmarks and tests (usage()); nothing decides on it.
+  const auto t0 = std::chrono::steady_clock::now();
+  struct Count {
+    ModelUsage& u;
+    std::chrono::steady_clock::time_point t0;
+    ~Count() {
+      ++u.forwards;
+      u.ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    }
+  } count{usage_, t0};
   std::vector<cv::Mat> outs;
   if (backend_ == detect::Backend::fast) {
     const std::vector<int64_t> dims{blob.size[0], blob.size[1], blob.size[2], blob.size[3]};

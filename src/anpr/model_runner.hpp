@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "anpr/model_files.hpp"
+#include "anpr/plate_localiser.hpp"
 #include "core/result.hpp"
 #include "detect/detector.hpp"
 #include "infer/graph.hpp"
@@ -41,6 +42,8 @@ class ModelRunner {
   void set_max_sessions(size_t n) { max_sessions_ = std::max<size_t>(1, n); }
   /// Plans made so far (the probe and prepared sizes included).
   int plans_made() const { return plans_made_; }
+  /// Forwards so far and their time (planning included).
+  const ModelUsage& usage() const { return usage_; }
   /// Backend::fast or Backend::opencv.
   detect::Backend backend() const { return backend_; }
   /// One line: which engine runs the model and why.
@@ -66,6 +69,7 @@ class ModelRunner {
   uint64_t clock_ = 0;
   size_t max_sessions_ = 6;  ///< not counting pinned plans
   int plans_made_ = 0;
+  ModelUsage usage_;
   cv::dnn::Net net_;
   bool net_loaded_ = false;
 };

@@ -50,6 +50,8 @@ class PhotoReader {
                                                            const PhotoReaderOptions& photo = {});
   PhotoResult read_file(const std::string& path);
   PhotoResult read(const core::Image& image, const std::string& name);
+  /// The plate models' forwards so far (benchmarks and tests).
+  PlateReaderUsage plate_usage() const { return plates_->usage(); }
 
  private:
   void add_vehicles(const core::Image& image, PhotoResult& res);

@@ -89,6 +89,8 @@ int PlateLocaliser::plans_made() const {
   return impl_->net->backend() == detect::Backend::fast ? impl_->net->plans_made() : 0;
 }
 
+ModelUsage PlateLocaliser::usage() const { return impl_->net->usage(); }
+
 detect::Backend PlateLocaliser::backend() const { return impl_->net->backend(); }
 
 PlateLocaliser::~PlateLocaliser() = default;

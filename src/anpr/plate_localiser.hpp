@@ -13,6 +13,13 @@
 
 namespace vsp::anpr {
 
+/// Forwards of one model and the time they took (planning a new input size included): counters for
+/// benchmarks and tests, never used to decide anything.
+struct ModelUsage {
+  long forwards = 0;
+  double ms = 0;
+};
+
 /// One plate found in an image.
 struct PlateQuad {
   std::array<core::Point, 4> corners;  ///< top-left, top-right, bottom-right, bottom-left (image px)
@@ -53,6 +60,8 @@ class PlateLocaliser {
                                                               int threads = 0, bool plan_ahead = false);
   /// Plans made by the fast backend so far (0 on OpenCV DNN; tests, benchmarks).
   int plans_made() const;
+  /// LPD-YuNet's forwards so far.
+  ModelUsage usage() const;
   /// The engine that runs LPD-YuNet: Backend::fast or Backend::opencv.
   detect::Backend backend() const;
   ~PlateLocaliser();

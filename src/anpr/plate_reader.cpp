@@ -91,6 +91,17 @@ core::Result<std::unique_ptr<PlateReader>> PlateReader::create(const PlateReader
 
 PlateReader::~PlateReader() = default;
 
+PlateReaderUsage PlateReader::usage() const {
+  PlateReaderUsage u;
+  u.localiser = impl_->lpd->usage();
+  u.recogniser_wide = impl_->rec320->usage();
+  u.recogniser = impl_->rec160->usage();
+  u.recogniser.forwards += u.recogniser_wide.forwards;
+  u.recogniser.ms += u.recogniser_wide.ms;
+  u.text_detector = impl_->det->usage();
+  return u;
+}
+
 namespace {
 
 // ---- Text detection (DB): probability map -> rotated boxes ---------------------------------

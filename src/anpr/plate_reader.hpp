@@ -44,6 +44,14 @@ struct PlateReaderOptions {
   int threads = 0;  ///< inference threads (fast backend); 0 = the process's cores
 };
 
+/// The reader's forwards so far, per model (benchmarks and tests).
+struct PlateReaderUsage {
+  ModelUsage localiser;        ///< LPD-YuNet
+  ModelUsage recogniser;       ///< PP-OCRv4 recogniser, both input widths
+  ModelUsage recogniser_wide;  ///< of which at 48x320 (crops wider than 160 px at 48 px height)
+  ModelUsage text_detector;    ///< PP-OCRv4 detector (the fallback chain)
+};
+
 class PlateReader {
  public:
   /// Loads (and verifies) LPD-YuNet and the PP-OCRv4 detector and recognisers.
@@ -62,6 +70,7 @@ class PlateReader {
   /// The PP-OCRv4 text detector chain (plate-shaped text lines in `roi`, each read on four crops).
   std::vector<PlateRead> read_text(const core::Image& image, const core::BoxXyxy& roi);
   const PlateReaderOptions& options() const { return options_; }
+  PlateReaderUsage usage() const;
 
  private:
   PlateReader() = default;
