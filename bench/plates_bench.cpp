@@ -6,6 +6,8 @@
 // text-detector fallback), PLATES_VEHICLE_LPD=0 (no localiser on vehicle boxes), PLATES_VEHICLES=0 (vehicles only when
 // the fallback needs them), PLATES_THR=0.3 (localiser score threshold), PLATES_CORNERS=1 (rectify the regressed corners
 // where plausible instead of reading the plate's box), PLATES_FREQUENT=0 (no correction by frequent layouts),
+// PLATES_SINGLE=0.97 (a plate's second crop is read only when the first's read fits no national layout or
+// is less confident than this; 2 = always both crops, the old path),
 // PLATES_BACKEND=opencv|fast|auto (engine for LPD-YuNet, PP-OCRv4 and the vehicle attributes; default auto),
 // PLATES_PLAN_AHEAD=1 (LPD-YuNet plans its common input sizes at start and keeps 16 more; default 0:
 // each size planned on first use, the last 6 kept),
@@ -69,6 +71,7 @@ int main(int argc, char** argv) {
     if (env("PLATES_THR")) o.lpd.score_threshold = std::stof(env("PLATES_THR"));
     if (env("PLATES_PLAN_AHEAD")) o.lpd.plan_ahead = std::string(env("PLATES_PLAN_AHEAD")) != "0";
     if (env("PLATES_CORNERS")) o.use_corners = std::string(env("PLATES_CORNERS")) != "0";
+    if (env("PLATES_SINGLE")) o.single_crop_confidence = std::stof(env("PLATES_SINGLE"));
     if (env("PLATES_FREQUENT")) o.frequent_layouts = std::string(env("PLATES_FREQUENT")) != "0";
     if (env("PLATES_BACKEND")) {
       const std::string b = env("PLATES_BACKEND");

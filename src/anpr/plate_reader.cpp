@@ -291,6 +291,10 @@ TextGuess vote(const std::vector<TextGuess>& guesses) {
 
 }  // namespace
 
+bool second_crop_needed(const std::optional<PlateRead>& first, float min_confidence) {
+  return !first || !first->known_layout || first->confidence < min_confidence;
+}
+
 void rank_reads(std::vector<PlateRead>& reads) {
   // A national layout beats the generic rule, which beats nothing; then confidence weighted by
   // the text height relative to the tallest read (state names, slogans and stickers are smaller).
@@ -390,6 +394,7 @@ std::optional<PlateRead> PlateReader::read_quad(const core::Image& image, const 
                         cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_REPLICATE);
     auto g = recognise(*impl_->rec160, *impl_->rec320, impl_->alphabet_index, crop);
     if (first && g.text.size() < 3) break;  // not text: the other crop is not worth reading
+    const bool first_crop = first;
     first = false;
     if (g.text.size() < 3) continue;
     // One character of the wrong kind for a frequent layout: the recogniser's own best character
@@ -398,6 +403,8 @@ std::optional<PlateRead> PlateReader::read_quad(const core::Image& image, const 
     // The crops are not voted character by character: the one whose read fits the grammar best,
     // then is most confident, wins (measured better than a vote with two crops).
     auto r = finish_read({g}, options_.region);
+    // The first crop's read fits a national layout confidently: the second crop would not change it.
+    const bool enough = first_crop && !second_crop_needed(r, options_.single_crop_confidence);
     if (!r) continue;
     if (!best || std::pair(tier(*r), r->confidence) > std::pair(tier(*best), best->confidence)) {
       if (best) others.push_back(std::move(*best));
@@ -405,6 +412,7 @@ std::optional<PlateRead> PlateReader::read_quad(const core::Image& image, const 
     } else {
       others.push_back(std::move(*r));
     }
+    if (enough) break;
   }
   if (!best) return best;
   for (const auto& o : others)

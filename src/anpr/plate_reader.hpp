@@ -38,6 +38,10 @@ struct PlateReaderOptions {
   bool text_fallback = true;    ///< the text detector chain where the localiser yields no valid read
   /// Correct one character of the wrong kind for a frequent layout (`frequent_layout_fix`).
   bool frequent_layouts = true;
+  /// A localised plate's second crop is read only when the first crop's read does not fit a
+  /// national layout or its confidence is below this (`second_crop_needed`); above 1: always both
+  /// crops. Chosen on half A of the photos, checked on half B (docs/anpr.md).
+  float single_crop_confidence = 0.97f;
   /// Engine for LPD-YuNet and the PP-OCRv4 models, as `detector.backend` (`auto`: the fast backend
   /// where it runs the model, else OpenCV DNN, logged either way).
   detect::Backend backend = detect::Backend::automatic;
@@ -78,6 +82,11 @@ class PlateReader {
   std::unique_ptr<Impl> impl_;
   PlateReaderOptions options_;
 };
+
+/// Whether `read_quad` reads a plate's second crop after the first gave `first` (nothing read:
+/// true): not when `first` fits a national layout with at least `min_confidence`, where the second
+/// crop has not been seen to change a read (docs/anpr.md).
+bool second_crop_needed(const std::optional<PlateRead>& first, float min_confidence);
 
 /// Orders reads best first: national layout, then generic validity, then confidence weighted
 /// by text height.

@@ -88,6 +88,63 @@ TEST(PlateInput, unreadable_tiny_and_missing_images_give_clear_results) {
   std::filesystem::remove(tmp / "vsp_not_an_image.jpg");
 }
 
+TEST(PlateReading, second_crop_is_read_only_where_the_first_is_not_a_confident_national_layout) {
+  // Each labelled plate box read twice: by default (a plate's second crop only where the first
+  // read fits no national layout or is less confident than 0.97) and with both crops always. The
+  // recogniser's forwards show which plates skipped the second crop: only confident national-layout
+  // reads (never on US plates: the US has no national layout), and on these photos the read is the
+  // same either way.
+  for (const std::string region : {"eu", "br", "us"}) {
+    anpr::PlateReaderOptions o;
+    o.region = *anpr::parse_region(region);
+    auto fast = anpr::PlateReader::create(o);
+    o.single_crop_confidence = 2;
+    auto both = anpr::PlateReader::create(o);
+    ASSERT_TRUE(fast.ok() && both.ok());
+    std::ifstream in(data_dir() + "/plates_openalpr_endtoend/labels.csv");
+    std::string line;
+    std::getline(in, line);
+    int plates = 0, single = 0;
+    for (int i = 0; std::getline(in, line); ++i) {
+      std::stringstream ss(line);
+      std::vector<std::string> f;
+      for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+      if (f.size() < 7 || f[0] != region || i % 3 != 0) continue;
+      auto img = anpr::load_image(data_dir() + "/plates_openalpr_endtoend/" + region + "/" + f[1]);
+      ASSERT_TRUE(img.ok()) << f[1];
+      const float x = std::stof(f[2]), y = std::stof(f[3]), w = std::stof(f[4]), h = std::stof(f[5]);
+      anpr::PlateQuad q;
+      q.box_px = {x, y, x + w, y + h};
+      q.corners = {core::Point{x, y}, core::Point{x + w, y}, core::Point{x + w, y + h}, core::Point{x, y + h}};
+      q.corners_regressed = false;
+      const long f0 = (*fast)->usage().recogniser.forwards, b0 = (*both)->usage().recogniser.forwards;
+      const auto a = (*fast)->read_quad(*img, q);
+      const auto b = (*both)->read_quad(*img, q);
+      const long fa = (*fast)->usage().recogniser.forwards - f0, fb = (*both)->usage().recogniser.forwards - b0;
+      ASSERT_EQ(a.has_value(), b.has_value()) << f[1];
+      if (!a) continue;
+      ++plates;
+      EXPECT_EQ(a->text, b->text) << region << " " << f[1];
+      if (fa < fb) {
+        ++single;
+        EXPECT_EQ(fa, 1) << f[1];
+        EXPECT_EQ(fb, 2) << f[1];
+        EXPECT_NE(region, "us") << f[1];
+        EXPECT_TRUE(a->known_layout) << f[1];
+        EXPECT_GE(a->confidence, 0.97f) << f[1];
+      } else {
+        EXPECT_EQ(fa, fb) << f[1];
+      }
+    }
+    EXPECT_GT(plates, 5) << region;
+    if (region == "us")
+      EXPECT_EQ(single, 0);
+    else
+      EXPECT_GE(single, plates / 3) << region << ": the second crop was skipped too rarely";
+    std::printf("plates %s: %d of %d labelled boxes read on one crop\n", region.c_str(), single, plates);
+  }
+}
+
 TEST(PlateVideo, analyze_emits_one_plate_read_per_vehicle_track) {
   // A 4 s clip made from a real photo: the parked car is one track, read several times.
   const auto dir = std::filesystem::temp_directory_path() / "vsp_plate_video";

@@ -6,6 +6,7 @@
 
 #include "anpr/plate_grammar.hpp"
 #include "anpr/plate_localiser.hpp"
+#include "anpr/plate_reader.hpp"
 #include "anpr/plate_voter.hpp"
 
 using namespace vsp::anpr;
@@ -72,6 +73,25 @@ TEST(PlateGrammar, us_frequent_layouts_correct_one_character_with_the_recogniser
   // Only the US has frequent layouts; elsewhere the national layouts of apply_grammar decide.
   EXPECT_TRUE(frequent_layouts(Region::eu).empty());
   EXPECT_EQ(frequent_layout_fix(chars("MHGV4L", "..6...", 1.0f), Region::eu), "MHGV4L");
+}
+
+TEST(PlateReading, second_crop_is_skipped_only_after_a_confident_national_layout_read) {
+  auto read_as = [](bool known_layout, bool valid, float confidence) {
+    PlateRead r;
+    r.known_layout = known_layout;
+    r.valid = valid;
+    r.confidence = confidence;
+    return std::optional<PlateRead>(r);
+  };
+  EXPECT_FALSE(second_crop_needed(read_as(true, true, 0.99f), 0.97f));
+  EXPECT_FALSE(second_crop_needed(read_as(true, true, 0.97f), 0.97f));
+  // Less confident, the generic rule only (every US read: the US has no national layout), nothing.
+  EXPECT_TRUE(second_crop_needed(read_as(true, true, 0.96f), 0.97f));
+  EXPECT_TRUE(second_crop_needed(read_as(false, true, 0.999f), 0.97f));
+  EXPECT_TRUE(second_crop_needed(read_as(false, false, 0.999f), 0.97f));
+  EXPECT_TRUE(second_crop_needed(std::nullopt, 0.97f));
+  // Above 1: both crops always (the old reader).
+  EXPECT_TRUE(second_crop_needed(read_as(true, true, 1.0f), 1.01f));
 }
 
 TEST(PlateGrammar, europe_prefers_national_layouts) {
