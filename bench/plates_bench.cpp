@@ -12,6 +12,7 @@
 // PLATES_PLAN_AHEAD=1 (LPD-YuNet plans its common input sizes at start and keeps 16 more; default 0:
 // each size planned on first use, the last 6 kept),
 // PLATES_SMALL=N (photos with a long side <= N px run the localiser ladder smallest size first),
+// PLATES_SMALL_SIDES=256,320,640 (those photos' ladder instead; empty: PLATES_SIDES smallest first),
 // VERBOSE=1 (misses), PLATES_PER_PHOTO=1 (each photo's ms and forwards). Top-1 is also printed for the two halves of a
 // fixed split (FNV-1a of "region/image", even / odd), so a setting chosen on one half can be checked on the other.
 #include <fmt/format.h>
@@ -90,6 +91,12 @@ int main(int argc, char** argv) {
     if (env("PLATES_VEHICLES")) po.vehicles = std::string(env("PLATES_VEHICLES")) != "0";
     if (env("PLATES_VEHICLE_LPD")) po.vehicle_lpd = std::string(env("PLATES_VEHICLE_LPD")) != "0";
     if (env("PLATES_SMALL")) po.small_photo_px = std::stoi(env("PLATES_SMALL"));
+    if (env("PLATES_SMALL_SIDES")) {
+      po.small_photo_sides.clear();
+      std::stringstream ss(env("PLATES_SMALL_SIDES"));
+      for (std::string x; std::getline(ss, x, ',');)
+        if (!x.empty()) po.small_photo_sides.push_back(std::stoi(x));
+    }
     auto reader = anpr::PhotoReader::create(o, po);
     if (!reader) {
       fmt::print(stderr, "{}\n", reader.error().message);

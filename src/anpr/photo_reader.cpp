@@ -96,8 +96,12 @@ PhotoResult PhotoReader::read(const core::Image& image, const std::string& name)
   std::vector<PlateRead> all;
   PlateLocaliserOptions lpd = plates_->options().lpd;
   std::vector<int> sides = photo_.lpd_long_sides;
-  if (photo_.small_photo_px > 0 && std::max(image.width, image.height) <= photo_.small_photo_px)
-    std::sort(sides.begin(), sides.end());
+  if (photo_.small_photo_px > 0 && std::max(image.width, image.height) <= photo_.small_photo_px) {
+    if (photo_.small_photo_sides.empty())
+      std::sort(sides.begin(), sides.end());
+    else
+      sides = photo_.small_photo_sides;
+  }
   for (int side : sides) {
     lpd.long_side = side;
     auto reads = plates_->read_located(image, whole, lpd);

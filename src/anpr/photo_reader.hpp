@@ -42,6 +42,10 @@ struct PhotoReaderOptions {
   /// Photos whose long side is at most this many px run the ladder from its smallest size up (a
   /// close-up's plate is large: the small pass usually reads it at a quarter of the cost); 0 = off.
   int small_photo_px = 640;
+  /// The ladder for those small photos, in order (empty: `lpd_long_sides` from the smallest up).
+  /// 256 px first: on most EU photos it finds the plate at 0.64 of the 320-px pass's work (and on
+  /// some where 320 px does not); chosen on half A of the photos, checked on B (docs/anpr.md).
+  std::vector<int> small_photo_sides = {256, 320, 640};
 };
 
 class PhotoReader {

@@ -145,6 +145,28 @@ TEST(PlateReading, second_crop_is_read_only_where_the_first_is_not_a_confident_n
   }
 }
 
+TEST(PlateReading, small_photos_run_the_localiser_ladder_from_256_px) {
+  // test_031.jpg (437x357): the 256-px pass reads the plate; from 320 px (the ladder before) the
+  // 320-px pass reads nothing that fits and the 640-px pass follows. Same read either way.
+  anpr::PlateReaderOptions o;
+  o.region = anpr::Region::eu;
+  anpr::PhotoReaderOptions now, before;
+  now.vehicles = before.vehicles = false;
+  before.small_photo_sides = {320, 640};
+  auto a = anpr::PhotoReader::create(o, now);
+  auto b = anpr::PhotoReader::create(o, before);
+  ASSERT_TRUE(a.ok() && b.ok());
+  const std::string photo = data_dir() + "/plates_openalpr_endtoend/eu/test_031.jpg";
+  const auto ra = (*a)->read_file(photo);
+  const auto rb = (*b)->read_file(photo);
+  ASSERT_FALSE(ra.plates.empty());
+  ASSERT_FALSE(rb.plates.empty());
+  EXPECT_EQ(ra.plates.front().text, "RK619AS");
+  EXPECT_EQ(rb.plates.front().text, "RK619AS");
+  EXPECT_EQ((*a)->plate_usage().localiser.forwards, 1);
+  EXPECT_EQ((*b)->plate_usage().localiser.forwards, 2);
+}
+
 TEST(PlateVideo, analyze_emits_one_plate_read_per_vehicle_track) {
   // A 4 s clip made from a real photo: the parked car is one track, read several times.
   const auto dir = std::filesystem::temp_directory_path() / "vsp_plate_video";
