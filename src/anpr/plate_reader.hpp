@@ -68,8 +68,9 @@ class PlateReader {
   /// LPD-YuNet on `roi`, then each plate (at most `max_plates`) rectified and read.
   std::vector<PlateRead> read_located(const core::Image& image, const core::BoxXyxy& roi,
                                       const PlateLocaliserOptions& lpd);
-  /// One localised plate: its quadrilateral is warped to an upright rectangle and read on a few
-  /// crops (whole plate, wider, the character band), voted character by character.
+  /// One localised plate: its box (or plausible quadrilateral) is warped upright and read on the
+  /// character band, then on a slightly wider crop where `second_crop_needed`; the read that fits
+  /// the grammar best, then is most confident, wins.
   std::optional<PlateRead> read_quad(const core::Image& image, const PlateQuad& quad);
   /// The PP-OCRv4 text detector chain (plate-shaped text lines in `roi`, each read on four crops).
   std::vector<PlateRead> read_text(const core::Image& image, const core::BoxXyxy& roi);
