@@ -277,6 +277,21 @@ struct Session::Impl {
 
   core::Status fold(const Node& n);
   core::Status plan_node(size_t k);
+  /// A Conv's or ConvTranspose's input, constant 2-D float weights and bias (zeros when absent).
+  struct ConvInputs {
+    int x = -1;
+    dims_t xd;
+    Tensor w;
+    std::vector<float> bias;
+  };
+  /// `oc_axis`: the weights' output-channel axis (0 for Conv's [oc, ic/g, kh, kw], 1 for
+  /// ConvTranspose's [ic, oc, kh, kw]).
+  core::Result<ConvInputs> conv_inputs(const Node& n, size_t oc_axis);
+  /// Folds a BatchNormalization that is `*out_name`'s only reader into `w` and `bias` (weights laid
+  /// out as [outer, oc, inner]: output channel o's taps at (i * oc + o) * inner + j), skips it and
+  /// moves `*out_name` to its output.
+  void fold_batchnorm(std::string* out_name, std::vector<float>& w, std::vector<float>& bias, int64_t outer,
+                      int64_t inner);
   core::Status plan_conv(size_t k);
   bool int8_conv(const Node& n) const;
   Quant input_quant(const Node& n) const;
@@ -468,19 +483,54 @@ core::Status Session::Impl::fold(const Node& n) {
 
 // ---- convolution with folded batch-norm and fused activation --------------------------------
 
-core::Status Session::Impl::plan_conv(size_t k) {
-  const Node& n = graph->nodes[k];
+core::Result<Session::Impl::ConvInputs> Session::Impl::conv_inputs(const Node& n, size_t oc_axis) {
+  ConvInputs r;
   auto xid = value_of(n, n.inputs.at(0));
   if (!xid) return xid.error();
+  r.x = *xid;
   if (!consts.count(n.inputs.at(1))) return unsupported(n, "with weights computed at run time is not supported");
-  Tensor w = consts.at(n.inputs[1]);
-  if (w.is_int || w.dims.size() != 4) return unsupported(n, "is supported for 2-D float convolutions only");
-  const dims_t xd = vals[static_cast<size_t>(*xid)].dims;
-  if (xd.size() != 4) return unsupported(n, fmt::format("on input {} (expected NCHW)", dims_str(xd)));
+  r.w = consts.at(n.inputs[1]);
+  if (r.w.is_int || r.w.dims.size() != 4) return unsupported(n, "is supported for 2-D float convolutions only");
+  r.xd = vals[static_cast<size_t>(r.x)].dims;
+  if (r.xd.size() != 4) return unsupported(n, fmt::format("on input {} (expected NCHW)", dims_str(r.xd)));
+  r.bias.assign(static_cast<size_t>(r.w.dims[oc_axis]), 0.f);
+  if (n.inputs.size() > 2 && !n.inputs[2].empty()) r.bias = const_floats(n.inputs[2]);
+  return r;
+}
+
+void Session::Impl::fold_batchnorm(std::string* out_name, std::vector<float>& w, std::vector<float>& bias,
+                                   int64_t outer, int64_t inner) {
+  size_t ci = 0;
+  const Node* c = sole_consumer(*out_name, &ci);
+  if (!c || c->op != "BatchNormalization" || !consts.count(c->inputs.at(1)) || !consts.count(c->inputs.at(2)) ||
+      !consts.count(c->inputs.at(3)) || !consts.count(c->inputs.at(4)))
+    return;
+  const auto gamma = const_floats(c->inputs[1]), beta = const_floats(c->inputs[2]);
+  const auto mean = const_floats(c->inputs[3]), var = const_floats(c->inputs[4]);
+  const float eps = c->attr_f("epsilon", 1e-5f);
+  const auto oc = static_cast<int64_t>(bias.size());
+  for (int64_t o = 0; o < oc; ++o) {
+    const auto u = static_cast<size_t>(o);
+    const float sc = gamma[u] / std::sqrt(var[u] + eps);
+    for (int64_t i = 0; i < outer; ++i)
+      for (int64_t j = 0; j < inner; ++j) w[static_cast<size_t>((i * oc + o) * inner + j)] *= sc;
+    bias[u] = (bias[u] - mean[u]) * sc + beta[u];
+  }
+  skip[ci] = true;
+  *out_name = c->outputs.at(0);
+  ++stats.folded_batch_norms;
+}
+
+core::Status Session::Impl::plan_conv(size_t k) {
+  const Node& n = graph->nodes[k];
+  auto in = conv_inputs(n, 0);
+  if (!in) return in.error();
+  const int* xid = &in->x;
+  Tensor& w = in->w;
+  std::vector<float>& bias = in->bias;
+  const dims_t xd = in->xd;
   const int64_t oc = w.dims[0], icg = w.dims[1], kh = w.dims[2], kw = w.dims[3];
   const int64_t g = n.attr_i("group", 1);
-  std::vector<float> bias(static_cast<size_t>(oc), 0.f);
-  if (n.inputs.size() > 2 && !n.inputs[2].empty()) bias = const_floats(n.inputs[2]);
   auto strides = n.attr_ints("strides", {1, 1});
   auto dil = n.attr_ints("dilations", {1, 1});
   auto pads = n.attr_ints("pads", {0, 0, 0, 0});
@@ -503,23 +553,7 @@ core::Status Session::Impl::plan_conv(size_t k) {
   // Fold a following BatchNormalization, then fuse the activation after it.
   std::string out_name = n.outputs.at(0);
   size_t ci = 0;
-  if (const Node* c = sole_consumer(out_name, &ci); c && c->op == "BatchNormalization" &&
-                                                    consts.count(c->inputs.at(1)) && consts.count(c->inputs.at(2)) &&
-                                                    consts.count(c->inputs.at(3)) && consts.count(c->inputs.at(4))) {
-    const auto gamma = const_floats(c->inputs[1]), beta = const_floats(c->inputs[2]);
-    const auto mean = const_floats(c->inputs[3]), var = const_floats(c->inputs[4]);
-    const float eps = c->attr_f("epsilon", 1e-5f);
-    const int64_t per = icg * kh * kw;
-    for (int64_t o = 0; o < oc; ++o) {
-      const auto u = static_cast<size_t>(o);
-      const float sc = gamma[u] / std::sqrt(var[u] + eps);
-      for (int64_t j = 0; j < per; ++j) w.f[static_cast<size_t>(o * per + j)] *= sc;
-      bias[u] = (bias[u] - mean[u]) * sc + beta[u];
-    }
-    skip[ci] = true;
-    out_name = c->outputs.at(0);
-    ++stats.folded_batch_norms;
-  }
+  fold_batchnorm(&out_name, w.f, bias, 1, icg * kh * kw);
   dnnl::post_ops po;
   bool fused = false;
   if (const Node* c = sole_consumer(out_name, &ci)) {
@@ -1315,12 +1349,12 @@ core::Status Session::Impl::plan_matmul(size_t k) {
 /// ReLU or sigmoid fused.
 core::Status Session::Impl::plan_deconv(size_t k) {
   const Node& n = graph->nodes[k];
-  auto xid = value_of(n, n.inputs.at(0));
-  if (!xid) return xid.error();
-  if (!consts.count(n.inputs.at(1))) return unsupported(n, "with weights computed at run time is not supported");
-  Tensor w = consts.at(n.inputs[1]);
-  const dims_t xd = vals[static_cast<size_t>(*xid)].dims;
-  if (w.is_int || w.dims.size() != 4 || xd.size() != 4) return unsupported(n, "is supported for 2-D float only");
+  auto in = conv_inputs(n, 1);
+  if (!in) return in.error();
+  const int* xid = &in->x;
+  Tensor& w = in->w;
+  std::vector<float>& bias = in->bias;
+  const dims_t xd = in->xd;
   const int64_t g = n.attr_i("group", 1);
   if (g != 1) return unsupported(n, "with groups is not supported");
   const int64_t ic = w.dims[0], oc = w.dims[1], kh = w.dims[2], kw = w.dims[3];
@@ -1329,27 +1363,9 @@ core::Status Session::Impl::plan_deconv(size_t k) {
   const auto pads = n.attr_ints("pads", {0, 0, 0, 0}), opad = n.attr_ints("output_padding", {0, 0});
   if (n.attr_s("auto_pad", "NOTSET") != "NOTSET" || n.has("output_shape"))
     return unsupported(n, "with auto_pad or output_shape is not supported");
-  std::vector<float> bias(static_cast<size_t>(oc), 0.f);
-  if (n.inputs.size() > 2 && !n.inputs[2].empty()) bias = const_floats(n.inputs[2]);
   std::string out_name = n.outputs.at(0);
   size_t ci = 0;
-  if (const Node* c = sole_consumer(out_name, &ci); c && c->op == "BatchNormalization" &&
-                                                    consts.count(c->inputs.at(1)) && consts.count(c->inputs.at(2)) &&
-                                                    consts.count(c->inputs.at(3)) && consts.count(c->inputs.at(4))) {
-    const auto gamma = const_floats(c->inputs[1]), beta = const_floats(c->inputs[2]);
-    const auto mean = const_floats(c->inputs[3]), var = const_floats(c->inputs[4]);
-    const float eps = c->attr_f("epsilon", 1e-5f);
-    for (int64_t o = 0; o < oc; ++o) {
-      const auto u = static_cast<size_t>(o);
-      const float sc = gamma[u] / std::sqrt(var[u] + eps);
-      for (int64_t i = 0; i < ic; ++i)
-        for (int64_t j = 0; j < kh * kw; ++j) w.f[static_cast<size_t>((i * oc + o) * kh * kw + j)] *= sc;
-      bias[u] = (bias[u] - mean[u]) * sc + beta[u];
-    }
-    skip[ci] = true;
-    out_name = c->outputs.at(0);
-    ++stats.folded_batch_norms;
-  }
+  fold_batchnorm(&out_name, w.f, bias, ic, kh * kw);
   dnnl::post_ops po;
   // (A fused sigmoid made oneDNN 2.6's deconvolution 10x slower: only ReLU is fused.)
   if (const Node* c = sole_consumer(out_name, &ci); c && c->op == "Relu") {
