@@ -367,6 +367,8 @@ int main(int argc, char** argv) {
                                   static_cast<double>((*s)->stats().arena_bytes) / 1e6);
           fast = time_it([&] { (*s)->run(input.data()); }, reps);
           if (profile) {
+            for (const auto& [op, ms] : (*s)->profile(input.data(), reps, false))
+              std::printf("|   fp32 session, %s: %.3f ms |\n", op.c_str(), ms);
             int shown = 0;
             for (const auto& [step, ms] : (*s)->profile(input.data(), reps, true))
               if (shown++ < 40) std::printf("|   fp32 %.3f ms %s |\n", ms, step.c_str());

@@ -292,6 +292,12 @@ struct Session::Impl {
   /// moves `*out_name` to its output.
   void fold_batchnorm(std::string* out_name, std::vector<float>& w, std::vector<float>& bias, int64_t outer,
                       int64_t inner);
+  /// `name`'s only reader, when it is `name` times, plus, minus or divided by a constant scalar:
+  /// y = name * *a + *b, and `*index` the reader.
+  bool scalar_affine(const std::string& name, float* a, float* b, size_t* index) const;
+  /// hardswish(x) written out, x * Clip(x + 3, 0, 6) / 6 (Clip as it is or as Relu(t) - Relu(t - 6)):
+  /// the nodes after `x` (the last writes the result) when `x` is read only by them.
+  bool decomposed_hardswish(const std::string& x, std::vector<size_t>* nodes) const;
   core::Status plan_conv(size_t k);
   bool int8_conv(const Node& n) const;
   Quant input_quant(const Node& n) const;
@@ -524,6 +530,89 @@ void Session::Impl::fold_batchnorm(std::string* out_name, std::vector<float>& w,
   ++stats.folded_batch_norms;
 }
 
+bool Session::Impl::scalar_affine(const std::string& name, float* a, float* b, size_t* index) const {
+  const Node* c = sole_consumer(name, index);
+  if (!c || c->inputs.size() != 2 || (c->op != "Mul" && c->op != "Add" && c->op != "Sub" && c->op != "Div"))
+    return false;
+  const bool first = c->inputs[0] == name;
+  const std::string& other = first ? c->inputs[1] : c->inputs[0];
+  if (other == name || !consts.count(other) || consts.at(other).numel() != 1) return false;
+  const float v = const_floats(other).at(0);
+  if (c->op == "Mul") {
+    *a = v;
+  } else if (c->op == "Add") {
+    *b = v;
+  } else if (c->op == "Sub") {
+    *a = first ? 1.f : -1.f;
+    *b = first ? -v : v;
+  } else {
+    if (!first || v == 0.f) return false;
+    *a = 1.f / v;
+  }
+  return true;
+}
+
+bool Session::Impl::decomposed_hardswish(const std::string& x, std::vector<size_t>* nodes) const {
+  auto it = consumers.find(x);
+  if (it == consumers.end() || it->second.size() != 2 ||
+      std::find(graph->outputs.begin(), graph->outputs.end(), x) != graph->outputs.end())
+    return false;
+  auto scalar = [&](const Node& nd, const std::string& in, float want) {
+    if (nd.inputs.size() != 2 || nd.inputs[0] != in) return false;
+    return consts.count(nd.inputs[1]) && consts.at(nd.inputs[1]).numel() == 1 &&
+           const_floats(nd.inputs[1]).at(0) == want;
+  };
+  size_t ia = it->second[0], im = it->second[1];
+  if (graph->nodes[ia].op != "Add") std::swap(ia, im);
+  const Node& add = graph->nodes[ia];
+  const Node& mul = graph->nodes[im];
+  if (add.op != "Add" || !scalar(add, x, 3.f) || mul.op != "Mul" || mul.inputs.size() != 2) return false;
+  const std::string& t = add.outputs.at(0);
+  std::vector<size_t> found{ia};
+  std::string clipped;
+  size_t i1 = 0, i2 = 0, i3 = 0, i4 = 0;
+  if (const Node* c = sole_consumer(t, &i1); c && c->op == "Clip") {
+    float lo = c->attr_f("min", -INFINITY), hi = c->attr_f("max", INFINITY);
+    if (c->inputs.size() > 1 && !c->inputs[1].empty())
+      lo = consts.count(c->inputs[1]) ? const_floats(c->inputs[1]).at(0) : NAN;
+    if (c->inputs.size() > 2 && !c->inputs[2].empty())
+      hi = consts.count(c->inputs[2]) ? const_floats(c->inputs[2]).at(0) : NAN;
+    if (lo != 0.f || hi != 6.f) return false;
+    found.push_back(i1);
+    clipped = c->outputs.at(0);
+  } else {
+    // Relu(t) - Relu(t - 6).
+    auto ct = consumers.find(t);
+    if (ct == consumers.end() || ct->second.size() != 2 ||
+        std::find(graph->outputs.begin(), graph->outputs.end(), t) != graph->outputs.end())
+      return false;
+    size_t ir = ct->second[0], is = ct->second[1];
+    if (graph->nodes[ir].op != "Relu") std::swap(ir, is);
+    const Node& r1 = graph->nodes[ir];
+    const Node& sub = graph->nodes[is];
+    if (r1.op != "Relu" || sub.op != "Sub" || !scalar(sub, t, 6.f)) return false;
+    const Node* r2 = sole_consumer(sub.outputs.at(0), &i2);
+    if (!r2 || r2->op != "Relu") return false;
+    const Node* d1 = sole_consumer(r1.outputs.at(0), &i3);
+    const Node* d2 = sole_consumer(r2->outputs.at(0), &i4);
+    if (!d1 || d1 != d2 || d1->op != "Sub" || d1->inputs.size() != 2 || d1->inputs[0] != r1.outputs[0] ||
+        d1->inputs[1] != r2->outputs[0])
+      return false;
+    found.insert(found.end(), {ir, is, i2, i3});
+    clipped = d1->outputs.at(0);
+  }
+  size_t i5 = 0, i6 = 0;
+  if (const Node* m = sole_consumer(clipped, &i5);
+      !m || i5 != im ||
+      !((mul.inputs[0] == x && mul.inputs[1] == clipped) || (mul.inputs[1] == x && mul.inputs[0] == clipped)))
+    return false;
+  const Node* div = sole_consumer(mul.outputs.at(0), &i6);
+  if (!div || div->op != "Div" || !scalar(*div, mul.outputs[0], 6.f)) return false;
+  found.insert(found.end(), {im, i6});
+  *nodes = std::move(found);
+  return true;
+}
+
 core::Status Session::Impl::plan_conv(size_t k) {
   const Node& n = graph->nodes[k];
   auto in = conv_inputs(n, 0);
@@ -557,6 +646,15 @@ core::Status Session::Impl::plan_conv(size_t k) {
   std::string out_name = n.outputs.at(0);
   size_t ci = 0;
   fold_batchnorm(&out_name, w.f, bias, 1, icg * kh * kw);
+  // Then multiplies and adds by constant scalars (PP-LCNetV3's learnable affine blocks) into the
+  // weights and bias (fp32 only: int8 planning keeps its own graph).
+  const bool fp32_only = !int8_conv(n);
+  for (float a = 1, b = 0; fp32_only && scalar_affine(out_name, &a, &b, &ci); a = 1, b = 0) {
+    for (auto& v : w.f) v *= a;
+    for (auto& v : bias) v = v * a + b;
+    skip[ci] = true;
+    out_name = graph->nodes[ci].outputs.at(0);
+  }
   dnnl::post_ops po;
   bool fused = false;
   if (const Node* c = sole_consumer(out_name, &ci)) {
@@ -613,7 +711,25 @@ core::Status Session::Impl::plan_conv(size_t k) {
       fused = true;
     }
   }
+  if (std::vector<size_t> hs; !fused && fp32_only && decomposed_hardswish(out_name, &hs)) {
+    po.append_eltwise(1.f, algorithm::eltwise_hardswish, 0.f, 0.f);
+    for (size_t i : hs) skip[i] = true;
+    out_name = graph->nodes[hs.back()].outputs.at(0);
+    fused = true;
+  }
   if (fused) ++stats.fused_activations;
+  // Scalar multiplies and adds after the activation: one linear post-op.
+  if (fused && fp32_only) {
+    float a = 1, b = 0;
+    bool any = false;
+    for (float a1 = 1, b1 = 0; scalar_affine(out_name, &a1, &b1, &ci); a1 = 1, b1 = 0, any = true) {
+      a *= a1;
+      b = b * a1 + b1;
+      skip[ci] = true;
+      out_name = graph->nodes[ci].outputs.at(0);
+    }
+    if (any) po.append_eltwise(1.f, algorithm::eltwise_linear, a, b);
+  }
 
   const int64_t oh = (xd[2] + pads[0] + pads[2] - ((kh - 1) * dil[0] + 1)) / strides[0] + 1;
   const int64_t ow = (xd[3] + pads[1] + pads[3] - ((kw - 1) * dil[1] + 1)) / strides[1] + 1;
