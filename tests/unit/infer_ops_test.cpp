@@ -432,3 +432,72 @@ TEST(InferOps, concat_of_partial_channel_blocks_is_written_in_place) {
   expect_near(output(*s, 0), t_ref, 0.f);
   expect_near(output(*s, 1), z, 1e-3f);
 }
+
+TEST(InferOps, learnable_affine_and_written_out_hardswish_fold_into_the_convolution) {
+  // PP-LCNetV3 (PP-OCRv4): Conv -> Mul(a) -> Add(b) -> x * Clip(x + 3, 0, 6) / 6 -> Mul(c) -> Add(d),
+  // the Clip as it is (the recogniser) or as Relu(t) - Relu(t - 6) (the detector's file); all of it
+  // one convolution with post-ops, checked against the definition.
+  for (const bool relu_form : {false, true}) {
+    const int c = 8, oc = 20, h = 6, w = 7;
+    Builder m;
+    m.input("x", {1, c, h, w});
+    const Vec wt = random_vec(static_cast<size_t>(oc * c * 9), 51), bias = random_vec(static_cast<size_t>(oc), 52);
+    m.init("w", {oc, c, 3, 3}, wt);
+    m.init("b", {oc}, bias);
+    const float a = 1.7f, b = -0.4f, cs = 0.8f, d = 0.25f;
+    m.init("a", {1}, {a});
+    m.init("bb", {1}, {b});
+    m.init("three", {1}, {3.f});
+    m.init("six", {1}, {6.f});
+    m.init("zero", {}, {0.f});
+    m.init("cs", {1}, {cs});
+    m.init("d", {1}, {d});
+    auto* cv = m.node("Conv", {"x", "w", "b"}, {"conv"});
+    Builder::ints(cv, "pads", {1, 1, 1, 1});
+    m.node("Mul", {"a", "conv"}, {"m1"});
+    m.node("Add", {"m1", "bb"}, {"x1"});
+    m.node("Add", {"x1", "three"}, {"t"});
+    if (relu_form) {
+      m.node("Relu", {"t"}, {"r1"});
+      m.node("Sub", {"t", "six"}, {"s"});
+      m.node("Relu", {"s"}, {"r2"});
+      m.node("Sub", {"r1", "r2"}, {"clip"});
+    } else {
+      m.node("Clip", {"t", "zero", "six"}, {"clip"});
+    }
+    m.node("Mul", {"x1", "clip"}, {"m2"});
+    m.node("Div", {"m2", "six"}, {"hs"});
+    m.node("Mul", {"cs", "hs"}, {"m3"});
+    m.node("Add", {"m3", "d"}, {"y"});
+    m.output("y");
+    const Vec x = random_vec(static_cast<size_t>(c * h * w), 53, -2.f, 2.f);
+    auto s = plan(m, "affine_hardswish", {1, c, h, w});
+    ASSERT_TRUE(s);
+    SCOPED_TRACE(relu_form ? "Relu - Relu" : "Clip");
+    for (const auto& [op, ms] : s->profile(x.data(), 1))  // the convolution and layout conversions only
+      EXPECT_TRUE(op == "Conv" || op == "Reorder") << op;
+    EXPECT_EQ(s->stats().fused_activations, 1);
+    s->run(x.data());
+    Vec want(static_cast<size_t>(oc * h * w));
+    int inside = 0;  // values in the hardswish's curved part (0 < x + 3 < 6): the test covers it
+    for (int o = 0; o < oc; ++o)
+      for (int i = 0; i < h; ++i)
+        for (int j = 0; j < w; ++j) {
+          double acc = bias[static_cast<size_t>(o)];
+          for (int ci = 0; ci < c; ++ci)
+            for (int u = 0; u < 3; ++u)
+              for (int v = 0; v < 3; ++v) {
+                const int yy = i - 1 + u, xx = j - 1 + v;
+                if (yy >= 0 && yy < h && xx >= 0 && xx < w)
+                  acc += x[static_cast<size_t>((ci * h + yy) * w + xx)] *
+                         wt[static_cast<size_t>(((o * c + ci) * 3 + u) * 3 + v)];
+              }
+          const double x1 = acc * a + b;
+          inside += x1 > -3 && x1 < 3;
+          const double hs = x1 * std::clamp(x1 + 3.0, 0.0, 6.0) / 6.0;
+          want[static_cast<size_t>((o * h + i) * w + j)] = static_cast<float>(hs * cs + d);
+        }
+    EXPECT_GT(inside, oc * h * w / 4);
+    expect_near(output(*s, 0), want, 1e-4f);
+  }
+}
