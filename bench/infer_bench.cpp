@@ -245,7 +245,6 @@ void batch_table(const std::vector<BenchModel>& models, const std::string& only,
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (getenv("VSP_FTZ")) _mm_setcsr(_mm_getcsr() | 0x8040);
   int reps = 30;
   bool ort = true, f32_dst = false, int8_all = false, profile = false, ops = false, nodes = false;
   int only_threads = 0;

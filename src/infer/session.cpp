@@ -536,7 +536,8 @@ bool Session::Impl::scalar_affine(const std::string& name, float* a, float* b, s
     return false;
   const bool first = c->inputs[0] == name;
   const std::string& other = first ? c->inputs[1] : c->inputs[0];
-  if (other == name || !consts.count(other) || consts.at(other).numel() != 1) return false;
+  if (other == name || !consts.count(other) || consts.at(other).numel() != 1 || consts.at(other).dims.size() > 4)
+    return false;
   const float v = const_floats(other).at(0);
   if (c->op == "Mul") {
     *a = v;
