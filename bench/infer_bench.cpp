@@ -5,16 +5,18 @@
 //
 //   (cd bench/ort && npm install --ignore-scripts)      # once; ONNX Runtime is a bench peer only
 //   OMP_WAIT_POLICY=passive build/bench/infer_bench [--reps N] [--models yolox_nano,nanodet_m_320]
-//       [--threads 1] [--no-ort] [--int8-f32-dst] [--int8-all] [--profile] [--batch 1,2,4]
+//       [--threads 1] [--no-ort] [--int8-f32-dst] [--int8-all] [--profile] [--batch 1,2,4] [--ops|--nodes]
 //
 // --batch 1,2,4: instead of the engine table, the fast backend (fp32 and int8) planned for N frames
 // in one forward (NCHW with N = 1, 2, 4: several cameras' frames in one run), ms per frame;
 // --int8-f32-dst: int8 convolutions always write f32 (no requantising for int8 readers);
-// --int8-all: the first and the head convolutions in int8 too; --profile: per-step int8 times.
+// --int8-all: the first and the head convolutions in int8 too; --profile: per-step fp32 and int8
+// times; --ops: the operators each model uses; --nodes: and each node (op, outputs <- inputs).
 //
 // Each figure is the median and the minimum of N forwards after 3 warm-ups. On a shared machine the
 // minimum is the steadier figure; docs/performance.md says which one it quotes.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -244,7 +246,7 @@ void batch_table(const std::vector<BenchModel>& models, const std::string& only,
 
 int main(int argc, char** argv) {
   int reps = 30;
-  bool ort = true, f32_dst = false, int8_all = false, profile = false, ops = false;
+  bool ort = true, f32_dst = false, int8_all = false, profile = false, ops = false, nodes = false;
   int only_threads = 0;
   std::string only, batches, ort_dir = std::string(VSP_SOURCE_DIR) + "/bench/ort";
   for (int i = 1; i < argc; ++i) {
@@ -265,6 +267,8 @@ int main(int argc, char** argv) {
       profile = true;
     else if (a == "--ops")
       ops = true;
+    else if (a == "--nodes")
+      ops = nodes = true;
     else if (a == "--batch" && i + 1 < argc)
       batches = argv[++i];
     else {
@@ -286,7 +290,8 @@ int main(int argc, char** argv) {
   }
   const auto dir = vsp::detect::models_dir();
   if (ops) {
-    // The operators each model uses (count per op type), to see what the fast backend must cover.
+    // The operators each model uses (count per op type), to see what the fast backend must cover;
+    // --nodes: each node too (op, outputs <- inputs).
     for (const auto& m : all_models()) {
       if (!only.empty() && ("," + only + ",").find("," + m.name + ",") == std::string::npos) continue;
       auto g = vsp::infer::load_onnx((dir / m.path).string());
@@ -295,7 +300,12 @@ int main(int argc, char** argv) {
         continue;
       }
       std::map<std::string, int> count;
-      for (const auto& n : g->nodes) ++count[n.op];
+      for (const auto& n : g->nodes) {
+        ++count[n.op];
+        if (nodes)
+          std::printf("  %s %s <- %s\n", n.op.c_str(), fmt::format("{}", fmt::join(n.outputs, ",")).c_str(),
+                      fmt::format("{}", fmt::join(n.inputs, ",")).c_str());
+      }
       std::string line;
       for (const auto& [op, c] : count) line += fmt::format(" {}x{}", op, c);
       std::printf("%s (%zu nodes):%s\n", m.name.c_str(), g->nodes.size(), line.c_str());
@@ -356,6 +366,8 @@ int main(int argc, char** argv) {
                                   static_cast<double>((*s)->stats().arena_bytes) / 1e6);
           fast = time_it([&] { (*s)->run(input.data()); }, reps);
           if (profile) {
+            for (const auto& [op, ms] : (*s)->profile(input.data(), reps, false))
+              std::printf("|   fp32 session, %s: %.3f ms |\n", op.c_str(), ms);
             int shown = 0;
             for (const auto& [step, ms] : (*s)->profile(input.data(), reps, true))
               if (shown++ < 40) std::printf("|   fp32 %.3f ms %s |\n", ms, step.c_str());

@@ -62,6 +62,7 @@ struct SessionStats {
   int zero_copy_concats = 0;     ///< concats done by producers writing into one buffer
   int zero_copy_splits = 0;      ///< splits into views of their input
   int channel_shuffles = 0;      ///< ShuffleNet concat + reshape + transpose + reshape as strided reorders
+  int deconvs_as_conv = 0;       ///< kernel = stride ConvTransposes as a 1x1 conv + depth-to-space
   int64_t arena_bytes = 0;       ///< all intermediate tensors, after buffer reuse
   int64_t naive_bytes = 0;       ///< the same tensors without reuse
   double gflop = 0;              ///< convolution multiply-adds x 2 per forward
