@@ -838,6 +838,7 @@ core::Status Session::Impl::plan_conv_int8(const Node& n, int xid, const Tensor&
   by_name[out_name] = out;
   ++stats.convolutions;
   ++stats.int8_convolutions;
+  steps[static_cast<size_t>(step)].observe_key = n.outputs.at(0);  // (observe_src stays -1: fp32 only)
   if (requant) ++stats.int8_requantised;
   if (!xq.scales.empty()) ++stats.int8_per_channel;
   stats.gflop += 2.0 * static_cast<double>(numel(od)) * static_cast<double>(per) / 1e9;
@@ -1795,6 +1796,33 @@ std::vector<std::pair<std::string, double>> Session::profile(const float* input,
   return out;
 }
 const SessionStats& Session::stats() const { return impl_->stats; }
+
+std::map<std::string, double> Session::conv_times(const float* input, int reps) {
+  auto& im = *impl_;
+  omp_set_num_threads(im.threads);
+  im.vals[static_cast<size_t>(im.input_id)].mem.set_data_handle(const_cast<float*>(input));
+  std::vector<std::vector<double>> per_step(im.steps.size());
+  for (int r = 0; r < reps; ++r)
+    for (size_t k = 0; k < im.steps.size(); ++k) {
+      auto& s = im.steps[k];
+      const auto t0 = std::chrono::steady_clock::now();
+      if (s.is_prim)
+        s.prim.execute(im.strm, s.args);
+      else
+        s.cpu();
+      im.strm.wait();
+      per_step[k].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+  std::map<std::string, double> out;
+  for (size_t k = 0; k < im.steps.size(); ++k) {
+    const auto& s = im.steps[k];
+    if ((s.op != "Conv" && s.op != "ConvInt8") || s.observe_key.empty() || per_step[k].empty()) continue;
+    auto& v = per_step[k];
+    std::sort(v.begin(), v.end());
+    out[s.observe_key] = v[v.size() / 2];
+  }
+  return out;
+}
 
 float mse_clip(const std::vector<double>& hist, float amax, int levels) {
   const size_t n = hist.size();

@@ -88,6 +88,9 @@ class Session {
   /// forwards, slowest first (profiling; for the benchmark).
   std::vector<std::pair<std::string, double>> profile(const float* input, int reps, bool per_step = false);
   const SessionStats& stats() const;
+  /// Calibration: median milliseconds of each convolution over `reps` forwards, keyed by its ONNX
+  /// output name (the RangeTable key), fp32 and int8 alike.
+  std::map<std::string, double> conv_times(const float* input, int reps);
   /// Calibration: one forward on `input`, widening `ranges[conv]` by the values every convolution
   /// reads (fp32 sessions only; the table is what SessionOptions::int8 takes).
   void observe_ranges(const float* input, RangeTable& ranges);
