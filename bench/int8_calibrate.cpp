@@ -238,6 +238,7 @@ int main(int argc, char** argv) {
   bool try_full_range = false, per_channel_scales = false, per_channel_where_needed = false, clip_image = false;
   std::string select_by_boxes;  // models whose fp32 set is chosen by box agreement (--select-by-boxes)
   double slack_50 = 0.01, slack_90 = 0.02;
+  bool stem_fp32 = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--out" && i + 1 < argc)
@@ -256,6 +257,8 @@ int main(int argc, char** argv) {
       per_channel_scales = per_channel_where_needed = true;
     else if (a == "--select-by-boxes" && i + 1 < argc)
       select_by_boxes = argv[++i];
+    else if (a == "--stem-fp32")
+      stem_fp32 = true;
     else if (a == "--slack" && i + 2 < argc)
       slack_50 = std::atof(argv[++i]), slack_90 = std::atof(argv[++i]);
     else if (a == "--max-error" && i + 1 < argc)
@@ -311,6 +314,7 @@ int main(int argc, char** argv) {
     }
     // The convolution reading the image (after the Focus rewrite): pixel values are integers in
     // [0, 255], so u8 with scale 1 over [0, 255] is lossless; no clip (--clip-image keeps the clip).
+    std::string image_conv;
     if (!clip_image)
       if (auto path = vsp::detect::locate_verified((*det)->spec()); path)
         if (auto g = vsp::infer::load_onnx(*path); g) {
@@ -322,6 +326,7 @@ int main(int argc, char** argv) {
               if (it != ranges.end() && f.min >= 0.f && f.max <= 255.f) {
                 it->second = {0.f, 255.f};
                 std::printf("%s: %s reads the image: range [0, 255], scale 1\n", name.c_str(), node.outputs[0].c_str());
+                image_conv = node.outputs[0];
               }
             }
         }
@@ -420,9 +425,17 @@ int main(int argc, char** argv) {
         auto judged = frames;
         for (auto& f : judge_frames(data_dir)) judged.push_back(std::move(f));
         std::printf("%s: judging the selection on %zu frames\n", name.c_str(), judged.size());
-        dropped =
-            select_fp32_by_boxes(name, *path, dims, judged, inputs[0], sens, ranges, max_error, slack_50, slack_90);
-        if (dropped < 0) return 1;
+        // --stem-fp32: the convolution reading the image stays fp32 whatever the ranking says.
+        auto candidates = sens;
+        if (stem_fp32 && !image_conv.empty()) {
+          std::erase_if(candidates, [&](const auto& s) { return s.second == image_conv; });
+          ranges.erase(image_conv);
+          ++dropped;
+        }
+        const int picked = select_fp32_by_boxes(name, *path, dims, judged, inputs[0], candidates, ranges, max_error,
+                                                slack_50, slack_90);
+        if (picked < 0) return 1;
+        dropped += picked;
       } else {
         for (const auto& [e, conv] : sens)
           if (e > max_error) {

@@ -68,6 +68,7 @@ struct SessionStats {
   int int8_convolutions = 0;     ///< of `convolutions`, those run in int8
   int int8_requantised = 0;      ///< int8 convolutions writing int8 for int8 readers
   int int8_per_channel = 0;      ///< int8 convolutions with one input scale per channel
+  int int8_concats = 0;          ///< channel concats run in u8/s8 (their readers are int8 convolutions)
   int quantise_reorders = 0;     ///< f32 -> u8/s8 conversions of convolution inputs
 };
 
