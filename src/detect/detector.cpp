@@ -208,6 +208,7 @@ core::Result<std::unique_ptr<Detector>> Detector::create(const DetectorOptions& 
                                     spec->name, int8->model_sha256),
                         "detector.precision");
   }
+  const infer::RangeTable* int8_ranges = int8 ? (options.int8_ranges ? options.int8_ranges : &int8->ranges) : nullptr;
   const int s = spec->input_size;
   const cv::Mat blank(std::vector<int>{1, 3, s, s}, CV_32F, cv::Scalar(0));
   const core::Logger log("detect");
@@ -222,7 +223,7 @@ core::Result<std::unique_ptr<Detector>> Detector::create(const DetectorOptions& 
     core::Result<std::unique_ptr<infer::Session>> session =
         graph ? (graph->model_name = spec->name,
                  infer::Session::create(std::move(*graph), {1, 3, s, s},
-                                        {.threads = options.threads, .int8 = int8 ? &int8->ranges : nullptr}))
+                                        {.threads = options.threads, .int8 = int8_ranges}))
               : core::Result<std::unique_ptr<infer::Session>>(graph.error());
     core::Status ok = session ? core::Status(core::Ok{}) : core::Status(session.error());
     if (session) {

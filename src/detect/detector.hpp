@@ -27,6 +27,9 @@ struct DetectorOptions {
   int threads = 0;                       ///< inference threads; 0 = the library's default (fast: the cores)
   Backend backend = Backend::automatic;
   Precision precision = Precision::fp32;
+  /// int8 only, calibration tools: these ranges instead of the compiled-in table (bench/int8_calibrate
+  /// judges candidate tables by their boxes). Not a config key.
+  const infer::RangeTable* int8_ranges = nullptr;
   /// Every field takes part (defaulted), so two cameras share a detector only when nothing differs.
   bool operator==(const DetectorOptions&) const = default;
 };

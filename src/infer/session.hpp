@@ -69,6 +69,7 @@ struct SessionStats {
   int int8_convolutions = 0;     ///< of `convolutions`, those run in int8
   int int8_requantised = 0;      ///< int8 convolutions writing int8 for int8 readers
   int int8_per_channel = 0;      ///< int8 convolutions with one input scale per channel
+  int int8_concats = 0;          ///< channel concats run in u8/s8 (their readers are int8 convolutions)
   int quantise_reorders = 0;     ///< f32 -> u8/s8 conversions of convolution inputs
 };
 
@@ -89,6 +90,9 @@ class Session {
   /// forwards, slowest first (profiling; for the benchmark).
   std::vector<std::pair<std::string, double>> profile(const float* input, int reps, bool per_step = false);
   const SessionStats& stats() const;
+  /// Calibration: median milliseconds of each convolution over `reps` forwards, keyed by its ONNX
+  /// output name (the RangeTable key), fp32 and int8 alike.
+  std::map<std::string, double> conv_times(const float* input, int reps);
   /// Calibration: one forward on `input`, widening `ranges[conv]` by the values every convolution
   /// reads (fp32 sessions only; the table is what SessionOptions::int8 takes).
   void observe_ranges(const float* input, RangeTable& ranges);

@@ -422,3 +422,73 @@ TEST(InferSession, int8_per_channel_input_scales_keep_small_channels) {
   EXPECT_GT(e_channel, 0.0);
   EXPECT_LT(e_channel * 4, e_tensor);
 }
+
+TEST(InferSession, int8_concat_of_int8_producers_stays_int8) {
+  // X[1,3,9,9] -> Conv1x1(16)+Relu = a, Conv3x3(24)+SiLU = b; Concat(a, b, X) (43 channels: a whole
+  // 16-byte run, a partial one, and an f32 input quantised for it) -> Conv1x1(8) -> out. With every
+  // convolution int8 the concat's readers take one scale, so a and b write it and the concat copies
+  // bytes (NHWC); a wrong offset or width would scramble channels and show in the output.
+  ModelBuilder m;
+  m.input("x", {1, 3, 9, 9});
+  m.init("wa", {16, 3, 1, 1}, random_vec(16 * 3, 61));
+  m.init("ba", {16}, random_vec(16, 62, -1.f, 1.f));
+  m.init("wb", {24, 3, 3, 3}, random_vec(24 * 27, 63, -0.5f, 0.5f));
+  m.init("bb", {24}, random_vec(24, 64, -1.f, 1.f));
+  m.init("wc", {8, 43, 1, 1}, random_vec(8 * 43, 65));
+  m.init("bc", {8}, random_vec(8, 66, -2.f, 2.f));
+  m.node("Conv", {"x", "wa", "ba"}, {"ya"});
+  m.node("Relu", {"ya"}, {"a"});
+  auto* cb = m.node("Conv", {"x", "wb", "bb"}, {"yb"});
+  ModelBuilder::ints(cb, "pads", {1, 1, 1, 1});
+  m.node("Sigmoid", {"yb"}, {"sb"});
+  m.node("Mul", {"yb", "sb"}, {"b"});
+  auto* cat = m.node("Concat", {"a", "b", "x"}, {"cat"});
+  ModelBuilder::integer(cat, "axis", 1);
+  m.node("Conv", {"cat", "wc", "bc"}, {"out"});
+  m.output("out");
+  const auto path = m.save("infer_int8_concat");
+  auto g32 = infer::load_onnx(path);
+  ASSERT_TRUE(g32.ok());
+  auto fp32 = infer::Session::create(std::move(*g32), {1, 3, 9, 9}, {.threads = 1});
+  ASSERT_TRUE(fp32.ok()) << fp32.error().message;
+  infer::RangeTable ranges;
+  for (unsigned seed = 70; seed < 76; ++seed) {
+    const Vec x = random_vec(3 * 81, seed, -2.f, 2.f);
+    (*fp32)->observe_ranges(x.data(), ranges);
+  }
+  ASSERT_EQ(ranges.size(), 3u);
+  const Vec x = random_vec(3 * 81, 80, -2.f, 2.f);
+  (*fp32)->run(x.data());
+  const Vec ref((*fp32)->outputs()[0].data, (*fp32)->outputs()[0].data + 8 * 81);
+  double ref_max = 0;
+  for (float v : ref) ref_max = std::max(ref_max, static_cast<double>(std::abs(v)));
+  // Max error relative to the largest output; with requantising off the concat runs in f32.
+  auto error_of = [&](bool requantise, int* concats, int* requantised) {
+    auto g = infer::load_onnx(path);
+    auto s = infer::Session::create(
+        std::move(*g), {1, 3, 9, 9},
+        {.threads = 1, .int8 = &ranges, .int8_head_convs_fp32 = false, .int8_requantise = requantise});
+    EXPECT_TRUE(s.ok()) << s.error().message;
+    if (!s.ok()) return 1.0;
+    EXPECT_EQ((*s)->stats().int8_convolutions, 3);
+    *concats = (*s)->stats().int8_concats;
+    *requantised = (*s)->stats().int8_requantised;
+    (*s)->run(x.data());
+    double d = 0;
+    for (size_t k = 0; k < ref.size(); ++k)
+      d = std::max(d, static_cast<double>(std::abs((*s)->outputs()[0].data[k] - ref[k])));
+    return d / ref_max;
+  };
+  int cat8 = 0, rq8 = 0, cat32 = 0, rq32 = 0;
+  const double e8 = error_of(true, &cat8, &rq8), e32 = error_of(false, &cat32, &rq32);
+  std::filesystem::remove(path);
+  std::printf("int8 concat: relative max error %.4f (concat in f32: %.4f)\n", e8, e32);
+  EXPECT_EQ(cat8, 1);
+  EXPECT_EQ(rq8, 2);  // a and b write the concat's s8
+  EXPECT_EQ(cat32, 0);
+  EXPECT_EQ(rq32, 0);
+  EXPECT_GT(ref_max, 1.0);
+  EXPECT_LT(e8, 0.05);
+  EXPECT_LT(e8, 2 * e32 + 0.005);  // no worse than quantising the f32 concat
+  EXPECT_GT(e8, 0.0);              // it did run in int8
+}
