@@ -102,6 +102,19 @@ std::pair<tag, int64_t> channel_block() {
   }
 }
 
+// Weight levels of an int8 convolution: +-127, except for a u8 input where the CPU lacks VNNI.
+// With VNNI, vpdpbusd sums u8 x s8 products straight into 32 bits. Without it oneDNN multiplies with
+// vpmaddubsw, whose 16-bit sum of two u8 x s8 products saturates (2 x 255 x 127 > 32767); for an s8
+// input oneDNN already halves the weights itself (its "scale adjust", 0.5 in ONEDNN_VERBOSE), for a
+// u8 input its int8 guide leaves it to the user: 7-bit weights (+-63). Checked at plan time, so a
+// plan follows the ISA the process runs on (and ONEDNN_MAX_CPU_ISA).
+float int8_weight_levels(dnnl::memory::data_type src) {
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  constexpr unsigned kVnniBits =
+      (dnnl_cpu_isa_avx512_core_vnni & ~dnnl_cpu_isa_avx512_core) | (dnnl_cpu_isa_avx2_vnni & ~dnnl_cpu_isa_avx2);
+  return src == dnnl::memory::data_type::u8 && (isa & kVnniBits) == 0 ? 63.f : 127.f;
+}
+
 int64_t norm_axis(int64_t axis, size_t rank) { return axis < 0 ? axis + static_cast<int64_t>(rank) : axis; }
 
 }  // namespace
@@ -878,12 +891,13 @@ core::Status Session::Impl::plan_conv_int8(const Node& n, int xid, const Tensor&
   }
   std::vector<int8_t> wq(wf.size());
   std::vector<float> oscale(static_cast<size_t>(oc)), bq(static_cast<size_t>(oc));
+  const float levels = int8_weight_levels(src_dt);
   for (size_t o = 0; o < static_cast<size_t>(oc); ++o) {
     float m = 0;
     for (size_t j = 0; j < per; ++j) m = std::max(m, std::abs(wf[o * per + j]));
-    const float sw = m > 0 ? m / 127.f : 1.f;
+    const float sw = m > 0 ? m / levels : 1.f;
     for (size_t j = 0; j < per; ++j)
-      wq[o * per + j] = static_cast<int8_t>(std::clamp(std::nearbyint(wf[o * per + j] / sw), -127.f, 127.f));
+      wq[o * per + j] = static_cast<int8_t>(std::clamp(std::nearbyint(wf[o * per + j] / sw), -levels, levels));
     // oneDNN 2.x: dst = output_scale * (s32 accumulator + bias), post-ops after: the bias is in
     // accumulator units.
     oscale[o] = sx * sw;
