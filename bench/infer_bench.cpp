@@ -4,7 +4,7 @@
 // with the achieved GFLOP/s next to the machine's peak from a small FMA loop.
 //
 //   (cd bench/ort && npm install --ignore-scripts)      # once; ONNX Runtime is a bench peer only
-//   OMP_WAIT_POLICY=passive build/bench/infer_bench [--reps N] [--models yolox_nano,nanodet_m_320]
+//   OMP_WAIT_POLICY=passive GOMP_SPINCOUNT=3000 build/bench/infer_bench [--reps N] [--models yolox_nano,nanodet_m_320]
 //       [--threads 1] [--no-ort] [--int8-f32-dst] [--int8-all] [--profile] [--batch 1,2,4] [--ops|--nodes]
 //
 // --batch 1,2,4: instead of the engine table, the fast backend (fp32 and int8) planned for N frames
@@ -23,6 +23,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <opencv2/core.hpp>
@@ -314,6 +315,9 @@ int main(int argc, char** argv) {
   }
   std::printf("kernel library: %s; cores available: %d; reps %d; cells: median (min) ms per forward\n",
               vsp::infer::Session::kernel_info().c_str(), vsp::infer::available_cores(), reps);
+  // vsp runs with OMP_WAIT_POLICY=passive GOMP_SPINCOUNT=3000 (src/app/main.cpp); say what this run had.
+  auto env_or = [](const char* k) { return std::getenv(k) ? std::getenv(k) : "(unset)"; };
+  std::printf("OpenMP: OMP_WAIT_POLICY=%s GOMP_SPINCOUNT=%s\n", env_or("OMP_WAIT_POLICY"), env_or("GOMP_SPINCOUNT"));
   double peak[3] = {0, 0, 0};
   for (int t : {1, 2}) {
     auto [gf, isa] = fma_peak(t);

@@ -9,10 +9,16 @@
 #include "app/commands.hpp"
 
 int main(int argc, char** argv) {
-  // The fast inference backend runs on OpenMP, whose threads spin between kernels by default; on a
-  // node sharing its cores with decode and HTTP that made 2-thread inference 5-10x slower
-  // (docs/performance.md). libgomp reads the policy when it loads, so set it once and re-execute.
-  if (!std::getenv("OMP_WAIT_POLICY") && setenv("OMP_WAIT_POLICY", "passive", 1) == 0) execv("/proc/self/exe", argv);
+  // The fast inference backend runs on OpenMP. libgomp's default is to spin ~300k iterations between
+  // kernels, which on a node sharing its cores with decode and HTTP made 2-thread inference 5-10x
+  // slower; sleeping at once (passive, spin 0) pays a futex wake-up at every one of a model's ~150
+  // kernels, so 2 threads were no faster than 1 even on an idle machine. A short spin, then sleep:
+  // GOMP_SPINCOUNT=3000 with passive (measured, docs/performance.md "Threads and a busy machine").
+  // libgomp reads both when it loads, so set them once and re-execute; a user's own settings win.
+  if (!std::getenv("OMP_WAIT_POLICY") && setenv("OMP_WAIT_POLICY", "passive", 1) == 0) {
+    if (!std::getenv("GOMP_SPINCOUNT")) setenv("GOMP_SPINCOUNT", "3000", 1);
+    execv("/proc/self/exe", argv);
+  }
   CLI::App app{"VSP - video stream processing: detection, tracking, counting and events"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "vsp 0.1.0");
