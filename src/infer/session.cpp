@@ -289,6 +289,7 @@ struct Session::Impl {
   }
 
   core::Status fold(const Node& n);
+  std::vector<double> median_step_ms(const float* input, int reps);
   core::Status plan_node(size_t k);
   /// A Conv's or ConvTranspose's input, constant 2-D float weights and bias (zeros when absent).
   struct ConvInputs {
@@ -2135,46 +2136,9 @@ void Session::run(const float* input) {
 
 const std::vector<OutputView>& Session::outputs() const { return impl_->outputs; }
 
-std::vector<std::pair<std::string, double>> Session::profile(const float* input, int reps, bool each_step) {
-  auto& im = *impl_;
-  omp_set_num_threads(im.threads);
-  im.vals[static_cast<size_t>(im.input_id)].mem.set_data_handle(const_cast<float*>(input));
-  std::vector<std::vector<double>> per_step(im.steps.size());
-  for (int r = 0; r < reps; ++r) {
-    for (size_t k = 0; k < im.steps.size(); ++k) {
-      auto& s = im.steps[k];
-      const auto t0 = std::chrono::steady_clock::now();
-      if (s.is_prim)
-        s.prim.execute(im.strm, s.args);
-      else
-        s.cpu();
-      im.strm.wait();
-      per_step[k].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
-  }
-  std::map<std::string, double> by_op;
-  for (size_t k = 0; k < im.steps.size(); ++k) {
-    auto& v = per_step[k];
-    std::sort(v.begin(), v.end());
-    by_op[im.steps[k].op] += v.empty() ? 0 : v[v.size() / 2];
-  }
-  std::vector<std::pair<std::string, double>> out(by_op.begin(), by_op.end());
-  if (each_step) {
-    out.clear();
-    for (size_t k = 0; k < im.steps.size(); ++k) {
-      std::string d = im.steps[k].op + " " + im.steps[k].detail;
-      if (im.steps[k].detail.empty() && !im.steps[k].writes.empty())
-        d += dims_str(im.vals[static_cast<size_t>(im.steps[k].writes[0])].dims);
-      out.emplace_back(d, per_step[k][per_step[k].size() / 2]);
-    }
-  }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  return out;
-}
-const SessionStats& Session::stats() const { return impl_->stats; }
-
-std::map<std::string, double> Session::conv_times(const float* input, int reps) {
-  auto& im = *impl_;
+// Median ms of each step over `reps` forwards, each step timed alone (the stream waited on after it).
+std::vector<double> Session::Impl::median_step_ms(const float* input, int reps) {
+  auto& im = *this;
   omp_set_num_threads(im.threads);
   im.vals[static_cast<size_t>(im.input_id)].mem.set_data_handle(const_cast<float*>(input));
   std::vector<std::vector<double>> per_step(im.steps.size());
@@ -2189,13 +2153,45 @@ std::map<std::string, double> Session::conv_times(const float* input, int reps) 
       im.strm.wait();
       per_step[k].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
+  std::vector<double> med(im.steps.size(), 0.0);
+  for (size_t k = 0; k < per_step.size(); ++k) {
+    auto& v = per_step[k];
+    if (v.empty()) continue;
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    med[k] = v[v.size() / 2];
+  }
+  return med;
+}
+
+std::vector<std::pair<std::string, double>> Session::profile(const float* input, int reps, bool each_step) {
+  auto& im = *impl_;
+  const std::vector<double> med = im.median_step_ms(input, reps);
+  std::vector<std::pair<std::string, double>> out;
+  if (each_step) {
+    for (size_t k = 0; k < im.steps.size(); ++k) {
+      std::string d = im.steps[k].op + " " + im.steps[k].detail;
+      if (im.steps[k].detail.empty() && !im.steps[k].writes.empty())
+        d += dims_str(im.vals[static_cast<size_t>(im.steps[k].writes[0])].dims);
+      out.emplace_back(d, med[k]);
+    }
+  } else {
+    std::map<std::string, double> by_op;
+    for (size_t k = 0; k < im.steps.size(); ++k) by_op[im.steps[k].op] += med[k];
+    out.assign(by_op.begin(), by_op.end());
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  return out;
+}
+const SessionStats& Session::stats() const { return impl_->stats; }
+
+std::map<std::string, double> Session::conv_times(const float* input, int reps) {
+  auto& im = *impl_;
+  const std::vector<double> med = im.median_step_ms(input, reps);
   std::map<std::string, double> out;
   for (size_t k = 0; k < im.steps.size(); ++k) {
     const auto& s = im.steps[k];
-    if ((s.op != "Conv" && s.op != "ConvInt8") || s.observe_key.empty() || per_step[k].empty()) continue;
-    auto& v = per_step[k];
-    std::sort(v.begin(), v.end());
-    out[s.observe_key] = v[v.size() / 2];
+    if ((s.op != "Conv" && s.op != "ConvInt8") || s.observe_key.empty() || reps <= 0) continue;
+    out[s.observe_key] = med[k];
   }
   return out;
 }
