@@ -204,6 +204,19 @@ struct Session::Impl {
     return vals[static_cast<size_t>(id)].md == plain_md(vals[static_cast<size_t>(id)].dims);
   }
 
+  /// A convolution-like primitive's constant arguments: the weights (given in `plain`'s layout at
+  /// `w`) reordered once into the layout its kernel wants, and the bias (f32, accumulator units).
+  std::unordered_map<int, memory> fixed_weights(const memory::desc& plain, const void* w, const memory::desc& want,
+                                                const memory::desc& bias_md, const std::vector<float>& bias) {
+    memory wplain(plain, eng, const_cast<void*>(w));
+    memory wmem(want, eng, alloc(want.get_size()));
+    dnnl::reorder(wplain, wmem).execute(strm, wplain, wmem);
+    memory bmem(bias_md, eng, alloc(bias.size() * sizeof(float)));
+    std::copy(bias.begin(), bias.end(), static_cast<float*>(bmem.get_data_handle()));
+    strm.wait();
+    return {{DNNL_ARG_WEIGHTS, wmem}, {DNNL_ARG_BIAS, bmem}};
+  }
+
   int add_prim(const std::string& op, dnnl::primitive prim, std::vector<std::pair<int, int>> args,
                std::unordered_map<int, memory> fixed = {}) {
     Step s;
@@ -800,16 +813,11 @@ core::Status Session::Impl::plan_conv(size_t k) {
     return unsupported(n, fmt::format("could not be planned: {}", e.what()));
   }
   const int src = ensure(*xid, pd.src_desc());
-  // Weights: reordered once into the layout the kernel wants.
-  memory wplain(memory::desc(fwd, dt::f32, plain_strides(fwd)), eng, w.f.data());
-  memory wmem(pd.weights_desc(), eng, alloc(pd.weights_desc().get_size()));
-  dnnl::reorder(wplain, wmem).execute(strm, wplain, wmem);
-  memory bmem(pd.bias_desc(), eng, alloc(bias.size() * sizeof(float)));
-  std::copy(bias.begin(), bias.end(), static_cast<float*>(bmem.get_data_handle()));
-  strm.wait();
+  auto fixed = fixed_weights(memory::desc(fwd, dt::f32, plain_strides(fwd)), w.f.data(), pd.weights_desc(),
+                             pd.bias_desc(), bias);
   const int out = new_value(od, pd.dst_desc());
-  const int step = add_prim("Conv", dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, out}},
-                            {{DNNL_ARG_WEIGHTS, wmem}, {DNNL_ARG_BIAS, bmem}});
+  const int step =
+      add_prim("Conv", dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, out}}, std::move(fixed));
   steps[static_cast<size_t>(step)].detail = fmt::format("{}x{} g{} {}->{} @{}x{} s{} post-ops {} [{}]", kh, kw, g,
                                                         xd[1], oc, oh, ow, strides[0], po.len(), pd.impl_info_str());
   steps[static_cast<size_t>(step)].observe_src = src;
@@ -993,18 +1001,13 @@ core::Status Session::Impl::plan_conv_int8(const Node& n, int xid, const Tensor&
     return unsupported(n, fmt::format("could not be planned in int8: {}", e.what()));
   }
   const int src = ensure_q(xid, pd.src_desc(), xq);
-  memory wplain(memory::desc(wd, dt::s8, plain_strides(wd)), eng, wq.data());
-  memory wmem(pd.weights_desc(), eng, alloc(pd.weights_desc().get_size()));
-  dnnl::reorder(wplain, wmem).execute(strm, wplain, wmem);
-  memory bmem(pd.bias_desc(), eng, alloc(bq.size() * sizeof(float)));
-  std::copy(bq.begin(), bq.end(), static_cast<float*>(bmem.get_data_handle()));
-  strm.wait();
+  auto fixed =
+      fixed_weights(memory::desc(wd, dt::s8, plain_strides(wd)), wq.data(), pd.weights_desc(), pd.bias_desc(), bq);
   const int out = new_value(od, pd.dst_desc());
   if (requant) {
     vals[static_cast<size_t>(out)].qscale = requant->scale;
     vals[static_cast<size_t>(out)].qscales = requant->scales;
   }
-  std::unordered_map<int, memory> fixed{{DNNL_ARG_WEIGHTS, wmem}, {DNNL_ARG_BIAS, bmem}};
   if (channel_inv) fixed[DNNL_ARG_ATTR_MULTIPLE_POST_OP(po_len) | DNNL_ARG_SRC_1] = channel_inv;
   const int step =
       add_prim("ConvInt8", dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, out}}, fixed);
@@ -1672,16 +1675,10 @@ core::Status Session::Impl::plan_deconv(size_t k) {
   }
   const int src = ensure(*xid, pd.src_desc());
   // ONNX keeps ConvTranspose weights as [in, out, kh, kw]: oneDNN's iohw.
-  memory wplain(memory::desc(wd, dt::f32, tag::iohw), eng, w.f.data());
-  memory wmem(pd.weights_desc(), eng, alloc(pd.weights_desc().get_size()));
-  dnnl::reorder(wplain, wmem).execute(strm, wplain, wmem);
-  memory bmem(pd.bias_desc(), eng, alloc(bias.size() * sizeof(float)));
-  std::copy(bias.begin(), bias.end(), static_cast<float*>(bmem.get_data_handle()));
-  strm.wait();
+  auto fixed = fixed_weights(memory::desc(wd, dt::f32, tag::iohw), w.f.data(), pd.weights_desc(), pd.bias_desc(), bias);
   const int out = new_value(od, pd.dst_desc());
-  const int step =
-      add_prim("ConvTranspose", dnnl::deconvolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, out}},
-               {{DNNL_ARG_WEIGHTS, wmem}, {DNNL_ARG_BIAS, bmem}});
+  const int step = add_prim("ConvTranspose", dnnl::deconvolution_forward(pd),
+                            {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, out}}, std::move(fixed));
   steps[static_cast<size_t>(step)].detail = fmt::format("{}x{} {}->{} @{}x{} s{} post-ops {} [{}]", kh, kw, ic, oc,
                                                         od[2], od[3], strides[0], po.len(), pd.impl_info_str());
   // Fewer channels than a block (DB's one-channel map): plain at once, so that what follows does not
@@ -1734,16 +1731,12 @@ bool Session::Impl::plan_deconv_as_conv(int x, const std::vector<float>& w, cons
       for (int64_t i = 0; i < ic; ++i)
         w2[static_cast<size_t>(c * ic + i)] = w[static_cast<size_t>((i * oc + o) * kh * kw + t)];
     }
-  memory wplain(memory::desc({cc, ic, 1, 1}, dt::f32, tag::oihw), eng, w2.data());
-  memory wmem(pd.weights_desc(), eng, alloc(pd.weights_desc().get_size()));
-  dnnl::reorder(wplain, wmem).execute(strm, wplain, wmem);
-  memory bmem(pd.bias_desc(), eng, alloc(b2.size() * sizeof(float)));
-  std::copy(b2.begin(), b2.end(), static_cast<float*>(bmem.get_data_handle()));
-  strm.wait();
+  auto fixed =
+      fixed_weights(memory::desc({cc, ic, 1, 1}, dt::f32, tag::oihw), w2.data(), pd.weights_desc(), pd.bias_desc(), b2);
   const int src = ensure(x, pd.src_desc());
   const int mid = new_value(cd, pd.dst_desc());
   const int step = add_prim("ConvTranspose", dnnl::convolution_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, mid}},
-                            {{DNNL_ARG_WEIGHTS, wmem}, {DNNL_ARG_BIAS, bmem}});
+                            std::move(fixed));
   steps[static_cast<size_t>(step)].detail =
       fmt::format("{}x{} {}->{} @{}x{} s{} as 1x1 {}->{} post-ops {} [{}]", kh, kw, ic, oc, od[2], od[3], kh, ic, cc,
                   po.len(), pd.impl_info_str());
