@@ -275,7 +275,7 @@ int main(int argc, char** argv) {
     else {
       std::fprintf(stderr,
                    "usage: infer_bench [--reps N] [--models a,b] [--threads N] [--no-ort] [--int8-f32-dst] "
-                   "[--int8-all] [--profile] [--batch 1,2,4]\n");
+                   "[--int8-all] [--profile] [--ops] [--nodes] [--batch 1,2,4]\n");
       return 2;
     }
   }
@@ -335,6 +335,14 @@ int main(int argc, char** argv) {
     std::mt19937 rng(1);
     std::uniform_real_distribution<float> u(0.f, 255.f);
     for (auto& v : input) v = u(rng);
+    // --profile: time per operator type, then the slowest `max_steps` steps, for one session.
+    auto print_profile = [&](vsp::infer::Session& s, const char* label, int max_steps) {
+      for (const auto& [op, ms] : s.profile(input.data(), reps, false))
+        std::printf("|   %s session, %s: %.3f ms |\n", label, op.c_str(), ms);
+      int shown = 0;
+      for (const auto& [step, ms] : s.profile(input.data(), reps, true))
+        if (shown++ < max_steps) std::printf("|   %s %.3f ms %s |\n", label, ms, step.c_str());
+    };
     for (int threads : {1, 2}) {
       if (only_threads > 0 && threads != only_threads) continue;
       Timing ocv, fast, fast8, rt;
@@ -369,13 +377,7 @@ int main(int argc, char** argv) {
           fast_note = fmt::format("planned in {:.0f} ms ({} steps, arena {:.1f} MB)", plan_ms, (*s)->stats().steps,
                                   static_cast<double>((*s)->stats().arena_bytes) / 1e6);
           fast = time_it([&] { (*s)->run(input.data()); }, reps);
-          if (profile) {
-            for (const auto& [op, ms] : (*s)->profile(input.data(), reps, false))
-              std::printf("|   fp32 session, %s: %.3f ms |\n", op.c_str(), ms);
-            int shown = 0;
-            for (const auto& [step, ms] : (*s)->profile(input.data(), reps, true))
-              if (shown++ < 40) std::printf("|   fp32 %.3f ms %s |\n", ms, step.c_str());
-          }
+          if (profile) print_profile(**s, "fp32", 40);
         } else {
           fast_note = s.error().message;
         }
@@ -399,13 +401,7 @@ int main(int argc, char** argv) {
                 "{} of {} convolutions int8 ({} with per-channel input scales), {} writing "
                 "int8, {} quantise reorders",
                 st.int8_convolutions, st.convolutions, st.int8_per_channel, st.int8_requantised, st.quantise_reorders);
-            if (profile) {
-              for (const auto& [op, ms] : (*s)->profile(input.data(), reps, false))
-                std::printf("|   int8 session, %s: %.3f ms |\n", op.c_str(), ms);
-              int shown = 0;
-              for (const auto& [step, ms] : (*s)->profile(input.data(), reps, true))
-                if (shown++ < 200) std::printf("|   %.3f ms %s |\n", ms, step.c_str());
-            }
+            if (profile) print_profile(**s, "int8", 200);
           } else {
             int8_note = s.error().message;
           }
